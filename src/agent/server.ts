@@ -1,0 +1,169 @@
+/**
+ * The agent's HTTP/JSON server: serves a Target to a runner elsewhere. Every request needs the
+ * bearer token; bodies are size-limited and validated; image paths must be in the allow-list.
+ */
+import http from 'node:http';
+import { DrvcycleError, ErrorCodes } from '../errors.ts';
+import type { Target } from '../target/types.ts';
+import { toWireError } from '../target/wire-errors.ts';
+import { bearerMatches } from './auth.ts';
+import { RequestError, validateCycles, validateFileName, validateInstall, validateOperation, validateServiceName } from './validation.ts';
+
+export interface AgentOptions {
+  readonly target: Target;
+  readonly token: string;
+  /** Folders driver images may be loaded from (the staging folder is always one). */
+  readonly allowedDirs: readonly string[];
+  readonly maxJsonBytes?: number;
+  readonly maxImageBytes?: number;
+  readonly heartbeatMs?: number;
+  readonly log?: (line: string) => void;
+  readonly onShutdown?: () => void;
+}
+
+export const DEFAULT_MAX_JSON_BYTES = 64 * 1024;
+export const DEFAULT_MAX_IMAGE_BYTES = 64 * 1024 * 1024;
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: string[]) => Promise<void>;
+
+export function createAgentServer(options: AgentOptions): http.Server {
+  const maxJson = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
+  const maxImage = options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
+  const { target } = options;
+  const log = options.log ?? (() => {});
+
+  const json = async (req: http.IncomingMessage) => parseJson(await readBody(req, maxJson));
+  const service = (params: string[]) => ({ name: validateServiceName(decodeURIComponent(params[0] ?? '')) }) as { name: string };
+  const routes: [string, RegExp, Handler][] = [
+    ['GET', /^\/v1\/health$/, async (_req, res) => send(res, 200, await target.health())],
+    ['GET', /^\/v1\/info$/, async (_req, res) => send(res, 200, await target.info())],
+    ['PUT', /^\/v1\/images\/([^/]+)$/, async (req, res, [file]) => {
+      const fileName = validateFileName(decodeURIComponent(file ?? ''));
+      const bytes = await readBody(req, maxImage);
+      send(res, 201, { imagePath: await target.stageImage(fileName, bytes), bytes: bytes.byteLength });
+    }],
+    ['POST', /^\/v1\/services$/, async (req, res) => {
+      const spec = validateInstall(await json(req), options.allowedDirs);
+      send(res, 201, await target.installDriver(spec));
+    }],
+    ['GET', /^\/v1\/services$/, async (_req, res) => send(res, 200, await target.listOwned())],
+    ['GET', /^\/v1\/services\/([^/]+)$/, async (_req, res, params) => send(res, 200, await target.query(ref(service(params))))],
+    ['POST', /^\/v1\/services\/([^/]+)\/start$/, async (req, res, params) => {
+      const opts = validateOperation(await json(req));
+      send(res, 200, await target.start(ref(service(params)), opts));
+    }],
+    ['POST', /^\/v1\/services\/([^/]+)\/stop$/, async (req, res, params) => {
+      const opts = validateOperation(await json(req));
+      send(res, 200, await target.stop(ref(service(params)), opts));
+    }],
+    ['POST', /^\/v1\/services\/([^/]+)\/delete$/, async (req, res, params) => {
+      const opts = validateOperation(await json(req));
+      await target.delete(ref(service(params)), opts);
+      send(res, 200, { deleted: true });
+    }],
+    ['POST', /^\/v1\/services\/([^/]+)\/remove$/, async (req, res, params) => {
+      const opts = validateOperation(await json(req));
+      await target.remove(ref(service(params)), opts);
+      send(res, 200, { removed: true });
+    }],
+    ['POST', /^\/v1\/services\/([^/]+)\/cycles$/, async (req, res, params) => {
+      const opts = validateCycles(await json(req));
+      await streamCycles(res, target, ref(service(params)), opts, options.heartbeatMs ?? 1000);
+    }],
+    ['POST', /^\/v1\/cleanup-stale$/, async (_req, res) => send(res, 200, await target.cleanupStale())],
+    ['POST', /^\/v1\/shutdown$/, async (_req, res) => {
+      send(res, 202, { shuttingDown: true });
+      options.onShutdown?.();
+    }],
+  ];
+
+  return http.createServer((req, res) => {
+    const started = performance.now();
+    res.on('finish', () => log(`${req.method} ${req.url} ${res.statusCode} ${Math.round(performance.now() - started)}ms`));
+    void (async () => {
+      if (!bearerMatches(req.headers.authorization, options.token)) {
+        req.resume();
+        res.setHeader('WWW-Authenticate', 'Bearer realm="drvcycle-agent"');
+        throw new RequestError(401, ErrorCodes.UNAUTHORIZED, 'Missing or wrong bearer token.', 'Send "Authorization: Bearer <token>" with the token from the agent\'s --token-file.');
+      }
+      const url = new URL(req.url ?? '/', 'http://agent');
+      for (const [method, pattern, handler] of routes) {
+        const match = pattern.exec(url.pathname);
+        if (match && req.method === method) return handler(req, res, match.slice(1));
+      }
+      req.resume();
+      throw new RequestError(404, ErrorCodes.INVALID_REQUEST, `No route for ${req.method} ${url.pathname}.`);
+    })().catch((error: unknown) => {
+      if (res.headersSent) {
+        res.end(`${JSON.stringify({ error: toWireError(error) })}\n`);
+        return;
+      }
+      const status = error instanceof RequestError ? error.status : error instanceof DrvcycleError ? (error.code === ErrorCodes.FOREIGN_SERVICE ? 403 : 422) : 500;
+      if (status >= 500) log(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
+      send(res, status, { error: toWireError(error) });
+    });
+  });
+}
+
+/** The agent works by service name; the rest of a ServiceRef stays with the runner. */
+function ref(service: { name: string }) {
+  return { name: service.name, imagePath: '', runId: '', config: undefined as never };
+}
+
+async function streamCycles(res: http.ServerResponse, target: Target, serviceRef: ReturnType<typeof ref>, opts: ReturnType<typeof validateCycles>, heartbeatMs: number) {
+  res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
+  const heartbeat = setInterval(() => res.write(`${JSON.stringify({ heartbeat: Date.now() })}\n`), heartbeatMs);
+  try {
+    let cycles = 0;
+    for await (const record of target.runCycles(serviceRef, opts)) {
+      cycles++;
+      res.write(`${JSON.stringify({ record })}\n`);
+    }
+    res.end(`${JSON.stringify({ done: true, cycles })}\n`);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body ?? null);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function tooLarge(limit: number): RequestError {
+  return new RequestError(413, ErrorCodes.BODY_TOO_LARGE, `Request body exceeds the agent's limit of ${limit} bytes.`);
+}
+
+function parseJson(bytes: Buffer): unknown {
+  if (bytes.length === 0) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new RequestError(400, ErrorCodes.INVALID_REQUEST, 'The request body is not valid JSON.');
+  }
+}

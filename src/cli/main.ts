@@ -1,0 +1,49 @@
+/** The drvcycle command line: `agent` (inside Windows or the lab), `lab` (the main job), `provision`. */
+import { DrvcycleError } from '../errors.ts';
+
+const HELP = `drvcycle — load/unload, leak and error-path testing for Windows kernel drivers
+
+Commands:
+  drvcycle agent --token-file <file> [--port 8765] [--allow-dir <folder>]...
+      Serve this Windows machine's SCM to a drvcycle runner (run it inside the VM).
+  drvcycle provision
+      Set up the embedded Wine lab (packages, Windows Node, koffi, base prefix, sample drivers).
+  drvcycle lab [playwright test arguments]
+      Provision the lab, then run the specs on it (the main job).
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'agent': {
+        const { runAgent } = await import('../agent/main.ts');
+        await runAgent(rest);
+        return -1; // keeps running
+      }
+      case 'provision': {
+        const { provisionLab } = await import('../lab/provision.ts');
+        await provisionLab();
+        return 0;
+      }
+      case 'lab': {
+        const { runLabJob } = await import('./lab-job.ts');
+        return await runLabJob(rest);
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+        process.stdout.write(HELP);
+        return command === undefined ? 1 : 0;
+      default:
+        process.stderr.write(`Unknown command "${command}".\n\n${HELP}`);
+        return 1;
+    }
+  } catch (error) {
+    if (error instanceof DrvcycleError) {
+      process.stderr.write(`drvcycle: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * A lab machine: a private copy of the base Wine prefix with its own wineserver, and the drvcycle
+ * agent as the prefix's first process (so Wine's debug channels land in the agent's stderr file).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DrvcycleError, ErrorCodes } from '../errors.ts';
+import { RemoteTarget } from '../target/remote-target.ts';
+import { run, tail, wineEnv } from './exec.ts';
+import { labPaths, PROJECT_ROOT, toWinePath } from './paths.ts';
+import { isBasePrefixReady } from './prefix.ts';
+
+export const LAB_STAGING_DIR = 'C:\\drvcycle\\images';
+/** +pid tells the driver host's lines apart; debugstr carries DbgPrint output. */
+export const DEFAULT_WINEDEBUG = 'fixme-all,+pid,+debugstr';
+
+export interface LabMachineOptions {
+  readonly index: number;
+  readonly runId: string;
+  readonly winedebug?: string;
+  readonly readyTimeoutMs?: number;
+}
+
+export class LabMachine {
+  readonly index: number;
+  readonly dir: string;
+  readonly prefix: string;
+  readonly stdoutLog: string;
+  readonly stderrLog: string;
+  private readonly options: LabMachineOptions;
+  private agent: ChildProcess | undefined;
+  private agentExit: string | undefined;
+  private connection: { url: string; token: string } | undefined;
+
+  constructor(options: LabMachineOptions) {
+    this.options = options;
+    this.index = options.index;
+    this.dir = path.join(labPaths.machinesDir(), `m${options.index}`);
+    this.prefix = path.join(this.dir, 'prefix');
+    this.stdoutLog = path.join(this.dir, 'agent.stdout.log');
+    this.stderrLog = path.join(this.dir, 'agent.stderr.log');
+  }
+
+  static async boot(options: LabMachineOptions): Promise<LabMachine> {
+    const machine = new LabMachine(options);
+    await machine.revert();
+    return machine;
+  }
+
+  get url(): string {
+    return this.requireConnection().url;
+  }
+
+  target(): RemoteTarget {
+    const { url, token } = this.requireConnection();
+    return new RemoteTarget({ url, token, runId: this.options.runId });
+  }
+
+  /** Replaces the prefix with a fresh copy of the base and starts the agent in it. */
+  async revert(): Promise<void> {
+    if (!isBasePrefixReady()) {
+      throw new DrvcycleError(ErrorCodes.LAB_MACHINE, 'The lab has no base Wine prefix yet.', { hint: 'Run `npx drvcycle provision` (npm run lab and npm test do it for you).' });
+    }
+    await this.shutdown();
+    rmSync(this.dir, { recursive: true, force: true });
+    mkdirSync(this.dir, { recursive: true });
+    await run('cp', ['-a', '--reflink=auto', labPaths.basePrefix(), this.prefix], { logFile: path.join(this.dir, 'revert.log'), timeoutMs: 120_000 });
+    await this.startAgent();
+  }
+
+  async healthy(): Promise<boolean> {
+    if (!this.agent || this.agentExit) return false;
+    try {
+      return (await this.target().health()).ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Wine's debug output (DbgPrint lines among it) from byte `offset` of the agent's stderr. */
+  debugOutput(offset = 0): { text: string; next: number } {
+    if (!existsSync(this.stderrLog)) return { text: '', next: offset };
+    const all = readFileSync(this.stderrLog);
+    return { text: all.subarray(offset).toString('utf8'), next: all.length };
+  }
+
+  /** Stops the agent and everything else in the prefix; keeps the files for a post-mortem. */
+  async shutdown(): Promise<void> {
+    if (this.connection && this.agent && !this.agentExit) {
+      await fetch(`${this.connection.url}/v1/shutdown`, { method: 'POST', headers: { Authorization: `Bearer ${this.connection.token}` }, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+    }
+    if (existsSync(this.prefix)) {
+      const env = wineEnv(this.prefix);
+      const logFile = path.join(this.dir, 'wineserver.log');
+      await run('wineserver', ['-k'], { env, logFile, timeoutMs: 30_000 }).catch(() => undefined);
+      await run('wineserver', ['-w'], { env, logFile, timeoutMs: 30_000 }).catch(() => undefined);
+    }
+    if (this.agent && this.agent.exitCode === null && this.agent.signalCode === null) {
+      try {
+        process.kill(-this.agent.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    this.agent = undefined;
+    this.connection = undefined;
+  }
+
+  /** Shuts down and deletes the machine's prefix (~700 MB). */
+  async release(): Promise<void> {
+    await this.shutdown();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async startAgent(): Promise<void> {
+    const token = randomBytes(32).toString('hex');
+    const tokenFile = path.join(this.dir, 'agent.token');
+    const readyFile = path.join(this.dir, 'agent.ready.json');
+    writeFileSync(tokenFile, token, { mode: 0o600 });
+    rmSync(readyFile, { force: true });
+    const out = openSync(this.stdoutLog, 'a');
+    const err = openSync(this.stderrLog, 'a');
+    const args = [
+      labPaths.windowsNode(),
+      toWinePath(path.join(PROJECT_ROOT, 'bin', 'drvcycle.js')),
+      'agent', '--port', '0',
+      '--token-file', toWinePath(tokenFile),
+      '--ready-file', toWinePath(readyFile),
+      '--staging-dir', LAB_STAGING_DIR,
+      '--run-id', this.options.runId,
+    ];
+    this.agentExit = undefined;
+    const agent = spawn('wine', args, { env: wineEnv(this.prefix, this.options.winedebug ?? DEFAULT_WINEDEBUG), stdio: ['ignore', out, err], detached: true, cwd: PROJECT_ROOT });
+    closeSync(out);
+    closeSync(err);
+    agent.unref();
+    agent.on('exit', (code, signal) => {
+      this.agentExit = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    });
+    this.agent = agent;
+
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 60_000);
+    while (!existsSync(readyFile)) {
+      if (this.agentExit || Date.now() > deadline) {
+        const why = this.agentExit ?? `was not ready after ${this.options.readyTimeoutMs ?? 60_000} ms`;
+        throw new DrvcycleError(ErrorCodes.LAB_MACHINE, `The agent of lab machine ${this.index} ${why}.\nLast lines of ${this.stdoutLog}:\n${tail(this.stdoutLog)}\nLast lines of ${this.stderrLog}:\n${tail(this.stderrLog)}`, { hint: 'Run `npx drvcycle provision` again; if it persists, delete the lab folder (DRVCYCLE_LAB_DIR, default ~/.cache/drvcycle/lab) to rebuild it.' });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const ready = JSON.parse(readFileSync(readyFile, 'utf8')) as { url: string };
+    this.connection = { url: ready.url, token };
+    if (!(await this.healthy())) {
+      throw new DrvcycleError(ErrorCodes.LAB_MACHINE, `The agent of lab machine ${this.index} started but its health check failed (${ready.url}).\n${tail(this.stdoutLog)}`);
+    }
+  }
+
+  private requireConnection(): { url: string; token: string } {
+    if (!this.connection) throw new DrvcycleError(ErrorCodes.LAB_MACHINE, `Lab machine ${this.index} is not running.`);
+    return this.connection;
+  }
+}

@@ -1,0 +1,34 @@
+/** The base Wine prefix every lab machine is copied from: 64-bit, reporting Windows 10. */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { run, wineEnv } from './exec.ts';
+import { labPaths } from './paths.ts';
+
+const READY_MARK = '.drvcycle-base-ready';
+/** Bump when the way the base prefix is made changes, so old ones are rebuilt. */
+const BASE_FORMAT = '1';
+
+export function isBasePrefixReady(prefix = labPaths.basePrefix()): boolean {
+  const mark = path.join(prefix, READY_MARK);
+  return existsSync(mark) && readFileSync(mark, 'utf8').trim() === BASE_FORMAT;
+}
+
+export async function ensureBasePrefix(logFile: string): Promise<'already-done' | string> {
+  const prefix = labPaths.basePrefix();
+  if (isBasePrefixReady(prefix)) return 'already-done';
+  rmSync(prefix, { recursive: true, force: true });
+  const env = wineEnv(prefix);
+  const wine = { env, logFile, timeoutMs: 180_000 };
+  try {
+    await run('wine', ['wineboot', '--init'], wine);
+    await run('wine', ['winecfg', '/v', 'win10'], wine);
+    // A crashing driver host would otherwise start winedbg, which costs a second per crash
+    // and can linger; Wine still prints the unhandled-exception line we need.
+    await run('wine', ['reg', 'delete', 'HKLM\\Software\\Microsoft\\Windows NT\\CurrentVersion\\AeDebug', '/v', 'Debugger', '/f'], wine);
+  } finally {
+    await run('wineserver', ['-k'], { env, logFile, timeoutMs: 60_000 }).catch(() => undefined);
+  }
+  await run('wineserver', ['-w'], { env, logFile, timeoutMs: 60_000 }).catch(() => undefined);
+  writeFileSync(path.join(prefix, READY_MARK), BASE_FORMAT);
+  return prefix;
+}

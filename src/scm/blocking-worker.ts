@@ -1,0 +1,40 @@
+/**
+ * Runs the SCM calls that can block for a long time (StartService waits for DriverEntry,
+ * ControlService for DriverUnload) on a worker thread, so the agent keeps answering heartbeats.
+ * GetLastError is read on the same thread, right after the call.
+ */
+import { parentPort } from 'node:worker_threads';
+import koffi from 'koffi';
+import type { BlockingRequest, BlockingResult } from './blocking.ts';
+
+const advapi32 = koffi.load('advapi32.dll');
+const kernel32 = koffi.load('kernel32.dll');
+const SERVICE_STATUS = koffi.struct('SERVICE_STATUS', {
+  type: 'uint32',
+  state: 'uint32',
+  controlsAccepted: 'uint32',
+  win32ExitCode: 'uint32',
+  serviceSpecificExitCode: 'uint32',
+  checkPoint: 'uint32',
+  waitHint: 'uint32',
+});
+const GetLastError = kernel32.func('uint32 __stdcall GetLastError()');
+const StartServiceW = advapi32.func('int __stdcall StartServiceW(void* service, uint32 argc, void* argv)');
+const ControlService = advapi32.func('ControlService', 'int', [
+  'void*',
+  'uint32',
+  koffi.out(koffi.pointer(SERVICE_STATUS)),
+]);
+
+parentPort!.on('message', (request: BlockingRequest) => {
+  let result: BlockingResult;
+  if (request.call === 'StartService') {
+    const ok = StartServiceW(request.handle, 0, null) !== 0;
+    result = { id: request.id, ok, lastError: ok ? 0 : GetLastError() };
+  } else {
+    const status = {};
+    const ok = ControlService(request.handle, request.control, status) !== 0;
+    result = { id: request.id, ok, lastError: ok ? 0 : GetLastError() };
+  }
+  parentPort!.postMessage(result);
+});

@@ -1,0 +1,68 @@
+/**
+ * A small pool of worker threads for blocking SCM calls. A call that never returns (a driver
+ * whose DriverUnload hangs) keeps its worker; later calls get another one.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ScHandle } from './advapi32.ts';
+
+export type BlockingRequest =
+  | { id: number; call: 'StartService'; handle: ScHandle }
+  | { id: number; call: 'ControlService'; handle: ScHandle; control: number };
+export interface BlockingResult {
+  id: number;
+  ok: boolean;
+  lastError: number;
+}
+type Call = { call: 'StartService'; handle: ScHandle } | { call: 'ControlService'; handle: ScHandle; control: number };
+
+const MAX_IDLE = 2;
+
+export class BlockingCallPool {
+  private readonly idle: Worker[] = [];
+  private readonly all = new Set<Worker>();
+  private nextId = 1;
+
+  run(call: Call): Promise<BlockingResult> {
+    const worker = this.idle.pop() ?? this.spawn();
+    const id = this.nextId++;
+    return new Promise<BlockingResult>((resolve, reject) => {
+      const onMessage = (result: BlockingResult) => {
+        if (result.id !== id) return;
+        cleanup();
+        if (this.idle.length < MAX_IDLE) this.idle.push(worker);
+        else this.retire(worker);
+        resolve(result);
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        this.all.delete(worker);
+        reject(error);
+      };
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.postMessage({ id, ...call } satisfies BlockingRequest);
+    });
+  }
+
+  /** Busy workers may be stuck in a native call that cannot be interrupted: they are unref'd. */
+  close(): void {
+    for (const worker of this.all) this.retire(worker);
+    this.idle.length = 0;
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(new URL('./blocking-worker.ts', import.meta.url));
+    worker.unref();
+    this.all.add(worker);
+    return worker;
+  }
+
+  private retire(worker: Worker): void {
+    this.all.delete(worker);
+    void worker.terminate();
+  }
+}

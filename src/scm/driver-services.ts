@@ -1,0 +1,224 @@
+/**
+ * Driver services as drvcycle manages them: created with an ownership marker, changed, stopped
+ * and deleted only when owned, transient states retried, pending states waited out within bounds.
+ */
+import { ForeignServiceError, ScmError, ScmTimeoutError } from './errors.ts';
+import type { ServiceConfig } from './layouts.ts';
+import { describeOwnership, isStale, ownedDescription, ownedDisplayName, readOwnership, type Ownership } from './ownership.ts';
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
+import type { ServiceManager } from './service-manager.ts';
+import { driverTypeCode, ServiceState, stateName, type DriverType, type ServiceStatus } from './status.ts';
+import { realClock, waitWhilePending, type Clock } from './wait.ts';
+import { Win32 } from './win32-errors.ts';
+
+export interface DriverServiceSpec {
+  readonly name: string;
+  readonly imagePath: string;
+  readonly type?: DriverType;
+  readonly loadOrderGroup?: string | undefined;
+}
+
+export interface OperationOptions {
+  readonly timeoutMs?: number;
+  readonly retry?: RetryPolicy;
+  readonly cycle?: number;
+}
+
+export interface TimedStatus {
+  readonly status: ServiceStatus;
+  readonly elapsedMs: number;
+}
+
+export interface StaleCleanup {
+  readonly removed: string[];
+  /** Owned services that could not be removed (still running a hung unload, say), with why. */
+  readonly failed: { name: string; error: string }[];
+}
+
+export const DEFAULT_START_TIMEOUT_MS = 30_000;
+export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+
+/** The driver's service did not reach the state the operation promised, with no Win32 error. */
+export class UnexpectedStateError extends ScmError {
+  readonly expected: string;
+  constructor(operation: 'StartService' | 'ControlService', service: string, expected: string, actual: string, cycle?: number) {
+    super({ operation, service, win32Code: 0, state: actual, cycle });
+    this.expected = expected;
+    this.message = `${operation} on service "${service}" reported success${cycle !== undefined ? ` at cycle ${cycle}` : ''}, but the service is ${actual}, not ${expected}.`;
+    this.name = 'UnexpectedStateError';
+  }
+}
+
+export class DriverServices {
+  /** Services whose marker this instance has read (or written): no need to read it every cycle. */
+  private readonly knownOwned = new Set<string>();
+
+  private readonly scm: ServiceManager;
+  readonly runId: string;
+  private readonly clock: Clock;
+
+  constructor(scm: ServiceManager, runId: string, clock: Clock = realClock) {
+    this.scm = scm;
+    this.runId = runId;
+    this.clock = clock;
+  }
+
+  /** Creates the service; refuses when a service of that name exists and is not drvcycle's. */
+  async install(spec: DriverServiceSpec, options: OperationOptions = {}): Promise<ServiceConfig> {
+    if (this.scm.exists(spec.name)) {
+      const ownership = this.ownershipOf(spec.name);
+      if (!ownership.owned) throw new ForeignServiceError(spec.name, 'create over', `an existing service with ${describeOwnership(ownership)}`);
+    }
+    await withRetry(
+      () =>
+        this.scm.createService({
+          name: spec.name,
+          displayName: ownedDisplayName(spec.name, this.runId),
+          imagePath: spec.imagePath,
+          type: driverTypeCode(spec.type ?? 'kernel'),
+          loadOrderGroup: spec.loadOrderGroup,
+        }),
+      options.retry ?? DEFAULT_RETRY,
+    );
+    this.knownOwned.add(spec.name);
+    this.scm.setDescription(spec.name, ownedDescription(this.runId, new Date()));
+    return this.scm.queryConfig(spec.name);
+  }
+
+  async start(name: string, options: OperationOptions = {}): Promise<TimedStatus> {
+    const boundMs = options.timeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    const startedAt = this.clock.now();
+    await this.boundCall('StartService', name, boundMs, startedAt, options, () => this.scm.start(name));
+    const status = await waitWhilePending(() => this.scm.queryStatus(name), { operation: 'StartService', service: name, startedAt, boundMs, cycle: options.cycle }, this.clock);
+    if (status.state !== ServiceState.RUNNING) throw new UnexpectedStateError('StartService', name, 'RUNNING', stateName(status.state), options.cycle);
+    return { status, elapsedMs: this.clock.now() - startedAt };
+  }
+
+  async stop(name: string, options: OperationOptions = {}): Promise<TimedStatus> {
+    this.requireOwned(name, 'stop');
+    const boundMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    const startedAt = this.clock.now();
+    try {
+      await this.boundCall('ControlService', name, boundMs, startedAt, options, () => this.scm.stop(name));
+    } catch (error) {
+      // The SCM gave up waiting for DriverUnload (1053) but the driver is still unloading: keep
+      // waiting within our own bound, so a hang is reported as a hang with its state.
+      if (!(error instanceof ScmError && error.win32Code === Win32.SERVICE_REQUEST_TIMEOUT && error.state === 'STOP_PENDING')) throw error;
+    }
+    const status = await waitWhilePending(() => this.scm.queryStatus(name), { operation: 'ControlService', service: name, startedAt, boundMs, cycle: options.cycle }, this.clock);
+    if (status.state !== ServiceState.STOPPED) throw new UnexpectedStateError('ControlService', name, 'STOPPED', stateName(status.state), options.cycle);
+    return { status, elapsedMs: this.clock.now() - startedAt };
+  }
+
+  query(name: string): ServiceStatus {
+    return this.scm.queryStatus(name);
+  }
+
+  config(name: string): ServiceConfig {
+    return this.scm.queryConfig(name);
+  }
+
+  ownershipOf(name: string): Ownership {
+    const config = this.scm.queryConfig(name);
+    return readOwnership({ displayName: config.displayName, description: this.scm.queryDescription(name) });
+  }
+
+  async changeImage(name: string, imagePath: string): Promise<void> {
+    this.requireOwned(name, 'change');
+    await withRetry(() => this.scm.changeConfig(name, { imagePath }));
+  }
+
+  /** Marks the owned service for deletion. Stopping first is the caller's decision. */
+  async remove(name: string, options: OperationOptions = {}): Promise<void> {
+    this.requireOwned(name, 'delete');
+    await withRetry(() => this.scm.delete(name), options.retry ?? DEFAULT_RETRY);
+    this.knownOwned.delete(name);
+  }
+
+  /** Stops (when running) and deletes the owned service; tolerates "already stopped/gone". */
+  async teardown(name: string, options: OperationOptions = {}): Promise<void> {
+    if (!this.scm.exists(name)) return;
+    this.requireOwned(name, 'delete');
+    const state = this.scm.queryStatus(name).state;
+    if (state !== ServiceState.STOPPED) {
+      try {
+        await this.stop(name, options);
+      } catch (error) {
+        if (!(error instanceof ScmError && error.win32Code === Win32.SERVICE_NOT_ACTIVE)) throw error;
+      }
+    }
+    try {
+      await this.remove(name, options);
+    } catch (error) {
+      if (!(error instanceof ScmError && (error.win32Code === Win32.SERVICE_MARKED_FOR_DELETE || error.win32Code === Win32.SERVICE_DOES_NOT_EXIST))) throw error;
+    }
+  }
+
+  listOwned(): { name: string; runId: string; state: string }[] {
+    const owned: { name: string; runId: string; state: string }[] = [];
+    for (const service of this.scm.listDrivers()) {
+      const ownership = readOwnership({ displayName: service.displayName, description: '' });
+      if (ownership.owned) owned.push({ name: service.name, runId: ownership.runId, state: service.status.stateName });
+    }
+    return owned;
+  }
+
+  /** Removes services that earlier runs created and left behind; never touches foreign ones. */
+  async cleanupStale(options: OperationOptions = {}): Promise<StaleCleanup> {
+    const result: StaleCleanup = { removed: [], failed: [] };
+    for (const service of this.listOwned()) {
+      if (!isStale({ owned: true, runId: service.runId }, this.runId)) continue;
+      try {
+        await this.teardown(service.name, { timeoutMs: options.timeoutMs ?? 10_000 });
+        result.removed.push(service.name);
+      } catch (error) {
+        result.failed.push({ name: service.name, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    return result;
+  }
+
+  private requireOwned(name: string, action: string): void {
+    if (this.knownOwned.has(name)) return;
+    const ownership = this.ownershipOf(name);
+    if (!ownership.owned) throw new ForeignServiceError(name, action, describeOwnership(ownership));
+    this.knownOwned.add(name);
+  }
+
+  /** Runs a blocking SCM call with retries, giving up (with the state it sees) at the bound. */
+  private async boundCall(
+    operation: 'StartService' | 'ControlService',
+    name: string,
+    boundMs: number,
+    startedAt: number,
+    options: OperationOptions,
+    call: () => Promise<void>,
+  ): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        let state = 'UNKNOWN';
+        try {
+          state = stateName(this.scm.queryStatus(name).state);
+        } catch {
+          // the query itself failing is reported as UNKNOWN
+        }
+        reject(new ScmTimeoutError({ operation, service: name, state, elapsedMs: this.clock.now() - startedAt, boundMs, cycle: options.cycle }));
+      }, boundMs);
+    });
+    try {
+      await Promise.race([
+        withRetry(call, options.retry ?? DEFAULT_RETRY).catch((error: unknown) => {
+          throw error instanceof ScmError && options.cycle !== undefined ? withCycle(error, options.cycle) : error;
+        }),
+        expired,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function withCycle(error: ScmError, cycle: number): ScmError {
+  return new ScmError({ operation: error.operation, service: error.service, win32Code: error.win32Code, state: error.state, ntstatus: error.ntstatus, cycle });
+}

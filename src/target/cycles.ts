@@ -1,0 +1,65 @@
+/** The load/unload loop that runs inside the target: one record per cycle, as it completes. */
+import type { DriverServices } from '../scm/driver-services.ts';
+import { ScmError, ScmTimeoutError } from '../scm/errors.ts';
+import { stateName } from '../scm/status.ts';
+import type { CycleOptions, CycleRecord } from './types.ts';
+import { toWireError } from './wire-errors.ts';
+
+export function validateCycleOptions(options: CycleOptions): CycleOptions {
+  if (!Number.isInteger(options.count) || options.count < 1) {
+    throw new TypeError(`Expected \`count\` to be a positive whole number of cycles, got ${options.count}.`);
+  }
+  for (const key of ['startTimeoutMs', 'stopTimeoutMs'] as const) {
+    const value = options[key];
+    if (value !== undefined && (!Number.isFinite(value) || value <= 0)) {
+      throw new TypeError(`Expected \`${key}\` to be a positive number of milliseconds, got ${value}.`);
+    }
+  }
+  return options;
+}
+
+export async function* runCycles(
+  services: DriverServices,
+  name: string,
+  options: CycleOptions,
+): AsyncGenerator<CycleRecord> {
+  validateCycleOptions(options);
+  const stopOnFailure = options.stopOnFailure ?? true;
+  for (let cycle = 1; cycle <= options.count; cycle++) {
+    let startMs: number | null = null;
+    try {
+      startMs = (await services.start(name, { timeoutMs: options.startTimeoutMs, cycle })).elapsedMs;
+    } catch (error) {
+      yield failed(services, name, cycle, 'start-failed', startMs, null, error);
+      if (stopOnFailure) return;
+      continue;
+    }
+    try {
+      const stopMs = (await services.stop(name, { timeoutMs: options.stopTimeoutMs, cycle })).elapsedMs;
+      yield { cycle, outcome: 'ok', startMs, stopMs, state: 'STOPPED' };
+    } catch (error) {
+      yield failed(services, name, cycle, 'stop-failed', startMs, null, error);
+      if (stopOnFailure) return;
+    }
+  }
+}
+
+function failed(
+  services: DriverServices,
+  name: string,
+  cycle: number,
+  outcome: 'start-failed' | 'stop-failed',
+  startMs: number | null,
+  stopMs: number | null,
+  error: unknown,
+): CycleRecord {
+  let state = error instanceof ScmError || error instanceof ScmTimeoutError ? error.state : undefined;
+  if (!state) {
+    try {
+      state = stateName(services.query(name).state);
+    } catch {
+      state = 'UNKNOWN';
+    }
+  }
+  return { cycle, outcome, startMs, stopMs, state, error: toWireError(error) };
+}
