@@ -6,7 +6,10 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
     rules: {
+      // Playwright fixtures with no dependencies are written `async ({}, use) => …`.
+      'no-empty-pattern': 'off',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
@@ -19,8 +22,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@playwright/*', 'allure-*'], message: 'src/scm and src/target must not depend on the test runner or reports.' },
-            { group: ['**/agent/**', '**/lab/**', '**/vm/**', '**/fixtures/**'], message: 'Imports go one way: spec → fixture → target → scm.' },
+            {
+              group: ['@playwright/*', 'allure-*'],
+              message: 'src/scm and src/target must not depend on the test runner or reports.',
+            },
+            {
+              group: ['**/agent/**', '**/lab/**', '**/vm/**', '**/fixtures/**'],
+              message: 'Imports go one way: spec → fixture → target → scm.',
+            },
           ],
         },
       ],

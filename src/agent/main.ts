@@ -9,7 +9,8 @@ import { LocalTarget } from '../target/local-target.ts';
 import { validateToken } from './auth.ts';
 import { createAgentServer } from './server.ts';
 
-const USAGE = 'Usage: drvcycle agent --token-file <file> [--port 8765] [--host 127.0.0.1] [--allow-dir <folder>]... [--staging-dir <folder>] [--ready-file <file>] [--run-id <id>]';
+const USAGE =
+  'Usage: drvcycle agent --token-file <file> [--port 8765] [--host 127.0.0.1] [--allow-dir <folder>]... [--staging-dir <folder>] [--ready-file <file>] [--run-id <id>]';
 
 export async function runAgent(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -27,14 +28,23 @@ export async function runAgent(argv: string[]): Promise<void> {
   });
   if (!values['token-file']) throw new ConfigError('The agent needs --token-file.', USAGE);
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`Invalid --port ${values.port}.`, 'Give a TCP port from 0 (any free port) to 65535.');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(
+      `Invalid --port ${values.port}.`,
+      'Give a TCP port from 0 (any free port) to 65535.',
+    );
   let token: string;
   try {
     token = validateToken(readFileSync(values['token-file'], 'utf8'));
   } catch (error) {
-    throw new ConfigError(`Cannot use the token file ${values['token-file']}: ${(error as Error).message}`, USAGE);
+    throw new ConfigError(
+      `Cannot use the token file ${values['token-file']}: ${(error as Error).message}`,
+      USAGE,
+    );
   }
-  const stagingDir = values['staging-dir'] ?? path.win32.join(process.env.ProgramData ?? 'C:\\ProgramData', 'drvcycle', 'images');
+  const stagingDir =
+    values['staging-dir'] ??
+    path.win32.join(process.env.ProgramData ?? 'C:\\ProgramData', 'drvcycle', 'images');
   const target = new LocalTarget({ runId: values['run-id'] ?? newRunId(), stagingDir });
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -53,12 +63,17 @@ export async function runAgent(argv: string[]): Promise<void> {
     const address = server.address() as AddressInfo;
     const url = `http://${values.host}:${address.port}`;
     if (!['127.0.0.1', '::1', 'localhost'].includes(values.host)) {
-      log(`WARNING: listening on ${values.host}, beyond loopback: anyone who can reach it and holds the token can load kernel drivers.`);
+      log(
+        `WARNING: listening on ${values.host}, beyond loopback: anyone who can reach it and holds the token can load kernel drivers.`,
+      );
     }
     log(`drvcycle agent listening on ${url} (run ${target.runId}, staging ${stagingDir})`);
     if (values['ready-file']) {
       const ready = values['ready-file'];
-      writeFileSync(`${ready}.tmp`, JSON.stringify({ url, port: address.port, pid: process.pid, runId: target.runId }));
+      writeFileSync(
+        `${ready}.tmp`,
+        JSON.stringify({ url, port: address.port, pid: process.pid, runId: target.runId }),
+      );
       renameSync(`${ready}.tmp`, ready);
     }
   });

@@ -7,7 +7,14 @@ import { DrvcycleError, ErrorCodes } from '../errors.ts';
 import type { Target } from '../target/types.ts';
 import { toWireError } from '../target/wire-errors.ts';
 import { bearerMatches } from './auth.ts';
-import { RequestError, validateCycles, validateFileName, validateInstall, validateOperation, validateServiceName } from './validation.ts';
+import {
+  RequestError,
+  validateCycles,
+  validateFileName,
+  validateInstall,
+  validateOperation,
+  validateServiceName,
+} from './validation.ts';
 
 export interface AgentOptions {
   readonly target: Target;
@@ -24,7 +31,11 @@ export interface AgentOptions {
 export const DEFAULT_MAX_JSON_BYTES = 64 * 1024;
 export const DEFAULT_MAX_IMAGE_BYTES = 64 * 1024 * 1024;
 
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: string[]) => Promise<void>;
+type Handler = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  params: string[],
+) => Promise<void>;
 
 export function createAgentServer(options: AgentOptions): http.Server {
   const maxJson = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
@@ -33,58 +44,111 @@ export function createAgentServer(options: AgentOptions): http.Server {
   const log = options.log ?? (() => {});
 
   const json = async (req: http.IncomingMessage) => parseJson(await readBody(req, maxJson));
-  const service = (params: string[]) => ({ name: validateServiceName(decodeURIComponent(params[0] ?? '')) }) as { name: string };
+  const service = (params: string[]) =>
+    ({ name: validateServiceName(decodeURIComponent(params[0] ?? '')) }) as { name: string };
   const routes: [string, RegExp, Handler][] = [
     ['GET', /^\/v1\/health$/, async (_req, res) => send(res, 200, await target.health())],
     ['GET', /^\/v1\/info$/, async (_req, res) => send(res, 200, await target.info())],
-    ['PUT', /^\/v1\/images\/([^/]+)$/, async (req, res, [file]) => {
-      const fileName = validateFileName(decodeURIComponent(file ?? ''));
-      const bytes = await readBody(req, maxImage);
-      send(res, 201, { imagePath: await target.stageImage(fileName, bytes), bytes: bytes.byteLength });
-    }],
-    ['POST', /^\/v1\/services$/, async (req, res) => {
-      const spec = validateInstall(await json(req), options.allowedDirs);
-      send(res, 201, await target.installDriver(spec));
-    }],
+    [
+      'PUT',
+      /^\/v1\/images\/([^/]+)$/,
+      async (req, res, [file]) => {
+        const fileName = validateFileName(decodeURIComponent(file ?? ''));
+        const bytes = await readBody(req, maxImage);
+        send(res, 201, {
+          imagePath: await target.stageImage(fileName, bytes),
+          bytes: bytes.byteLength,
+        });
+      },
+    ],
+    [
+      'POST',
+      /^\/v1\/services$/,
+      async (req, res) => {
+        const spec = validateInstall(await json(req), options.allowedDirs);
+        send(res, 201, await target.installDriver(spec));
+      },
+    ],
     ['GET', /^\/v1\/services$/, async (_req, res) => send(res, 200, await target.listOwned())],
-    ['GET', /^\/v1\/services\/([^/]+)$/, async (_req, res, params) => send(res, 200, await target.query(ref(service(params))))],
-    ['POST', /^\/v1\/services\/([^/]+)\/start$/, async (req, res, params) => {
-      const opts = validateOperation(await json(req));
-      send(res, 200, await target.start(ref(service(params)), opts));
-    }],
-    ['POST', /^\/v1\/services\/([^/]+)\/stop$/, async (req, res, params) => {
-      const opts = validateOperation(await json(req));
-      send(res, 200, await target.stop(ref(service(params)), opts));
-    }],
-    ['POST', /^\/v1\/services\/([^/]+)\/delete$/, async (req, res, params) => {
-      const opts = validateOperation(await json(req));
-      await target.delete(ref(service(params)), opts);
-      send(res, 200, { deleted: true });
-    }],
-    ['POST', /^\/v1\/services\/([^/]+)\/remove$/, async (req, res, params) => {
-      const opts = validateOperation(await json(req));
-      await target.remove(ref(service(params)), opts);
-      send(res, 200, { removed: true });
-    }],
-    ['POST', /^\/v1\/services\/([^/]+)\/cycles$/, async (req, res, params) => {
-      const opts = validateCycles(await json(req));
-      await streamCycles(res, target, ref(service(params)), opts, options.heartbeatMs ?? 1000);
-    }],
-    ['POST', /^\/v1\/cleanup-stale$/, async (_req, res) => send(res, 200, await target.cleanupStale())],
-    ['POST', /^\/v1\/shutdown$/, async (_req, res) => {
-      send(res, 202, { shuttingDown: true });
-      options.onShutdown?.();
-    }],
+    [
+      'GET',
+      /^\/v1\/services\/([^/]+)$/,
+      async (_req, res, params) => send(res, 200, await target.query(ref(service(params)))),
+    ],
+    [
+      'POST',
+      /^\/v1\/services\/([^/]+)\/start$/,
+      async (req, res, params) => {
+        const opts = validateOperation(await json(req));
+        send(res, 200, await target.start(ref(service(params)), opts));
+      },
+    ],
+    [
+      'POST',
+      /^\/v1\/services\/([^/]+)\/stop$/,
+      async (req, res, params) => {
+        const opts = validateOperation(await json(req));
+        send(res, 200, await target.stop(ref(service(params)), opts));
+      },
+    ],
+    [
+      'POST',
+      /^\/v1\/services\/([^/]+)\/delete$/,
+      async (req, res, params) => {
+        const opts = validateOperation(await json(req));
+        await target.delete(ref(service(params)), opts);
+        send(res, 200, { deleted: true });
+      },
+    ],
+    [
+      'POST',
+      /^\/v1\/services\/([^/]+)\/remove$/,
+      async (req, res, params) => {
+        const opts = validateOperation(await json(req));
+        await target.remove(ref(service(params)), opts);
+        send(res, 200, { removed: true });
+      },
+    ],
+    [
+      'POST',
+      /^\/v1\/services\/([^/]+)\/cycles$/,
+      async (req, res, params) => {
+        const opts = validateCycles(await json(req));
+        await streamCycles(res, target, ref(service(params)), opts, options.heartbeatMs ?? 1000);
+      },
+    ],
+    [
+      'POST',
+      /^\/v1\/cleanup-stale$/,
+      async (_req, res) => send(res, 200, await target.cleanupStale()),
+    ],
+    [
+      'POST',
+      /^\/v1\/shutdown$/,
+      async (_req, res) => {
+        send(res, 202, { shuttingDown: true });
+        options.onShutdown?.();
+      },
+    ],
   ];
 
   return http.createServer((req, res) => {
     const started = performance.now();
-    res.on('finish', () => log(`${req.method} ${req.url} ${res.statusCode} ${Math.round(performance.now() - started)}ms`));
+    res.on('finish', () =>
+      log(
+        `${req.method} ${req.url} ${res.statusCode} ${Math.round(performance.now() - started)}ms`,
+      ),
+    );
     void (async () => {
       if (!bearerMatches(req.headers.authorization, options.token)) {
         req.resume();
         res.setHeader('WWW-Authenticate', 'Bearer realm="drvcycle-agent"');
-        throw new RequestError(401, ErrorCodes.UNAUTHORIZED, 'Missing or wrong bearer token.', 'Send "Authorization: Bearer <token>" with the token from the agent\'s --token-file.');
+        throw new RequestError(
+          401,
+          ErrorCodes.UNAUTHORIZED,
+          'Missing or wrong bearer token.',
+          'Send "Authorization: Bearer <token>" with the token from the agent\'s --token-file.',
+        );
       }
       const url = new URL(req.url ?? '/', 'http://agent');
       for (const [method, pattern, handler] of routes) {
@@ -92,14 +156,26 @@ export function createAgentServer(options: AgentOptions): http.Server {
         if (match && req.method === method) return handler(req, res, match.slice(1));
       }
       req.resume();
-      throw new RequestError(404, ErrorCodes.INVALID_REQUEST, `No route for ${req.method} ${url.pathname}.`);
+      throw new RequestError(
+        404,
+        ErrorCodes.INVALID_REQUEST,
+        `No route for ${req.method} ${url.pathname}.`,
+      );
     })().catch((error: unknown) => {
       if (res.headersSent) {
         res.end(`${JSON.stringify({ error: toWireError(error) })}\n`);
         return;
       }
-      const status = error instanceof RequestError ? error.status : error instanceof DrvcycleError ? (error.code === ErrorCodes.FOREIGN_SERVICE ? 403 : 422) : 500;
-      if (status >= 500) log(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
+      const status =
+        error instanceof RequestError
+          ? error.status
+          : error instanceof DrvcycleError
+            ? error.code === ErrorCodes.FOREIGN_SERVICE
+              ? 403
+              : 422
+            : 500;
+      if (status >= 500)
+        log(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
       send(res, status, { error: toWireError(error) });
     });
   });
@@ -110,9 +186,18 @@ function ref(service: { name: string }) {
   return { name: service.name, imagePath: '', runId: '', config: undefined as never };
 }
 
-async function streamCycles(res: http.ServerResponse, target: Target, serviceRef: ReturnType<typeof ref>, opts: ReturnType<typeof validateCycles>, heartbeatMs: number) {
+async function streamCycles(
+  res: http.ServerResponse,
+  target: Target,
+  serviceRef: ReturnType<typeof ref>,
+  opts: ReturnType<typeof validateCycles>,
+  heartbeatMs: number,
+) {
   res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
-  const heartbeat = setInterval(() => res.write(`${JSON.stringify({ heartbeat: Date.now() })}\n`), heartbeatMs);
+  const heartbeat = setInterval(
+    () => res.write(`${JSON.stringify({ heartbeat: Date.now() })}\n`),
+    heartbeatMs,
+  );
   try {
     let cycles = 0;
     for await (const record of target.runCycles(serviceRef, opts)) {
@@ -127,7 +212,10 @@ async function streamCycles(res: http.ServerResponse, target: Target, serviceRef
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body ?? null);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -156,7 +244,11 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 function tooLarge(limit: number): RequestError {
-  return new RequestError(413, ErrorCodes.BODY_TOO_LARGE, `Request body exceeds the agent's limit of ${limit} bytes.`);
+  return new RequestError(
+    413,
+    ErrorCodes.BODY_TOO_LARGE,
+    `Request body exceeds the agent's limit of ${limit} bytes.`,
+  );
 }
 
 function parseJson(bytes: Buffer): unknown {

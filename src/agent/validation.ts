@@ -19,6 +19,7 @@ export class RequestError extends DrvcycleError {
 const SERVICE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const GROUP_NAME = /^[A-Za-z0-9 _.-]{1,64}$/;
 // Windows file-name rules: no reserved characters or control characters, no trailing dot/space.
+// eslint-disable-next-line no-control-regex
 const FILE_NAME = /^[^\\/:*?"<>|\u0000-\u001f]{1,120}$/u;
 const MAX_TIMEOUT_MS = 15 * 60_000;
 const MAX_CYCLES = 10_000_000;
@@ -28,27 +29,39 @@ function invalid(message: string): RequestError {
 }
 
 function asObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('Expected a JSON object as the request body.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalid('Expected a JSON object as the request body.');
   return body as Record<string, unknown>;
 }
 
 export function validateServiceName(name: unknown): string {
   if (typeof name !== 'string' || !SERVICE_NAME.test(name)) {
-    throw invalid(`Invalid service name ${JSON.stringify(name)}: use 1-64 letters, digits, "_", "." or "-".`);
+    throw invalid(
+      `Invalid service name ${JSON.stringify(name)}: use 1-64 letters, digits, "_", "." or "-".`,
+    );
   }
   return name;
 }
 
 export function validateFileName(name: unknown): string {
-  if (typeof name !== 'string' || !FILE_NAME.test(name) || name === '.' || name === '..' || /[. ]$/.test(name)) {
-    throw invalid(`Invalid image file name ${JSON.stringify(name)}: give a plain Windows file name (no folders, no reserved characters), up to 120 characters.`);
+  if (
+    typeof name !== 'string' ||
+    !FILE_NAME.test(name) ||
+    name === '.' ||
+    name === '..' ||
+    /[. ]$/.test(name)
+  ) {
+    throw invalid(
+      `Invalid image file name ${JSON.stringify(name)}: give a plain Windows file name (no folders, no reserved characters), up to 120 characters.`,
+    );
   }
   return name;
 }
 
 /** Normalises an absolute Windows drive path; `..` segments are resolved before the check. */
 export function normaliseWindowsPath(value: string): string {
-  if (!/^[A-Za-z]:[\\/]/.test(value)) throw invalid(`Expected an absolute Windows path (C:\\...), got ${JSON.stringify(value)}.`);
+  if (!/^[A-Za-z]:[\\/]/.test(value))
+    throw invalid(`Expected an absolute Windows path (C:\\...), got ${JSON.stringify(value)}.`);
   return path.win32.resolve(value);
 }
 
@@ -62,8 +75,15 @@ export function isPathAllowed(imagePath: string, allowedDirs: readonly string[])
 
 function optionalTimeout(value: unknown, key: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
-    throw invalid(`Expected \`${key}\` to be a number of milliseconds between 1 and ${MAX_TIMEOUT_MS}, got ${JSON.stringify(value)}.`);
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value <= 0 ||
+    value > MAX_TIMEOUT_MS
+  ) {
+    throw invalid(
+      `Expected \`${key}\` to be a number of milliseconds between 1 and ${MAX_TIMEOUT_MS}, got ${JSON.stringify(value)}.`,
+    );
   }
   return value;
 }
@@ -71,7 +91,8 @@ function optionalTimeout(value: unknown, key: string): number | undefined {
 export function validateInstall(body: unknown, allowedDirs: readonly string[]): DriverSpec {
   const input = asObject(body);
   const name = validateServiceName(input.name);
-  if (typeof input.imagePath !== 'string') throw invalid('Expected `imagePath`: the driver image path on the target.');
+  if (typeof input.imagePath !== 'string')
+    throw invalid('Expected `imagePath`: the driver image path on the target.');
   const imagePath = normaliseWindowsPath(input.imagePath);
   if (!isPathAllowed(imagePath, allowedDirs)) {
     throw new RequestError(
@@ -82,10 +103,13 @@ export function validateInstall(body: unknown, allowedDirs: readonly string[]): 
     );
   }
   const type = input.type ?? 'kernel';
-  if (type !== 'kernel' && type !== 'filesystem') throw invalid(`Expected \`type\` "kernel" or "filesystem", got ${JSON.stringify(type)}.`);
+  if (type !== 'kernel' && type !== 'filesystem')
+    throw invalid(`Expected \`type\` "kernel" or "filesystem", got ${JSON.stringify(type)}.`);
   const group = input.loadOrderGroup;
   if (group !== undefined && (typeof group !== 'string' || !GROUP_NAME.test(group))) {
-    throw invalid(`Invalid load-order group ${JSON.stringify(group)}: 1-64 letters, digits, spaces, "_", "." or "-".`);
+    throw invalid(
+      `Invalid load-order group ${JSON.stringify(group)}: 1-64 letters, digits, spaces, "_", "." or "-".`,
+    );
   }
   return { name, imagePath, type, loadOrderGroup: group };
 }
@@ -93,17 +117,24 @@ export function validateInstall(body: unknown, allowedDirs: readonly string[]): 
 export function validateOperation(body: unknown): OperationOptions {
   const input = body === undefined ? {} : asObject(body);
   const timeoutMs = optionalTimeout(input.timeoutMs, 'timeoutMs');
-  if (input.retry !== undefined && typeof input.retry !== 'boolean') throw invalid('Expected `retry` to be true or false.');
-  return { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(input.retry !== undefined ? { retry: input.retry } : {}) };
+  if (input.retry !== undefined && typeof input.retry !== 'boolean')
+    throw invalid('Expected `retry` to be true or false.');
+  return {
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(input.retry !== undefined ? { retry: input.retry } : {}),
+  };
 }
 
 export function validateCycles(body: unknown): CycleOptions {
   const input = asObject(body);
   const count = input.count;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_CYCLES) {
-    throw invalid(`Expected \`count\` to be a whole number of cycles from 1 to ${MAX_CYCLES}, got ${JSON.stringify(count)}.`);
+    throw invalid(
+      `Expected \`count\` to be a whole number of cycles from 1 to ${MAX_CYCLES}, got ${JSON.stringify(count)}.`,
+    );
   }
-  if (input.stopOnFailure !== undefined && typeof input.stopOnFailure !== 'boolean') throw invalid('Expected `stopOnFailure` to be true or false.');
+  if (input.stopOnFailure !== undefined && typeof input.stopOnFailure !== 'boolean')
+    throw invalid('Expected `stopOnFailure` to be true or false.');
   const startTimeoutMs = optionalTimeout(input.startTimeoutMs, 'startTimeoutMs');
   const stopTimeoutMs = optionalTimeout(input.stopTimeoutMs, 'stopTimeoutMs');
   return {

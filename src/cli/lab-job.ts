@@ -14,5 +14,10 @@ function runInherit(command: string, args: string[]): Promise<number> {
 export async function runLabJob(args: string[]): Promise<number> {
   await provisionLab();
   const hasProject = args.some((arg) => arg.startsWith('--project'));
-  return runInherit('npx', ['playwright', 'test', ...(hasProject ? [] : ['--project=lab']), ...args]);
+  return runInherit('npx', [
+    'playwright',
+    'test',
+    ...(hasProject ? [] : ['--project=lab']),
+    ...args,
+  ]);
 }

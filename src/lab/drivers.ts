@@ -11,13 +11,32 @@ const DDK_CANDIDATES = ['/usr/x86_64-w64-mingw32/include/ddk', '/usr/share/mingw
 export function ddkIncludeDir(): string {
   const found = DDK_CANDIDATES.find((dir) => existsSync(path.join(dir, 'ntddk.h')));
   if (!found) {
-    throw new DrvcycleError(ErrorCodes.LAB_SETUP, `No mingw-w64 DDK headers found (looked in ${DDK_CANDIDATES.join(', ')}).`, { hint: 'Install the Debian package mingw-w64-x86-64-dev.' });
+    throw new DrvcycleError(
+      ErrorCodes.LAB_SETUP,
+      `No mingw-w64 DDK headers found (looked in ${DDK_CANDIDATES.join(', ')}).`,
+      { hint: 'Install the Debian package mingw-w64-x86-64-dev.' },
+    );
   }
   return found;
 }
 
 export function compilerArgs(source: string, output: string, ddk: string): string[] {
-  return ['-O2', '-Wall', '-Wextra', '-Werror', '-shared', '-nostdlib', '-Wl,--subsystem,native', '-Wl,--entry,DriverEntry', `-I${ddk}`, '-o', output, source, '-lntoskrnl', '-lhal'];
+  return [
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-shared',
+    '-nostdlib',
+    '-Wl,--subsystem,native',
+    '-Wl,--entry,DriverEntry',
+    `-I${ddk}`,
+    '-o',
+    output,
+    source,
+    '-lntoskrnl',
+    '-lhal',
+  ];
 }
 
 /** Rebuilds a driver when its output is missing or older than its source or the shared header. */
@@ -29,10 +48,14 @@ export async function buildSampleDrivers(logFile: string): Promise<'already-done
   const headerTime = existsSync(header) ? statSync(header).mtimeMs : 0;
   const built: string[] = [];
   const ddk = ddkIncludeDir();
-  for (const file of readdirSync(sourceDir).filter((f) => f.endsWith('.c')).sort()) {
+  for (const file of readdirSync(sourceDir)
+    .filter((f) => f.endsWith('.c'))
+    .sort()) {
     const source = path.join(sourceDir, file);
     const output = path.join(outDir, file.replace(/\.c$/, '.sys'));
-    const fresh = existsSync(output) && statSync(output).mtimeMs >= Math.max(statSync(source).mtimeMs, headerTime);
+    const fresh =
+      existsSync(output) &&
+      statSync(output).mtimeMs >= Math.max(statSync(source).mtimeMs, headerTime);
     if (fresh) continue;
     await run(MINGW_GCC, compilerArgs(source, output, ddk), { logFile, timeoutMs: 120_000 });
     built.push(path.basename(output));

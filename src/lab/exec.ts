@@ -21,10 +21,19 @@ export function tail(file: string, lines = 20): string {
 export function run(command: string, args: readonly string[], options: RunOptions): Promise<void> {
   const fd = openSync(options.logFile, 'a');
   return new Promise<void>((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', fd, fd] });
+    const child = spawn(command, args, {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: ['ignore', fd, fd],
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     const fail = (why: string) =>
-      reject(new DrvcycleError(ErrorCodes.LAB_SETUP, `\`${command} ${args.join(' ')}\` ${why}.\nLast lines of ${options.logFile}:\n${tail(options.logFile)}`));
+      reject(
+        new DrvcycleError(
+          ErrorCodes.LAB_SETUP,
+          `\`${command} ${args.join(' ')}\` ${why}.\nLast lines of ${options.logFile}:\n${tail(options.logFile)}`,
+        ),
+      );
     child.on('error', (error) => {
       clearTimeout(timer);
       closeSync(fd);
@@ -34,13 +43,23 @@ export function run(command: string, args: readonly string[], options: RunOption
       clearTimeout(timer);
       closeSync(fd);
       if (code === 0) resolve();
-      else fail(signal ? `was killed by ${signal} (time limit ${options.timeoutMs} ms)` : `exited with code ${code}`);
+      else
+        fail(
+          signal
+            ? `was killed by ${signal} (time limit ${options.timeoutMs} ms)`
+            : `exited with code ${code}`,
+        );
     });
   });
 }
 
 export function wineEnv(prefix: string, winedebug = '-all'): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, WINEPREFIX: prefix, WINEDEBUG: winedebug, WINEDLLOVERRIDES: 'mscoree,mshtml=' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WINEPREFIX: prefix,
+    WINEDEBUG: winedebug,
+    WINEDLLOVERRIDES: 'mscoree,mshtml=',
+  };
   delete env.DISPLAY;
   delete env.WAYLAND_DISPLAY;
   return env;

@@ -4,7 +4,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../errors.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
@@ -15,6 +24,48 @@ import { isBasePrefixReady } from './prefix.ts';
 export const LAB_STAGING_DIR = 'C:\\drvcycle\\images';
 /** +pid tells the driver host's lines apart; debugstr carries DbgPrint output. */
 export const DEFAULT_WINEDEBUG = 'fixme-all,+pid,+debugstr';
+
+const OWNER_FILE = 'owner.pid';
+
+/**
+ * Removes machines whose owning runner process is gone (a run that was killed never released
+ * them): stops their wineserver and deletes the prefix copy.
+ */
+export async function pruneOrphanMachines(
+  isAlive: (pid: number) => boolean = processAlive,
+): Promise<string[]> {
+  const root = labPaths.machinesDir();
+  if (!existsSync(root)) return [];
+  const pruned: string[] = [];
+  for (const name of readdirSync(root)) {
+    const dir = path.join(root, name);
+    const owner = Number(
+      existsSync(path.join(dir, OWNER_FILE))
+        ? readFileSync(path.join(dir, OWNER_FILE), 'utf8')
+        : NaN,
+    );
+    if (Number.isInteger(owner) && isAlive(owner)) continue;
+    const prefix = path.join(dir, 'prefix');
+    if (existsSync(prefix))
+      await run('wineserver', ['-k'], {
+        env: wineEnv(prefix),
+        logFile: '/dev/null',
+        timeoutMs: 30_000,
+      }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    pruned.push(name);
+  }
+  return pruned;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export interface LabMachineOptions {
   readonly index: number;
@@ -33,11 +84,12 @@ export class LabMachine {
   private agent: ChildProcess | undefined;
   private agentExit: string | undefined;
   private connection: { url: string; token: string } | undefined;
+  private remote: RemoteTarget | undefined;
 
   constructor(options: LabMachineOptions) {
     this.options = options;
     this.index = options.index;
-    this.dir = path.join(labPaths.machinesDir(), `m${options.index}`);
+    this.dir = path.join(labPaths.machinesDir(), `${options.runId}-m${options.index}`);
     this.prefix = path.join(this.dir, 'prefix');
     this.stdoutLog = path.join(this.dir, 'agent.stdout.log');
     this.stderrLog = path.join(this.dir, 'agent.stderr.log');
@@ -53,20 +105,30 @@ export class LabMachine {
     return this.requireConnection().url;
   }
 
+  /** The machine's Target; it follows the agent across reverts. */
   target(): RemoteTarget {
-    const { url, token } = this.requireConnection();
-    return new RemoteTarget({ url, token, runId: this.options.runId });
+    this.remote ??= new RemoteTarget({
+      endpoint: () => this.requireConnection(),
+      runId: this.options.runId,
+    });
+    return this.remote;
   }
 
   /** Replaces the prefix with a fresh copy of the base and starts the agent in it. */
   async revert(): Promise<void> {
     if (!isBasePrefixReady()) {
-      throw new DrvcycleError(ErrorCodes.LAB_MACHINE, 'The lab has no base Wine prefix yet.', { hint: 'Run `npx drvcycle provision` (npm run lab and npm test do it for you).' });
+      throw new DrvcycleError(ErrorCodes.LAB_MACHINE, 'The lab has no base Wine prefix yet.', {
+        hint: 'Run `npx drvcycle provision` (npm run lab and npm test do it for you).',
+      });
     }
     await this.shutdown();
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
-    await run('cp', ['-a', '--reflink=auto', labPaths.basePrefix(), this.prefix], { logFile: path.join(this.dir, 'revert.log'), timeoutMs: 120_000 });
+    writeFileSync(path.join(this.dir, OWNER_FILE), String(process.pid));
+    await run('cp', ['-a', '--reflink=auto', labPaths.basePrefix(), this.prefix], {
+      logFile: path.join(this.dir, 'revert.log'),
+      timeoutMs: 120_000,
+    });
     await this.startAgent();
   }
 
@@ -89,7 +151,11 @@ export class LabMachine {
   /** Stops the agent and everything else in the prefix; keeps the files for a post-mortem. */
   async shutdown(): Promise<void> {
     if (this.connection && this.agent && !this.agentExit) {
-      await fetch(`${this.connection.url}/v1/shutdown`, { method: 'POST', headers: { Authorization: `Bearer ${this.connection.token}` }, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      await fetch(`${this.connection.url}/v1/shutdown`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${this.connection.token}` },
+        signal: AbortSignal.timeout(2000),
+      }).catch(() => undefined);
     }
     if (existsSync(this.prefix)) {
       const env = wineEnv(this.prefix);
@@ -125,14 +191,25 @@ export class LabMachine {
     const args = [
       labPaths.windowsNode(),
       toWinePath(path.join(PROJECT_ROOT, 'bin', 'drvcycle.js')),
-      'agent', '--port', '0',
-      '--token-file', toWinePath(tokenFile),
-      '--ready-file', toWinePath(readyFile),
-      '--staging-dir', LAB_STAGING_DIR,
-      '--run-id', this.options.runId,
+      'agent',
+      '--port',
+      '0',
+      '--token-file',
+      toWinePath(tokenFile),
+      '--ready-file',
+      toWinePath(readyFile),
+      '--staging-dir',
+      LAB_STAGING_DIR,
+      '--run-id',
+      this.options.runId,
     ];
     this.agentExit = undefined;
-    const agent = spawn('wine', args, { env: wineEnv(this.prefix, this.options.winedebug ?? DEFAULT_WINEDEBUG), stdio: ['ignore', out, err], detached: true, cwd: PROJECT_ROOT });
+    const agent = spawn('wine', args, {
+      env: wineEnv(this.prefix, this.options.winedebug ?? DEFAULT_WINEDEBUG),
+      stdio: ['ignore', out, err],
+      detached: true,
+      cwd: PROJECT_ROOT,
+    });
     closeSync(out);
     closeSync(err);
     agent.unref();
@@ -144,20 +221,31 @@ export class LabMachine {
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 60_000);
     while (!existsSync(readyFile)) {
       if (this.agentExit || Date.now() > deadline) {
-        const why = this.agentExit ?? `was not ready after ${this.options.readyTimeoutMs ?? 60_000} ms`;
-        throw new DrvcycleError(ErrorCodes.LAB_MACHINE, `The agent of lab machine ${this.index} ${why}.\nLast lines of ${this.stdoutLog}:\n${tail(this.stdoutLog)}\nLast lines of ${this.stderrLog}:\n${tail(this.stderrLog)}`, { hint: 'Run `npx drvcycle provision` again; if it persists, delete the lab folder (DRVCYCLE_LAB_DIR, default ~/.cache/drvcycle/lab) to rebuild it.' });
+        const why =
+          this.agentExit ?? `was not ready after ${this.options.readyTimeoutMs ?? 60_000} ms`;
+        throw new DrvcycleError(
+          ErrorCodes.LAB_MACHINE,
+          `The agent of lab machine ${this.index} ${why}.\nLast lines of ${this.stdoutLog}:\n${tail(this.stdoutLog)}\nLast lines of ${this.stderrLog}:\n${tail(this.stderrLog)}`,
+          {
+            hint: 'Run `npx drvcycle provision` again; if it persists, delete the lab folder (DRVCYCLE_LAB_DIR, default ~/.cache/drvcycle/lab) to rebuild it.',
+          },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const ready = JSON.parse(readFileSync(readyFile, 'utf8')) as { url: string };
     this.connection = { url: ready.url, token };
     if (!(await this.healthy())) {
-      throw new DrvcycleError(ErrorCodes.LAB_MACHINE, `The agent of lab machine ${this.index} started but its health check failed (${ready.url}).\n${tail(this.stdoutLog)}`);
+      throw new DrvcycleError(
+        ErrorCodes.LAB_MACHINE,
+        `The agent of lab machine ${this.index} started but its health check failed (${ready.url}).\n${tail(this.stdoutLog)}`,
+      );
     }
   }
 
   private requireConnection(): { url: string; token: string } {
-    if (!this.connection) throw new DrvcycleError(ErrorCodes.LAB_MACHINE, `Lab machine ${this.index} is not running.`);
+    if (!this.connection)
+      throw new DrvcycleError(ErrorCodes.LAB_MACHINE, `Lab machine ${this.index} is not running.`);
     return this.connection;
   }
 }

@@ -2,11 +2,20 @@
 import { execFileSync } from 'node:child_process';
 import { DrvcycleError, ErrorCodes } from '../errors.ts';
 
-export const LAB_PACKAGES = ['wine', 'wine64', 'gcc-mingw-w64-x86-64', 'binutils-mingw-w64-x86-64', 'mingw-w64-x86-64-dev'] as const;
+export const LAB_PACKAGES = [
+  'wine',
+  'wine64',
+  'gcc-mingw-w64-x86-64',
+  'binutils-mingw-w64-x86-64',
+  'mingw-w64-x86-64-dev',
+] as const;
 
 export function isInstalled(pkg: string): boolean {
   try {
-    return execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('install ok installed');
+    return execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).includes('install ok installed');
   } catch {
     return false;
   }
@@ -20,16 +29,28 @@ export function missingPackages(check: (pkg: string) => boolean = isInstalled): 
   return LAB_PACKAGES.filter((pkg) => !check(pkg));
 }
 
-export function assertCanInstall(missing: readonly string[], isRoot: boolean, hasAptGet: boolean): void {
+export function assertCanInstall(
+  missing: readonly string[],
+  isRoot: boolean,
+  hasAptGet: boolean,
+): void {
   if (missing.length === 0) return;
   if (!hasAptGet) {
-    throw new DrvcycleError(ErrorCodes.LAB_SETUP, `The embedded lab needs ${missing.join(', ')}, and this machine has no apt-get.`, {
-      hint: 'The lab is supported on Debian and Ubuntu. On another system, install Wine 8+ (64-bit) and the mingw-w64 x86_64 cross compiler with its DDK headers, or use a Windows VM with the agent.',
-    });
+    throw new DrvcycleError(
+      ErrorCodes.LAB_SETUP,
+      `The embedded lab needs ${missing.join(', ')}, and this machine has no apt-get.`,
+      {
+        hint: 'The lab is supported on Debian and Ubuntu. On another system, install Wine 8+ (64-bit) and the mingw-w64 x86_64 cross compiler with its DDK headers, or use a Windows VM with the agent.',
+      },
+    );
   }
   if (!isRoot) {
-    throw new DrvcycleError(ErrorCodes.LAB_SETUP, `The embedded lab needs packages that are not installed: ${missing.join(', ')}.`, {
-      hint: `Install them as root, then run the command again:\n  sudo sh -c '${installCommand(missing)}'`,
-    });
+    throw new DrvcycleError(
+      ErrorCodes.LAB_SETUP,
+      `The embedded lab needs packages that are not installed: ${missing.join(', ')}.`,
+      {
+        hint: `Install them as root, then run the command again:\n  sudo sh -c '${installCommand(missing)}'`,
+      },
+    );
   }
 }

@@ -7,7 +7,9 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 export const WINDOWS_NODE_VERSION = '22.23.3';
 
 export function labRoot(): string {
-  return path.resolve(process.env.DRVCYCLE_LAB_DIR ?? path.join(os.homedir(), '.cache', 'drvcycle', 'lab'));
+  return path.resolve(
+    process.env.DRVCYCLE_LAB_DIR ?? path.join(os.homedir(), '.cache', 'drvcycle', 'lab'),
+  );
 }
 
 export const labPaths = {

@@ -24,7 +24,18 @@ export async function ensureBasePrefix(logFile: string): Promise<'already-done' 
     await run('wine', ['winecfg', '/v', 'win10'], wine);
     // A crashing driver host would otherwise start winedbg, which costs a second per crash
     // and can linger; Wine still prints the unhandled-exception line we need.
-    await run('wine', ['reg', 'delete', 'HKLM\\Software\\Microsoft\\Windows NT\\CurrentVersion\\AeDebug', '/v', 'Debugger', '/f'], wine);
+    await run(
+      'wine',
+      [
+        'reg',
+        'delete',
+        'HKLM\\Software\\Microsoft\\Windows NT\\CurrentVersion\\AeDebug',
+        '/v',
+        'Debugger',
+        '/f',
+      ],
+      wine,
+    );
   } finally {
     await run('wineserver', ['-k'], { env, logFile, timeoutMs: 60_000 }).catch(() => undefined);
   }

@@ -3,7 +3,11 @@ export type Log = (line: string) => void;
 
 export const consoleLog: Log = (line) => process.stdout.write(`[drvcycle] ${line}\n`);
 
-export async function step<T>(log: Log, title: string, run: () => Promise<T | 'already-done'>): Promise<T | 'already-done'> {
+export async function step<T>(
+  log: Log,
+  title: string,
+  run: () => Promise<T | 'already-done'>,
+): Promise<T | 'already-done'> {
   const started = performance.now();
   log(`… ${title}`);
   const result = await run();

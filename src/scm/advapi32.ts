@@ -19,14 +19,20 @@ function bind() {
     /** https://learn.microsoft.com/windows/win32/api/errhandlingapi/nf-errhandlingapi-getlasterror */
     GetLastError: fn(kernel32, 'uint32 __stdcall GetLastError()'),
     /** https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-openscmanagerw */
-    OpenSCManagerW: fn(advapi32, 'void* __stdcall OpenSCManagerW(str16 machine, str16 database, uint32 access)'),
+    OpenSCManagerW: fn(
+      advapi32,
+      'void* __stdcall OpenSCManagerW(str16 machine, str16 database, uint32 access)',
+    ),
     /** https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-createservicew */
     CreateServiceW: fn(
       advapi32,
       'void* __stdcall CreateServiceW(void* scm, str16 name, str16 display, uint32 access, uint32 type, uint32 start, uint32 errorControl, str16 path, str16 group, _Out_ uint32* tagId, str16 deps, str16 account, str16 password)',
     ),
     /** https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-openservicew */
-    OpenServiceW: fn(advapi32, 'void* __stdcall OpenServiceW(void* scm, str16 name, uint32 access)'),
+    OpenServiceW: fn(
+      advapi32,
+      'void* __stdcall OpenServiceW(void* scm, str16 name, uint32 access)',
+    ),
     /** https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-queryservicestatusex */
     QueryServiceStatusEx: fn(
       advapi32,

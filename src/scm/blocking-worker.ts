@@ -19,7 +19,9 @@ const SERVICE_STATUS = koffi.struct('SERVICE_STATUS', {
   waitHint: 'uint32',
 });
 const GetLastError = kernel32.func('uint32 __stdcall GetLastError()');
-const StartServiceW = advapi32.func('int __stdcall StartServiceW(void* service, uint32 argc, void* argv)');
+const StartServiceW = advapi32.func(
+  'int __stdcall StartServiceW(void* service, uint32 argc, void* argv)',
+);
 const ControlService = advapi32.func('ControlService', 'int', [
   'void*',
   'uint32',

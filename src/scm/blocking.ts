@@ -13,7 +13,9 @@ export interface BlockingResult {
   ok: boolean;
   lastError: number;
 }
-type Call = { call: 'StartService'; handle: ScHandle } | { call: 'ControlService'; handle: ScHandle; control: number };
+type Call =
+  | { call: 'StartService'; handle: ScHandle }
+  | { call: 'ControlService'; handle: ScHandle; control: number };
 
 const MAX_IDLE = 2;
 

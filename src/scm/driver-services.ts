@@ -4,10 +4,23 @@
  */
 import { ForeignServiceError, ScmError, ScmTimeoutError } from './errors.ts';
 import type { ServiceConfig } from './layouts.ts';
-import { describeOwnership, isStale, ownedDescription, ownedDisplayName, readOwnership, type Ownership } from './ownership.ts';
+import {
+  describeOwnership,
+  isStale,
+  ownedDescription,
+  ownedDisplayName,
+  readOwnership,
+  type Ownership,
+} from './ownership.ts';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
 import type { ServiceManager } from './service-manager.ts';
-import { driverTypeCode, ServiceState, stateName, type DriverType, type ServiceStatus } from './status.ts';
+import {
+  driverTypeCode,
+  ServiceState,
+  stateName,
+  type DriverType,
+  type ServiceStatus,
+} from './status.ts';
 import { realClock, waitWhilePending, type Clock } from './wait.ts';
 import { Win32 } from './win32-errors.ts';
 
@@ -41,7 +54,13 @@ export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 /** The driver's service did not reach the state the operation promised, with no Win32 error. */
 export class UnexpectedStateError extends ScmError {
   readonly expected: string;
-  constructor(operation: 'StartService' | 'ControlService', service: string, expected: string, actual: string, cycle?: number) {
+  constructor(
+    operation: 'StartService' | 'ControlService',
+    service: string,
+    expected: string,
+    actual: string,
+    cycle?: number,
+  ) {
     super({ operation, service, win32Code: 0, state: actual, cycle });
     this.expected = expected;
     this.message = `${operation} on service "${service}" reported success${cycle !== undefined ? ` at cycle ${cycle}` : ''}, but the service is ${actual}, not ${expected}.`;
@@ -67,7 +86,12 @@ export class DriverServices {
   async install(spec: DriverServiceSpec, options: OperationOptions = {}): Promise<ServiceConfig> {
     if (this.scm.exists(spec.name)) {
       const ownership = this.ownershipOf(spec.name);
-      if (!ownership.owned) throw new ForeignServiceError(spec.name, 'create over', `an existing service with ${describeOwnership(ownership)}`);
+      if (!ownership.owned)
+        throw new ForeignServiceError(
+          spec.name,
+          'create over',
+          `an existing service with ${describeOwnership(ownership)}`,
+        );
     }
     await withRetry(
       () =>
@@ -88,9 +112,22 @@ export class DriverServices {
   async start(name: string, options: OperationOptions = {}): Promise<TimedStatus> {
     const boundMs = options.timeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     const startedAt = this.clock.now();
-    await this.boundCall('StartService', name, boundMs, startedAt, options, () => this.scm.start(name));
-    const status = await waitWhilePending(() => this.scm.queryStatus(name), { operation: 'StartService', service: name, startedAt, boundMs, cycle: options.cycle }, this.clock);
-    if (status.state !== ServiceState.RUNNING) throw new UnexpectedStateError('StartService', name, 'RUNNING', stateName(status.state), options.cycle);
+    await this.boundCall('StartService', name, boundMs, startedAt, options, () =>
+      this.scm.start(name),
+    );
+    const status = await waitWhilePending(
+      () => this.scm.queryStatus(name),
+      { operation: 'StartService', service: name, startedAt, boundMs, cycle: options.cycle },
+      this.clock,
+    );
+    if (status.state !== ServiceState.RUNNING)
+      throw new UnexpectedStateError(
+        'StartService',
+        name,
+        'RUNNING',
+        stateName(status.state),
+        options.cycle,
+      );
     return { status, elapsedMs: this.clock.now() - startedAt };
   }
 
@@ -99,14 +136,32 @@ export class DriverServices {
     const boundMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     const startedAt = this.clock.now();
     try {
-      await this.boundCall('ControlService', name, boundMs, startedAt, options, () => this.scm.stop(name));
+      await this.boundCall('ControlService', name, boundMs, startedAt, options, () =>
+        this.scm.stop(name),
+      );
     } catch (error) {
       // The SCM gave up waiting for DriverUnload (1053) but the driver is still unloading: keep
       // waiting within our own bound, so a hang is reported as a hang with its state.
-      if (!(error instanceof ScmError && error.win32Code === Win32.SERVICE_REQUEST_TIMEOUT && error.state === 'STOP_PENDING')) throw error;
+      if (!(
+        error instanceof ScmError &&
+        error.win32Code === Win32.SERVICE_REQUEST_TIMEOUT &&
+        error.state === 'STOP_PENDING'
+      ))
+        throw error;
     }
-    const status = await waitWhilePending(() => this.scm.queryStatus(name), { operation: 'ControlService', service: name, startedAt, boundMs, cycle: options.cycle }, this.clock);
-    if (status.state !== ServiceState.STOPPED) throw new UnexpectedStateError('ControlService', name, 'STOPPED', stateName(status.state), options.cycle);
+    const status = await waitWhilePending(
+      () => this.scm.queryStatus(name),
+      { operation: 'ControlService', service: name, startedAt, boundMs, cycle: options.cycle },
+      this.clock,
+    );
+    if (status.state !== ServiceState.STOPPED)
+      throw new UnexpectedStateError(
+        'ControlService',
+        name,
+        'STOPPED',
+        stateName(status.state),
+        options.cycle,
+      );
     return { status, elapsedMs: this.clock.now() - startedAt };
   }
 
@@ -120,7 +175,10 @@ export class DriverServices {
 
   ownershipOf(name: string): Ownership {
     const config = this.scm.queryConfig(name);
-    return readOwnership({ displayName: config.displayName, description: this.scm.queryDescription(name) });
+    return readOwnership({
+      displayName: config.displayName,
+      description: this.scm.queryDescription(name),
+    });
   }
 
   async changeImage(name: string, imagePath: string): Promise<void> {
@@ -144,13 +202,19 @@ export class DriverServices {
       try {
         await this.stop(name, options);
       } catch (error) {
-        if (!(error instanceof ScmError && error.win32Code === Win32.SERVICE_NOT_ACTIVE)) throw error;
+        if (!(error instanceof ScmError && error.win32Code === Win32.SERVICE_NOT_ACTIVE))
+          throw error;
       }
     }
     try {
       await this.remove(name, options);
     } catch (error) {
-      if (!(error instanceof ScmError && (error.win32Code === Win32.SERVICE_MARKED_FOR_DELETE || error.win32Code === Win32.SERVICE_DOES_NOT_EXIST))) throw error;
+      if (!(
+        error instanceof ScmError &&
+        (error.win32Code === Win32.SERVICE_MARKED_FOR_DELETE ||
+          error.win32Code === Win32.SERVICE_DOES_NOT_EXIST)
+      ))
+        throw error;
     }
   }
 
@@ -158,7 +222,8 @@ export class DriverServices {
     const owned: { name: string; runId: string; state: string }[] = [];
     for (const service of this.scm.listDrivers()) {
       const ownership = readOwnership({ displayName: service.displayName, description: '' });
-      if (ownership.owned) owned.push({ name: service.name, runId: ownership.runId, state: service.status.stateName });
+      if (ownership.owned)
+        owned.push({ name: service.name, runId: ownership.runId, state: service.status.stateName });
     }
     return owned;
   }
@@ -172,7 +237,10 @@ export class DriverServices {
         await this.teardown(service.name, { timeoutMs: options.timeoutMs ?? 10_000 });
         result.removed.push(service.name);
       } catch (error) {
-        result.failed.push({ name: service.name, error: error instanceof Error ? error.message : String(error) });
+        result.failed.push({
+          name: service.name,
+          error: error instanceof Error ? error.message : String(error),
+        });
       }
     }
     return result;
@@ -203,13 +271,24 @@ export class DriverServices {
         } catch {
           // the query itself failing is reported as UNKNOWN
         }
-        reject(new ScmTimeoutError({ operation, service: name, state, elapsedMs: this.clock.now() - startedAt, boundMs, cycle: options.cycle }));
+        reject(
+          new ScmTimeoutError({
+            operation,
+            service: name,
+            state,
+            elapsedMs: this.clock.now() - startedAt,
+            boundMs,
+            cycle: options.cycle,
+          }),
+        );
       }, boundMs);
     });
     try {
       await Promise.race([
         withRetry(call, options.retry ?? DEFAULT_RETRY).catch((error: unknown) => {
-          throw error instanceof ScmError && options.cycle !== undefined ? withCycle(error, options.cycle) : error;
+          throw error instanceof ScmError && options.cycle !== undefined
+            ? withCycle(error, options.cycle)
+            : error;
         }),
         expired,
       ]);
@@ -220,5 +299,12 @@ export class DriverServices {
 }
 
 function withCycle(error: ScmError, cycle: number): ScmError {
-  return new ScmError({ operation: error.operation, service: error.service, win32Code: error.win32Code, state: error.state, ntstatus: error.ntstatus, cycle });
+  return new ScmError({
+    operation: error.operation,
+    service: error.service,
+    win32Code: error.win32Code,
+    state: error.state,
+    ntstatus: error.ntstatus,
+    cycle,
+  });
 }

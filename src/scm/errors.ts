@@ -85,8 +85,8 @@ export class ScmTimeoutError extends DrvcycleError {
       {
         hint:
           details.state === 'STOP_PENDING'
-            ? 'The driver\'s DriverUnload has not returned. On Windows the machine needs a reboot (or a checkpoint revert) before the service can be removed.'
-            : 'Raise the bound if the driver is legitimately slow, or look at the driver\'s DriverEntry.',
+            ? "The driver's DriverUnload has not returned. On Windows the machine needs a reboot (or a checkpoint revert) before the service can be removed."
+            : "Raise the bound if the driver is legitimately slow, or look at the driver's DriverEntry.",
       },
     );
     this.name = 'ScmTimeoutError';

@@ -33,7 +33,9 @@ function view(bytes: Uint8Array): DataView {
 
 export function decodeServiceStatusProcess(bytes: Uint8Array, offset = 0): ServiceStatus {
   if (bytes.byteLength < offset + SERVICE_STATUS_PROCESS_SIZE) {
-    throw new RangeError(`SERVICE_STATUS_PROCESS needs 36 bytes at offset ${offset}, buffer has ${bytes.byteLength}`);
+    throw new RangeError(
+      `SERVICE_STATUS_PROCESS needs 36 bytes at offset ${offset}, buffer has ${bytes.byteLength}`,
+    );
   }
   const dv = view(bytes);
   const u32 = (at: number) => dv.getUint32(offset + at, true);

@@ -8,10 +8,14 @@ import { randomBytes } from 'node:crypto';
 const MARKER = /\bdrvcycle:run=([A-Za-z0-9-]{1,40})\b/;
 const RUN_ID = /^[A-Za-z0-9-]{1,40}$/;
 
-export type Ownership = { readonly owned: true; readonly runId: string } | { readonly owned: false };
+export type Ownership =
+  { readonly owned: true; readonly runId: string } | { readonly owned: false };
 
 export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, '');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 

@@ -15,7 +15,12 @@ export interface RetryPolicy {
   readonly maxTotalMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { retries: 10, minDelayMs: 50, maxDelayMs: 1000, maxTotalMs: 15_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  retries: 10,
+  minDelayMs: 50,
+  maxDelayMs: 1000,
+  maxTotalMs: 15_000,
+};
 export const NO_RETRY: RetryPolicy = { retries: 0, minDelayMs: 0, maxDelayMs: 0, maxTotalMs: 0 };
 
 export function shouldRetry(error: unknown): boolean {
@@ -26,7 +31,9 @@ export function validateRetryPolicy(policy: RetryPolicy): RetryPolicy {
   for (const key of ['retries', 'minDelayMs', 'maxDelayMs', 'maxTotalMs'] as const) {
     const value = policy[key];
     if (!Number.isFinite(value) || value < 0) {
-      throw new TypeError(`Expected retry option \`${key}\` to be a non-negative number, got ${value}.`);
+      throw new TypeError(
+        `Expected retry option \`${key}\` to be a non-negative number, got ${value}.`,
+      );
     }
   }
   return policy;

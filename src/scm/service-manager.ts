@@ -60,7 +60,11 @@ export class ServiceManager {
   /** Opens the SCM of the local machine, or of `machine` (\\name) over RPC. */
   static open(machine?: string): ServiceManager {
     const api = advapi32();
-    const handle = api.OpenSCManagerW(machine ?? null, null, SC_MANAGER_ALL_ACCESS) as ScHandle | null;
+    const handle = api.OpenSCManagerW(
+      machine ?? null,
+      null,
+      SC_MANAGER_ALL_ACCESS,
+    ) as ScHandle | null;
     if (!handle) throw new ScmError({ operation: 'OpenSCManager', win32Code: lastError() });
     return new ServiceManager(handle, machine);
   }
@@ -92,7 +96,11 @@ export class ServiceManager {
   }
 
   exists(name: string): boolean {
-    const handle = advapi32().OpenServiceW(this.handle(), name, SERVICE_QUERY_STATUS) as ScHandle | null;
+    const handle = advapi32().OpenServiceW(
+      this.handle(),
+      name,
+      SERVICE_QUERY_STATUS,
+    ) as ScHandle | null;
     if (handle) {
       closeHandle(handle);
       return true;
@@ -108,8 +116,10 @@ export class ServiceManager {
 
   queryConfig(name: string): ServiceConfig {
     return this.withService(name, SERVICE_QUERY_CONFIG, (service) =>
-      readGrowing('QueryServiceConfig', name, (buffer, size, needed) =>
-        advapi32().QueryServiceConfigW(service, buffer, size, needed),
+      readGrowing(
+        'QueryServiceConfig',
+        name,
+        (buffer, size, needed) => advapi32().QueryServiceConfigW(service, buffer, size, needed),
         decodeQueryServiceConfig,
       ),
     );
@@ -117,8 +127,17 @@ export class ServiceManager {
 
   queryDescription(name: string): string {
     return this.withService(name, SERVICE_QUERY_CONFIG, (service) =>
-      readGrowing('QueryServiceConfig2', name, (buffer, size, needed) =>
-        advapi32().QueryServiceConfig2W(service, SERVICE_CONFIG_DESCRIPTION, buffer, size, needed),
+      readGrowing(
+        'QueryServiceConfig2',
+        name,
+        (buffer, size, needed) =>
+          advapi32().QueryServiceConfig2W(
+            service,
+            SERVICE_CONFIG_DESCRIPTION,
+            buffer,
+            size,
+            needed,
+          ),
         decodeServiceDescription,
       ),
     );
@@ -163,7 +182,11 @@ export class ServiceManager {
   /** Sends SERVICE_CONTROL_STOP; for a driver this returns once DriverUnload has returned. */
   async stop(name: string): Promise<void> {
     await this.withServiceAsync(name, SERVICE_ALL_ACCESS, async (service) => {
-      const result = await this.pool.run({ call: 'ControlService', handle: service, control: SERVICE_CONTROL_STOP });
+      const result = await this.pool.run({
+        call: 'ControlService',
+        handle: service,
+        control: SERVICE_CONTROL_STOP,
+      });
       if (!result.ok) throw this.failureWith('ControlService', name, result.lastError, service);
     });
   }
@@ -185,10 +208,25 @@ export class ServiceManager {
     let size = 0;
     for (;;) {
       const more = withNativeBuffer(size, (buffer) => {
-        const ok = api.EnumServicesStatusExW(scm, SC_ENUM_PROCESS_INFO, SERVICE_DRIVER, SERVICE_STATE_ALL, buffer, size, needed, returned, resume, null);
+        const ok = api.EnumServicesStatusExW(
+          scm,
+          SC_ENUM_PROCESS_INFO,
+          SERVICE_DRIVER,
+          SERVICE_STATE_ALL,
+          buffer,
+          size,
+          needed,
+          returned,
+          resume,
+          null,
+        );
         const code = ok ? 0 : lastError();
-        if (!ok && code !== Win32.MORE_DATA) throw new ScmError({ operation: 'EnumServicesStatusEx', win32Code: code });
-        if (returned[0]! > 0) services.push(...decodeEnumServiceStatusProcess(copyNativeBytes(buffer, size), buffer, returned[0]!));
+        if (!ok && code !== Win32.MORE_DATA)
+          throw new ScmError({ operation: 'EnumServicesStatusEx', win32Code: code });
+        if (returned[0]! > 0)
+          services.push(
+            ...decodeEnumServiceStatusProcess(copyNativeBytes(buffer, size), buffer, returned[0]!),
+          );
         return !ok;
       });
       if (!more) return services;
@@ -210,7 +248,11 @@ export class ServiceManager {
     }
   }
 
-  private async withServiceAsync<T>(name: string, access: number, use: (service: ScHandle) => Promise<T>): Promise<T> {
+  private async withServiceAsync<T>(
+    name: string,
+    access: number,
+    use: (service: ScHandle) => Promise<T>,
+  ): Promise<T> {
     const service = this.openService(name, access);
     try {
       return await use(service);
@@ -221,7 +263,8 @@ export class ServiceManager {
 
   private openService(name: string, access: number): ScHandle {
     const handle = advapi32().OpenServiceW(this.handle(), name, access) as ScHandle | null;
-    if (!handle) throw new ScmError({ operation: 'OpenService', service: name, win32Code: lastError() });
+    if (!handle)
+      throw new ScmError({ operation: 'OpenService', service: name, win32Code: lastError() });
     return handle;
   }
 
@@ -230,7 +273,12 @@ export class ServiceManager {
   }
 
   /** Builds the error with the state seen right after the failure (a failed query is not fatal). */
-  private failureWith(operation: ScmOperation, name: string, win32Code: number, service?: ScHandle): ScmError {
+  private failureWith(
+    operation: ScmOperation,
+    name: string,
+    win32Code: number,
+    service?: ScHandle,
+  ): ScmError {
     let state: string | undefined;
     if (service) {
       try {
@@ -254,8 +302,14 @@ function closeHandle(handle: ScHandle): void {
 function queryStatusOf(service: ScHandle, name: string): ServiceStatus {
   const buffer = Buffer.alloc(SERVICE_STATUS_PROCESS_SIZE);
   const needed = [0];
-  if (!advapi32().QueryServiceStatusEx(service, SC_STATUS_PROCESS_INFO, buffer, buffer.length, needed)) {
-    throw new ScmError({ operation: 'QueryServiceStatusEx', service: name, win32Code: lastError() });
+  if (
+    !advapi32().QueryServiceStatusEx(service, SC_STATUS_PROCESS_INFO, buffer, buffer.length, needed)
+  ) {
+    throw new ScmError({
+      operation: 'QueryServiceStatusEx',
+      service: name,
+      win32Code: lastError(),
+    });
   }
   return decodeServiceStatusProcess(buffer);
 }
@@ -270,11 +324,13 @@ function readGrowing<T>(
   const needed = [0];
   if (!call(null, 0, needed)) {
     const code = lastError();
-    if (code !== Win32.INSUFFICIENT_BUFFER) throw new ScmError({ operation, service: name, win32Code: code });
+    if (code !== Win32.INSUFFICIENT_BUFFER)
+      throw new ScmError({ operation, service: name, win32Code: code });
   }
   const size = needed[0]!;
   return withNativeBuffer(size, (buffer) => {
-    if (!call(buffer, size, needed)) throw new ScmError({ operation, service: name, win32Code: lastError() });
+    if (!call(buffer, size, needed))
+      throw new ScmError({ operation, service: name, win32Code: lastError() });
     return decode(copyNativeBytes(buffer, size), buffer);
   });
 }

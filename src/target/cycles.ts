@@ -7,12 +7,16 @@ import { toWireError } from './wire-errors.ts';
 
 export function validateCycleOptions(options: CycleOptions): CycleOptions {
   if (!Number.isInteger(options.count) || options.count < 1) {
-    throw new TypeError(`Expected \`count\` to be a positive whole number of cycles, got ${options.count}.`);
+    throw new TypeError(
+      `Expected \`count\` to be a positive whole number of cycles, got ${options.count}.`,
+    );
   }
   for (const key of ['startTimeoutMs', 'stopTimeoutMs'] as const) {
     const value = options[key];
     if (value !== undefined && (!Number.isFinite(value) || value <= 0)) {
-      throw new TypeError(`Expected \`${key}\` to be a positive number of milliseconds, got ${value}.`);
+      throw new TypeError(
+        `Expected \`${key}\` to be a positive number of milliseconds, got ${value}.`,
+      );
     }
   }
   return options;
@@ -28,14 +32,16 @@ export async function* runCycles(
   for (let cycle = 1; cycle <= options.count; cycle++) {
     let startMs: number | null = null;
     try {
-      startMs = (await services.start(name, { timeoutMs: options.startTimeoutMs, cycle })).elapsedMs;
+      startMs = (await services.start(name, { timeoutMs: options.startTimeoutMs, cycle }))
+        .elapsedMs;
     } catch (error) {
       yield failed(services, name, cycle, 'start-failed', startMs, null, error);
       if (stopOnFailure) return;
       continue;
     }
     try {
-      const stopMs = (await services.stop(name, { timeoutMs: options.stopTimeoutMs, cycle })).elapsedMs;
+      const stopMs = (await services.stop(name, { timeoutMs: options.stopTimeoutMs, cycle }))
+        .elapsedMs;
       yield { cycle, outcome: 'ok', startMs, stopMs, state: 'STOPPED' };
     } catch (error) {
       yield failed(services, name, cycle, 'stop-failed', startMs, null, error);
@@ -53,7 +59,8 @@ function failed(
   stopMs: number | null,
   error: unknown,
 ): CycleRecord {
-  let state = error instanceof ScmError || error instanceof ScmTimeoutError ? error.state : undefined;
+  let state =
+    error instanceof ScmError || error instanceof ScmTimeoutError ? error.state : undefined;
   if (!state) {
     try {
       state = stateName(services.query(name).state);

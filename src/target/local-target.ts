@@ -8,7 +8,17 @@ import { DriverServices, type TimedStatus } from '../scm/driver-services.ts';
 import { NO_RETRY } from '../scm/retry.ts';
 import { ServiceManager } from '../scm/service-manager.ts';
 import { runCycles } from './cycles.ts';
-import type { CycleOptions, CycleRecord, DriverSpec, Health, OperationOptions, ServiceRef, StaleCleanup, Target, TargetInfo } from './types.ts';
+import type {
+  CycleOptions,
+  CycleRecord,
+  DriverSpec,
+  Health,
+  OperationOptions,
+  ServiceRef,
+  StaleCleanup,
+  Target,
+  TargetInfo,
+} from './types.ts';
 
 export const DRVCYCLE_VERSION = '0.1.0';
 

@@ -1,13 +1,29 @@
 /** The Target for a runner anywhere: a client of the agent's HTTP/JSON API. */
 import { DrvcycleError, ErrorCodes } from '../errors.ts';
 import type { TimedStatus } from '../scm/driver-services.ts';
-import type { CycleOptions, CycleRecord, DriverSpec, Health, OperationOptions, ServiceRef, ServiceStatus, StaleCleanup, Target, TargetInfo } from './types.ts';
+import type {
+  CycleOptions,
+  CycleRecord,
+  DriverSpec,
+  Health,
+  OperationOptions,
+  ServiceRef,
+  ServiceStatus,
+  StaleCleanup,
+  Target,
+  TargetInfo,
+} from './types.ts';
 import { fromWireError, type WireError } from './wire-errors.ts';
 
-export interface RemoteTargetOptions {
+export interface AgentEndpoint {
   /** The agent's base URL, e.g. http://127.0.0.1:8765 */
   readonly url: string;
   readonly token: string;
+}
+
+export interface RemoteTargetOptions {
+  /** Where the agent is; a function when it can move (a reverted lab machine gets a new port). */
+  readonly endpoint: AgentEndpoint | (() => AgentEndpoint);
   readonly runId: string;
   /** Bound on one request, beyond the operation's own timeout. */
   readonly requestSlackMs?: number;
@@ -15,7 +31,11 @@ export interface RemoteTargetOptions {
   readonly silenceMs?: number;
 }
 
-type CycleLine = { record: CycleRecord } | { heartbeat: number } | { done: true; cycles: number } | { error: WireError };
+type CycleLine =
+  | { record: CycleRecord }
+  | { heartbeat: number }
+  | { done: true; cycles: number }
+  | { error: WireError };
 
 export class RemoteTarget implements Target {
   private readonly options: RemoteTargetOptions;
@@ -37,7 +57,11 @@ export class RemoteTarget implements Target {
   }
 
   async stageImage(fileName: string, bytes: Uint8Array): Promise<string> {
-    const result = await this.call<{ imagePath: string }>('PUT', `/v1/images/${encodeURIComponent(fileName)}`, bytes);
+    const result = await this.call<{ imagePath: string }>(
+      'PUT',
+      `/v1/images/${encodeURIComponent(fileName)}`,
+      bytes,
+    );
     return result.imagePath;
   }
 
@@ -79,7 +103,12 @@ export class RemoteTarget implements Target {
     const silenceMs = this.options.silenceMs ?? 15_000;
     let watchdog = setTimeout(() => controller.abort(), silenceMs);
     try {
-      const response = await this.fetch('POST', `${this.path(ref)}/cycles`, options, controller.signal);
+      const response = await this.fetch(
+        'POST',
+        `${this.path(ref)}/cycles`,
+        options,
+        controller.signal,
+      );
       if (!response.ok) throw await errorOf(response);
       const decoder = new TextDecoder();
       let pending = '';
@@ -96,10 +125,23 @@ export class RemoteTarget implements Target {
           else if ('done' in line) return;
         }
       }
-      throw new DrvcycleError(ErrorCodes.AGENT_UNREACHABLE, `The agent at ${this.options.url} closed the cycle stream before it was done.`, { hint: 'The agent process or the machine may have died: look at the agent log and the machine console.' });
+      throw new DrvcycleError(
+        ErrorCodes.AGENT_UNREACHABLE,
+        `The agent at ${this.endpoint().url} closed the cycle stream before it was done.`,
+        {
+          hint: 'The agent process or the machine may have died: look at the agent log and the machine console.',
+        },
+      );
     } catch (error) {
       if (controller.signal.aborted) {
-        throw new DrvcycleError(ErrorCodes.AGENT_UNREACHABLE, `The agent at ${this.options.url} sent nothing for ${silenceMs} ms during a cycle batch.`, { hint: 'The machine may have crashed or hung. The provider should recover it before the next test.', cause: error });
+        throw new DrvcycleError(
+          ErrorCodes.AGENT_UNREACHABLE,
+          `The agent at ${this.endpoint().url} sent nothing for ${silenceMs} ms during a cycle batch.`,
+          {
+            hint: 'The machine may have crashed or hung. The provider should recover it before the next test.',
+            cause: error,
+          },
+        );
       }
       throw error;
     } finally {
@@ -110,19 +152,34 @@ export class RemoteTarget implements Target {
 
   async close(): Promise<void> {}
 
+  private endpoint(): AgentEndpoint {
+    const { endpoint } = this.options;
+    return typeof endpoint === 'function' ? endpoint() : endpoint;
+  }
+
   private path(ref: ServiceRef): string {
     return `/v1/services/${encodeURIComponent(ref.name)}`;
   }
 
-  private async call<T>(method: string, path: string, body?: unknown, operationMs = 30_000): Promise<T> {
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    operationMs = 30_000,
+  ): Promise<T> {
     const signal = AbortSignal.timeout(operationMs + (this.options.requestSlackMs ?? 15_000));
     const response = await this.fetch(method, path, body, signal);
     if (!response.ok) throw await errorOf(response);
     return (await response.json()) as T;
   }
 
-  private async fetch(method: string, path: string, body: unknown, signal: AbortSignal): Promise<Response> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.options.token}` };
+  private async fetch(
+    method: string,
+    path: string,
+    body: unknown,
+    signal: AbortSignal,
+  ): Promise<Response> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.endpoint().token}` };
     let payload: string | Uint8Array | undefined;
     if (body instanceof Uint8Array) {
       headers['Content-Type'] = 'application/octet-stream';
@@ -132,10 +189,22 @@ export class RemoteTarget implements Target {
       payload = JSON.stringify(body);
     }
     try {
-      return await fetch(new URL(path, this.options.url), { method, headers, body: payload ?? null, signal });
+      return await fetch(new URL(path, this.endpoint().url), {
+        method,
+        headers,
+        body: payload ?? null,
+        signal,
+      });
     } catch (error) {
       if (signal.aborted) throw error;
-      throw new DrvcycleError(ErrorCodes.AGENT_UNREACHABLE, `Cannot reach the drvcycle agent at ${this.options.url} (${method} ${path}).`, { hint: 'Check that the agent runs (npx drvcycle agent --port … --token-file …) and that the URL and port are right.', cause: error });
+      throw new DrvcycleError(
+        ErrorCodes.AGENT_UNREACHABLE,
+        `Cannot reach the drvcycle agent at ${this.endpoint().url} (${method} ${path}).`,
+        {
+          hint: 'Check that the agent runs (npx drvcycle agent --port … --token-file …) and that the URL and port are right.',
+          cause: error,
+        },
+      );
     }
   }
 }
@@ -148,5 +217,8 @@ async function errorOf(response: Response): Promise<Error> {
   } catch {
     // not JSON: fall through
   }
-  return new DrvcycleError(ErrorCodes.AGENT_INTERNAL, `The agent answered ${response.status}: ${text.slice(0, 500)}`);
+  return new DrvcycleError(
+    ErrorCodes.AGENT_INTERNAL,
+    `The agent answered ${response.status}: ${text.slice(0, 500)}`,
+  );
 }

@@ -1,0 +1,23 @@
+import { defineConfig } from '@playwright/test';
+import type { DrvcycleOptions } from './fixtures/options.ts';
+import { newRunId } from './src/scm/ownership.ts';
+
+// One run id for the whole run: the runner sets it, its workers inherit it.
+process.env.DRVCYCLE_RUN_ID ??= newRunId();
+
+export default defineConfig<DrvcycleOptions>({
+  testDir: 'specs',
+  outputDir: 'reports/test-results',
+  globalSetup: './src/lab/global-setup.ts',
+  // One Wine prefix (a "machine") per worker; the lab machine has 2 cores.
+  workers: Number(process.env.WORKERS ?? 2),
+  fullyParallel: true,
+  timeout: 30 * 60_000,
+  reporter: [['list'], ['allure-playwright', { resultsDir: 'reports/allure-results' }]],
+  projects: [
+    {
+      name: 'lab',
+      use: { startTimeoutMs: 30_000, stopTimeoutMs: 30_000 },
+    },
+  ],
+});

@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, test } from '../../fixtures/index.ts';
+import { PROJECT_ROOT, sampleDriver } from '../../src/lab/paths.ts';
+import { ScmError } from '../../src/scm/errors.ts';
+import { CycleFailure, runCycleSuite } from '../../src/suites/cycles.ts';
+import type { CycleRecord } from '../../src/target/types.ts';
+import { sample } from './support.ts';
+
+test('200 cycles of the clean driver through the batch form, every cycle recorded', async ({
+  install,
+  target,
+}) => {
+  const ref = await install(sample('clean'));
+  const records: CycleRecord[] = [];
+  for await (const record of target.runCycles(ref, { count: 200 })) records.push(record);
+  expect(records.map((r) => r.cycle)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  expect(records.every((r) => r.outcome === 'ok' && r.state === 'STOPPED')).toBe(true);
+  expect(records.every((r) => r.startMs! > 0 && r.stopMs! > 0)).toBe(true);
+  expect((await target.query(ref)).stateName).toBe('STOPPED');
+});
+
+test('the cycle suite stops at the first bad cycle with its number, typed error and state', async ({
+  install,
+  target,
+}) => {
+  const ref = await install(sample('entry_fail_resources'));
+  const failure = await runCycleSuite(target, ref, { count: 5 }).catch((e: unknown) => e);
+  expect(failure).toBeInstanceOf(CycleFailure);
+  const { record, failure: cause, run } = failure as CycleFailure;
+  expect(record).toMatchObject({ cycle: 1, outcome: 'start-failed', state: 'STOPPED' });
+  expect(cause).toBeInstanceOf(ScmError);
+  expect(cause).toMatchObject({ win32Code: 1450, cycle: 1 });
+  expect(run.records).toHaveLength(1);
+  expect((failure as Error).message).toMatch(
+    /^LOAD FAILURE at cycle 1 of 5: StartService on service "dc_entry_fail_resources" failed at cycle 1: 1450 ERROR_NO_SYSTEM_RESOURCES/,
+  );
+});
+
+test('specs/cycles.spec.ts takes DRIVER and CYCLES and fails with the cycle number', async ({}, testInfo) => {
+  test.setTimeout(180_000);
+  const report = testInfo.outputPath('report.json');
+  const env = {
+    ...process.env,
+    DRIVER: sampleDriver('entry_fail_config'),
+    CYCLES: '4',
+    WORKERS: '1',
+    PLAYWRIGHT_JSON_OUTPUT_NAME: report,
+    DRVCYCLE_RUN_ID: `${process.env.DRVCYCLE_RUN_ID}-child`,
+  };
+  const code = await new Promise<number>((resolve) => {
+    execFile(
+      'npx',
+      [
+        'playwright',
+        'test',
+        'specs/cycles.spec.ts',
+        '--project=lab',
+        '--reporter=json',
+        `--output=${testInfo.outputPath('child')}`,
+      ],
+      { cwd: PROJECT_ROOT, env, timeout: 170_000 },
+      (error) => resolve(error ? Number((error as { code?: number }).code ?? 1) : 0),
+    );
+  });
+  expect(code).toBe(1);
+  const json = JSON.parse(readFileSync(report, 'utf8')) as {
+    suites: { specs: { tests: { results: { error?: { message?: string } }[] }[] }[] }[];
+  };
+  const message = json.suites[0]!.specs[0]!.tests[0]!.results[0]!.error!.message!;
+  expect(message).toContain('LOAD FAILURE at cycle 1 of 4');
+  expect(message).toContain('87 ERROR_INVALID_PARAMETER');
+  expect(path.basename(sampleDriver('entry_fail_config'))).toBe('entry_fail_config.sys');
+});

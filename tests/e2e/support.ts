@@ -1,0 +1,35 @@
+/** Helpers for the lab end-to-end tests. */
+import { execFile } from 'node:child_process';
+import { wineEnv } from '../../src/lab/exec.ts';
+import type { LabMachine } from '../../src/lab/machine.ts';
+import { sampleDriver } from '../../src/lab/paths.ts';
+import type { ServiceRef } from '../../src/target/types.ts';
+import type { InstallRequest } from '../../fixtures/index.ts';
+
+export function sample(name: string, serviceName = `dc_${name}`): InstallRequest {
+  return { hostImage: sampleDriver(name), name: serviceName };
+}
+
+/** Wine's own sc.exe, run beside the agent: how a service drvcycle did not create comes to be. */
+export function wineSc(
+  machine: LabMachine,
+  args: string[],
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'wine',
+      ['sc', ...args],
+      { env: wineEnv(machine.prefix), timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error ? Number((error as { code?: number }).code ?? 1) : 0,
+          output: `${stdout}${stderr}`,
+        });
+      },
+    );
+  });
+}
+
+export function refTo(name: string): ServiceRef {
+  return { name, imagePath: '', runId: '', config: {} as ServiceRef['config'] };
+}

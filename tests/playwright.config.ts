@@ -1,0 +1,18 @@
+/** The project's own tests: unit tests of pure logic, and end-to-end tests on the Wine lab. */
+import { defineConfig } from '@playwright/test';
+import { newRunId } from '../src/scm/ownership.ts';
+
+process.env.DRVCYCLE_RUN_ID ??= newRunId();
+
+export default defineConfig({
+  outputDir: '../reports/self-test-results',
+  workers: 2,
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list'], ['./summary-reporter.ts']],
+  projects: [
+    { name: 'unit', testDir: 'unit', timeout: 30_000, fullyParallel: true },
+    { name: 'lab-setup', testDir: '.', testMatch: /lab\.setup\.ts$/, timeout: 20 * 60_000 },
+    { name: 'e2e', testDir: 'e2e', dependencies: ['lab-setup'], timeout: 5 * 60_000 },
+  ],
+});

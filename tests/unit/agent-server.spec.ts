@@ -1,0 +1,273 @@
+/**
+ * The agent's HTTP layer over real sockets, with a FakeTarget standing in for the SCM (the SCM
+ * side is proven end to end on the lab): auth, body limits, validation, errors, streaming.
+ */
+import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { expect, test } from '@playwright/test';
+import { createAgentServer } from '../../src/agent/server.ts';
+import { ForeignServiceError, ScmError } from '../../src/scm/errors.ts';
+import { RemoteTarget } from '../../src/target/remote-target.ts';
+import type {
+  CycleOptions,
+  CycleRecord,
+  DriverSpec,
+  ServiceRef,
+  Target,
+} from '../../src/target/types.ts';
+import { toWireError } from '../../src/target/wire-errors.ts';
+
+const TOKEN = 'a'.repeat(64);
+
+class FakeTarget implements Target {
+  readonly installed: DriverSpec[] = [];
+  async info() {
+    return {
+      hostname: 'fake',
+      os: 'Windows_NT',
+      osVersion: '10',
+      arch: 'x64',
+      wineVersion: null,
+      agentVersion: '0',
+      pid: 1,
+    };
+  }
+  async health() {
+    return { ok: true, scm: true, uptimeMs: 1 };
+  }
+  async stageImage(fileName: string, bytes: Uint8Array) {
+    return `C:\\stage\\${bytes.byteLength}\\${fileName}`;
+  }
+  async installDriver(spec: DriverSpec): Promise<ServiceRef> {
+    if (spec.name === 'Beep')
+      throw new ForeignServiceError('Beep', 'create over', 'no drvcycle marker');
+    this.installed.push(spec);
+    return {
+      name: spec.name,
+      imagePath: spec.imagePath,
+      runId: 'fake',
+      config: {} as ServiceRef['config'],
+    };
+  }
+  async start(ref: ServiceRef) {
+    if (ref.name === 'dc_running')
+      throw new ScmError({
+        operation: 'StartService',
+        service: ref.name,
+        win32Code: 1056,
+        state: 'RUNNING',
+      });
+    return { status: {} as never, elapsedMs: 1 };
+  }
+  async stop() {
+    return { status: {} as never, elapsedMs: 1 };
+  }
+  async query() {
+    return {} as never;
+  }
+  async delete() {}
+  async remove() {}
+  async listOwned() {
+    return [];
+  }
+  async cleanupStale() {
+    return { removed: [], failed: [] };
+  }
+  async *runCycles(ref: ServiceRef, options: CycleOptions): AsyncIterable<CycleRecord> {
+    for (let cycle = 1; cycle <= options.count; cycle++) {
+      if (ref.name === 'dc_fails' && cycle === 3) {
+        yield {
+          cycle,
+          outcome: 'start-failed',
+          startMs: null,
+          stopMs: null,
+          state: 'STOPPED',
+          error: toWireError(
+            new ScmError({ operation: 'StartService', service: ref.name, win32Code: 1450, cycle }),
+          ),
+        };
+        return;
+      }
+      yield { cycle, outcome: 'ok', startMs: cycle, stopMs: cycle / 2, state: 'STOPPED' };
+    }
+  }
+  async close() {}
+}
+
+let server: http.Server;
+let url: string;
+let fake: FakeTarget;
+
+test.beforeEach(async () => {
+  fake = new FakeTarget();
+  server = createAgentServer({
+    target: fake,
+    token: TOKEN,
+    allowedDirs: ['C:\\stage', 'D:\\drivers'],
+    maxJsonBytes: 1024,
+    maxImageBytes: 4096,
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+test.afterEach(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const errorBody = async (response: Response) =>
+  ((await response.json()) as { error: { code: string; message: string } }).error;
+const client = (token = TOKEN) => new RemoteTarget({ endpoint: { url, token }, runId: 'r1' });
+const ref = (name: string): ServiceRef => ({
+  name,
+  imagePath: '',
+  runId: 'r1',
+  config: {} as ServiceRef['config'],
+});
+
+test('a request without a token gets 401 and touches nothing', async () => {
+  const response = await fetch(`${url}/v1/services`, {
+    method: 'POST',
+    body: JSON.stringify({ name: 'dc_x', imagePath: 'C:\\stage\\x.sys' }),
+  });
+  expect(response.status).toBe(401);
+  expect(response.headers.get('www-authenticate')).toContain('Bearer');
+  expect((await errorBody(response)).code).toBe('DRVCYCLE_UNAUTHORIZED');
+  expect(fake.installed).toEqual([]);
+});
+
+test('a wrong token, or a token of another length, gets 401', async () => {
+  for (const token of ['b'.repeat(64), 'a'.repeat(63), `${TOKEN}x`, '']) {
+    const response = await fetch(`${url}/v1/health`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(response.status, `token of length ${token.length}`).toBe(401);
+  }
+  await expect(client('c'.repeat(64)).health()).rejects.toMatchObject({
+    code: 'DRVCYCLE_UNAUTHORIZED',
+  });
+});
+
+test('the right token is accepted', async () => {
+  expect(await client().health()).toEqual({ ok: true, scm: true, uptimeMs: 1 });
+});
+
+test('an oversized JSON body gets 413, by declared length or by streamed size', async () => {
+  const big = JSON.stringify({ name: 'dc_x', imagePath: `C:\\stage\\${'x'.repeat(2000)}.sys` });
+  const declared = await fetch(`${url}/v1/services`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}` },
+    body: big,
+  });
+  expect(declared.status).toBe(413);
+  expect((await errorBody(declared)).code).toBe('DRVCYCLE_BODY_TOO_LARGE');
+  const chunked = await fetch(`${url}/v1/services`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}` },
+    duplex: 'half',
+    body: new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(big));
+        c.close();
+      },
+    }),
+  } as RequestInit);
+  expect(chunked.status).toBe(413);
+  expect(fake.installed).toEqual([]);
+});
+
+test('an oversized image upload gets 413', async () => {
+  await expect(client().stageImage('big.sys', new Uint8Array(5000))).rejects.toMatchObject({
+    code: 'DRVCYCLE_BODY_TOO_LARGE',
+  });
+  expect(await client().stageImage('ok.sys', new Uint8Array(100))).toBe('C:\\stage\\100\\ok.sys');
+});
+
+test('an image path outside the allow-list is refused with 403', async () => {
+  for (const imagePath of [
+    'C:\\Windows\\System32\\drivers\\beep.sys',
+    'C:\\stage\\..\\Windows\\evil.sys',
+    'C:\\stagevil\\x.sys',
+    '\\\\server\\share\\x.sys',
+    'x.sys',
+  ]) {
+    const response = await fetch(`${url}/v1/services`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ name: 'dc_x', imagePath }),
+    });
+    expect([400, 403], imagePath).toContain(response.status);
+  }
+  await expect(
+    client().installDriver({ name: 'dc_x', imagePath: 'C:\\Windows\\x.sys' }),
+  ).rejects.toThrow(/outside the agent's allowed folders/);
+  expect(fake.installed).toEqual([]);
+  await client().installDriver({ name: 'dc_x', imagePath: 'd:\\DRIVERS\\sub\\x.sys' });
+  expect(fake.installed.map((s) => s.imagePath)).toEqual(['d:\\DRIVERS\\sub\\x.sys']);
+});
+
+test('invalid names and options are refused with 400 and a message that says what to send', async () => {
+  const post = (path: string, body: unknown) =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify(body),
+    });
+  let response = await post('/v1/services', { name: 'bad name!', imagePath: 'C:\\stage\\x.sys' });
+  expect(response.status).toBe(400);
+  expect((await errorBody(response)).message).toContain('Invalid service name "bad name!"');
+  response = await post('/v1/services/dc_x/cycles', { count: 0 });
+  expect((await errorBody(response)).message).toContain(
+    'Expected `count` to be a whole number of cycles',
+  );
+  response = await post('/v1/services/dc_x/stop', { timeoutMs: -5 });
+  expect(response.status).toBe(400);
+  response = await fetch(`${url}/v1/services`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}` },
+    body: '{not json',
+  });
+  expect((await errorBody(response)).message).toBe('The request body is not valid JSON.');
+  response = await fetch(`${url}/v1/nothing`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  expect(response.status).toBe(404);
+});
+
+test('typed errors cross the wire intact', async () => {
+  const error = await client()
+    .start(ref('dc_running'))
+    .catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ScmError);
+  expect(error).toMatchObject({
+    win32Code: 1056,
+    win32Name: 'ERROR_SERVICE_ALREADY_RUNNING',
+    operation: 'StartService',
+    service: 'dc_running',
+    state: 'RUNNING',
+  });
+  const foreign = await client()
+    .installDriver({ name: 'Beep', imagePath: 'C:\\stage\\x.sys' })
+    .catch((e: unknown) => e);
+  expect(foreign).toBeInstanceOf(ForeignServiceError);
+  expect((foreign as Error).message).toContain('Refusing to create over service "Beep"');
+});
+
+test('cycles stream one record per cycle, the failing one last with its typed error', async () => {
+  const records: CycleRecord[] = [];
+  for await (const record of client().runCycles(ref('dc_ok'), { count: 5 })) records.push(record);
+  expect(records.map((r) => r.cycle)).toEqual([1, 2, 3, 4, 5]);
+  const failing: CycleRecord[] = [];
+  for await (const record of client().runCycles(ref('dc_fails'), { count: 5 }))
+    failing.push(record);
+  expect(failing.map((r) => r.outcome)).toEqual(['ok', 'ok', 'start-failed']);
+  expect(failing[2]!.error).toMatchObject({ type: 'ScmError', win32Code: 1450, cycle: 3 });
+});
+
+test('an unreachable agent is a clear error naming the URL', async () => {
+  const dead = new RemoteTarget({
+    endpoint: { url: 'http://127.0.0.1:9', token: TOKEN },
+    runId: 'r1',
+  });
+  await expect(dead.health()).rejects.toThrow(
+    /Cannot reach the drvcycle agent at http:\/\/127\.0\.0\.1:9/,
+  );
+});

@@ -1,0 +1,78 @@
+import { expect, test } from '@playwright/test';
+import { bearerMatches, validateToken } from '../../src/agent/auth.ts';
+import {
+  isPathAllowed,
+  validateCycles,
+  validateFileName,
+  validateInstall,
+} from '../../src/agent/validation.ts';
+
+const allow = ['C:\\drvcycle\\images', 'D:\\Drivers\\'];
+
+test('paths inside the allowed folders pass, case-insensitively', () => {
+  expect(isPathAllowed('C:\\drvcycle\\images\\ab\\x.sys', allow)).toBe(true);
+  expect(isPathAllowed('c:/DRVCYCLE/images/x.sys', allow)).toBe(true);
+  expect(isPathAllowed('D:\\Drivers\\x.sys', allow)).toBe(true);
+});
+
+test('traversal, prefix tricks and other drives are refused', () => {
+  expect(isPathAllowed('C:\\drvcycle\\images\\..\\..\\Windows\\x.sys', allow)).toBe(false);
+  expect(isPathAllowed('C:\\drvcycle\\images-evil\\x.sys', allow)).toBe(false);
+  expect(isPathAllowed('C:\\drvcycle\\images', allow)).toBe(false);
+  expect(isPathAllowed('E:\\drvcycle\\images\\x.sys', allow)).toBe(false);
+  expect(() => isPathAllowed('\\\\host\\share\\x.sys', allow)).toThrow(/absolute Windows path/);
+});
+
+test('install requests are normalised and typed', () => {
+  expect(
+    validateInstall({ name: 'dc_x', imagePath: 'C:\\drvcycle\\images\\a\\..\\b\\x.sys' }, allow),
+  ).toEqual({
+    name: 'dc_x',
+    imagePath: 'C:\\drvcycle\\images\\b\\x.sys',
+    type: 'kernel',
+    loadOrderGroup: undefined,
+  });
+  expect(() =>
+    validateInstall(
+      { name: 'dc_x', imagePath: 'C:\\drvcycle\\images\\x.sys', type: 'user' },
+      allow,
+    ),
+  ).toThrow(/"kernel" or "filesystem"/);
+  expect(() => validateInstall([], allow)).toThrow(/JSON object/);
+});
+
+test('file names may have spaces and non-ASCII letters, but no folders or reserved characters', () => {
+  expect(validateFileName('My Drïver 2.sys')).toBe('My Drïver 2.sys');
+  for (const bad of [
+    '..',
+    'a\\b.sys',
+    'a/b.sys',
+    'x:y.sys',
+    'x.sys.',
+    '',
+    'a\u0001.sys',
+    'x'.repeat(121),
+  ]) {
+    expect(() => validateFileName(bad), JSON.stringify(bad)).toThrow(/Invalid image file name/);
+  }
+});
+
+test('cycle options are bounded', () => {
+  expect(validateCycles({ count: 3, stopTimeoutMs: 500 })).toEqual({
+    count: 3,
+    stopTimeoutMs: 500,
+  });
+  expect(() => validateCycles({ count: 1.5 })).toThrow(/whole number/);
+  expect(() => validateCycles({ count: 2, startTimeoutMs: 'soon' })).toThrow(/startTimeoutMs/);
+  expect(() => validateCycles({ count: 2, stopOnFailure: 'yes' })).toThrow(/stopOnFailure/);
+});
+
+test('tokens: minimum length, and the bearer check', () => {
+  expect(() => validateToken('short')).toThrow(/at least 32 characters \(got 5\)/);
+  const token = validateToken(`${'k'.repeat(40)}\n`);
+  expect(bearerMatches(`Bearer ${token}`, token)).toBe(true);
+  expect(bearerMatches(`bearer ${token}`, token)).toBe(true);
+  expect(bearerMatches(`Basic ${token}`, token)).toBe(false);
+  expect(bearerMatches(undefined, token)).toBe(false);
+  expect(bearerMatches('Bearer ', token)).toBe(false);
+});
