@@ -13,7 +13,11 @@ export default defineConfig<DrvcycleOptions>({
   workers: Number(process.env.WORKERS ?? 2),
   fullyParallel: true,
   timeout: 30 * 60_000,
-  reporter: [['list'], ['allure-playwright', { resultsDir: 'reports/allure-results' }]],
+  reporter: [
+    ['list'],
+    ['./src/report/summary-reporter.ts'],
+    ['allure-playwright', { resultsDir: 'reports/allure-results' }],
+  ],
   projects: [
     {
       name: 'lab',

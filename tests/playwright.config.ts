@@ -9,7 +9,7 @@ export default defineConfig({
   workers: 2,
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
-  reporter: [['list'], ['./summary-reporter.ts']],
+  reporter: [['list'], ['../src/report/summary-reporter.ts']],
   projects: [
     { name: 'unit', testDir: 'unit', timeout: 30_000, fullyParallel: true },
     { name: 'lab-setup', testDir: '.', testMatch: /lab\.setup\.ts$/, timeout: 20 * 60_000 },

@@ -20,6 +20,7 @@ import { RemoteTarget } from '../target/remote-target.ts';
 import { run, tail, wineEnv } from './exec.ts';
 import { labPaths, PROJECT_ROOT, toWinePath } from './paths.ts';
 import { isBasePrefixReady } from './prefix.ts';
+import type { Machine } from '../vm/machine.ts';
 
 export const LAB_STAGING_DIR = 'C:\\drvcycle\\images';
 /** +pid tells the driver host's lines apart; debugstr carries DbgPrint output. */
@@ -74,8 +75,9 @@ export interface LabMachineOptions {
   readonly readyTimeoutMs?: number;
 }
 
-export class LabMachine {
+export class LabMachine implements Machine {
   readonly index: number;
+  readonly name: string;
   readonly dir: string;
   readonly prefix: string;
   readonly stdoutLog: string;
@@ -89,6 +91,7 @@ export class LabMachine {
   constructor(options: LabMachineOptions) {
     this.options = options;
     this.index = options.index;
+    this.name = `lab machine ${options.index}`;
     this.dir = path.join(labPaths.machinesDir(), `${options.runId}-m${options.index}`);
     this.prefix = path.join(this.dir, 'prefix');
     this.stdoutLog = path.join(this.dir, 'agent.stdout.log');

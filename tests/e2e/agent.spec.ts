@@ -1,4 +1,5 @@
 import { expect, test } from '../../fixtures/index.ts';
+import { lab } from './support.ts';
 
 test('the agent runs under the Windows Node runtime inside Wine', async ({ target }) => {
   const info = await target.info();
@@ -12,7 +13,7 @@ test('the lab agent refuses requests without the right token', async ({ machine 
     {},
     { Authorization: 'Bearer wrong-token-wrong-token-wrong-token' },
   ] as Record<string, string>[]) {
-    const response = await fetch(`${machine.url}/v1/services`, { headers });
+    const response = await fetch(`${lab(machine).url}/v1/services`, { headers });
     expect(response.status).toBe(401);
   }
 });

@@ -1,6 +1,6 @@
 import { expect, test } from '../../fixtures/index.ts';
 import { ForeignServiceError } from '../../src/scm/errors.ts';
-import { refTo, sample, wineSc } from './support.ts';
+import { lab, refTo, sample, wineSc } from './support.ts';
 
 const IMAGE = 'C:\\windows\\system32\\drivers\\null.sys';
 
@@ -8,7 +8,7 @@ test('refuses to create over, stop, change or delete a service drvcycle does not
   machine,
   target,
 }) => {
-  const created = await wineSc(machine, [
+  const created = await wineSc(lab(machine), [
     'create',
     'dc_foreign',
     'type=',
@@ -34,7 +34,7 @@ test('refuses to create over, stop, change or delete a service drvcycle does not
   }
   // Still there, untouched.
   expect((await target.query(foreign)).stateName).toBe('STOPPED');
-  expect((await wineSc(machine, ['delete', 'dc_foreign'])).code).toBe(0);
+  expect((await wineSc(lab(machine), ['delete', 'dc_foreign'])).code).toBe(0);
 });
 
 test('stale cleanup removes only services owned by earlier runs', async ({
@@ -42,7 +42,7 @@ test('stale cleanup removes only services owned by earlier runs', async ({
   target,
   install,
 }) => {
-  const stale = await wineSc(machine, [
+  const stale = await wineSc(lab(machine), [
     'create',
     'dc_stale',
     'type=',
@@ -54,7 +54,8 @@ test('stale cleanup removes only services owned by earlier runs', async ({
   ]);
   expect(stale.code, stale.output).toBe(0);
   expect(
-    (await wineSc(machine, ['create', 'dc_foreign2', 'type=', 'kernel', 'binpath=', IMAGE])).code,
+    (await wineSc(lab(machine), ['create', 'dc_foreign2', 'type=', 'kernel', 'binpath=', IMAGE]))
+      .code,
   ).toBe(0);
   const current = await install(sample('clean'));
 
@@ -65,5 +66,5 @@ test('stale cleanup removes only services owned by earlier runs', async ({
   expect((await target.listOwned()).map((s) => s.name)).toEqual([current.name]);
   expect((await target.query(refTo('dc_foreign2'))).stateName).toBe('STOPPED');
   await expect(target.query(refTo('dc_stale'))).rejects.toMatchObject({ win32Code: 1060 });
-  expect((await wineSc(machine, ['delete', 'dc_foreign2'])).code).toBe(0);
+  expect((await wineSc(lab(machine), ['delete', 'dc_foreign2'])).code).toBe(0);
 });

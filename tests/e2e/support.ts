@@ -1,7 +1,8 @@
 /** Helpers for the lab end-to-end tests. */
 import { execFile } from 'node:child_process';
 import { wineEnv } from '../../src/lab/exec.ts';
-import type { LabMachine } from '../../src/lab/machine.ts';
+import { LabMachine } from '../../src/lab/machine.ts';
+import type { Machine } from '../../src/vm/machine.ts';
 import { sampleDriver } from '../../src/lab/paths.ts';
 import type { ServiceRef } from '../../src/target/types.ts';
 import type { InstallRequest } from '../../fixtures/index.ts';
@@ -32,4 +33,11 @@ export function wineSc(
 
 export function refTo(name: string): ServiceRef {
   return { name, imagePath: '', runId: '', config: {} as ServiceRef['config'] };
+}
+
+/** These tests reach into the Wine prefix, so they need the lab's machine. */
+export function lab(machine: Machine): LabMachine {
+  if (!(machine instanceof LabMachine))
+    throw new Error('This end-to-end test needs the embedded lab (DRVCYCLE_MACHINE=lab).');
+  return machine;
 }

@@ -1,0 +1,67 @@
+/**
+ * Prints, at the end of a run, one line per test with its outcome and cycle figures (from the
+ * `cycle-summary.json` attachment the cycle specs add), then the totals.
+ */
+import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
+
+interface CycleSummary {
+  driver: string;
+  requested: number;
+  completed: number;
+  start: { p50: number; p95: number; max: number };
+  stop: { p50: number; p95: number; max: number };
+}
+
+interface Row {
+  title: string;
+  status: TestResult['status'];
+  summary: CycleSummary | undefined;
+  error: string | undefined;
+}
+
+const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(1)}` : '-');
+
+export function formatRow(row: Row): string {
+  const head = `${row.status === 'passed' ? 'PASS' : row.status.toUpperCase()}  ${row.title}`;
+  const s = row.summary;
+  const figures = s
+    ? `  ${s.driver}: ${s.completed}/${s.requested} cycles, start p50 ${ms(s.start.p50)} / p95 ${ms(s.start.p95)} ms, stop p50 ${ms(s.stop.p50)} / p95 ${ms(s.stop.p95)} ms`
+    : '';
+  const error = row.error ? `\n      ${row.error.split('\n')[0]}` : '';
+  return `${head}${figures}${error}`;
+}
+
+export default class SummaryReporter implements Reporter {
+  private readonly rows = new Map<string, Row>();
+
+  onTestEnd(test: TestCase, result: TestResult): void {
+    const attachment = result.attachments.find((a) => a.name === 'cycle-summary.json' && a.body);
+    const summary = attachment
+      ? (JSON.parse(attachment.body!.toString('utf8')) as CycleSummary)
+      : undefined;
+    this.rows.set(test.id, {
+      title: test.titlePath().slice(1).join(' › '),
+      status: result.status,
+      summary,
+      error: result.error?.message,
+    });
+  }
+
+  onEnd(result: FullResult): void {
+    const rows = [...this.rows.values()];
+    const passed = rows.filter((r) => r.status === 'passed').length;
+    const skipped = rows.filter((r) => r.status === 'skipped').length;
+    // Passing tests without cycle figures add nothing a reader needs at the end of a run.
+    const worthShowing = rows.filter(
+      (r) => r.summary || (r.status !== 'passed' && r.status !== 'skipped'),
+    );
+    const lines = [
+      '',
+      'drvcycle summary',
+      ...worthShowing.map(formatRow),
+      `drvcycle: ${passed} passed, ${rows.length - passed - skipped} failed, ${skipped} skipped (${result.status})`,
+      '',
+    ];
+    process.stdout.write(lines.join('\n'));
+  }
+}

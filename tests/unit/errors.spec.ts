@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { DrvcycleError, ErrorCodes } from '../../src/errors.ts';
+import { PROJECT_ROOT } from '../../src/lab/paths.ts';
+
+test('every error code is documented in the README', () => {
+  const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  for (const code of Object.values(ErrorCodes)) expect(readme, code).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|`));
+});
+
+test('an error with a hint puts the next step on its own line', () => {
+  const error = new DrvcycleError(ErrorCodes.CONFIG, 'CYCLES=x is not a number.', {
+    hint: 'Set CYCLES=100.',
+  });
+  expect(error.message).toBe('CYCLES=x is not a number.\nSet CYCLES=100.');
+  expect(error.code).toBe('DRVCYCLE_CONFIG');
+});
