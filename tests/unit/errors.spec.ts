@@ -6,7 +6,8 @@ import { PROJECT_ROOT } from '../../src/lab/paths.ts';
 
 test('every error code is documented in the README', () => {
   const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
-  for (const code of Object.values(ErrorCodes)) expect(readme, code).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|`));
+  for (const code of Object.values(ErrorCodes))
+    expect(readme, code).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|`));
 });
 
 test('an error with a hint puts the next step on its own line', () => {

@@ -1,0 +1,83 @@
+/**
+ * Verdicts: the machine-readable diagnosis every test records, and the message that leads with it
+ * (`LEAK: …`, `CRASH in unload at cycle 7: …`) so a person reading a list sees the kind first.
+ */
+export const VERDICT_KINDS = [
+  'pass',
+  'leak',
+  'load-failure',
+  'unload-failure',
+  'crash',
+  'hang',
+  'error-path-mismatch',
+  'environment',
+] as const;
+export type VerdictKind = (typeof VERDICT_KINDS)[number];
+
+export type Phase = 'load' | 'unload';
+
+export interface Verdict {
+  readonly kind: VerdictKind;
+  readonly driver: string;
+  /** The spec family and case: `cycles`, `leaks`, `error-paths › second start`. */
+  readonly scenario: string;
+  readonly cycle?: number | undefined;
+  readonly phase?: Phase | undefined;
+  /** One line, leading with the kind. */
+  readonly summary: string;
+  /** Figures and codes behind the verdict. */
+  readonly evidence: Record<string, unknown>;
+}
+
+export function headline(kind: VerdictKind, phase?: Phase, cycle?: number): string {
+  const name = kind === 'pass' ? 'PASS' : kind.replaceAll('-', ' ').toUpperCase();
+  const where = phase ? ` in ${phase}` : '';
+  const when = cycle !== undefined ? ` at cycle ${cycle}` : '';
+  return `${name}${where}${when}`;
+}
+
+export function makeVerdict(input: Omit<Verdict, 'summary'> & { detail: string }): Verdict {
+  const { detail, ...rest } = input;
+  return { ...rest, summary: `${headline(input.kind, input.phase, input.cycle)}: ${detail}` };
+}
+
+/** The error a failing test throws: its message is the verdict's summary. */
+export class VerdictError extends Error {
+  readonly verdict: Verdict;
+  constructor(verdict: Verdict) {
+    super(verdict.summary);
+    this.name = 'VerdictError';
+    this.verdict = verdict;
+  }
+}
+
+export function isVerdict(value: unknown): value is Verdict {
+  const v = value as Verdict;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (VERDICT_KINDS as readonly string[]).includes(v.kind) &&
+    typeof v.summary === 'string' &&
+    typeof v.driver === 'string'
+  );
+}
+
+export interface VerdictSummary {
+  readonly generatedAt: string;
+  readonly runId: string | undefined;
+  readonly counts: Record<VerdictKind, number>;
+  readonly verdicts: (Verdict & { test: string; project: string; status: string })[];
+}
+
+export function summarise(
+  verdicts: VerdictSummary['verdicts'],
+  runId: string | undefined,
+  now = new Date(),
+): VerdictSummary {
+  const counts = Object.fromEntries(VERDICT_KINDS.map((k) => [k, 0])) as Record<
+    VerdictKind,
+    number
+  >;
+  for (const v of verdicts) counts[v.kind]++;
+  return { generatedAt: now.toISOString(), runId, counts, verdicts };
+}

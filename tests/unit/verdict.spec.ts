@@ -1,0 +1,170 @@
+import { expect, test } from '@playwright/test';
+import { ScmError, ScmTimeoutError } from '../../src/scm/errors.ts';
+import { UnexpectedStateError } from '../../src/scm/driver-services.ts';
+import type { CycleRecord } from '../../src/target/types.ts';
+import { toWireError } from '../../src/target/wire-errors.ts';
+import { classifyCycleFailure, crashLines } from '../../src/verdict/classify.ts';
+import { headline, isVerdict, makeVerdict, summarise } from '../../src/verdict/verdict.ts';
+
+const CRASH =
+  'wine: Unhandled page fault on write access to 0000000000000000 at address 0000000396B41025 (thread 016c), starting debugger...';
+const record = (over: Partial<CycleRecord>): CycleRecord => ({
+  cycle: 7,
+  outcome: 'stop-failed',
+  startMs: 100,
+  stopMs: null,
+  state: 'STOP_PENDING',
+  ...over,
+});
+
+test('headlines lead with the kind in capitals, then phase and cycle', () => {
+  expect(headline('crash', 'unload', 7)).toBe('CRASH in unload at cycle 7');
+  expect(headline('leak')).toBe('LEAK');
+  expect(headline('error-path-mismatch')).toBe('ERROR PATH MISMATCH');
+  expect(
+    makeVerdict({
+      kind: 'leak',
+      driver: 'dc_x',
+      scenario: 'leaks',
+      detail: 'grows 256 B per cycle',
+      evidence: {},
+    }).summary,
+  ).toBe('LEAK: grows 256 B per cycle');
+});
+
+test('a Wine crash line during a failed stop is a crash in unload', () => {
+  const verdict = classifyCycleFailure({
+    driver: 'dc_crash_in_unload',
+    scenario: 'cycles',
+    record: record({
+      error: toWireError(
+        new ScmError({
+          operation: 'ControlService',
+          service: 'dc_crash_in_unload',
+          win32Code: 109,
+          state: 'STOP_PENDING',
+          cycle: 7,
+        }),
+      ),
+    }),
+    debugOutput: `0160:016c:warn:debugstr:vDbgPrintExWithPrefix …\n${CRASH}\n0038:0058:err:service:process_send_command service protocol error`,
+  });
+  expect(verdict.kind).toBe('crash');
+  expect(verdict.summary).toMatch(
+    /^CRASH in unload at cycle 7: the driver host died: wine: Unhandled page fault on write access to 0{16} .* \(ControlService returned 109 ERROR_BROKEN_PIPE, state STOP_PENDING\)$/,
+  );
+  expect(verdict.evidence).toMatchObject({ win32Code: 109, crashLines: [CRASH] });
+});
+
+test('a crash line during a failed start is a crash in load', () => {
+  const verdict = classifyCycleFailure({
+    driver: 'dc_crash_in_entry',
+    scenario: 'cycles',
+    record: record({
+      cycle: 1,
+      outcome: 'start-failed',
+      state: 'STOPPED',
+      error: toWireError(
+        new ScmError({ operation: 'StartService', service: 'dc_crash_in_entry', win32Code: 1053 }),
+      ),
+    }),
+    debugOutput: `0134:0140:${CRASH}`,
+  });
+  expect(verdict.summary).toMatch(/^CRASH in load at cycle 1: the driver host died/);
+});
+
+test('a machine that stops answering is a crash, whatever the SCM said', () => {
+  const verdict = classifyCycleFailure({
+    driver: 'd',
+    scenario: 'cycles',
+    record: record({
+      error: {
+        type: 'DrvcycleError',
+        code: 'DRVCYCLE_AGENT_UNREACHABLE',
+        message: 'The agent sent nothing for 15000 ms',
+      },
+    }),
+  });
+  expect(verdict.kind).toBe('crash');
+  expect(verdict.summary).toBe(
+    'CRASH in unload at cycle 7: the machine stopped answering (The agent sent nothing for 15000 ms); last state STOP_PENDING',
+  );
+});
+
+test('a bounded wait that ran out is a hang', () => {
+  const verdict = classifyCycleFailure({
+    driver: 'd',
+    scenario: 'cycles',
+    record: record({
+      error: toWireError(
+        new ScmTimeoutError({
+          operation: 'ControlService',
+          service: 'd',
+          state: 'STOP_PENDING',
+          elapsedMs: 3004.6,
+          boundMs: 3000,
+          cycle: 7,
+        }),
+      ),
+    }),
+  });
+  expect(verdict.summary).toBe(
+    'HANG in unload at cycle 7: still STOP_PENDING after 3005 ms (bound 3000 ms)',
+  );
+});
+
+test('plain SCM failures are load or unload failures with their code', () => {
+  const load = classifyCycleFailure({
+    driver: 'd',
+    scenario: 'cycles',
+    record: record({
+      cycle: 1,
+      outcome: 'start-failed',
+      state: 'STOPPED',
+      error: toWireError(
+        new ScmError({ operation: 'StartService', service: 'd', win32Code: 1450, cycle: 1 }),
+      ),
+    }),
+  });
+  expect(load.kind).toBe('load-failure');
+  expect(load.evidence).toMatchObject({ win32Code: 1450, win32Name: 'ERROR_NO_SYSTEM_RESOURCES' });
+  const ineffective = classifyCycleFailure({
+    driver: 'd',
+    scenario: 'cycles',
+    record: record({
+      state: 'RUNNING',
+      error: toWireError(new UnexpectedStateError('ControlService', 'd', 'STOPPED', 'RUNNING', 7)),
+    }),
+  });
+  expect(ineffective.summary).toBe(
+    'UNLOAD FAILURE in unload at cycle 7: ControlService reported success but the service is RUNNING, not STOPPED',
+  );
+});
+
+test('crash lines are found with or without the +pid prefix', () => {
+  expect(
+    crashLines(
+      `x\n0134:0140:${CRASH}\nwine: Unhandled exception 0xc0000005 in thread 3c at address 0x1234\n`,
+    ),
+  ).toHaveLength(2);
+  expect(crashLines('wine: configuration in L"/root/.wine" has been updated.')).toEqual([]);
+});
+
+test('the run summary counts every kind', () => {
+  const v = makeVerdict({
+    kind: 'hang',
+    driver: 'd',
+    scenario: 'cycles',
+    detail: 'x',
+    evidence: {},
+  });
+  expect(isVerdict(v)).toBe(true);
+  expect(isVerdict({ kind: 'maybe' })).toBe(false);
+  const summary = summarise(
+    [{ ...v, test: 't', project: 'lab', status: 'failed' }],
+    'run-1',
+    new Date('2026-01-01T00:00:00Z'),
+  );
+  expect(summary.counts).toMatchObject({ hang: 1, pass: 0, leak: 0 });
+  expect(summary.generatedAt).toBe('2026-01-01T00:00:00.000Z');
+});
