@@ -16,6 +16,7 @@ export default defineConfig<DrvcycleOptions>({
   reporter: [
     ['list'],
     ['./src/report/summary-reporter.ts'],
+    ['./src/report/verdicts-reporter.ts'],
     ['allure-playwright', { resultsDir: 'reports/allure-results' }],
   ],
   projects: [

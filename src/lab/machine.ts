@@ -11,6 +11,8 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
+  statSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -23,8 +25,11 @@ import { isBasePrefixReady } from './prefix.ts';
 import type { Machine } from '../vm/machine.ts';
 
 export const LAB_STAGING_DIR = 'C:\\drvcycle\\images';
-/** +pid tells the driver host's lines apart; debugstr carries DbgPrint output. */
-export const DEFAULT_WINEDEBUG = 'fixme-all,+pid,+debugstr';
+/**
+ * +pid tells the driver hosts' lines apart; debugstr carries DbgPrint output; trace+ntoskrnl
+ * traces every pool allocation and free (the lab's pool signal, see metrics/wine-pool-trace.ts).
+ */
+export const DEFAULT_WINEDEBUG = 'fixme-all,+pid,+debugstr,trace+ntoskrnl';
 
 const OWNER_FILE = 'owner.pid';
 
@@ -144,11 +149,33 @@ export class LabMachine implements Machine {
     }
   }
 
-  /** Wine's debug output (DbgPrint lines among it) from byte `offset` of the agent's stderr. */
-  debugOutput(offset = 0): { text: string; next: number } {
-    if (!existsSync(this.stderrLog)) return { text: '', next: offset };
-    const all = readFileSync(this.stderrLog);
-    return { text: all.subarray(offset).toString('utf8'), next: all.length };
+  get poolTrace(): boolean {
+    return /(^|,)trace\+ntoskrnl(,|$)/.test(this.options.winedebug ?? DEFAULT_WINEDEBUG);
+  }
+
+  /** The agent's stderr is reset at each revert; a mark is a byte offset in it. */
+  debugMark(): number {
+    return existsSync(this.stderrLog) ? statSync(this.stderrLog).size : 0;
+  }
+
+  /** Wine's debug output (DbgPrint lines, crash messages, pool trace) written since `mark`. */
+  debugOutput(mark: number): string {
+    if (!existsSync(this.stderrLog)) return '';
+    const size = statSync(this.stderrLog).size;
+    if (size <= mark) return '';
+    const fd = openSync(this.stderrLog, 'r');
+    try {
+      const buffer = Buffer.alloc(size - mark);
+      readSync(fd, buffer, 0, buffer.length, mark);
+      return buffer.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Kills everything in the prefix (a hung host, a stuck wineserver) and starts from the base again. */
+  async recover(_reason: string): Promise<void> {
+    await this.revert();
   }
 
   /** Stops the agent and everything else in the prefix; keeps the files for a post-mortem. */

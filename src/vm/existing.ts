@@ -80,6 +80,30 @@ export class ExistingMachine implements Machine {
     }
   }
 
+  readonly poolTrace = false;
+
+  /** No control over the machine: wait for its agent to answer again, then remove our services. */
+  async recover(_reason: string): Promise<void> {
+    const deadline = Date.now() + 10 * 60_000;
+    while (!(await this.healthy())) {
+      if (Date.now() > deadline)
+        throw new ConfigError(
+          `The agent at ${this.name} did not come back within 10 minutes.`,
+          'Check the machine (a bugcheck may need a manual reboot), then rerun.',
+        );
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    }
+    await this.revert();
+  }
+
+  debugMark(): number {
+    return 0;
+  }
+
+  debugOutput(_mark: number): string {
+    return '';
+  }
+
   async release(): Promise<void> {
     await this.revert().catch(() => undefined);
   }

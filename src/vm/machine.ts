@@ -9,5 +9,13 @@ export interface Machine {
   healthy(): Promise<boolean>;
   /** Back to a clean state: a fresh prefix copy, a checkpoint, or (no control) our services removed. */
   revert(): Promise<void>;
+  /** After a crash or hang: force the machine back (power off, kill, revert) and wait until healthy. */
+  recover(reason: string): Promise<void>;
+  /** Where the debug output (Wine channels, a serial console) ends now; pass it to debugOutput later. */
+  debugMark(): number;
+  /** Debug output written since `mark` (DbgPrint lines, crash messages). Empty when there is none. */
+  debugOutput(mark: number): string;
+  /** Whether debugOutput carries Wine's ntoskrnl pool trace (the lab's exact pool signal). */
+  readonly poolTrace: boolean;
   release(): Promise<void>;
 }

@@ -1,0 +1,307 @@
+/**
+ * The error-path catalog: each case, the exact outcome expected on Windows and on the Wine lab
+ * (one table, so a difference between them is visible), and how to provoke it.
+ */
+import type { ScmOperation } from '../scm/errors.ts';
+import type { ServiceRef, Target } from '../target/types.ts';
+import { fromWireError, toWireError } from '../target/wire-errors.ts';
+import { notAnImage, truncated, withMachineType, IMAGE_FILE_MACHINE_I386 } from './images.ts';
+
+export type Expectation =
+  | { readonly outcome: 'ok' }
+  | { readonly outcome: 'error'; readonly operation: ScmOperation; readonly win32Code: number }
+  | { readonly outcome: 'timeout'; readonly state: string }
+  | { readonly outcome: 'stop-ineffective'; readonly state: string }
+  | { readonly outcome: 'crash' };
+
+export type Observation =
+  | { readonly outcome: 'ok' }
+  | {
+      readonly outcome: 'error';
+      readonly operation: string;
+      readonly win32Code: number;
+      readonly message: string;
+    }
+  | { readonly outcome: 'timeout'; readonly state: string; readonly message: string }
+  | { readonly outcome: 'stop-ineffective'; readonly state: string; readonly message: string }
+  | { readonly outcome: 'crash'; readonly message: string };
+
+export interface CaseContext {
+  readonly target: Target;
+  /** The driver under test's image bytes (for derived images). */
+  readonly imageUnderTest: Uint8Array;
+  installBytes(fileName: string, bytes: Uint8Array, serviceName: string): Promise<ServiceRef>;
+  installSample(sample: string): Promise<ServiceRef>;
+  /** A service whose image path lies in the staging folder but has no file. */
+  installMissing(serviceName: string): Promise<ServiceRef>;
+  readonly stopTimeoutMs: number;
+}
+
+export interface ErrorPathCase {
+  readonly id: string;
+  readonly title: string;
+  readonly windows: Expectation;
+  readonly lab: Expectation;
+  /** The case leaves a driver loaded or a host hung on this platform: the machine is recovered after it. */
+  readonly leavesDirty: { readonly windows: boolean; readonly lab: boolean };
+  run(ctx: CaseContext): Promise<Observation>;
+}
+
+/** Runs one SCM step and turns its typed error into an observation. */
+export async function observe(step: () => Promise<unknown>): Promise<Observation> {
+  try {
+    await step();
+    return { outcome: 'ok' };
+  } catch (error) {
+    const wire = toWireError(error);
+    if (wire.type === 'ScmTimeoutError')
+      return { outcome: 'timeout', state: wire.state ?? 'UNKNOWN', message: wire.message };
+    if (wire.type === 'UnexpectedStateError')
+      return { outcome: 'stop-ineffective', state: wire.state ?? 'UNKNOWN', message: wire.message };
+    if (wire.type === 'ScmError')
+      return {
+        outcome: 'error',
+        operation: wire.operation ?? '',
+        win32Code: wire.win32Code ?? 0,
+        message: wire.message,
+      };
+    throw error instanceof Error ? error : fromWireError(wire);
+  }
+}
+
+export function describeExpectation(e: Expectation): string {
+  switch (e.outcome) {
+    case 'ok':
+      return 'succeeds';
+    case 'error':
+      return `${e.operation} fails with ${e.win32Code}`;
+    case 'timeout':
+      return `the bounded wait ends in ${e.state}`;
+    case 'stop-ineffective':
+      return `stop "succeeds" but the service stays ${e.state}`;
+    case 'crash':
+      return 'the driver crashes (host dies / bugcheck)';
+  }
+}
+
+export function describeObservation(o: Observation): string {
+  return o.outcome === 'ok' ? 'succeeded' : `${o.outcome}: ${o.message}`;
+}
+
+export function matches(expected: Expectation, observed: Observation): boolean {
+  if (expected.outcome !== observed.outcome) return false;
+  if (expected.outcome === 'error' && observed.outcome === 'error')
+    return expected.operation === observed.operation && expected.win32Code === observed.win32Code;
+  if (
+    (expected.outcome === 'timeout' || expected.outcome === 'stop-ineffective') &&
+    'state' in observed
+  )
+    return expected.state === observed.state;
+  return true;
+}
+
+const startFails = (win32Code: number): Expectation => ({
+  outcome: 'error',
+  operation: 'StartService',
+  win32Code,
+});
+const clean = { windows: false, lab: false };
+
+async function startDerived(
+  ctx: CaseContext,
+  fileName: string,
+  bytes: Uint8Array,
+  service: string,
+): Promise<Observation> {
+  const ref = await ctx.installBytes(fileName, bytes, service);
+  return observe(() => ctx.target.start(ref, { retry: false }));
+}
+
+export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
+  {
+    id: 'missing-image',
+    title: 'missing image',
+    windows: startFails(2),
+    lab: startFails(1114),
+    leavesDirty: clean,
+    run: async (ctx) => {
+      const ref = await ctx.installMissing('dc_ep_missing');
+      return observe(() => ctx.target.start(ref, { retry: false }));
+    },
+  },
+  {
+    id: 'not-pe',
+    title: 'not-a-PE image',
+    windows: startFails(193),
+    lab: startFails(1114),
+    leavesDirty: clean,
+    run: (ctx) => startDerived(ctx, 'not_a_driver.sys', notAnImage(), 'dc_ep_notpe'),
+  },
+  {
+    id: 'truncated',
+    title: 'truncated image',
+    windows: startFails(193),
+    lab: startFails(1114),
+    leavesDirty: clean,
+    run: (ctx) =>
+      startDerived(ctx, 'truncated.sys', truncated(ctx.imageUnderTest), 'dc_ep_truncated'),
+  },
+  {
+    id: 'wrong-arch',
+    title: 'wrong-architecture image (i386 on x64)',
+    windows: startFails(193),
+    lab: startFails(1114),
+    leavesDirty: clean,
+    run: (ctx) =>
+      startDerived(
+        ctx,
+        'i386.sys',
+        withMachineType(ctx.imageUnderTest, IMAGE_FILE_MACHINE_I386),
+        'dc_ep_i386',
+      ),
+  },
+  {
+    id: 'path-spaces-unicode',
+    title: 'image path with spaces and non-ASCII characters',
+    windows: { outcome: 'ok' },
+    lab: { outcome: 'ok' },
+    leavesDirty: clean,
+    run: async (ctx) => {
+      const ref = await ctx.installBytes(
+        'Drïver ünder tést 試験.sys',
+        ctx.imageUnderTest,
+        'dc_ep_unicode',
+      );
+      return observe(async () => {
+        await ctx.target.start(ref, { retry: false });
+        await ctx.target.stop(ref, { retry: false, timeoutMs: ctx.stopTimeoutMs });
+      });
+    },
+  },
+  {
+    id: 'second-start',
+    title: 'second start',
+    windows: startFails(1056),
+    lab: startFails(1056),
+    leavesDirty: clean,
+    run: async (ctx) => {
+      const ref = await ctx.installBytes('under_test.sys', ctx.imageUnderTest, 'dc_ep_twice');
+      await ctx.target.start(ref);
+      return observe(() => ctx.target.start(ref, { retry: false }));
+    },
+  },
+  {
+    id: 'stop-stopped',
+    title: 'stop when stopped',
+    windows: { outcome: 'error', operation: 'ControlService', win32Code: 1062 },
+    lab: { outcome: 'error', operation: 'ControlService', win32Code: 1062 },
+    leavesDirty: clean,
+    run: async (ctx) => {
+      const ref = await ctx.installBytes('under_test.sys', ctx.imageUnderTest, 'dc_ep_stopstopped');
+      return observe(() => ctx.target.stop(ref, { retry: false }));
+    },
+  },
+  {
+    id: 'delete-running-start',
+    title: 'delete while running, then start',
+    // Windows keeps the entry, marked for delete, until the service stops; Wine drops it and the
+    // start still finds the running instance. On Wine the driver then cannot be stopped any more.
+    windows: startFails(1072),
+    lab: startFails(1056),
+    leavesDirty: { windows: false, lab: true },
+    run: async (ctx) => {
+      const ref = await ctx.installBytes('under_test.sys', ctx.imageUnderTest, 'dc_ep_delrun');
+      await ctx.target.start(ref);
+      await ctx.target.delete(ref);
+      return observe(() => ctx.target.start(ref, { retry: false }));
+    },
+  },
+  {
+    id: 'duplicate-create',
+    title: 'duplicate create',
+    windows: { outcome: 'error', operation: 'CreateService', win32Code: 1073 },
+    lab: { outcome: 'error', operation: 'CreateService', win32Code: 1073 },
+    leavesDirty: clean,
+    run: async (ctx) => {
+      await ctx.installBytes('under_test.sys', ctx.imageUnderTest, 'dc_ep_dup');
+      return observe(() => ctx.installBytes('under_test.sys', ctx.imageUnderTest, 'dc_ep_dup'));
+    },
+  },
+  {
+    id: 'entry-failure',
+    title: 'DriverEntry failure (STATUS_INSUFFICIENT_RESOURCES)',
+    windows: startFails(1450),
+    lab: startFails(1450),
+    leavesDirty: clean,
+    run: async (ctx) => {
+      const ref = await ctx.installSample('entry_fail_resources');
+      return observe(() => ctx.target.start(ref, { retry: false }));
+    },
+  },
+  {
+    id: 'no-unload',
+    title: 'driver with no DriverUnload',
+    windows: { outcome: 'error', operation: 'ControlService', win32Code: 1052 },
+    lab: { outcome: 'stop-ineffective', state: 'RUNNING' },
+    leavesDirty: { windows: true, lab: true },
+    run: async (ctx) => {
+      const ref = await ctx.installSample('no_unload');
+      await ctx.target.start(ref);
+      return observe(() => ctx.target.stop(ref, { retry: false, timeoutMs: ctx.stopTimeoutMs }));
+    },
+  },
+  {
+    id: 'hang-in-unload',
+    title: 'unload that hangs',
+    windows: { outcome: 'timeout', state: 'STOP_PENDING' },
+    lab: { outcome: 'timeout', state: 'STOP_PENDING' },
+    leavesDirty: { windows: true, lab: true },
+    run: async (ctx) => {
+      const ref = await ctx.installSample('hang_in_unload');
+      await ctx.target.start(ref);
+      return observe(() => ctx.target.stop(ref, { retry: false, timeoutMs: ctx.stopTimeoutMs }));
+    },
+  },
+  {
+    id: 'crash-in-load',
+    title: 'crash in load',
+    windows: { outcome: 'crash' },
+    lab: { outcome: 'crash' },
+    leavesDirty: { windows: true, lab: false },
+    run: async (ctx) => {
+      const ref = await ctx.installSample('crash_in_entry');
+      return observe(() => ctx.target.start(ref, { retry: false }));
+    },
+  },
+  {
+    id: 'crash-in-unload',
+    title: 'crash in unload',
+    windows: { outcome: 'crash' },
+    lab: { outcome: 'crash' },
+    leavesDirty: { windows: true, lab: true },
+    run: async (ctx) => {
+      const ref = await ctx.installSample('crash_in_unload');
+      await ctx.target.start(ref);
+      return observe(() => ctx.target.stop(ref, { retry: false, timeoutMs: ctx.stopTimeoutMs }));
+    },
+  },
+];
+
+/** On the lab a crash shows as Wine's unhandled-exception line; on Windows, as a lost machine. */
+export function withCrashEvidence(
+  observed: Observation,
+  crashLines: readonly string[],
+  machineLost: boolean,
+): Observation {
+  if (machineLost)
+    return {
+      outcome: 'crash',
+      message: `the machine stopped answering after: ${describeObservation(observed)}`,
+    };
+  if (crashLines.length > 0)
+    return {
+      outcome: 'crash',
+      message: `${crashLines[0]} (then ${describeObservation(observed)})`,
+    };
+  return observed;
+}
