@@ -29,6 +29,10 @@ export interface RemoteTargetOptions {
   readonly requestSlackMs?: number;
   /** A streamed batch fails when the agent sends nothing (not even a heartbeat) for this long. */
   readonly silenceMs?: number;
+  /** During a start, stop or delete, the agent's health is polled this often… */
+  readonly heartbeatMs?: number;
+  /** …and the machine is lost after this many health checks in a row go unanswered. */
+  readonly heartbeatMisses?: number;
 }
 
 type CycleLine =
@@ -71,11 +75,11 @@ export class RemoteTarget implements Target {
   }
 
   start(ref: ServiceRef, options: OperationOptions = {}): Promise<TimedStatus> {
-    return this.call('POST', `${this.path(ref)}/start`, options, options.timeoutMs);
+    return this.call('POST', `${this.path(ref)}/start`, options, options.timeoutMs, true);
   }
 
   stop(ref: ServiceRef, options: OperationOptions = {}): Promise<TimedStatus> {
-    return this.call('POST', `${this.path(ref)}/stop`, options, options.timeoutMs);
+    return this.call('POST', `${this.path(ref)}/stop`, options, options.timeoutMs, true);
   }
 
   query(ref: ServiceRef): Promise<ServiceStatus> {
@@ -83,11 +87,11 @@ export class RemoteTarget implements Target {
   }
 
   async delete(ref: ServiceRef, options: OperationOptions = {}): Promise<void> {
-    await this.call('POST', `${this.path(ref)}/delete`, options, options.timeoutMs);
+    await this.call('POST', `${this.path(ref)}/delete`, options, options.timeoutMs, true);
   }
 
   async remove(ref: ServiceRef, options: OperationOptions = {}): Promise<void> {
-    await this.call('POST', `${this.path(ref)}/remove`, options, options.timeoutMs);
+    await this.call('POST', `${this.path(ref)}/remove`, options, options.timeoutMs, true);
   }
 
   listOwned(): Promise<{ name: string; runId: string; state: string }[]> {
@@ -166,11 +170,84 @@ export class RemoteTarget implements Target {
     path: string,
     body?: unknown,
     operationMs = 30_000,
+    watch = false,
   ): Promise<T> {
-    const signal = AbortSignal.timeout(operationMs + (this.options.requestSlackMs ?? 15_000));
-    const response = await this.fetch(method, path, body, signal);
-    if (!response.ok) throw await errorOf(response);
-    return (await response.json()) as T;
+    const boundMs = operationMs + (this.options.requestSlackMs ?? 15_000);
+    const controller = new AbortController();
+    let why: 'timeout' | 'lost' | undefined;
+    const timer = setTimeout(() => {
+      why = 'timeout';
+      controller.abort();
+    }, boundMs);
+    const heartbeat = watch
+      ? this.watchHeartbeat(() => {
+          why = 'lost';
+          controller.abort();
+        })
+      : undefined;
+    try {
+      const response = await this.fetch(method, path, body, controller.signal);
+      if (!response.ok) throw await errorOf(response);
+      return (await response.json()) as T;
+    } catch (error) {
+      if (why === 'lost') {
+        throw new DrvcycleError(
+          ErrorCodes.AGENT_UNREACHABLE,
+          `The machine stopped answering during ${method} ${path}: ${this.options.heartbeatMisses ?? 3} health checks in a row went unanswered.`,
+          {
+            hint: 'The machine may have crashed (a bugcheck) or hung. The provider recovers it before the next test.',
+            cause: error,
+          },
+        );
+      }
+      if (why === 'timeout') {
+        throw new DrvcycleError(
+          ErrorCodes.AGENT_UNREACHABLE,
+          `The agent at ${this.endpoint().url} did not answer ${method} ${path} within ${boundMs} ms.`,
+          {
+            hint: "The operation's own bound should have ended it first: the agent or the machine is stuck.",
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      heartbeat?.stop();
+    }
+  }
+
+  /** Polls the agent's health while a long operation runs; calls `onLost` after enough misses. */
+  private watchHeartbeat(onLost: () => void): { stop(): void } {
+    const every = this.options.heartbeatMs ?? 2_000;
+    const allowed = this.options.heartbeatMisses ?? 3;
+    let misses = 0;
+    let stopped = false;
+    const beat = async () => {
+      if (stopped) return;
+      try {
+        const response = await this.fetch(
+          'GET',
+          '/v1/health',
+          undefined,
+          AbortSignal.timeout(every),
+        );
+        await response.body?.cancel();
+        misses = 0;
+      } catch {
+        misses++;
+      }
+      if (stopped) return;
+      if (misses >= allowed) onLost();
+      else timer = setTimeout(beat, every);
+    };
+    let timer = setTimeout(beat, every);
+    return {
+      stop: () => {
+        stopped = true;
+        clearTimeout(timer);
+      },
+    };
   }
 
   private async fetch(

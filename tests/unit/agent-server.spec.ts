@@ -271,3 +271,47 @@ test('an unreachable agent is a clear error naming the URL', async () => {
     /Cannot reach the drvcycle agent at http:\/\/127\.0\.0\.1:9/,
   );
 });
+
+test('a start on a machine that stops answering fails as lost, within a few heartbeats', async () => {
+  const { createServer } = await import('node:http');
+  const silent = createServer(() => {
+    // a bugchecked machine: connections open, nothing ever answers
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const lostUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const remote = new RemoteTarget({
+    endpoint: { url: lostUrl, token: TOKEN },
+    runId: 'r1',
+    heartbeatMs: 50,
+    heartbeatMisses: 3,
+  });
+  const started = performance.now();
+  const error = await remote.start(ref('dc_x'), { timeoutMs: 60_000 }).catch((e: unknown) => e);
+  expect(error).toMatchObject({ code: 'DRVCYCLE_AGENT_UNREACHABLE' });
+  expect((error as Error).message).toMatch(
+    /^The machine stopped answering during POST \/v1\/services\/dc_x\/start: 3 health checks in a row went unanswered\./,
+  );
+  expect(performance.now() - started).toBeLessThan(30_000);
+  silent.closeAllConnections();
+  await new Promise((resolve) => silent.close(resolve));
+});
+
+test('a request past its bound fails with the bound in the message', async () => {
+  const { createServer } = await import('node:http');
+  const slow = createServer((req, res) => {
+    if (req.url === '/v1/health') res.end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+  const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+  const remote = new RemoteTarget({
+    endpoint: { url: slowUrl, token: TOKEN },
+    runId: 'r1',
+    requestSlackMs: 100,
+    heartbeatMs: 20,
+  });
+  await expect(remote.stop(ref('dc_x'), { timeoutMs: 100 })).rejects.toThrow(
+    `The agent at ${slowUrl} did not answer POST /v1/services/dc_x/stop within 200 ms.`,
+  );
+  slow.closeAllConnections();
+  await new Promise((resolve) => slow.close(resolve));
+});

@@ -1,0 +1,110 @@
+/**
+ * A machine that is a VM with a clean snapshot: revert = restore the snapshot and wait for the
+ * agent inside; recover after a crash or hang = power off first. Hyper-V and libvirt differ only
+ * in how those steps are spelled (see hyperv.ts, libvirt.ts).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { DrvcycleError, ErrorCodes } from '../errors.ts';
+import { RemoteTarget, type AgentEndpoint } from '../target/remote-target.ts';
+import type { Machine } from './machine.ts';
+
+export type VmPowerState =
+  'running' | 'off' | 'paused' | 'saved' | 'crashed' | 'transitioning' | 'unknown';
+
+export interface Hypervisor {
+  readonly kind: 'hyperv' | 'libvirt';
+  state(vm: string): Promise<VmPowerState>;
+  revertToSnapshot(vm: string, snapshot: string): Promise<void>;
+  start(vm: string): Promise<void>;
+  powerOff(vm: string): Promise<void>;
+}
+
+export interface VmMachineConfig {
+  readonly vm: string;
+  readonly snapshot: string;
+  readonly agent: AgentEndpoint;
+  readonly runId: string;
+  /** A file the VM's serial console is logged to (kernel debug output), if any. */
+  readonly consoleLog?: string | undefined;
+  readonly bootTimeoutMs?: number;
+}
+
+export class VmMachine implements Machine {
+  readonly name: string;
+  readonly poolTrace = false;
+  private readonly hypervisor: Hypervisor;
+  private readonly config: VmMachineConfig;
+  private readonly remote: RemoteTarget;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    hypervisor: Hypervisor,
+    config: VmMachineConfig,
+    sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+  ) {
+    this.hypervisor = hypervisor;
+    this.config = config;
+    this.sleep = sleep;
+    this.name = `${hypervisor.kind} VM ${config.vm}`;
+    this.remote = new RemoteTarget({ endpoint: config.agent, runId: config.runId });
+  }
+
+  target(): RemoteTarget {
+    return this.remote;
+  }
+
+  async healthy(): Promise<boolean> {
+    return this.remote.health().then(
+      (h) => h.ok,
+      () => false,
+    );
+  }
+
+  async revert(): Promise<void> {
+    await this.hypervisor.revertToSnapshot(this.config.vm, this.config.snapshot);
+    if ((await this.hypervisor.state(this.config.vm)) !== 'running')
+      await this.hypervisor.start(this.config.vm);
+    await this.waitForAgent();
+  }
+
+  async recover(_reason: string): Promise<void> {
+    const state = await this.hypervisor.state(this.config.vm);
+    if (state !== 'off') await this.hypervisor.powerOff(this.config.vm);
+    await this.revert();
+  }
+
+  debugMark(): number {
+    if (!this.config.consoleLog) return 0;
+    try {
+      return statSync(this.config.consoleLog).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  debugOutput(mark: number): string {
+    if (!this.config.consoleLog) return '';
+    try {
+      return readFileSync(this.config.consoleLog).subarray(mark).toString('utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  async release(): Promise<void> {}
+
+  private async waitForAgent(): Promise<void> {
+    const bound = this.config.bootTimeoutMs ?? 10 * 60_000;
+    for (let waited = 0; waited <= bound; waited += 2_000) {
+      if (await this.healthy()) return;
+      await this.sleep(2_000);
+    }
+    throw new DrvcycleError(
+      ErrorCodes.LAB_MACHINE,
+      `${this.name} reverted to "${this.config.snapshot}" but its agent at ${this.config.agent.url} did not answer within ${bound / 1000} s.`,
+      {
+        hint: 'The snapshot must be taken with the agent running (or started at boot, e.g. as a scheduled task) and the port reachable from the runner.',
+      },
+    );
+  }
+}

@@ -1,0 +1,71 @@
+/** libvirt through virsh (domstate, snapshot-revert, start, destroy). */
+import { execRunner, type CommandRunner } from './command.ts';
+import type { Hypervisor, VmPowerState } from './hypervisor.ts';
+
+export function virshArgs(uri: string | undefined, ...args: string[]): string[] {
+  return [...(uri ? ['-c', uri] : []), ...args];
+}
+
+export const virshCommands = {
+  state: (uri: string | undefined, dom: string) => virshArgs(uri, 'domstate', dom, '--reason'),
+  revert: (uri: string | undefined, dom: string, snapshot: string) =>
+    virshArgs(uri, 'snapshot-revert', dom, snapshot, '--running', '--force'),
+  start: (uri: string | undefined, dom: string) => virshArgs(uri, 'start', dom),
+  destroy: (uri: string | undefined, dom: string) => virshArgs(uri, 'destroy', dom),
+};
+
+/** `virsh domstate --reason` prints e.g. "running (booted)", "shut off (destroyed)", "crashed (panicked)". */
+export function parseDomState(output: string): VmPowerState {
+  const state = output
+    .trim()
+    .split('\n')[0]!
+    .replace(/\s*\(.*\)\s*$/, '')
+    .trim()
+    .toLowerCase();
+  switch (state) {
+    case 'running':
+    case 'idle':
+      return 'running';
+    case 'shut off':
+      return 'off';
+    case 'paused':
+    case 'pmsuspended':
+      return 'paused';
+    case 'crashed':
+      return 'crashed';
+    case 'in shutdown':
+    case 'blocked':
+      return 'transitioning';
+    default:
+      return 'unknown';
+  }
+}
+
+export class Libvirt implements Hypervisor {
+  readonly kind = 'libvirt';
+  private readonly run: CommandRunner;
+  private readonly uri: string | undefined;
+
+  constructor(options: { uri?: string; run?: CommandRunner } = {}) {
+    this.uri = options.uri;
+    this.run = options.run ?? execRunner;
+  }
+
+  async state(dom: string): Promise<VmPowerState> {
+    return parseDomState(
+      (await this.run('virsh', virshCommands.state(this.uri, dom), 60_000)).stdout,
+    );
+  }
+
+  async revertToSnapshot(dom: string, snapshot: string): Promise<void> {
+    await this.run('virsh', virshCommands.revert(this.uri, dom, snapshot), 300_000);
+  }
+
+  async start(dom: string): Promise<void> {
+    await this.run('virsh', virshCommands.start(this.uri, dom), 300_000);
+  }
+
+  async powerOff(dom: string): Promise<void> {
+    await this.run('virsh', virshCommands.destroy(this.uri, dom), 120_000);
+  }
+}

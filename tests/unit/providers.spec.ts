@@ -1,0 +1,136 @@
+import { expect, test } from '@playwright/test';
+import type { CommandRunner } from '../../src/vm/command.ts';
+import {
+  HyperV,
+  hypervCommands,
+  parseHyperVState,
+  powershellArgs,
+  psQuote,
+} from '../../src/vm/hyperv.ts';
+import { VmMachine } from '../../src/vm/hypervisor.ts';
+import { Libvirt, parseDomState, virshCommands } from '../../src/vm/libvirt.ts';
+import { providerFromEnv, vmConfigFromEnv } from '../../src/vm/providers.ts';
+
+/** A fake command runner: records each call and answers from a script of outputs. */
+function fakeRunner(answers: Record<string, string[]>): CommandRunner & { calls: string[] } {
+  const calls: string[] = [];
+  const run = (async (command: string, args: readonly string[]) => {
+    const line = `${command} ${args.join(' ')}`;
+    calls.push(line);
+    const key = Object.keys(answers).find((k) => line.includes(k));
+    return { stdout: key ? (answers[key]!.shift() ?? '') : '', stderr: '' };
+  }) as unknown as CommandRunner & { calls: string[] };
+  run.calls = calls;
+  return run;
+}
+
+test('PowerShell commands quote names safely', () => {
+  expect(psQuote("Win11 'test' VM")).toBe("'Win11 ''test'' VM'");
+  expect(hypervCommands.restore("a'b", 'clean')).toBe(
+    "Restore-VMCheckpoint -VMName 'a''b' -Name 'clean' -Confirm:$false",
+  );
+  expect(hypervCommands.turnOff('vm1')).toBe("Stop-VM -Name 'vm1' -TurnOff -Force");
+  expect(hypervCommands.state('vm1')).toBe(
+    "Get-VM -Name 'vm1' | Select-Object Name,@{n='State';e={$_.State.ToString()}} | ConvertTo-Json -Compress",
+  );
+  expect(powershellArgs('Start-VM -Name x')).toEqual([
+    '-NoProfile',
+    '-NonInteractive',
+    '-ExecutionPolicy',
+    'Bypass',
+    '-Command',
+    "$ErrorActionPreference='Stop'; Start-VM -Name x",
+  ]);
+});
+
+test('Hyper-V state parsing: by name, by enum number, arrays, and garbage', () => {
+  expect(parseHyperVState('{"Name":"vm1","State":"Running"}')).toBe('running');
+  expect(parseHyperVState('{"Name":"vm1","State":3}')).toBe('off');
+  expect(parseHyperVState('[{"Name":"vm1","State":"Saved"}]')).toBe('saved');
+  expect(parseHyperVState('{"Name":"vm1","State":"Starting"}')).toBe('transitioning');
+  expect(parseHyperVState('Get-VM : Hyper-V was unable to find a virtual machine')).toBe('unknown');
+});
+
+test('virsh commands and domstate parsing', () => {
+  expect(virshCommands.revert('qemu:///system', 'win11', 'clean')).toEqual([
+    '-c',
+    'qemu:///system',
+    'snapshot-revert',
+    'win11',
+    'clean',
+    '--running',
+    '--force',
+  ]);
+  expect(virshCommands.state(undefined, 'win11')).toEqual(['domstate', 'win11', '--reason']);
+  expect(parseDomState('running (booted)\n\n')).toBe('running');
+  expect(parseDomState('shut off (destroyed)')).toBe('off');
+  expect(parseDomState('crashed (panicked)')).toBe('crashed');
+  expect(parseDomState('paused (user)')).toBe('paused');
+  expect(parseDomState('in shutdown')).toBe('transitioning');
+  expect(parseDomState('error: failed to get domain')).toBe('unknown');
+});
+
+test('recovering a crashed libvirt VM: destroy, revert, start if needed, wait for the agent', async () => {
+  const run = fakeRunner({ domstate: ['crashed (panicked)', 'shut off (destroyed)'] });
+  const machine = new VmMachine(
+    new Libvirt({ uri: 'qemu:///system', run }),
+    {
+      vm: 'win11',
+      snapshot: 'clean',
+      agent: { url: 'http://127.0.0.1:9', token: 'x' },
+      runId: 'r',
+      bootTimeoutMs: 0,
+    },
+    async () => {},
+  );
+  await expect(machine.recover('bugcheck')).rejects.toThrow(
+    /libvirt VM win11 reverted to "clean" but its agent at http:\/\/127\.0\.0\.1:9 did not answer/,
+  );
+  expect(run.calls).toEqual([
+    'virsh -c qemu:///system domstate win11 --reason',
+    'virsh -c qemu:///system destroy win11',
+    'virsh -c qemu:///system snapshot-revert win11 clean --running --force',
+    'virsh -c qemu:///system domstate win11 --reason',
+    'virsh -c qemu:///system start win11',
+  ]);
+});
+
+test('reverting a Hyper-V VM whose checkpoint was taken running does not start it again', async () => {
+  const run = fakeRunner({ 'Get-VM': ['{"Name":"vm1","State":"Running"}'] });
+  const machine = new VmMachine(
+    new HyperV({ shell: 'pwsh', run }),
+    {
+      vm: 'vm1',
+      snapshot: 'clean',
+      agent: { url: 'http://127.0.0.1:9', token: 'x' },
+      runId: 'r',
+      bootTimeoutMs: 0,
+    },
+    async () => {},
+  );
+  await machine.revert().catch(() => undefined);
+  expect(
+    run.calls.map((c) => c.replace(/^pwsh .*-Command \$ErrorActionPreference='Stop'; /, '')),
+  ).toEqual([
+    "Restore-VMCheckpoint -VMName 'vm1' -Name 'clean' -Confirm:$false",
+    "Get-VM -Name 'vm1' | Select-Object Name,@{n='State';e={$_.State.ToString()}} | ConvertTo-Json -Compress",
+  ]);
+});
+
+test('provider configuration errors say what to set', () => {
+  expect(providerFromEnv({})).toBe('lab');
+  expect(() => providerFromEnv({ DRVCYCLE_MACHINE: 'vmware' })).toThrow(
+    'Unknown DRVCYCLE_MACHINE "vmware".\nUse one of: lab, existing, hyperv, libvirt.',
+  );
+  expect(() => vmConfigFromEnv({ DRVCYCLE_MACHINE: 'hyperv' })).toThrow(/needs DRVCYCLE_VMS/);
+  expect(() => vmConfigFromEnv({ DRVCYCLE_MACHINE: 'libvirt', DRVCYCLE_VMS: 'a,b' })).toThrow(
+    /needs DRVCYCLE_SNAPSHOT/,
+  );
+  expect(
+    vmConfigFromEnv({
+      DRVCYCLE_VMS: 'a, b',
+      DRVCYCLE_SNAPSHOT: 'clean',
+      DRVCYCLE_CONSOLE_LOG: '/var/log/{vm}.log',
+    }),
+  ).toEqual({ vms: ['a', 'b'], snapshot: 'clean', consoleLog: '/var/log/{vm}.log' });
+});
