@@ -29,6 +29,7 @@ export class WinePoolTrace {
   private readonly hosts = new Set<string>();
   private readonly live = new Map<string, number>();
   private bytes = 0;
+  private abandoned = 0;
   private cycle = 0;
   private readonly samples: PoolCycleSample[] = [];
 
@@ -49,9 +50,11 @@ export class WinePoolTrace {
     if (alloc) {
       if (!this.hosts.has(alloc[1]!)) return;
       const key = `${alloc[1]}:${alloc[3]!.toLowerCase()}`;
-      const size = Number(alloc[2]);
-      this.bytes += size - (this.live.get(key) ?? 0);
-      this.live.set(key, size);
+      // The same address allocated again while we hold it live: Wine reused the process id for a
+      // new host (own-host mode), so the earlier allocation was never freed and stays counted.
+      if (this.live.has(key)) this.abandoned++;
+      this.bytes += Number(alloc[2]);
+      this.live.set(key, Number(alloc[2]));
       return;
     }
     const free = FREE.exec(line);
@@ -82,7 +85,7 @@ export class WinePoolTrace {
     return {
       cycle: this.cycle,
       outstandingBytes: this.bytes,
-      outstandingAllocations: this.live.size,
+      outstandingAllocations: this.live.size + this.abandoned,
     };
   }
 

@@ -72,3 +72,14 @@ test('no load of the image means no samples', () => {
   expect(trace.series()).toEqual([]);
   expect(trace.cycles).toBe(0);
 });
+
+test("a host process id that Wine reuses does not hide the earlier host's leak", () => {
+  // Own-host mode: every start gets a fresh winedevice; Wine recycles ids, and a fresh process
+  // allocates at the same address. Seen on the lab after a few hundred cycles.
+  const trace = new WinePoolTrace(IMAGE);
+  trace.feedText(
+    [...cycle('017c', true), ...cycle('0194', true), ...cycle('017c', true)].join('\n'),
+  );
+  expect(trace.series().map((s) => s.outstandingBytes)).toEqual([256, 512, 768]);
+  expect(trace.series().at(-1)!.outstandingAllocations).toBe(3);
+});

@@ -1,0 +1,61 @@
+/**
+ * How many cycles does the leak verdict need for the smallest leaking sample (256 B per load)?
+ * Runs 300 cycles of leak_small and of clean on one lab machine, then finds the first prefix of
+ * each series for which the decision is a leak. Target: leak_small within 300 cycles, clean never.
+ */
+import { readFileSync } from 'node:fs';
+import { LabMachine } from '../src/lab/machine.ts';
+import { sampleDriver } from '../src/lab/paths.ts';
+import { provisionLab } from '../src/lab/provision.ts';
+import { decideLeak, DEFAULT_BYTE_THRESHOLDS } from '../src/metrics/leak-decision.ts';
+import { poolTraceSignal } from '../src/suites/leaks.ts';
+
+const CYCLES = Number(process.env.BENCH_LEAK_CYCLES ?? 300);
+
+export async function benchLeakDetection(): Promise<Record<string, unknown>[]> {
+  await provisionLab(() => {});
+  const machine = await LabMachine.boot({ index: 90, runId: `bench-${Date.now().toString(36)}` });
+  const target = machine.target();
+  const rows: Record<string, unknown>[] = [];
+  try {
+    for (const name of ['leak_small', 'clean']) {
+      const imagePath = await target.stageImage(`${name}.sys`, readFileSync(sampleDriver(name)));
+      const ref = await target.installDriver({ name: `dc_bench_${name}`, imagePath });
+      const mark = machine.debugMark();
+      const started = performance.now();
+      for await (const record of target.runCycles(ref, { count: CYCLES }))
+        if (record.outcome !== 'ok')
+          throw new Error(`cycle ${record.cycle} of ${name} failed: ${JSON.stringify(record)}`);
+      const seconds = (performance.now() - started) / 1000;
+      const signal = poolTraceSignal(machine.debugOutput(mark), ref.config.binaryPath);
+      let detectedAt: number | null = null;
+      for (let n = 1; n <= signal.series.length && detectedAt === null; n++) {
+        if (
+          decideLeak(signal.series.slice(0, n), DEFAULT_BYTE_THRESHOLDS, {
+            unit: 'B',
+            exact: true,
+            baseline: 0,
+          }).verdict === 'leak'
+        )
+          detectedAt = n;
+      }
+      const final = decideLeak(signal.series, DEFAULT_BYTE_THRESHOLDS, {
+        unit: 'B',
+        exact: true,
+        baseline: 0,
+      });
+      rows.push({
+        driver: name,
+        cycles: signal.series.length,
+        msPerCycle: +((seconds * 1000) / CYCLES).toFixed(1),
+        leakVerdictAtCycle: detectedAt,
+        slopeBytesPerCycle: final.slopePerCycle,
+        verdict: final.verdict,
+      });
+      await target.remove(ref);
+    }
+  } finally {
+    await machine.release();
+  }
+  return rows;
+}

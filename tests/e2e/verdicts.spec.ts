@@ -1,0 +1,96 @@
+/**
+ * The specs' verdicts on the sample corpus: a child Playwright run of tests/verdicts.config.ts
+ * (the real spec files, one project per sample driver), then each verdict asserted.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { expect, test } from '../../fixtures/index.ts';
+import { PROJECT_ROOT } from '../../src/lab/paths.ts';
+import type { VerdictSummary } from '../../src/verdict/verdict.ts';
+
+test('every sample driver gets its verdict from the specs', async ({}, testInfo) => {
+  test.setTimeout(15 * 60_000);
+  const file = testInfo.outputPath('verdicts.json');
+  const env = {
+    ...process.env,
+    DRVCYCLE_VERDICTS_FILE: file,
+    DRVCYCLE_SELFTEST_OUTPUT: testInfo.outputPath('run'),
+    DRVCYCLE_RUN_ID: `${process.env.DRVCYCLE_RUN_ID}-verdicts`,
+  };
+  const code = await new Promise<number>((resolve) => {
+    execFile(
+      'npx',
+      ['playwright', 'test', '-c', 'tests/verdicts.config.ts'],
+      { cwd: PROJECT_ROOT, env, timeout: 14 * 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (error) => resolve(error ? Number((error as { code?: number }).code ?? 1) : 0),
+    );
+  });
+  expect(code, 'the run has failing drivers, so it exits 1').toBe(1);
+  const { verdicts, counts } = JSON.parse(readFileSync(file, 'utf8')) as VerdictSummary;
+  const of = (project: string, scenario: RegExp) => {
+    const found = verdicts.filter((v) => v.project === project && scenario.test(v.test));
+    expect(found, `${project} ${scenario}`).toHaveLength(1);
+    return found[0]!;
+  };
+
+  expect(of('clean', /cycles › load\/unload/)).toMatchObject({ kind: 'pass', status: 'passed' });
+  for (const project of ['clean', 'device_legacy']) {
+    const v = of(project, /leaks/);
+    expect(v, v.summary).toMatchObject({
+      kind: 'pass',
+      evidence: { signal: 'wine-pool-trace', slopeBytesPerCycle: 0, residualBytes: 0 },
+    });
+    expect(v.evidence.samples as number).toBeGreaterThanOrEqual(195);
+  }
+  expect(of('leak_small', /leaks/)).toMatchObject({
+    kind: 'leak',
+    status: 'failed',
+    evidence: { slopeBytesPerCycle: 256 },
+  });
+  expect(of('leak_small', /leaks/).summary).toMatch(
+    /^LEAK: wine-pool-trace: grows 256 B per cycle/,
+  );
+  expect(of('leak_large', /leaks/)).toMatchObject({
+    kind: 'leak',
+    evidence: { slopeBytesPerCycle: 1_048_576 },
+  });
+
+  expect(of('entry_fail_resources', /cycles/)).toMatchObject({
+    kind: 'load-failure',
+    cycle: 1,
+    phase: 'load',
+    evidence: { win32Code: 1450 },
+  });
+  expect(of('entry_fail_config', /cycles/)).toMatchObject({
+    kind: 'load-failure',
+    cycle: 1,
+    evidence: { win32Code: 87 },
+  });
+  expect(of('entry_fail_config', /cycles/).summary).toMatch(
+    /^LOAD FAILURE in load at cycle 1: StartService on service "dc_entry_fail_config" failed at cycle 1: 87 ERROR_INVALID_PARAMETER/,
+  );
+  expect(of('crash_in_entry', /cycles/)).toMatchObject({ kind: 'crash', cycle: 1, phase: 'load' });
+  expect(of('crash_in_unload', /cycles/)).toMatchObject({
+    kind: 'crash',
+    cycle: 1,
+    phase: 'unload',
+  });
+  expect(of('crash_in_unload', /cycles/).summary).toMatch(
+    /^CRASH in unload at cycle 1: the driver host died: wine: Unhandled page fault/,
+  );
+  expect(of('hang_in_unload', /cycles/)).toMatchObject({
+    kind: 'hang',
+    cycle: 1,
+    phase: 'unload',
+    evidence: { state: 'STOP_PENDING', boundMs: 3000 },
+  });
+
+  expect(counts).toMatchObject({
+    pass: 3,
+    leak: 2,
+    'load-failure': 2,
+    crash: 2,
+    hang: 1,
+    environment: 0,
+  });
+});
