@@ -17,3 +17,12 @@ test('an error with a hint puts the next step on its own line', () => {
   expect(error.message).toBe('CYCLES=x is not a number.\nSet CYCLES=100.');
   expect(error.code).toBe('DRVCYCLE_CONFIG');
 });
+
+test('every error-path case is in the README table', async () => {
+  const { ERROR_PATH_CASES } = await import('../../src/suites/error-paths.ts');
+  const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  for (const c of ERROR_PATH_CASES) {
+    const escaped = c.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(readme, c.title).toMatch(new RegExp(`\\|\\s*${escaped}\\s*\\|`));
+  }
+});
