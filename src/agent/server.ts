@@ -12,7 +12,9 @@ import {
   validateCycles,
   validateFileName,
   validateInstall,
+  validateEventWindow,
   validateOperation,
+  validateSampleRequest,
   validateServiceName,
 } from './validation.ts';
 
@@ -107,6 +109,21 @@ export function createAgentServer(options: AgentOptions): http.Server {
         const opts = validateOperation(await json(req));
         await target.remove(ref(service(params)), opts);
         send(res, 200, { removed: true });
+      },
+    ],
+    ['GET', /^\/v1\/samplers$/, async (_req, res) => send(res, 200, await target.samplers())],
+    [
+      'POST',
+      /^\/v1\/sample$/,
+      async (req, res) =>
+        send(res, 200, await target.sample(validateSampleRequest(await json(req)))),
+    ],
+    [
+      'GET',
+      /^\/v1\/events$/,
+      async (req, res) => {
+        const window = validateEventWindow(new URL(req.url ?? '/', 'http://agent').searchParams);
+        send(res, 200, await target.events(window.since, window.until));
       },
     ],
     [

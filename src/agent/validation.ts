@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { DrvcycleError, ErrorCodes, type ErrorCode } from '../errors.ts';
-import type { CycleOptions, DriverSpec, OperationOptions } from '../target/types.ts';
+import type { CycleOptions, DriverSpec, OperationOptions, SampleRequest } from '../target/types.ts';
 
 export class RequestError extends DrvcycleError {
   readonly status: number;
@@ -137,10 +137,61 @@ export function validateCycles(body: unknown): CycleOptions {
     throw invalid('Expected `stopOnFailure` to be true or false.');
   const startTimeoutMs = optionalTimeout(input.startTimeoutMs, 'startTimeoutMs');
   const stopTimeoutMs = optionalTimeout(input.stopTimeoutMs, 'stopTimeoutMs');
+  const sampleEvery = input.sampleEvery;
+  if (
+    sampleEvery !== undefined &&
+    (typeof sampleEvery !== 'number' || !Number.isInteger(sampleEvery) || sampleEvery < 0)
+  ) {
+    throw invalid(
+      `Expected \`sampleEvery\` to be a whole number of cycles (0: never), got ${JSON.stringify(sampleEvery)}.`,
+    );
+  }
   return {
     count,
+    ...(sampleEvery !== undefined
+      ? { sampleEvery, sample: validateSampleRequest(input.sample) }
+      : {}),
     ...(startTimeoutMs !== undefined ? { startTimeoutMs } : {}),
     ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
     ...(input.stopOnFailure !== undefined ? { stopOnFailure: input.stopOnFailure } : {}),
   };
+}
+
+export function validateSampleRequest(body: unknown): SampleRequest {
+  const input = body === undefined ? {} : asObject(body);
+  const tags = input.tags ?? [];
+  if (
+    !Array.isArray(tags) ||
+    tags.length > 256 ||
+    !tags.every((t) => typeof t === 'string' && /^[\x20-\x7e]{4}$/.test(t))
+  ) {
+    throw invalid(
+      'Expected `tags` to be a list of up to 256 pool tags of 4 printable characters each.',
+    );
+  }
+  const drivers = input.verifierDrivers;
+  if (
+    drivers !== undefined &&
+    (!Array.isArray(drivers) ||
+      drivers.length > 64 ||
+      !drivers.every((d) => typeof d === 'string' && FILE_NAME.test(d)))
+  ) {
+    throw invalid('Expected `verifierDrivers` to be a list of driver file names (mydriver.sys).');
+  }
+  return { tags: tags as string[], ...(drivers ? { verifierDrivers: drivers as string[] } : {}) };
+}
+
+export function validateEventWindow(params: URLSearchParams): { since: Date; until?: Date } {
+  const parse = (key: string) => {
+    const raw = params.get(key);
+    if (raw === null) return undefined;
+    const date = new Date(raw);
+    if (Number.isNaN(date.getTime()))
+      throw invalid(`Expected \`${key}\` to be an ISO date and time, got ${JSON.stringify(raw)}.`);
+    return date;
+  };
+  const since = parse('since');
+  if (!since) throw invalid('Expected `since`: the start of the event window (ISO date and time).');
+  const until = parse('until');
+  return until ? { since, until } : { since };
 }

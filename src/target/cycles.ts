@@ -2,13 +2,21 @@
 import type { DriverServices } from '../scm/driver-services.ts';
 import { ScmError, ScmTimeoutError } from '../scm/errors.ts';
 import { stateName } from '../scm/status.ts';
-import type { CycleOptions, CycleRecord } from './types.ts';
+import type { CycleOptions, CycleRecord, SystemSample } from './types.ts';
 import { toWireError } from './wire-errors.ts';
 
 export function validateCycleOptions(options: CycleOptions): CycleOptions {
   if (!Number.isInteger(options.count) || options.count < 1) {
     throw new TypeError(
       `Expected \`count\` to be a positive whole number of cycles, got ${options.count}.`,
+    );
+  }
+  if (
+    options.sampleEvery !== undefined &&
+    (!Number.isInteger(options.sampleEvery) || options.sampleEvery < 0)
+  ) {
+    throw new TypeError(
+      `Expected \`sampleEvery\` to be a whole number of cycles (0: never), got ${options.sampleEvery}.`,
     );
   }
   for (const key of ['startTimeoutMs', 'stopTimeoutMs'] as const) {
@@ -26,7 +34,9 @@ export async function* runCycles(
   services: DriverServices,
   name: string,
   options: CycleOptions,
+  sampler?: () => SystemSample,
 ): AsyncGenerator<CycleRecord> {
+  const every = options.sampleEvery ?? 0;
   validateCycleOptions(options);
   const stopOnFailure = options.stopOnFailure ?? true;
   for (let cycle = 1; cycle <= options.count; cycle++) {
@@ -42,7 +52,15 @@ export async function* runCycles(
     try {
       const stopMs = (await services.stop(name, { timeoutMs: options.stopTimeoutMs, cycle }))
         .elapsedMs;
-      yield { cycle, outcome: 'ok', startMs, stopMs, state: 'STOPPED' };
+      const sample = sampler && every > 0 && cycle % every === 0 ? sampler() : undefined;
+      yield {
+        cycle,
+        outcome: 'ok',
+        startMs,
+        stopMs,
+        state: 'STOPPED',
+        ...(sample ? { sample } : {}),
+      };
     } catch (error) {
       yield failed(services, name, cycle, 'stop-failed', startMs, null, error);
       if (stopOnFailure) return;

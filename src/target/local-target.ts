@@ -8,6 +8,14 @@ import { DriverServices, type TimedStatus } from '../scm/driver-services.ts';
 import { NO_RETRY } from '../scm/retry.ts';
 import { ServiceManager } from '../scm/service-manager.ts';
 import { runCycles } from './cycles.ts';
+import { readEventLog } from '../events/eventlog.ts';
+import {
+  probeSamplers,
+  takeSample,
+  type Availability,
+  type SampleRequest,
+  type SystemSample,
+} from '../nt/samplers.ts';
 import type {
   CycleOptions,
   CycleRecord,
@@ -111,8 +119,31 @@ export class LocalTarget implements Target {
     return this.services.cleanupStale();
   }
 
+  private availability: Availability | undefined;
+
+  async samplers(): Promise<Availability> {
+    this.availability ??= probeSamplers(wineVersion() !== null);
+    return this.availability;
+  }
+
+  async sample(request: SampleRequest): Promise<SystemSample> {
+    return takeSample(request, await this.samplers());
+  }
+
+  async events(since: Date, until?: Date) {
+    return readEventLog(since, until);
+  }
+
   runCycles(ref: ServiceRef, options: CycleOptions): AsyncIterable<CycleRecord> {
-    return runCycles(this.services, ref.name, options);
+    const availability = options.sampleEvery
+      ? (this.availability ??= probeSamplers(wineVersion() !== null))
+      : undefined;
+    return runCycles(
+      this.services,
+      ref.name,
+      options,
+      availability ? () => takeSample(options.sample ?? {}, availability) : undefined,
+    );
   }
 
   async close(): Promise<void> {

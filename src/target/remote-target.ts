@@ -2,6 +2,10 @@
 import { DrvcycleError, ErrorCodes } from '../errors.ts';
 import type { TimedStatus } from '../scm/driver-services.ts';
 import type {
+  Availability,
+  EventLogRead,
+  SampleRequest,
+  SystemSample,
   CycleOptions,
   CycleRecord,
   DriverSpec,
@@ -96,6 +100,22 @@ export class RemoteTarget implements Target {
 
   listOwned(): Promise<{ name: string; runId: string; state: string }[]> {
     return this.call('GET', '/v1/services');
+  }
+
+  samplers(): Promise<Availability> {
+    return this.call('GET', '/v1/samplers');
+  }
+
+  sample(request: SampleRequest): Promise<SystemSample> {
+    return this.call('POST', '/v1/sample', request);
+  }
+
+  events(since: Date, until?: Date): Promise<EventLogRead> {
+    const query = new URLSearchParams({
+      since: since.toISOString(),
+      ...(until ? { until: until.toISOString() } : {}),
+    });
+    return this.call('GET', `/v1/events?${query}`);
   }
 
   cleanupStale(): Promise<StaleCleanup> {

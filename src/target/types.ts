@@ -3,6 +3,10 @@ import type { StaleCleanup, TimedStatus } from '../scm/driver-services.ts';
 import type { ServiceConfig } from '../scm/layouts.ts';
 import type { DriverType, ServiceStatus } from '../scm/status.ts';
 import type { WireError } from './wire-errors.ts';
+import type { Availability, SampleRequest, SystemSample } from '../nt/samplers.ts';
+import type { EventLogRead } from '../events/eventlog.ts';
+
+export type { Availability, SampleRequest, SystemSample, EventLogRead };
 
 export type { StaleCleanup, TimedStatus, ServiceConfig, ServiceStatus, DriverType };
 
@@ -34,6 +38,9 @@ export interface CycleOptions {
   readonly stopTimeoutMs?: number;
   /** Stop at the first failed cycle (default), or record it and go on. */
   readonly stopOnFailure?: boolean;
+  /** Take a memory sample after every k-th unload (0 or unset: never). */
+  readonly sampleEvery?: number;
+  readonly sample?: SampleRequest;
 }
 
 export type CycleOutcome = 'ok' | 'start-failed' | 'stop-failed';
@@ -46,6 +53,8 @@ export interface CycleRecord {
   /** The service state after the cycle (STOPPED when it went well). */
   readonly state: string;
   readonly error?: WireError;
+  /** The memory sample taken after this cycle's unload (see CycleOptions.sampleEvery). */
+  readonly sample?: SystemSample;
 }
 
 export interface TargetInfo {
@@ -81,6 +90,12 @@ export interface Target {
   /** Owned services of any run still on the target. */
   listOwned(): Promise<{ name: string; runId: string; state: string }[]>;
   cleanupStale(): Promise<StaleCleanup>;
+  /** Which memory samplers the target offers, and why not. */
+  samplers(): Promise<Availability>;
+  /** A memory sample now (the baseline before the first load, the end state after the last). */
+  sample(request: SampleRequest): Promise<SystemSample>;
+  /** Event-log entries in the window, decoded; `available: false` with the reason where there is none. */
+  events(since: Date, until?: Date): Promise<EventLogRead>;
   /** Runs load/unload cycles inside the target, one record per cycle as it completes. */
   runCycles(ref: ServiceRef, options: CycleOptions): AsyncIterable<CycleRecord>;
   close(): Promise<void>;

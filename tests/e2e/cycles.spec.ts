@@ -65,11 +65,21 @@ test('specs/cycles.spec.ts takes DRIVER and CYCLES and fails with the cycle numb
     );
   });
   expect(code).toBe(1);
-  const json = JSON.parse(readFileSync(report, 'utf8')) as {
-    suites: { specs: { tests: { results: { error?: { message?: string } }[] }[] }[] }[];
+  type Suite = {
+    title: string;
+    specs: { title: string; tests: { results: { error?: { message?: string } }[] }[] }[];
+    suites?: Suite[];
   };
-  const message = json.suites[0]!.specs[0]!.tests[0]!.results[0]!.error!.message!;
-  expect(message).toContain('LOAD FAILURE at cycle 1 of 4');
+  const specs = (suite: Suite): Suite['specs'] => [
+    ...suite.specs,
+    ...(suite.suites ?? []).flatMap(specs),
+  ];
+  const json = JSON.parse(readFileSync(report, 'utf8')) as { suites: Suite[] };
+  const spec = json.suites.flatMap(specs).find((s) => s.title === 'load/unload cycles');
+  const message = spec!.tests[0]!.results[0]!.error!.message!;
+  expect(message).toContain(
+    'LOAD FAILURE in load at cycle 1: StartService on service "dc_entry_fail_config" failed at cycle 1',
+  );
   expect(message).toContain('87 ERROR_INVALID_PARAMETER');
   expect(path.basename(sampleDriver('entry_fail_config'))).toBe('entry_fail_config.sys');
 });

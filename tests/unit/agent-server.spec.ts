@@ -9,6 +9,8 @@ import { createAgentServer } from '../../src/agent/server.ts';
 import { ForeignServiceError, ScmError } from '../../src/scm/errors.ts';
 import { RemoteTarget } from '../../src/target/remote-target.ts';
 import type {
+  SampleRequest,
+  SystemSample,
   CycleOptions,
   CycleRecord,
   DriverSpec,
@@ -72,6 +74,33 @@ class FakeTarget implements Target {
   }
   async cleanupStale() {
     return { removed: [], failed: [] };
+  }
+  async samplers() {
+    return {
+      poolTags: { available: false, reason: 'fake' },
+      performance: { available: true },
+      verifier: { available: false },
+      hosts: { available: true },
+    };
+  }
+  async sample(request: SampleRequest): Promise<SystemSample> {
+    return {
+      t: 1,
+      poolTags: Object.fromEntries(
+        (request.tags ?? []).map((t) => [
+          t,
+          { pagedBytes: 0, nonPagedBytes: 256, allocs: 1, frees: 0 },
+        ]),
+      ),
+    };
+  }
+  async events(since: Date) {
+    return {
+      available: false,
+      reason: `fake since ${since.toISOString()}`,
+      events: [],
+      errors: [],
+    };
   }
   async *runCycles(ref: ServiceRef, options: CycleOptions): AsyncIterable<CycleRecord> {
     for (let cycle = 1; cycle <= options.count; cycle++) {
@@ -314,4 +343,25 @@ test('a request past its bound fails with the bound in the message', async () =>
   );
   slow.closeAllConnections();
   await new Promise((resolve) => slow.close(resolve));
+});
+
+test('samples and event windows are validated and served', async () => {
+  expect(await client().sample({ tags: ['DcLs'] })).toEqual({
+    t: 1,
+    poolTags: { DcLs: { pagedBytes: 0, nonPagedBytes: 256, allocs: 1, frees: 0 } },
+  });
+  await expect(client().sample({ tags: ['toolong'] })).rejects.toThrow(
+    /pool tags of 4 printable characters/,
+  );
+  expect((await client().events(new Date('2026-11-25T10:00:00Z'))).reason).toBe(
+    'fake since 2026-11-25T10:00:00.000Z',
+  );
+  const bad = await fetch(`${url}/v1/events?since=yesterday`, {
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
+  expect(bad.status).toBe(400);
+  expect((await errorBody(bad)).message).toBe(
+    'Expected `since` to be an ISO date and time, got "yesterday".',
+  );
+  expect((await client().samplers()).poolTags).toEqual({ available: false, reason: 'fake' });
 });

@@ -1,0 +1,139 @@
+/** Readable lines for the events that matter to a driver test, and which of them signal trouble. */
+import { describeWin32Error } from '../scm/win32-errors.ts';
+import { bugCheckName } from '../nt/crash-dump.ts';
+import type { WindowsEvent } from './event-xml.ts';
+
+export const SCM_PROVIDER = 'Service Control Manager';
+export const WER_PROVIDER = 'Microsoft-Windows-WER-SystemErrorReporting';
+export const KERNEL_POWER_PROVIDER = 'Microsoft-Windows-Kernel-Power';
+export const KERNEL_PNP_PROVIDER = 'Microsoft-Windows-Kernel-PnP';
+export const CODE_INTEGRITY_PROVIDER = 'Microsoft-Windows-CodeIntegrity';
+
+export interface DecodedEvent {
+  readonly time: string;
+  readonly source: string;
+  readonly id: number;
+  readonly line: string;
+  /** Evidence of a failure (a crash, a failed start, a blocked image). */
+  readonly trouble: boolean;
+}
+
+/** "%%1450" (an insertion string naming a Win32 message) → "1450 ERROR_NO_SYSTEM_RESOURCES". */
+export function win32Insertion(value: string | undefined): string {
+  const match = /^%%(\d+)$/.exec(value ?? '');
+  if (!match) return value ?? '?';
+  const code = Number(match[1]);
+  return `${code} ${describeWin32Error(code).name}`;
+}
+
+const p = (e: WindowsEvent, ...keys: string[]) =>
+  keys.map((k) => e.data[k]).find((v) => v !== undefined) ?? '?';
+
+type Decoder = (e: WindowsEvent) => { line: string; trouble: boolean };
+
+const DECODERS: Record<string, Record<number, Decoder>> = {
+  [SCM_PROVIDER]: {
+    7000: (e) => ({
+      line: `service ${p(e, 'param1')} failed to start: ${win32Insertion(e.data.param2)}`,
+      trouble: true,
+    }),
+    7009: (e) => ({
+      line: `timed out (${p(e, 'param1')} ms) waiting for service ${p(e, 'param2')} to connect`,
+      trouble: true,
+    }),
+    7011: (e) => ({
+      line: `timed out (${p(e, 'param1')} ms) waiting for a transaction response from service ${p(e, 'param2')}`,
+      trouble: true,
+    }),
+    7022: (e) => ({ line: `service ${p(e, 'param1')} hung on starting`, trouble: true }),
+    7023: (e) => ({
+      line: `service ${p(e, 'param1')} terminated with error ${win32Insertion(e.data.param2)}`,
+      trouble: true,
+    }),
+    7026: (e) => ({
+      line: `boot-start or system-start driver(s) failed to load: ${p(e, 'param1')}`,
+      trouble: true,
+    }),
+    7031: (e) => ({
+      line: `service ${p(e, 'param1')} terminated unexpectedly (${p(e, 'param2')} time(s))`,
+      trouble: true,
+    }),
+    7034: (e) => ({
+      line: `service ${p(e, 'param1')} terminated unexpectedly (${p(e, 'param2')} time(s))`,
+      trouble: true,
+    }),
+    7036: (e) => ({
+      line: `service ${p(e, 'param1')} entered the ${p(e, 'param2')} state`,
+      trouble: false,
+    }),
+    7045: (e) => ({
+      line: `service ${p(e, 'ServiceName', 'param1')} installed: ${p(e, 'ImagePath', 'param2')} (${p(e, 'ServiceType', 'param3')}, ${p(e, 'StartType', 'param4')})`,
+      trouble: false,
+    }),
+  },
+  [WER_PROVIDER]: {
+    1001: (e) => ({
+      line: `the computer rebooted from a bugcheck: ${p(e, 'param1')}; dump ${p(e, 'param2')}`,
+      trouble: true,
+    }),
+  },
+  [KERNEL_POWER_PROVIDER]: {
+    41: (e) => {
+      const code = Number(e.data.BugcheckCode ?? 0);
+      return {
+        line: `the system rebooted without cleanly shutting down${code ? `: bugcheck 0x${code.toString(16).toUpperCase()} ${bugCheckName(code)} (parameter 1 ${e.data.BugcheckParameter1 ?? '?'})` : ''}`,
+        trouble: true,
+      };
+    },
+  },
+  [KERNEL_PNP_PROVIDER]: {
+    219: (e) => ({
+      line: `the driver ${p(e, 'DriverName', 'param2')} failed to load for device ${p(e, 'DeviceInstanceId', 'param1')} (status ${p(e, 'Status', 'FailureStatus')})`,
+      trouble: true,
+    }),
+  },
+  [CODE_INTEGRITY_PROVIDER]: {
+    3001: (e) => ({
+      line: `code integrity blocked an unsigned kernel module: ${p(e, 'FileNameBuffer', 'File Name', 'param1')}`,
+      trouble: true,
+    }),
+    3002: (e) => ({
+      line: `code integrity could not verify the image hash of ${p(e, 'FileNameBuffer', 'File Name', 'param1')}`,
+      trouble: true,
+    }),
+    3004: (e) => ({
+      line: `code integrity: invalid image hash for ${p(e, 'FileNameBuffer', 'File Name', 'param1')}`,
+      trouble: true,
+    }),
+    3033: (e) => ({
+      line: `code integrity blocked ${p(e, 'FileNameBuffer', 'File Name', 'param1')}: it does not meet the signing level requirements`,
+      trouble: true,
+    }),
+  },
+};
+
+export function decodeEvent(event: WindowsEvent): DecodedEvent {
+  const decoder = DECODERS[event.provider]?.[event.eventId];
+  const base = { time: event.timeCreated, source: event.provider, id: event.eventId };
+  if (decoder) return { ...base, ...decoder(event) };
+  const values = Object.entries(event.data)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return {
+    ...base,
+    line: `event ${event.eventId}${values ? `: ${values}` : ''}`,
+    trouble: event.level === 1 || event.level === 2,
+  };
+}
+
+export function formatEvent(event: DecodedEvent): string {
+  return `${event.time} ${event.source} ${event.id}: ${event.line}`;
+}
+
+/** The XPath for EvtQuery: the providers that matter, bounded to the test's time window. */
+export function eventQueryXPath(since: Date, until?: Date): string {
+  const time = `TimeCreated[@SystemTime>='${since.toISOString()}'${until ? ` and @SystemTime<='${until.toISOString()}'` : ''}]`;
+  return `*[System[${time}]]`;
+}
+
+export const EVENT_CHANNELS = ['System', 'Microsoft-Windows-CodeIntegrity/Operational'] as const;

@@ -1,0 +1,175 @@
+/**
+ * Decoders for the NT and psapi buffers the samplers read (x64 layouts, DESIGN.md §3). Pure:
+ * unit-tested on buffers laid out like Windows lays them out.
+ */
+export interface PoolTagUsage {
+  readonly tag: string;
+  readonly pagedAllocs: number;
+  readonly pagedFrees: number;
+  readonly pagedUsed: number;
+  readonly nonPagedAllocs: number;
+  readonly nonPagedFrees: number;
+  readonly nonPagedUsed: number;
+}
+
+export const SYSTEM_POOLTAG_SIZE = 40;
+export const PERFORMANCE_INFORMATION_SIZE = 104;
+export const PROCESS_MEMORY_COUNTERS_EX_SIZE = 80;
+
+function dv(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Pool tags are four characters stored as a little-endian ULONG: bytes in memory order. */
+export function decodeTag(value: number): string {
+  let text = '';
+  for (let i = 0; i < 4; i++) {
+    const c = (value >>> (8 * i)) & 0xff;
+    text += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.';
+  }
+  return text;
+}
+
+export function encodeTag(tag: string): number {
+  if (tag.length !== 4) throw new TypeError(`A pool tag has 4 characters, got "${tag}".`);
+  return (
+    (tag.charCodeAt(0) |
+      (tag.charCodeAt(1) << 8) |
+      (tag.charCodeAt(2) << 16) |
+      (tag.charCodeAt(3) << 24)) >>>
+    0
+  );
+}
+
+/** SYSTEM_POOLTAG_INFORMATION { ULONG Count; SYSTEM_POOLTAG TagInfo[Count] (at 8) }. */
+export function decodePoolTagInformation(bytes: Uint8Array): PoolTagUsage[] {
+  const view = dv(bytes);
+  const count = view.getUint32(0, true);
+  if (8 + count * SYSTEM_POOLTAG_SIZE > bytes.byteLength) {
+    throw new RangeError(
+      `SYSTEM_POOLTAG_INFORMATION says ${count} tags, but the buffer holds only ${Math.floor((bytes.byteLength - 8) / SYSTEM_POOLTAG_SIZE)}`,
+    );
+  }
+  const tags: PoolTagUsage[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = 8 + i * SYSTEM_POOLTAG_SIZE;
+    tags.push({
+      tag: decodeTag(view.getUint32(at, true)),
+      pagedAllocs: view.getUint32(at + 4, true),
+      pagedFrees: view.getUint32(at + 8, true),
+      pagedUsed: Number(view.getBigUint64(at + 16, true)),
+      nonPagedAllocs: view.getUint32(at + 24, true),
+      nonPagedFrees: view.getUint32(at + 28, true),
+      nonPagedUsed: Number(view.getBigUint64(at + 32, true)),
+    });
+  }
+  return tags;
+}
+
+export interface PerformanceInfo {
+  readonly commitTotalBytes: number;
+  readonly commitLimitBytes: number;
+  readonly physicalTotalBytes: number;
+  readonly physicalAvailableBytes: number;
+  readonly kernelTotalBytes: number;
+  readonly kernelPagedBytes: number;
+  readonly kernelNonpagedBytes: number;
+  readonly pageSize: number;
+  readonly handleCount: number;
+  readonly processCount: number;
+  readonly threadCount: number;
+}
+
+/** PERFORMANCE_INFORMATION: memory fields are SIZE_T page counts, turned into bytes here. */
+export function decodePerformanceInformation(bytes: Uint8Array): PerformanceInfo {
+  if (bytes.byteLength < PERFORMANCE_INFORMATION_SIZE)
+    throw new RangeError(`PERFORMANCE_INFORMATION needs 104 bytes, got ${bytes.byteLength}`);
+  const view = dv(bytes);
+  const pageSize = Number(view.getBigUint64(80, true));
+  const pages = (at: number) => Number(view.getBigUint64(at, true)) * pageSize;
+  return {
+    commitTotalBytes: pages(8),
+    commitLimitBytes: pages(16),
+    physicalTotalBytes: pages(32),
+    physicalAvailableBytes: pages(40),
+    kernelTotalBytes: pages(56),
+    kernelPagedBytes: pages(64),
+    kernelNonpagedBytes: pages(72),
+    pageSize,
+    handleCount: view.getUint32(88, true),
+    processCount: view.getUint32(92, true),
+    threadCount: view.getUint32(96, true),
+  };
+}
+
+export interface ProcessMemory {
+  readonly workingSetBytes: number;
+  readonly pagefileUsageBytes: number;
+  readonly privateBytes: number;
+}
+
+/** PROCESS_MEMORY_COUNTERS_EX: WorkingSetSize@16, PagefileUsage@56, PrivateUsage@72. */
+export function decodeProcessMemoryCounters(bytes: Uint8Array): ProcessMemory {
+  if (bytes.byteLength < PROCESS_MEMORY_COUNTERS_EX_SIZE)
+    throw new RangeError(`PROCESS_MEMORY_COUNTERS_EX needs 80 bytes, got ${bytes.byteLength}`);
+  const view = dv(bytes);
+  const size = (at: number) => Number(view.getBigUint64(at, true));
+  return { workingSetBytes: size(16), pagefileUsageBytes: size(56), privateBytes: size(72) };
+}
+
+export const STATUS_INFO_LENGTH_MISMATCH = 0xc0000004;
+export const STATUS_INVALID_INFO_CLASS = 0xc0000003;
+
+export interface VerifierDriverCounters {
+  readonly driver: string;
+  readonly loads: number;
+  readonly unloads: number;
+  readonly currentPagedAllocations: number;
+  readonly currentNonPagedAllocations: number;
+  readonly pagedBytes: number;
+  readonly nonPagedBytes: number;
+  readonly peakPagedBytes: number;
+  readonly peakNonPagedBytes: number;
+}
+
+/**
+ * SYSTEM_VERIFIER_INFORMATION entries (class 51), chained by NextEntryOffset: DriverName
+ * (UNICODE_STRING) @24, Loads @84, Unloads @88, CurrentPaged/NonPagedPoolAllocations @96/@100,
+ * Paged/NonPagedPoolUsageInBytes @112/@120, peaks @128/@136.
+ */
+export function decodeVerifierInformation(
+  bytes: Uint8Array,
+  base: bigint,
+): VerifierDriverCounters[] {
+  const view = dv(bytes);
+  const drivers: VerifierDriverCounters[] = [];
+  let at = 0;
+  for (;;) {
+    if (at + 144 > bytes.byteLength)
+      throw new RangeError(
+        `SYSTEM_VERIFIER_INFORMATION entry at ${at} runs past the buffer (${bytes.byteLength} bytes)`,
+      );
+    const nameLength = view.getUint16(at + 24, true);
+    const namePointer = view.getBigUint64(at + 32, true);
+    const nameAt = Number(namePointer - base);
+    const driver =
+      namePointer === 0n || nameAt < 0 || nameAt + nameLength > bytes.byteLength
+        ? ''
+        : Buffer.from(bytes.buffer, bytes.byteOffset + nameAt, nameLength).toString('utf16le');
+    const size = (offset: number) => Number(view.getBigUint64(at + offset, true));
+    drivers.push({
+      driver,
+      loads: view.getUint32(at + 84, true),
+      unloads: view.getUint32(at + 88, true),
+      currentPagedAllocations: view.getUint32(at + 96, true),
+      currentNonPagedAllocations: view.getUint32(at + 100, true),
+      pagedBytes: size(112),
+      nonPagedBytes: size(120),
+      peakPagedBytes: size(128),
+      peakNonPagedBytes: size(136),
+    });
+    const next = view.getUint32(at, true);
+    if (next === 0) return drivers;
+    at += next;
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * Memory samplers read inside the Windows machine (by the agent, or a LocalTarget), each saying
+ * whether the target offers it: pool bytes per tag (NtQuerySystemInformation class 22), kernel pool
+ * totals and system counts (GetPerformanceInfo), Driver Verifier per-driver pool counters (class
+ * 51), and the driver hosts' private bytes and handles (WUDFHost.exe on Windows, winedevice.exe
+ * in the lab).
+ */
+import koffi from 'koffi';
+import {
+  decodePerformanceInformation,
+  decodePoolTagInformation,
+  decodeProcessMemoryCounters,
+  decodeVerifierInformation,
+  PERFORMANCE_INFORMATION_SIZE,
+  PROCESS_MEMORY_COUNTERS_EX_SIZE,
+  STATUS_INFO_LENGTH_MISMATCH,
+  type PerformanceInfo,
+  type PoolTagUsage,
+  type VerifierDriverCounters,
+} from './layouts.ts';
+
+export type SamplerName = 'poolTags' | 'performance' | 'verifier' | 'hosts';
+export type Availability = Record<SamplerName, { available: boolean; reason?: string }>;
+
+export interface HostProcessSample {
+  readonly name: string;
+  readonly pid: number;
+  readonly privateBytes: number;
+  readonly workingSetBytes: number;
+  readonly handles: number | null;
+}
+
+export interface SystemSample {
+  readonly t: number;
+  readonly poolTags?: Record<
+    string,
+    { pagedBytes: number; nonPagedBytes: number; allocs: number; frees: number }
+  >;
+  readonly performance?: PerformanceInfo;
+  readonly verifier?: VerifierDriverCounters[];
+  readonly hosts?: HostProcessSample[];
+}
+
+export interface SampleRequest {
+  /** Pool tags to report (all tags are read; only these are kept). Empty: none. */
+  readonly tags?: readonly string[];
+  /** Driver image names (e.g. mydriver.sys) whose Verifier counters to keep. */
+  readonly verifierDrivers?: readonly string[];
+}
+
+const SystemPoolTagInformation = 22;
+const SystemVerifierInformation = 51;
+const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
+const PROCESS_VM_READ = 0x0010;
+export const HOST_PROCESS_NAMES = ['wudfhost.exe', 'winedevice.exe'];
+
+type Fn = (...args: unknown[]) => unknown;
+let api: ReturnType<typeof bind> | undefined;
+
+function bind() {
+  const ntdll = koffi.load('ntdll.dll');
+  const kernel32 = koffi.load('kernel32.dll');
+  const f = (lib: ReturnType<typeof koffi.load>, proto: string) => lib.func(proto) as Fn;
+  return {
+    /** https://learn.microsoft.com/windows/win32/api/winternl/nf-winternl-ntquerysysteminformation */
+    NtQuerySystemInformation: f(
+      ntdll,
+      'int32 __stdcall NtQuerySystemInformation(uint32 cls, void* buffer, uint32 length, _Out_ uint32* returned)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/psapi/nf-psapi-getperformanceinfo */
+    K32GetPerformanceInfo: f(
+      kernel32,
+      'int __stdcall K32GetPerformanceInfo(void* info, uint32 cb)',
+    ),
+    K32EnumProcesses: f(
+      kernel32,
+      'int __stdcall K32EnumProcesses(void* pids, uint32 cb, _Out_ uint32* needed)',
+    ),
+    OpenProcess: f(kernel32, 'void* __stdcall OpenProcess(uint32 access, int inherit, uint32 pid)'),
+    K32GetModuleBaseNameW: f(
+      kernel32,
+      'uint32 __stdcall K32GetModuleBaseNameW(void* process, void* module, void* name, uint32 size)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/psapi/nf-psapi-getprocessmemoryinfo */
+    K32GetProcessMemoryInfo: f(
+      kernel32,
+      'int __stdcall K32GetProcessMemoryInfo(void* process, void* counters, uint32 cb)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/processthreadsapi/nf-processthreadsapi-getprocesshandlecount */
+    GetProcessHandleCount: f(
+      kernel32,
+      'int __stdcall GetProcessHandleCount(void* process, _Out_ uint32* count)',
+    ),
+    CloseHandle: f(kernel32, 'int __stdcall CloseHandle(void* handle)'),
+  };
+}
+
+function nt() {
+  api ??= bind();
+  return api;
+}
+
+/** NtQuerySystemInformation into a buffer grown until it fits (STATUS_INFO_LENGTH_MISMATCH). */
+function querySystemInformation(
+  cls: number,
+): { bytes: Uint8Array; base: bigint } | { status: number } {
+  let size = 64 * 1024;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const address = koffi.alloc('uint8_t', size) as unknown as bigint;
+    try {
+      const returned = [0];
+      const status = (nt().NtQuerySystemInformation(cls, address, size, returned) as number) >>> 0;
+      if (status === 0)
+        return { bytes: new Uint8Array(koffi.view(address as never, size)).slice(), base: address };
+      if (status !== STATUS_INFO_LENGTH_MISMATCH) return { status };
+      size = Math.max(size * 2, returned[0]! + 4096);
+    } finally {
+      koffi.free(address as never);
+    }
+  }
+  return { status: STATUS_INFO_LENGTH_MISMATCH };
+}
+
+export function readPoolTags(): PoolTagUsage[] | { status: number } {
+  const result = querySystemInformation(SystemPoolTagInformation);
+  return 'status' in result ? result : decodePoolTagInformation(result.bytes);
+}
+
+export function readVerifier(): VerifierDriverCounters[] | { status: number } {
+  const result = querySystemInformation(SystemVerifierInformation);
+  if ('status' in result) return result;
+  // An empty first entry (NextEntryOffset 0, no name) means Verifier verifies no driver.
+  return decodeVerifierInformation(result.bytes, result.base).filter((d) => d.driver !== '');
+}
+
+export function readPerformance(): PerformanceInfo | null {
+  const buffer = Buffer.alloc(PERFORMANCE_INFORMATION_SIZE);
+  buffer.writeUInt32LE(PERFORMANCE_INFORMATION_SIZE, 0);
+  return nt().K32GetPerformanceInfo(buffer, buffer.length)
+    ? decodePerformanceInformation(buffer)
+    : null;
+}
+
+export function readHostProcesses(
+  names: readonly string[] = HOST_PROCESS_NAMES,
+): HostProcessSample[] {
+  const pids = Buffer.alloc(4 * 4096);
+  const needed = [0];
+  if (!nt().K32EnumProcesses(pids, pids.length, needed)) return [];
+  const hosts: HostProcessSample[] = [];
+  for (let i = 0; i < needed[0]! / 4; i++) {
+    const pid = pids.readUInt32LE(i * 4);
+    const handle = nt().OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ, 0, pid);
+    if (!handle) continue;
+    try {
+      const name = Buffer.alloc(520);
+      const length = nt().K32GetModuleBaseNameW(handle, null, name, 260) as number;
+      const base = name.toString('utf16le', 0, length * 2);
+      if (!names.includes(base.toLowerCase())) continue;
+      const counters = Buffer.alloc(PROCESS_MEMORY_COUNTERS_EX_SIZE);
+      counters.writeUInt32LE(PROCESS_MEMORY_COUNTERS_EX_SIZE, 0);
+      if (!nt().K32GetProcessMemoryInfo(handle, counters, counters.length)) continue;
+      const memory = decodeProcessMemoryCounters(counters);
+      const count = [0];
+      const handles = nt().GetProcessHandleCount(handle, count) && count[0]! > 0 ? count[0]! : null;
+      hosts.push({
+        name: base,
+        pid,
+        privateBytes: memory.privateBytes,
+        workingSetBytes: memory.workingSetBytes,
+        handles,
+      });
+    } finally {
+      nt().CloseHandle(handle);
+    }
+  }
+  return hosts;
+}
+
+const hex = (status: number) => `0x${status.toString(16).toUpperCase()}`;
+
+/** Probes each sampler once, so reports can say what the target offers and why not. */
+export function probeSamplers(isWine: boolean): Availability {
+  const tags = readPoolTags();
+  const verifier = readVerifier();
+  const performance = readPerformance();
+  return {
+    poolTags: Array.isArray(tags)
+      ? { available: true }
+      : {
+          available: false,
+          reason: `NtQuerySystemInformation(SystemPoolTagInformation) returned ${hex(tags.status)}`,
+        },
+    verifier: Array.isArray(verifier)
+      ? verifier.length > 0
+        ? { available: true }
+        : {
+            available: false,
+            reason:
+              'Driver Verifier verifies no driver (verifier /standard /driver x.sys, then reboot)',
+          }
+      : {
+          available: false,
+          reason: `NtQuerySystemInformation(SystemVerifierInformation) returned ${hex(verifier.status)}`,
+        },
+    performance: performance
+      ? performance.kernelPagedBytes > 0 || !isWine
+        ? { available: true }
+        : {
+            available: true,
+            reason:
+              'kernel pool totals read 0 here (Wine); handle, process and thread counts are real',
+          }
+      : { available: false, reason: 'GetPerformanceInfo failed' },
+    hosts: {
+      available: true,
+      ...(isWine ? { reason: 'handle counts read 0 here (Wine): reported as null' } : {}),
+    },
+  };
+}
+
+export function takeSample(request: SampleRequest, availability: Availability): SystemSample {
+  const sample: { -readonly [K in keyof SystemSample]: SystemSample[K] } = { t: Date.now() };
+  if (availability.poolTags.available && request.tags?.length) {
+    const tags = readPoolTags();
+    if (Array.isArray(tags)) {
+      sample.poolTags = {};
+      for (const t of tags) {
+        if (request.tags.includes(t.tag))
+          sample.poolTags[t.tag] = {
+            pagedBytes: t.pagedUsed,
+            nonPagedBytes: t.nonPagedUsed,
+            allocs: t.pagedAllocs + t.nonPagedAllocs,
+            frees: t.pagedFrees + t.nonPagedFrees,
+          };
+      }
+    }
+  }
+  if (availability.verifier.available) {
+    const verifier = readVerifier();
+    if (Array.isArray(verifier)) {
+      const wanted = request.verifierDrivers?.map((d) => d.toLowerCase());
+      sample.verifier = wanted
+        ? verifier.filter((d) => wanted.includes(d.driver.toLowerCase()))
+        : verifier;
+    }
+  }
+  if (availability.performance.available) sample.performance = readPerformance() ?? undefined;
+  if (availability.hosts.available) sample.hosts = readHostProcesses();
+  return sample;
+}
