@@ -44,7 +44,7 @@ export function parseEventXml(xml: string): WindowsEvent {
     /<Data(?:\s+Name=(['"])(.*?)\1)?\s*(?:\/>|>(.*?)<\/Data>)/gs,
   )) {
     const key = match[2] ?? `param${++unnamed}`;
-    data[key] = decodeXmlText((match[3] ?? '').trim());
+    data[key] = decodeXmlText(match[3] ?? '').trim();
   }
   // UserData carries its values as child elements of one wrapper element.
   if (/^\s*<(?!Data\b)\w/.test(payload)) {

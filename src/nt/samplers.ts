@@ -141,40 +141,61 @@ export function readPerformance(): PerformanceInfo | null {
     : null;
 }
 
-export function readHostProcesses(
-  names: readonly string[] = HOST_PROCESS_NAMES,
-): HostProcessSample[] {
-  const pids = Buffer.alloc(4 * 4096);
-  const needed = [0];
-  if (!nt().K32EnumProcesses(pids, pids.length, needed)) return [];
-  const hosts: HostProcessSample[] = [];
-  for (let i = 0; i < needed[0]! / 4; i++) {
-    const pid = pids.readUInt32LE(i * 4);
-    const handle = nt().OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ, 0, pid);
-    if (!handle) continue;
-    try {
-      const name = Buffer.alloc(520);
-      const length = nt().K32GetModuleBaseNameW(handle, null, name, 260) as number;
-      const base = name.toString('utf16le', 0, length * 2);
-      if (!names.includes(base.toLowerCase())) continue;
-      const counters = Buffer.alloc(PROCESS_MEMORY_COUNTERS_EX_SIZE);
-      counters.writeUInt32LE(PROCESS_MEMORY_COUNTERS_EX_SIZE, 0);
-      if (!nt().K32GetProcessMemoryInfo(handle, counters, counters.length)) continue;
-      const memory = decodeProcessMemoryCounters(counters);
-      const count = [0];
-      const handles = nt().GetProcessHandleCount(handle, count) && count[0]! > 0 ? count[0]! : null;
-      hosts.push({
-        name: base,
-        pid,
-        privateBytes: memory.privateBytes,
-        workingSetBytes: memory.workingSetBytes,
-        handles,
-      });
-    } finally {
-      nt().CloseHandle(handle);
-    }
+/**
+ * Driver-host processes by name. Names are looked up once per process id (opening every process
+ * on every sample would cost more than the cycle it measures); ids that disappear are forgotten.
+ */
+export class HostProcessReader {
+  private readonly names: readonly string[];
+  private readonly known = new Map<number, string | null>();
+
+  constructor(names: readonly string[] = HOST_PROCESS_NAMES) {
+    this.names = names;
   }
-  return hosts;
+
+  read(): HostProcessSample[] {
+    const pids = Buffer.alloc(4 * 4096);
+    const needed = [0];
+    if (!nt().K32EnumProcesses(pids, pids.length, needed)) return [];
+    const alive = new Set<number>();
+    const hosts: HostProcessSample[] = [];
+    for (let i = 0; i < needed[0]! / 4; i++) {
+      const pid = pids.readUInt32LE(i * 4);
+      alive.add(pid);
+      if (this.known.get(pid) === null) continue;
+      const handle = nt().OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ, 0, pid);
+      if (!handle) continue;
+      try {
+        let name = this.known.get(pid);
+        if (name === undefined) {
+          const buffer = Buffer.alloc(520);
+          const length = nt().K32GetModuleBaseNameW(handle, null, buffer, 260) as number;
+          const base = buffer.toString('utf16le', 0, length * 2);
+          name = this.names.includes(base.toLowerCase()) ? base : null;
+          this.known.set(pid, name);
+        }
+        if (name === null) continue;
+        const counters = Buffer.alloc(PROCESS_MEMORY_COUNTERS_EX_SIZE);
+        counters.writeUInt32LE(PROCESS_MEMORY_COUNTERS_EX_SIZE, 0);
+        if (!nt().K32GetProcessMemoryInfo(handle, counters, counters.length)) continue;
+        const memory = decodeProcessMemoryCounters(counters);
+        const count = [0];
+        const handles =
+          nt().GetProcessHandleCount(handle, count) && count[0]! > 0 ? count[0]! : null;
+        hosts.push({
+          name,
+          pid,
+          privateBytes: memory.privateBytes,
+          workingSetBytes: memory.workingSetBytes,
+          handles,
+        });
+      } finally {
+        nt().CloseHandle(handle);
+      }
+    }
+    for (const pid of this.known.keys()) if (!alive.has(pid)) this.known.delete(pid);
+    return hosts;
+  }
 }
 
 const hex = (status: number) => `0x${status.toString(16).toUpperCase()}`;
@@ -219,7 +240,11 @@ export function probeSamplers(isWine: boolean): Availability {
   };
 }
 
-export function takeSample(request: SampleRequest, availability: Availability): SystemSample {
+export function takeSample(
+  request: SampleRequest,
+  availability: Availability,
+  hosts: HostProcessReader,
+): SystemSample {
   const sample: { -readonly [K in keyof SystemSample]: SystemSample[K] } = { t: Date.now() };
   if (availability.poolTags.available && request.tags?.length) {
     const tags = readPoolTags();
@@ -246,6 +271,6 @@ export function takeSample(request: SampleRequest, availability: Availability): 
     }
   }
   if (availability.performance.available) sample.performance = readPerformance() ?? undefined;
-  if (availability.hosts.available) sample.hosts = readHostProcesses();
+  if (availability.hosts.available) sample.hosts = hosts.read();
   return sample;
 }

@@ -10,6 +10,7 @@ import { ServiceManager } from '../scm/service-manager.ts';
 import { runCycles } from './cycles.ts';
 import { readEventLog } from '../events/eventlog.ts';
 import {
+  HostProcessReader,
   probeSamplers,
   takeSample,
   type Availability,
@@ -120,6 +121,7 @@ export class LocalTarget implements Target {
   }
 
   private availability: Availability | undefined;
+  private readonly hosts = new HostProcessReader();
 
   async samplers(): Promise<Availability> {
     this.availability ??= probeSamplers(wineVersion() !== null);
@@ -127,7 +129,7 @@ export class LocalTarget implements Target {
   }
 
   async sample(request: SampleRequest): Promise<SystemSample> {
-    return takeSample(request, await this.samplers());
+    return takeSample(request, await this.samplers(), this.hosts);
   }
 
   async events(since: Date, until?: Date) {
@@ -142,7 +144,7 @@ export class LocalTarget implements Target {
       this.services,
       ref.name,
       options,
-      availability ? () => takeSample(options.sample ?? {}, availability) : undefined,
+      availability ? () => takeSample(options.sample ?? {}, availability, this.hosts) : undefined,
     );
   }
 

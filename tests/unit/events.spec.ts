@@ -1,0 +1,181 @@
+import { expect, test } from '@playwright/test';
+import {
+  decodeEvent,
+  eventQueryXPath,
+  formatEvent,
+  win32Insertion,
+} from '../../src/events/decode.ts';
+import { parseEventXml } from '../../src/events/event-xml.ts';
+
+/** Event XML as EvtRender(EvtRenderEventXml) renders it on Windows 10/11. */
+function eventXml(
+  provider: string,
+  id: number,
+  data: string,
+  level = 2,
+  channel = 'System',
+): string {
+  return `<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='${provider}' Guid='{555908d1-a6d7-4695-8e1e-26931d2012f4}' EventSourceName='${provider}'/><EventID Qualifiers='49152'>${id}</EventID><Version>0</Version><Level>${level}</Level><Task>0</Task><Opcode>0</Opcode><Keywords>0x8080000000000000</Keywords><TimeCreated SystemTime='2026-11-25T10:15:02.4869815Z'/><EventRecordID>4711</EventRecordID><Correlation/><Execution ProcessID='812' ThreadID='4480'/><Channel>${channel}</Channel><Computer>WIN-DRVTEST</Computer><Security/></System><EventData>${data}</EventData></Event>`;
+}
+
+const SCM = 'Service Control Manager';
+const cases: [string, number, string, string, boolean][] = [
+  [
+    SCM,
+    7000,
+    "<Data Name='param1'>dc_entry_fail_resources</Data><Data Name='param2'>%%1450</Data>",
+    'service dc_entry_fail_resources failed to start: 1450 ERROR_NO_SYSTEM_RESOURCES',
+    true,
+  ],
+  [
+    SCM,
+    7009,
+    "<Data Name='param1'>30000</Data><Data Name='param2'>dc_slow</Data>",
+    'timed out (30000 ms) waiting for service dc_slow to connect',
+    true,
+  ],
+  [
+    SCM,
+    7011,
+    "<Data Name='param1'>30000</Data><Data Name='param2'>dc_hang</Data>",
+    'timed out (30000 ms) waiting for a transaction response from service dc_hang',
+    true,
+  ],
+  [SCM, 7022, "<Data Name='param1'>dc_slow</Data>", 'service dc_slow hung on starting', true],
+  [
+    SCM,
+    7023,
+    "<Data Name='param1'>dc_x</Data><Data Name='param2'>%%87</Data>",
+    'service dc_x terminated with error 87 ERROR_INVALID_PARAMETER',
+    true,
+  ],
+  [
+    SCM,
+    7026,
+    "<Data Name='param1'>&#xA;dc_boot</Data>",
+    'boot-start or system-start driver(s) failed to load: dc_boot',
+    true,
+  ],
+  [
+    SCM,
+    7031,
+    "<Data Name='param1'>dc_x</Data><Data Name='param2'>1</Data><Data Name='param3'>0</Data>",
+    'service dc_x terminated unexpectedly (1 time(s))',
+    true,
+  ],
+  [
+    SCM,
+    7034,
+    "<Data Name='param1'>dc_x</Data><Data Name='param2'>2</Data>",
+    'service dc_x terminated unexpectedly (2 time(s))',
+    true,
+  ],
+  [
+    SCM,
+    7036,
+    "<Data Name='param1'>dc_clean</Data><Data Name='param2'>running</Data><Binary>6400630000000000</Binary>",
+    'service dc_clean entered the running state',
+    false,
+  ],
+  [
+    SCM,
+    7045,
+    "<Data Name='ServiceName'>dc_clean</Data><Data Name='ImagePath'>C:\\drvcycle\\images\\ab\\clean.sys</Data><Data Name='ServiceType'>kernel mode driver</Data><Data Name='StartType'>demand start</Data><Data Name='AccountName'></Data>",
+    'service dc_clean installed: C:\\drvcycle\\images\\ab\\clean.sys (kernel mode driver, demand start)',
+    false,
+  ],
+  [
+    'Microsoft-Windows-WER-SystemErrorReporting',
+    1001,
+    "<Data Name='param1'>0x000000d1 (0x0000000000000000, 0x0000000000000002, 0x0000000000000001, 0xfffff80512341025)</Data><Data Name='param2'>C:\\Windows\\MEMORY.DMP</Data><Data Name='param3'>d4c1e0a1-0000-0000-0000-000000000000</Data>",
+    'the computer rebooted from a bugcheck: 0x000000d1 (0x0000000000000000, 0x0000000000000002, 0x0000000000000001, 0xfffff80512341025); dump C:\\Windows\\MEMORY.DMP',
+    true,
+  ],
+  [
+    'Microsoft-Windows-Kernel-Power',
+    41,
+    "<Data Name='BugcheckCode'>209</Data><Data Name='BugcheckParameter1'>0x0</Data><Data Name='SleepInProgress'>0</Data>",
+    'the system rebooted without cleanly shutting down: bugcheck 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL (parameter 1 0x0)',
+    true,
+  ],
+  [
+    'Microsoft-Windows-Kernel-PnP',
+    219,
+    "<Data Name='DriverNameLength'>28</Data><Data Name='DriverName'>ROOT\\dcdevice\\0000</Data><Data Name='Status'>3221226341</Data><Data Name='FailureNameLength'>12</Data><Data Name='FailureName'>\\Driver\\dcdev</Data><Data Name='Version'>0</Data>",
+    'the driver ROOT\\dcdevice\\0000 failed to load for device ? (status 3221226341)',
+    true,
+  ],
+  [
+    'Microsoft-Windows-CodeIntegrity',
+    3001,
+    "<Data Name='FileNameLength'>46</Data><Data Name='FileNameBuffer'>\\Device\\HarddiskVolume3\\drvcycle\\x.sys</Data>",
+    'code integrity blocked an unsigned kernel module: \\Device\\HarddiskVolume3\\drvcycle\\x.sys',
+    true,
+  ],
+  [
+    'Microsoft-Windows-CodeIntegrity',
+    3002,
+    "<Data Name='FileNameBuffer'>\\Device\\HarddiskVolume3\\x.sys</Data>",
+    'code integrity could not verify the image hash of \\Device\\HarddiskVolume3\\x.sys',
+    true,
+  ],
+  [
+    'Microsoft-Windows-CodeIntegrity',
+    3004,
+    "<Data Name='FileNameBuffer'>\\Device\\HarddiskVolume3\\x.sys</Data><Data Name='ProcessNameBuffer'>System</Data>",
+    'code integrity: invalid image hash for \\Device\\HarddiskVolume3\\x.sys',
+    true,
+  ],
+  [
+    'Microsoft-Windows-CodeIntegrity',
+    3033,
+    "<Data Name='FileNameBuffer'>\\Device\\HarddiskVolume3\\x.sys</Data><Data Name='RequestedPolicy'>8</Data>",
+    'code integrity blocked \\Device\\HarddiskVolume3\\x.sys: it does not meet the signing level requirements',
+    true,
+  ],
+];
+
+for (const [provider, id, data, line, trouble] of cases) {
+  test(`decodes ${provider} ${id}`, () => {
+    const event = parseEventXml(eventXml(provider, id, data));
+    expect(event).toMatchObject({
+      provider,
+      eventId: id,
+      level: 2,
+      timeCreated: '2026-11-25T10:15:02.4869815Z',
+      channel: 'System',
+      computer: 'WIN-DRVTEST',
+    });
+    expect(decodeEvent(event)).toEqual({
+      time: '2026-11-25T10:15:02.4869815Z',
+      source: provider,
+      id,
+      line,
+      trouble,
+    });
+  });
+}
+
+test('unnamed Data values become param1, param2, …; entities are decoded', () => {
+  const event = parseEventXml(eventXml(SCM, 7000, '<Data>a &amp; b</Data><Data>%%2</Data>'));
+  expect(event.data).toEqual({ param1: 'a & b', param2: '%%2' });
+  expect(formatEvent(decodeEvent(event))).toBe(
+    '2026-11-25T10:15:02.4869815Z Service Control Manager 7000: service a & b failed to start: 2 ERROR_FILE_NOT_FOUND',
+  );
+});
+
+test('an unknown event keeps its values; level decides whether it is trouble', () => {
+  expect(
+    decodeEvent(parseEventXml(eventXml('Other', 5, "<Data Name='x'>1</Data>", 4))),
+  ).toMatchObject({ line: 'event 5: x=1', trouble: false });
+  expect(decodeEvent(parseEventXml(eventXml('Other', 5, '', 2))).trouble).toBe(true);
+  expect(() => parseEventXml('<Event/>')).toThrow('Not a Windows event: no <System> element.');
+});
+
+test('insertion strings and the query window', () => {
+  expect(win32Insertion('%%1275')).toBe('1275 ERROR_DRIVER_BLOCKED');
+  expect(win32Insertion('plain')).toBe('plain');
+  expect(eventQueryXPath(new Date('2026-11-25T10:00:00Z'), new Date('2026-11-25T10:05:00Z'))).toBe(
+    "*[System[TimeCreated[@SystemTime>='2026-11-25T10:00:00.000Z' and @SystemTime<='2026-11-25T10:05:00.000Z']]]",
+  );
+});
