@@ -1,13 +1,14 @@
 import { defineConfig } from '@playwright/test';
 import type { DrvcycleOptions } from './fixtures/options.ts';
 import { newRunId } from './src/scm/ownership.ts';
+import { reportPaths } from './src/report/paths.ts';
 
 // One run id for the whole run: the runner sets it, its workers inherit it.
 process.env.DRVCYCLE_RUN_ID ??= newRunId();
 
 export default defineConfig<DrvcycleOptions>({
   testDir: 'specs',
-  outputDir: 'reports/test-results',
+  outputDir: reportPaths.testResults(),
   globalSetup: './src/lab/global-setup.ts',
   // One Wine prefix (a "machine") per worker; the lab machine has 2 cores.
   workers: Number(process.env.WORKERS ?? 2),
@@ -17,7 +18,8 @@ export default defineConfig<DrvcycleOptions>({
     ['list'],
     ['./src/report/summary-reporter.ts'],
     ['./src/report/verdicts-reporter.ts'],
-    ['allure-playwright', { resultsDir: 'reports/allure-results' }],
+    ['./src/report/environment-reporter.ts'],
+    ['allure-playwright', { resultsDir: reportPaths.allureResults() }],
   ],
   projects: [
     {

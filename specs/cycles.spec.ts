@@ -1,10 +1,111 @@
 import type { TestInfo } from '@playwright/test';
 import { test } from '../fixtures/index.ts';
-import { cyclesCsv, latencySummary } from '../src/suites/cycles.ts';
-import type { CycleRecord } from '../src/target/types.ts';
+import type { TestCollector } from '../fixtures/collector.ts';
+import { formatProgress } from '../src/suites/cycles.ts';
+import type { CycleOptions, CycleRecord, ServiceRef, Target } from '../src/target/types.ts';
 import { classifyCycleFailure } from '../src/verdict/classify.ts';
 import { makeVerdict } from '../src/verdict/verdict.ts';
-import { formatProgress } from '../src/suites/cycles.ts';
+import type { Machine } from '../src/vm/machine.ts';
+
+/**
+ * Runs cycles through the target's batch form into the collector; returns the first failed
+ * cycle, if any. A machine that stops answering mid-batch fails the next cycle.
+ */
+async function cycleInto(
+  target: Target,
+  ref: ServiceRef,
+  options: CycleOptions,
+  collector: TestCollector,
+  firstCycle: number,
+  onRecord: (done: number) => void,
+): Promise<CycleRecord | undefined> {
+  let last = firstCycle - 1;
+  try {
+    for await (const raw of target.runCycles(ref, options)) {
+      const record = { ...raw, cycle: firstCycle + raw.cycle - 1 };
+      last = record.cycle;
+      collector.metrics.cycle(record);
+      onRecord(record.cycle);
+      if (record.outcome !== 'ok') return record;
+    }
+    return undefined;
+  } catch (error) {
+    const lost: CycleRecord = {
+      cycle: last + 1,
+      outcome: 'start-failed',
+      startMs: null,
+      stopMs: null,
+      state: 'UNKNOWN',
+      error: {
+        type: 'DrvcycleError',
+        code: 'DRVCYCLE_AGENT_UNREACHABLE',
+        message: (error as Error).message,
+      },
+    };
+    collector.metrics.cycle(lost);
+    return lost;
+  }
+}
+
+function progress(driver: string, total: number | undefined) {
+  const started = performance.now();
+  let last = started;
+  return (done: number) => {
+    const now = performance.now();
+    if (now - last < 5_000) return;
+    last = now;
+    const perSecond = done / ((now - started) / 1000);
+    console.log(
+      `[${driver}] ${total ? formatProgress({ done, total, perSecond, etaSeconds: (total - done) / perSecond }) : `cycle ${done} (${perSecond.toFixed(1)}/s)`}`,
+    );
+  };
+}
+
+async function conclude(
+  failed: CycleRecord | undefined,
+  scenario: string,
+  ref: ServiceRef,
+  machine: Machine,
+  mark: number,
+  collector: TestCollector,
+  verdict: { conclude(v: ReturnType<typeof makeVerdict>): void },
+  testInfo: TestInfo,
+) {
+  const latency = collector.metrics.latency();
+  await testInfo.attach('cycle-summary.json', {
+    body: JSON.stringify(
+      {
+        driver: ref.name,
+        requested: collector.metrics.cycles,
+        completed: collector.metrics.cycles - (failed ? 1 : 0),
+        start: latency.start,
+        stop: latency.stop,
+      },
+      null,
+      2,
+    ),
+    contentType: 'application/json',
+  });
+  if (failed)
+    verdict.conclude(
+      classifyCycleFailure({
+        driver: ref.name,
+        scenario,
+        record: failed,
+        debugOutput: machine.debugOutput(mark),
+        machineLost: !(await machine.healthy()),
+      }),
+    );
+  verdict.conclude(
+    makeVerdict({
+      kind: 'pass',
+      driver: ref.name,
+      scenario,
+      detail: `${collector.metrics.cycles} cycles`,
+      evidence: { cycles: collector.metrics.cycles, startMs: latency.start, stopMs: latency.stop },
+    }),
+  );
+}
 
 test.describe('cycles', () => {
   test('load/unload cycles', async ({
@@ -14,69 +115,26 @@ test.describe('cycles', () => {
     cycles,
     startTimeoutMs,
     stopTimeoutMs,
+    sampleEvery,
+    collector,
     verdict,
   }, testInfo) => {
     const mark = machine.debugMark();
-    const records: CycleRecord[] = [];
-    const started = performance.now();
-    let lastReport = started;
-    try {
-      for await (const record of target.runCycles(driver, {
+    const failed = await cycleInto(
+      target,
+      driver,
+      {
         count: cycles,
         startTimeoutMs,
         stopTimeoutMs,
-      })) {
-        records.push(record);
-        if (performance.now() - lastReport > 5_000) {
-          lastReport = performance.now();
-          const perSecond = records.length / ((lastReport - started) / 1000);
-          console.log(
-            `[${driver.name}] ${formatProgress({ done: records.length, total: cycles, perSecond, etaSeconds: (cycles - records.length) / perSecond })}`,
-          );
-        }
-      }
-    } catch (error) {
-      // The machine stopped answering mid-batch: the cycle after the last recorded one is the culprit.
-      const lost = {
-        cycle: records.length + 1,
-        outcome: 'start-failed' as const,
-        startMs: null,
-        stopMs: null,
-        state: 'UNKNOWN',
-        error: {
-          type: 'DrvcycleError',
-          code: 'DRVCYCLE_AGENT_UNREACHABLE' as const,
-          message: (error as Error).message,
-        },
-      };
-      records.push(lost);
-    } finally {
-      await attachCycles(testInfo, driver.name, cycles, records);
-    }
-    const failed = records.find((r) => r.outcome !== 'ok');
-    if (failed)
-      verdict.conclude(
-        classifyCycleFailure({
-          driver: driver.name,
-          scenario: 'cycles',
-          record: failed,
-          debugOutput: machine.debugOutput(mark),
-          machineLost: !(await machine.healthy()),
-        }),
-      );
-    verdict.conclude(
-      makeVerdict({
-        kind: 'pass',
-        driver: driver.name,
-        scenario: 'cycles',
-        detail: `${records.length} cycles`,
-        evidence: {
-          cycles: records.length,
-          start: latencySummary(records.map((r) => r.startMs)),
-          stop: latencySummary(records.map((r) => r.stopMs)),
-        },
-      }),
+        sampleEvery,
+        sample: collector.sampleRequest,
+      },
+      collector,
+      1,
+      progress(driver.name, cycles),
     );
+    await conclude(failed, 'cycles', driver, machine, mark, collector, verdict, testInfo);
   });
 
   test('soak: cycles for a set duration', async ({
@@ -86,64 +144,26 @@ test.describe('cycles', () => {
     soakSeconds,
     startTimeoutMs,
     stopTimeoutMs,
+    sampleEvery,
+    collector,
     verdict,
   }, testInfo) => {
     test.skip(soakSeconds === 0, 'Set SOAK_SECONDS (or the soakSeconds option) to run the soak.');
     test.setTimeout((soakSeconds + 300) * 1000);
     const mark = machine.debugMark();
-    const records: CycleRecord[] = [];
     const deadline = performance.now() + soakSeconds * 1000;
-    while (performance.now() < deadline && !records.some((r) => r.outcome !== 'ok')) {
-      for await (const record of target.runCycles(driver, {
-        count: 100,
-        startTimeoutMs,
-        stopTimeoutMs,
-      }))
-        records.push({ ...record, cycle: records.length + 1 });
-      console.log(
-        `[${driver.name}] soak: ${records.length} cycles, ${Math.max(0, Math.round((deadline - performance.now()) / 1000))} s left`,
+    const report = progress(driver.name, undefined);
+    let failed: CycleRecord | undefined;
+    while (!failed && performance.now() < deadline) {
+      failed = await cycleInto(
+        target,
+        driver,
+        { count: 100, startTimeoutMs, stopTimeoutMs, sampleEvery, sample: collector.sampleRequest },
+        collector,
+        collector.metrics.cycles + 1,
+        report,
       );
     }
-    await attachCycles(testInfo, driver.name, records.length, records);
-    const failed = records.find((r) => r.outcome !== 'ok');
-    if (failed)
-      verdict.conclude(
-        classifyCycleFailure({
-          driver: driver.name,
-          scenario: 'soak',
-          record: failed,
-          debugOutput: machine.debugOutput(mark),
-          machineLost: !(await machine.healthy()),
-        }),
-      );
-    verdict.conclude(
-      makeVerdict({
-        kind: 'pass',
-        driver: driver.name,
-        scenario: 'soak',
-        detail: `${records.length} cycles in ${soakSeconds} s`,
-        evidence: { cycles: records.length },
-      }),
-    );
+    await conclude(failed, 'soak', driver, machine, mark, collector, verdict, testInfo);
   });
 });
-
-async function attachCycles(
-  testInfo: TestInfo,
-  driver: string,
-  requested: number,
-  records: CycleRecord[],
-) {
-  await testInfo.attach('cycles.csv', { body: cyclesCsv(records), contentType: 'text/csv' });
-  const summary = {
-    driver,
-    requested,
-    completed: records.filter((r) => r.outcome === 'ok').length,
-    start: latencySummary(records.map((r) => r.startMs)),
-    stop: latencySummary(records.map((r) => r.stopMs)),
-  };
-  await testInfo.attach('cycle-summary.json', {
-    body: JSON.stringify(summary, null, 2),
-    contentType: 'application/json',
-  });
-}

@@ -10,6 +10,7 @@ test.describe('leaks', () => {
     leakThresholds,
     startTimeoutMs,
     stopTimeoutMs,
+    collector,
     verdict,
   }, testInfo) => {
     const result = await runLeakSuite(target, machine, driver, {
@@ -21,13 +22,17 @@ test.describe('leaks', () => {
         if (done % 100 === 0) console.log(`[${driver.name}] leak cycles ${done}/${leakCycles}`);
       },
     });
+    for (const record of result.records) collector.metrics.cycle(record);
     if (result.signal) {
-      const ndjson = result.signal.series
-        .map((s) => JSON.stringify({ signal: result.signal!.name, ...s }))
-        .join('\n');
-      await testInfo.attach('memory.ndjson', {
-        body: `${ndjson}\n`,
-        contentType: 'application/x-ndjson',
+      collector.memory({
+        signal: result.signal.name,
+        title: `${driver.name}: ${result.signal.name} after each unload`,
+        unit: result.signal.unit,
+        series: result.signal.series,
+        fit: result.analysis
+          ? { slope: result.analysis.slopePerCycle, intercept: result.analysis.intercept }
+          : undefined,
+        warmupCycles: leakThresholds.warmupCycles,
       });
     }
     if (result.analysis)

@@ -1,5 +1,9 @@
 /** The main job: set up the lab, run the specs on it with Playwright Test, report. */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { generateReport } from '../report/generate.ts';
+import { reportPaths } from '../report/paths.ts';
 import { provisionLab } from '../lab/provision.ts';
 import { PROJECT_ROOT } from '../lab/paths.ts';
 
@@ -13,11 +17,23 @@ function runInherit(command: string, args: string[]): Promise<number> {
 
 export async function runLabJob(args: string[]): Promise<number> {
   await provisionLab();
+  // Each run's report shows that run; the trend across runs lives in reports/history.
+  rmSync(reportPaths.allureResults(), { recursive: true, force: true });
   const hasProject = args.some((arg) => arg.startsWith('--project'));
-  return runInherit('npx', [
+  const code = await runInherit('npx', [
     'playwright',
     'test',
     ...(hasProject ? [] : ['--project=lab']),
     ...args,
   ]);
+  const report = await generateReport({ quiet: true });
+  process.stdout.write(
+    [
+      '',
+      `[drvcycle] Allure report: ${report}  (open it with: npx allure open ${path.relative(PROJECT_ROOT, reportPaths.allureReport())})`,
+      `[drvcycle] verdicts: ${reportPaths.verdicts()}`,
+      '',
+    ].join('\n'),
+  );
+  return code;
 }

@@ -9,7 +9,10 @@ Commands:
   drvcycle provision
       Set up the embedded Wine lab (packages, Windows Node, koffi, base prefix, sample drivers).
   drvcycle lab [playwright test arguments]
-      Provision the lab, then run the specs on it (the main job).
+      Provision the lab, run the specs on it (the main job), generate the Allure report.
+  drvcycle report [--gate]
+      Generate reports/allure-report from reports/allure-results; --gate applies the
+      certification quality gate (every test passed) and exits non-zero when it fails.
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -25,6 +28,11 @@ export async function main(argv: string[]): Promise<number> {
         const { provisionLab } = await import('../lab/provision.ts');
         await provisionLab();
         return 0;
+      }
+      case 'report': {
+        const { generateReport, qualityGate } = await import('../report/generate.ts');
+        process.stdout.write(`Allure report: ${await generateReport()}\n`);
+        return rest.includes('--gate') ? await qualityGate() : 0;
       }
       case 'lab': {
         const { runLabJob } = await import('./lab-job.ts');

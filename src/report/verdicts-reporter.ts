@@ -5,6 +5,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Reporter, TestCase, TestResult } from '@playwright/test/reporter';
+import { reportPaths } from './paths.ts';
 import { isVerdict, summarise, type VerdictSummary } from '../verdict/verdict.ts';
 
 export default class VerdictsReporter implements Reporter {
@@ -13,7 +14,7 @@ export default class VerdictsReporter implements Reporter {
 
   constructor(options: { outputFile?: string } = {}) {
     this.file = path.resolve(
-      options.outputFile ?? process.env.DRVCYCLE_VERDICTS_FILE ?? 'reports/verdicts.json',
+      options.outputFile ?? process.env.DRVCYCLE_VERDICTS_FILE ?? reportPaths.verdicts(),
     );
   }
 

@@ -1,4 +1,5 @@
 /** The Target for a runner (or an agent) on the Windows machine itself: in-process koffi calls. */
+import { DRVCYCLE_VERSION } from '../version.ts';
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,8 +29,6 @@ import type {
   Target,
   TargetInfo,
 } from './types.ts';
-
-export const DRVCYCLE_VERSION = '0.1.0';
 
 export interface LocalTargetOptions {
   readonly runId: string;

@@ -26,3 +26,11 @@ test('every error-path case is in the README table', async () => {
     expect(readme, c.title).toMatch(new RegExp(`\\|\\s*${escaped}\\s*\\|`));
   }
 });
+
+test('the version the agent reports is the package version', async () => {
+  const { DRVCYCLE_VERSION } = await import('../../src/version.ts');
+  const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  expect(DRVCYCLE_VERSION).toBe(pkg.version);
+});

@@ -1,0 +1,46 @@
+// Allure 3 configuration for drvcycle's reports (npm run report; the lab job runs it at the end).
+import { existsSync, readFileSync } from 'node:fs';
+import { defineConfig } from 'allure';
+
+const VERDICTS = [
+  ['leak', 'Leaks'],
+  ['crash', 'Crashes'],
+  ['hang', 'Hangs'],
+  ['load-failure', 'Load failures'],
+  ['unload-failure', 'Unload failures'],
+  ['error-path-mismatch', 'Error-path mismatches'],
+  ['environment', 'Environment problems'],
+  ['pass', 'Passed'],
+];
+
+// Facts the run wrote about the runner, the targets and the driver files (src/report/environment-reporter.ts).
+const reports = process.env.DRVCYCLE_REPORTS_DIR ?? 'reports';
+const environmentFile = `${reports}/environment.json`;
+const variables = existsSync(environmentFile)
+  ? JSON.parse(readFileSync(environmentFile, 'utf8'))
+  : {};
+
+export default defineConfig({
+  name: 'drvcycle',
+  output: `${reports}/allure-report`,
+  resultsDir: `${reports}/allure-results`,
+  // One JSON line per generated report: the trends across nightly runs.
+  historyPath: `${reports}/history/history.jsonl`,
+  historyLimit: 100,
+  variables,
+  categories: {
+    rules: VERDICTS.map(([kind, name]) => ({
+      id: `verdict-${kind}`,
+      name,
+      matchers: { labels: { verdict: kind } },
+      expand: kind !== 'pass',
+    })),
+  },
+  // Certification: `npx allure quality-gate` fails unless every test passed.
+  qualityGate: {
+    rules: [{ maxFailures: 0, minTestsCount: 1 }],
+  },
+  plugins: {
+    awesome: { options: { reportName: 'drvcycle', reportLanguage: 'en' } },
+  },
+});

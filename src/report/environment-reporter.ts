@@ -1,0 +1,50 @@
+/**
+ * Writes reports/environment.json at the end of a run: the runner host (systeminformation), the
+ * targets' OS builds and the driver files' hashes and versions that the tests attached
+ * (`environment.json` attachments), and drvcycle's version. allurerc.mjs shows them as variables.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Reporter, TestCase, TestResult } from '@playwright/test/reporter';
+import si from 'systeminformation';
+import { DRVCYCLE_VERSION } from '../version.ts';
+import { reportPaths } from './paths.ts';
+
+export default class EnvironmentReporter implements Reporter {
+  private readonly facts = new Map<string, string>();
+  private readonly file: string;
+
+  constructor(options: { outputFile?: string } = {}) {
+    this.file = path.resolve(options.outputFile ?? reportPaths.environment());
+  }
+
+  onTestEnd(_test: TestCase, result: TestResult): void {
+    const attachment = result.attachments.find((a) => a.name === 'environment.json' && a.body);
+    if (!attachment) return;
+    for (const [key, value] of Object.entries(
+      JSON.parse(attachment.body!.toString('utf8')) as Record<string, string>,
+    ))
+      this.facts.set(key, value);
+  }
+
+  async onEnd(): Promise<void> {
+    const [os, cpu, mem] = await Promise.all([si.osInfo(), si.cpu(), si.mem()]).catch(() => [
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    const runner =
+      os && cpu && mem
+        ? {
+            'runner host': `${os.hostname}: ${os.distro} ${os.release} (${os.arch}), ${cpu.manufacturer} ${cpu.brand} ×${cpu.cores}, ${(mem.total / 2 ** 30).toFixed(1)} GiB`,
+          }
+        : {};
+    const all = {
+      ...runner,
+      'drvcycle version': DRVCYCLE_VERSION,
+      ...Object.fromEntries(this.facts),
+    };
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    writeFileSync(this.file, JSON.stringify(all, null, 2));
+  }
+}
