@@ -6,14 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { LabMachine } from '../src/lab/machine.ts';
 import { sampleDriver } from '../src/lab/paths.ts';
-import { provisionLab } from '../src/lab/provision.ts';
 import { decideLeak, DEFAULT_BYTE_THRESHOLDS } from '../src/metrics/leak-decision.ts';
 import { poolTraceSignal } from '../src/suites/leaks.ts';
 
 const CYCLES = Number(process.env.BENCH_LEAK_CYCLES ?? 300);
 
 export async function benchLeakDetection(): Promise<Record<string, unknown>[]> {
-  await provisionLab(() => {});
   const machine = await LabMachine.boot({ index: 90, runId: `bench-${Date.now().toString(36)}` });
   const target = machine.target();
   const rows: Record<string, unknown>[] = [];

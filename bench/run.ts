@@ -1,5 +1,10 @@
-/** `npm run bench`: the project's speed and detection targets, measured side by side in one run. */
+/** `npm run bench`: the project's speed, memory and detection targets, measured side by side in one run. */
+import { provisionLab } from '../src/lab/provision.ts';
+import { benchReport, benchRunnerMemory, benchSampling } from './collector.ts';
 import { benchLeakDetection } from './leak-detection.ts';
+
+await provisionLab(() => {});
+const checks: [string, boolean][] = [];
 
 const leak = await benchLeakDetection();
 console.log(
@@ -8,11 +13,30 @@ console.log(
 console.table(leak);
 const small = leak.find((r) => r.driver === 'leak_small')!;
 const clean = leak.find((r) => r.driver === 'clean')!;
-const ok =
+checks.push([
+  'leak verdict within 300 cycles',
   typeof small.leakVerdictAtCycle === 'number' &&
-  small.leakVerdictAtCycle <= 300 &&
-  clean.leakVerdictAtCycle === null;
+    small.leakVerdictAtCycle <= 300 &&
+    clean.leakVerdictAtCycle === null,
+]);
+
+const sampling = await benchSampling();
+console.log('\nsampling after every unload vs none, same lab machine, alternating blocks');
+console.table([sampling]);
+checks.push(['sampling overhead ≤ 1.10×', (sampling.ratio as number) <= 1.1]);
+
+const memory = await benchRunnerMemory();
 console.log(
-  `leak_small: LEAK after ${small.leakVerdictAtCycle} cycles, slope ${small.slopeBytesPerCycle} B/cycle; clean: ${clean.verdict} — ${ok ? 'target met' : 'TARGET MISSED'}`,
+  '\nrunner memory, 1,000 vs 20,000 streamed cycles (real agent server, RemoteTarget and Collector; synthetic target)',
 );
-process.exitCode = ok ? 0 : 1;
+console.table([memory]);
+checks.push(['runner heap flat within ±10 %', Math.abs((memory.heapRatio as number) - 1) <= 0.1]);
+
+const report = await benchReport();
+console.log('\nreport generation for a 20,000-cycle run');
+console.table([report]);
+checks.push(['report for 20,000 cycles < 30 s', (report.totalSeconds as number) < 30]);
+
+console.log('');
+for (const [name, ok] of checks) console.log(`${ok ? 'met   ' : 'MISSED'}  ${name}`);
+process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;

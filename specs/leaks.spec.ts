@@ -8,6 +8,7 @@ test.describe('leaks', () => {
     driver,
     leakCycles,
     leakThresholds,
+    driverUnderTest,
     startTimeoutMs,
     stopTimeoutMs,
     collector,
@@ -16,6 +17,7 @@ test.describe('leaks', () => {
     const result = await runLeakSuite(target, machine, driver, {
       cycles: leakCycles,
       thresholds: leakThresholds,
+      poolTags: driverUnderTest.poolTags,
       startTimeoutMs,
       stopTimeoutMs,
       onProgress: (done) => {

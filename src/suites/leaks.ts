@@ -11,7 +11,7 @@ import {
   type MemorySample,
 } from '../metrics/leak-decision.ts';
 import { WinePoolTrace } from '../metrics/wine-pool-trace.ts';
-import type { CycleRecord, ServiceRef, Target } from '../target/types.ts';
+import type { CycleRecord, ServiceRef, SystemSample, Target } from '../target/types.ts';
 import { classifyCycleFailure } from '../verdict/classify.ts';
 import { makeVerdict, type Verdict } from '../verdict/verdict.ts';
 import type { Machine } from '../vm/machine.ts';
@@ -38,6 +38,8 @@ export interface LeakRun {
 
 export interface LeakSuiteOptions {
   readonly cycles: number;
+  /** The driver's pool tags, for the pool-tag signal. */
+  readonly poolTags?: readonly string[];
   readonly thresholds: LeakThresholds;
   readonly startTimeoutMs?: number;
   readonly stopTimeoutMs?: number;
@@ -58,13 +60,36 @@ export function poolTraceSignal(debugOutput: string, imagePath: string): MemoryS
   };
 }
 
-export function windowsSignalsUnavailable(): Record<string, string> {
-  return {
-    'verifier-pool':
-      "Driver Verifier counters are read by the collector's Windows sampler, which this target does not offer",
-    'pool-tags':
-      'pool-tag sampling (NtQuerySystemInformation class 22) is not offered by this target',
+/** A Windows signal's series from the samples the batch took after every unload. */
+export function seriesFromSamples(
+  records: readonly CycleRecord[],
+  baseline: SystemSample | undefined,
+  signal: 'verifier-pool' | 'pool-tags',
+  driverFile: string,
+  tags: readonly string[],
+): MemorySignal {
+  const value = (sample: SystemSample | undefined): number | undefined => {
+    if (!sample) return undefined;
+    if (signal === 'verifier-pool') {
+      const entry = sample.verifier?.find(
+        (d) => d.driver.toLowerCase() === driverFile.toLowerCase(),
+      );
+      return entry ? entry.pagedBytes + entry.nonPagedBytes : undefined;
+    }
+    if (!sample.poolTags) return undefined;
+    return tags.reduce(
+      (sum, tag) =>
+        sum +
+        (sample.poolTags![tag]?.pagedBytes ?? 0) +
+        (sample.poolTags![tag]?.nonPagedBytes ?? 0),
+      0,
+    );
   };
+  const series = records.flatMap((r) => {
+    const v = value(r.sample);
+    return v === undefined ? [] : [{ cycle: r.cycle, value: v }];
+  });
+  return { name: signal, unit: 'B', exact: true, baseline: value(baseline) ?? 0, series };
 }
 
 export async function runLeakSuite(
@@ -75,18 +100,37 @@ export async function runLeakSuite(
 ): Promise<LeakRun> {
   const scenario = options.scenario ?? 'leaks';
   const mark = machine.debugMark();
+  const tags = options.poolTags ?? [];
+  const driverFile = (ref.config?.binaryPath || ref.imagePath).split('\\').pop() ?? '';
+  const availability = await target.samplers().catch(() => undefined);
+  const windowsSignal = availability?.verifier.available
+    ? 'verifier-pool'
+    : availability?.poolTags.available && tags.length > 0
+      ? 'pool-tags'
+      : undefined;
+  const request = { tags: [...tags], verifierDrivers: [driverFile] };
+  const baseline = windowsSignal ? await target.sample(request) : undefined;
   const records: CycleRecord[] = [];
   for await (const record of target.runCycles(ref, {
     count: options.cycles,
     startTimeoutMs: options.startTimeoutMs,
     stopTimeoutMs: options.stopTimeoutMs,
+    ...(windowsSignal ? { sampleEvery: 1, sample: request } : {}),
   })) {
     records.push(record);
     options.onProgress?.(records.length);
   }
   const debug = machine.debugOutput(mark);
   const failed = records.find((r) => r.outcome !== 'ok');
-  const unavailable = windowsSignalsUnavailable();
+  const unavailable: Record<string, string> = windowsSignal
+    ? {}
+    : {
+        'verifier-pool': availability?.verifier.reason ?? 'not offered by this target',
+        'pool-tags':
+          tags.length === 0
+            ? 'no pool tags given (driverUnderTest.poolTags, DRIVER_POOL_TAGS)'
+            : (availability?.poolTags.reason ?? 'not offered by this target'),
+      };
   if (failed) {
     return {
       verdict: classifyCycleFailure({
@@ -100,6 +144,16 @@ export async function runLeakSuite(
       analysis: undefined,
       unavailable,
     };
+  }
+  if (windowsSignal) {
+    return decide(
+      seriesFromSamples(records, baseline, windowsSignal, driverFile, tags),
+      records,
+      ref,
+      scenario,
+      options,
+      unavailable,
+    );
   }
   if (!machine.poolTrace) {
     unavailable['wine-pool-trace'] = 'the machine is not the Wine lab with trace+ntoskrnl';
@@ -135,6 +189,17 @@ export async function runLeakSuite(
       unavailable,
     };
   }
+  return decide(signal, records, ref, scenario, options, unavailable);
+}
+
+function decide(
+  signal: MemorySignal,
+  records: CycleRecord[],
+  ref: ServiceRef,
+  scenario: string,
+  options: LeakSuiteOptions,
+  unavailable: Record<string, string>,
+): LeakRun {
   const analysis = decideLeak(signal.series, options.thresholds, {
     unit: signal.unit,
     exact: signal.exact,

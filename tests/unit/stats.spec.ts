@@ -121,3 +121,74 @@ test('thresholds are validated', () => {
     decideLeak([], { ...DEFAULT_BYTE_THRESHOLDS, perCycle: -1 }, { unit: 'B', exact: false }),
   ).toThrow('Expected leak threshold `perCycle` to be a non-negative number, got -1.');
 });
+
+test('Windows leak signals come from the samples taken after each unload', async () => {
+  const { seriesFromSamples } = await import('../../src/suites/leaks.ts');
+  const verifier = (cycle: number) => ({
+    t: cycle,
+    verifier: [
+      {
+        driver: 'LEAK_SMALL.SYS',
+        loads: cycle,
+        unloads: cycle,
+        currentPagedAllocations: 0,
+        currentNonPagedAllocations: cycle,
+        pagedBytes: 0,
+        nonPagedBytes: 256 * cycle,
+        peakPagedBytes: 0,
+        peakNonPagedBytes: 256 * cycle,
+      },
+    ],
+  });
+  const records = [1, 2, 3].map((cycle) => ({
+    cycle,
+    outcome: 'ok' as const,
+    startMs: 1,
+    stopMs: 1,
+    state: 'STOPPED',
+    sample: verifier(cycle),
+  }));
+  expect(
+    seriesFromSamples(records, { t: 0, verifier: [] }, 'verifier-pool', 'leak_small.sys', []),
+  ).toEqual({
+    name: 'verifier-pool',
+    unit: 'B',
+    exact: true,
+    baseline: 0,
+    series: [
+      { cycle: 1, value: 256 },
+      { cycle: 2, value: 512 },
+      { cycle: 3, value: 768 },
+    ],
+  });
+  const tagged = [1, 2].map((cycle) => ({
+    cycle,
+    outcome: 'ok' as const,
+    startMs: 1,
+    stopMs: 1,
+    state: 'STOPPED',
+    sample: {
+      t: cycle,
+      poolTags: {
+        DcLs: { pagedBytes: 0, nonPagedBytes: 256 * cycle, allocs: cycle, frees: 0 },
+        DcXx: { pagedBytes: 64, nonPagedBytes: 0, allocs: 1, frees: 0 },
+      },
+    },
+  }));
+  const baseline = {
+    t: 0,
+    poolTags: {
+      DcLs: { pagedBytes: 0, nonPagedBytes: 0, allocs: 0, frees: 0 },
+      DcXx: { pagedBytes: 64, nonPagedBytes: 0, allocs: 1, frees: 0 },
+    },
+  };
+  expect(seriesFromSamples(tagged, baseline, 'pool-tags', 'x.sys', ['DcLs', 'DcXx'])).toMatchObject(
+    {
+      baseline: 64,
+      series: [
+        { cycle: 1, value: 320 },
+        { cycle: 2, value: 576 },
+      ],
+    },
+  );
+});
