@@ -22,7 +22,7 @@ import { RemoteTarget } from '../target/remote-target.ts';
 import { run, tail, wineEnv } from './exec.ts';
 import { labPaths, PROJECT_ROOT, toWinePath } from './paths.ts';
 import { isBasePrefixReady } from './prefix.ts';
-import type { Machine } from '../vm/machine.ts';
+import { agentAnswers, type Machine } from '../vm/machine.ts';
 
 export const LAB_STAGING_DIR = 'C:\\drvcycle\\images';
 /**
@@ -142,11 +142,7 @@ export class LabMachine implements Machine {
 
   async healthy(): Promise<boolean> {
     if (!this.agent || this.agentExit) return false;
-    try {
-      return (await this.target().health()).ok;
-    } catch {
-      return false;
-    }
+    return agentAnswers(this.target());
   }
 
   get poolTrace(): boolean {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
-import type { Machine } from './machine.ts';
+import { agentAnswers, type Machine } from './machine.ts';
 
 export interface ExistingMachineConfig {
   readonly urls: string[];
@@ -63,11 +63,8 @@ export class ExistingMachine implements Machine {
     return this.remote;
   }
 
-  async healthy(): Promise<boolean> {
-    return this.remote.health().then(
-      (h) => h.ok,
-      () => false,
-    );
+  healthy(): Promise<boolean> {
+    return agentAnswers(this.remote);
   }
 
   async revert(): Promise<void> {

@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { DrvcycleError, ErrorCodes } from '../errors.ts';
 import { RemoteTarget, type AgentEndpoint } from '../target/remote-target.ts';
-import type { Machine } from './machine.ts';
+import { agentAnswers, type Machine } from './machine.ts';
 
 export type VmPowerState =
   'running' | 'off' | 'paused' | 'saved' | 'crashed' | 'transitioning' | 'unknown';
@@ -53,11 +53,8 @@ export class VmMachine implements Machine {
     return this.remote;
   }
 
-  async healthy(): Promise<boolean> {
-    return this.remote.health().then(
-      (h) => h.ok,
-      () => false,
-    );
+  healthy(): Promise<boolean> {
+    return agentAnswers(this.remote);
   }
 
   async revert(): Promise<void> {

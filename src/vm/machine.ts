@@ -19,3 +19,11 @@ export interface Machine {
   readonly poolTrace: boolean;
   release(): Promise<void>;
 }
+
+/** A machine is healthy when its agent answers the health check and says so. */
+export function agentAnswers(target: Target): Promise<boolean> {
+  return target.health().then(
+    (health) => health.ok,
+    () => false,
+  );
+}
