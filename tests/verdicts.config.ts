@@ -8,6 +8,7 @@ import { sampleDriver } from '../src/lab/paths.ts';
 import { newRunId } from '../src/scm/ownership.ts';
 
 process.env.DRVCYCLE_RUN_ID ??= newRunId();
+process.env.DRVCYCLE_VERDICTS_FILE ??= 'reports/verdict-self-test/verdicts.json';
 
 const sample = (name: string, extra: Partial<DrvcycleOptions> = {}) => ({
   driverUnderTest: { imagePath: sampleDriver(name) },
@@ -24,15 +25,7 @@ export default defineConfig<DrvcycleOptions>({
   fullyParallel: true,
   timeout: 10 * 60_000,
   grepInvert: /soak/,
-  reporter: [
-    ['line'],
-    [
-      '../src/report/verdicts-reporter.ts',
-      {
-        outputFile: process.env.DRVCYCLE_VERDICTS_FILE ?? 'reports/verdict-self-test/verdicts.json',
-      },
-    ],
-  ],
+  reporter: [['line'], ['../src/report/verdicts-reporter.ts']],
   projects: [
     {
       name: 'clean',

@@ -10,7 +10,8 @@ export const reportPaths = {
   allureResults: () => path.join(reportsDir(), 'allure-results'),
   allureReport: () => path.join(reportsDir(), 'allure-report'),
   history: () => path.join(reportsDir(), 'history', 'history.jsonl'),
-  verdicts: () => path.join(reportsDir(), 'verdicts.json'),
+  verdicts: () =>
+    path.resolve(process.env.DRVCYCLE_VERDICTS_FILE ?? path.join(reportsDir(), 'verdicts.json')),
   environment: () => path.join(reportsDir(), 'environment.json'),
   testResults: () => path.join(reportsDir(), 'test-results'),
 };

@@ -31,7 +31,8 @@ export interface Verdict {
 
 export function headline(kind: VerdictKind, phase?: Phase, cycle?: number): string {
   const name = kind === 'pass' ? 'PASS' : kind.replaceAll('-', ' ').toUpperCase();
-  const where = phase ? ` in ${phase}` : '';
+  // LOAD FAILURE and UNLOAD FAILURE already name their phase.
+  const where = phase && kind !== 'load-failure' && kind !== 'unload-failure' ? ` in ${phase}` : '';
   const when = cycle !== undefined ? ` at cycle ${cycle}` : '';
   return `${name}${where}${when}`;
 }

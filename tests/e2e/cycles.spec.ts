@@ -78,7 +78,7 @@ test('specs/cycles.spec.ts takes DRIVER and CYCLES and fails with the cycle numb
   const spec = json.suites.flatMap(specs).find((s) => s.title === 'load/unload cycles');
   const message = spec!.tests[0]!.results[0]!.error!.message!;
   expect(message).toContain(
-    'LOAD FAILURE in load at cycle 1: StartService on service "dc_entry_fail_config" failed at cycle 1',
+    'LOAD FAILURE at cycle 1: StartService on service "dc_entry_fail_config" failed at cycle 1',
   );
   expect(message).toContain('87 ERROR_INVALID_PARAMETER');
   expect(path.basename(sampleDriver('entry_fail_config'))).toBe('entry_fail_config.sys');

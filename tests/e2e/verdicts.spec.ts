@@ -67,7 +67,7 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
     evidence: { win32Code: 87 },
   });
   expect(of('entry_fail_config', /cycles/).summary).toMatch(
-    /^LOAD FAILURE in load at cycle 1: StartService on service "dc_entry_fail_config" failed at cycle 1: 87 ERROR_INVALID_PARAMETER/,
+    /^LOAD FAILURE at cycle 1: StartService on service "dc_entry_fail_config" failed at cycle 1: 87 ERROR_INVALID_PARAMETER/,
   );
   expect(of('crash_in_entry', /cycles/)).toMatchObject({ kind: 'crash', cycle: 1, phase: 'load' });
   expect(of('crash_in_unload', /cycles/)).toMatchObject({

@@ -137,7 +137,7 @@ test('plain SCM failures are load or unload failures with their code', () => {
     }),
   });
   expect(ineffective.summary).toBe(
-    'UNLOAD FAILURE in unload at cycle 7: ControlService reported success but the service is RUNNING, not STOPPED',
+    'UNLOAD FAILURE at cycle 7: ControlService reported success but the service is RUNNING, not STOPPED',
   );
 });
 
@@ -167,4 +167,53 @@ test('the run summary counts every kind', () => {
   );
   expect(summary.counts).toMatchObject({ hang: 1, pass: 0, leak: 0 });
   expect(summary.generatedAt).toBe('2026-01-01T00:00:00.000Z');
+});
+
+test('verdict files per test make verdicts.json, rebuilt as each test ends; other runs are pruned', async () => {
+  const { mkdtempSync, readFileSync, existsSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { pruneOtherRuns, rebuildSummary, runVerdictDir, storeVerdict } =
+    await import('../../src/verdict/store.ts');
+  const file = path.join(
+    mkdtempSync(path.join(os.tmpdir(), 'drvcycle-verdicts-')),
+    'verdicts.json',
+  );
+  const leak = makeVerdict({
+    kind: 'leak',
+    driver: 'dc_a',
+    scenario: 'leaks',
+    detail: 'grows',
+    evidence: {},
+  });
+  const pass = makeVerdict({
+    kind: 'pass',
+    driver: 'dc_b',
+    scenario: 'cycles',
+    detail: 'ok',
+    evidence: {},
+  });
+  storeVerdict(file, 'old-run', 't0', { ...pass, test: 'old', project: 'lab', status: 'passed' });
+  storeVerdict(file, 'run-2', 'a/b:1', {
+    ...leak,
+    test: 'leaks',
+    project: 'lab',
+    status: 'failed',
+  });
+  storeVerdict(file, 'run-2', 'c', { ...pass, test: 'cycles', project: 'lab', status: 'passed' });
+  const written = JSON.parse(readFileSync(file, 'utf8')) as {
+    runId: string;
+    counts: Record<string, number>;
+    verdicts: unknown[];
+  };
+  expect(written).toMatchObject({ runId: 'run-2', counts: { leak: 1, pass: 1 } });
+  expect(written.verdicts).toHaveLength(2);
+  pruneOtherRuns(file, 'run-2');
+  expect(existsSync(runVerdictDir(file, 'old-run'))).toBe(false);
+  expect(rebuildSummary(file, 'run-2').verdicts).toHaveLength(2);
+});
+
+test('load and unload failures do not repeat their phase', () => {
+  expect(headline('load-failure', 'load', 3)).toBe('LOAD FAILURE at cycle 3');
+  expect(headline('hang', 'load', 3)).toBe('HANG in load at cycle 3');
 });
