@@ -2,6 +2,7 @@
  * Decoders for the NT and psapi buffers the samplers read (x64 layouts, DESIGN.md §3). Pure:
  * unit-tested on buffers laid out like Windows lays them out.
  */
+import { dataView } from '../bytes.ts';
 export interface PoolTagUsage {
   readonly tag: string;
   readonly pagedAllocs: number;
@@ -15,10 +16,6 @@ export interface PoolTagUsage {
 export const SYSTEM_POOLTAG_SIZE = 40;
 export const PERFORMANCE_INFORMATION_SIZE = 104;
 export const PROCESS_MEMORY_COUNTERS_EX_SIZE = 80;
-
-function dv(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 /** Pool tags are four characters stored as a little-endian ULONG: bytes in memory order. */
 export function decodeTag(value: number): string {
@@ -43,7 +40,7 @@ export function encodeTag(tag: string): number {
 
 /** SYSTEM_POOLTAG_INFORMATION { ULONG Count; SYSTEM_POOLTAG TagInfo[Count] (at 8) }. */
 export function decodePoolTagInformation(bytes: Uint8Array): PoolTagUsage[] {
-  const view = dv(bytes);
+  const view = dataView(bytes);
   const count = view.getUint32(0, true);
   if (8 + count * SYSTEM_POOLTAG_SIZE > bytes.byteLength) {
     throw new RangeError(
@@ -84,7 +81,7 @@ export interface PerformanceInfo {
 export function decodePerformanceInformation(bytes: Uint8Array): PerformanceInfo {
   if (bytes.byteLength < PERFORMANCE_INFORMATION_SIZE)
     throw new RangeError(`PERFORMANCE_INFORMATION needs 104 bytes, got ${bytes.byteLength}`);
-  const view = dv(bytes);
+  const view = dataView(bytes);
   const pageSize = Number(view.getBigUint64(80, true));
   const pages = (at: number) => Number(view.getBigUint64(at, true)) * pageSize;
   return {
@@ -112,7 +109,7 @@ export interface ProcessMemory {
 export function decodeProcessMemoryCounters(bytes: Uint8Array): ProcessMemory {
   if (bytes.byteLength < PROCESS_MEMORY_COUNTERS_EX_SIZE)
     throw new RangeError(`PROCESS_MEMORY_COUNTERS_EX needs 80 bytes, got ${bytes.byteLength}`);
-  const view = dv(bytes);
+  const view = dataView(bytes);
   const size = (at: number) => Number(view.getBigUint64(at, true));
   return { workingSetBytes: size(16), pagefileUsageBytes: size(56), privateBytes: size(72) };
 }
@@ -141,7 +138,7 @@ export function decodeVerifierInformation(
   bytes: Uint8Array,
   base: bigint,
 ): VerifierDriverCounters[] {
-  const view = dv(bytes);
+  const view = dataView(bytes);
   const drivers: VerifierDriverCounters[] = [];
   let at = 0;
   for (;;) {

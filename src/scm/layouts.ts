@@ -3,6 +3,7 @@
  * bytes, so they are unit-tested on Linux. Embedded string pointers are absolute addresses; the
  * buffer's own base address turns them back into offsets.
  */
+import { dataView } from '../bytes.ts';
 import { stateName, type ServiceStatus } from './status.ts';
 
 export const SERVICE_STATUS_PROCESS_SIZE = 36;
@@ -27,17 +28,13 @@ export interface EnumeratedService {
   readonly status: ServiceStatus;
 }
 
-function view(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 export function decodeServiceStatusProcess(bytes: Uint8Array, offset = 0): ServiceStatus {
   if (bytes.byteLength < offset + SERVICE_STATUS_PROCESS_SIZE) {
     throw new RangeError(
       `SERVICE_STATUS_PROCESS needs 36 bytes at offset ${offset}, buffer has ${bytes.byteLength}`,
     );
   }
-  const dv = view(bytes);
+  const dv = dataView(bytes);
   const u32 = (at: number) => dv.getUint32(offset + at, true);
   const state = u32(4);
   return {
@@ -80,14 +77,14 @@ export function readWideMultiStringAt(bytes: Uint8Array, base: bigint, address: 
 }
 
 function pointerAt(bytes: Uint8Array, offset: number): bigint {
-  return view(bytes).getBigUint64(offset, true);
+  return dataView(bytes).getBigUint64(offset, true);
 }
 
 export function decodeQueryServiceConfig(bytes: Uint8Array, base: bigint): ServiceConfig {
   if (bytes.byteLength < QUERY_SERVICE_CONFIG_SIZE) {
     throw new RangeError(`QUERY_SERVICE_CONFIGW needs 64 bytes, buffer has ${bytes.byteLength}`);
   }
-  const dv = view(bytes);
+  const dv = dataView(bytes);
   const str = (at: number) => readWideStringAt(bytes, base, pointerAt(bytes, at));
   return {
     type: dv.getUint32(0, true),
