@@ -1,65 +1,32 @@
 import type { TestInfo } from '@playwright/test';
 import { test } from '../fixtures/index.ts';
 import type { TestCollector } from '../fixtures/collector.ts';
-import { formatProgress } from '../src/suites/cycles.ts';
+import { progressReporter, runCycleBatch } from '../src/suites/cycles.ts';
 import type { CycleOptions, CycleRecord, ServiceRef, Target } from '../src/target/types.ts';
 import { classifyCycleFailure } from '../src/verdict/classify.ts';
 import { makeVerdict } from '../src/verdict/verdict.ts';
 import type { Machine } from '../src/vm/machine.ts';
 
-/**
- * Runs cycles through the target's batch form into the collector; returns the first failed
- * cycle, if any. A machine that stops answering mid-batch fails the next cycle.
- */
-async function cycleInto(
+/** Runs one batch into the collector, with progress lines; returns the first bad cycle. */
+function cycleInto(
   target: Target,
   ref: ServiceRef,
   options: CycleOptions,
   collector: TestCollector,
   firstCycle: number,
-  onRecord: (done: number) => void,
-): Promise<CycleRecord | undefined> {
-  let last = firstCycle - 1;
-  try {
-    for await (const raw of target.runCycles(ref, options)) {
-      const record = { ...raw, cycle: firstCycle + raw.cycle - 1 };
-      last = record.cycle;
+  progress: (done: number) => void,
+) {
+  return runCycleBatch(target, ref, options, {
+    firstCycle,
+    onRecord: (record) => {
       collector.metrics.cycle(record);
-      onRecord(record.cycle);
-      if (record.outcome !== 'ok') return record;
-    }
-    return undefined;
-  } catch (error) {
-    const lost: CycleRecord = {
-      cycle: last + 1,
-      outcome: 'start-failed',
-      startMs: null,
-      stopMs: null,
-      state: 'UNKNOWN',
-      error: {
-        type: 'DrvcycleError',
-        code: 'DRVCYCLE_AGENT_UNREACHABLE',
-        message: (error as Error).message,
-      },
-    };
-    collector.metrics.cycle(lost);
-    return lost;
-  }
+      progress(record.cycle);
+    },
+  });
 }
 
-function progress(driver: string, total: number | undefined) {
-  const started = performance.now();
-  let last = started;
-  return (done: number) => {
-    const now = performance.now();
-    if (now - last < 5_000) return;
-    last = now;
-    const perSecond = done / ((now - started) / 1000);
-    console.log(
-      `[${driver}] ${total ? formatProgress({ done, total, perSecond, etaSeconds: (total - done) / perSecond }) : `cycle ${done} (${perSecond.toFixed(1)}/s)`}`,
-    );
-  };
-}
+const progress = (driver: string, total: number | undefined) =>
+  progressReporter(driver, total, (line) => console.log(line));
 
 async function conclude(
   failed: CycleRecord | undefined,

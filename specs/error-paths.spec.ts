@@ -44,7 +44,7 @@ test.describe('error paths', () => {
               new Uint8Array([0x4d, 0x5a]),
             );
             const imagePath = stagingRef.current.replace(/present\.sys$/, 'missing.sys');
-            return target.installDriver({ name, imagePath });
+            return track(target.installDriver({ name, imagePath }));
           },
         };
 
@@ -71,10 +71,6 @@ test.describe('error paths', () => {
             await target
               .remove(ref, { timeoutMs: 10_000 })
               .catch((e: Error) => problems.push(`removing ${ref.name}: ${e.message}`));
-        if (errorCase.id === 'missing-image')
-          await target
-            .remove({ name: 'dc_ep_missing', imagePath: '', runId: '', config: {} as never })
-            .catch(() => undefined);
         const leftovers = await target.listOwned();
         if (leftovers.length > 0)
           problems.push(

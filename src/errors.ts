@@ -15,7 +15,6 @@ export const ErrorCodes = {
   CONFIG: 'DRVCYCLE_CONFIG',
   LAB_SETUP: 'DRVCYCLE_LAB_SETUP',
   LAB_MACHINE: 'DRVCYCLE_LAB_MACHINE',
-  CYCLE_FAILED: 'DRVCYCLE_CYCLE_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 

@@ -44,3 +44,10 @@ export function theilSen(input: readonly Point[]): { slope: number; intercept: n
   const intercept = median(points.map((p) => p.y - slope * p.x));
   return { slope, intercept };
 }
+
+/** Nearest-rank percentile of an ascending list. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}

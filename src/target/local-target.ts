@@ -122,9 +122,14 @@ export class LocalTarget implements Target {
   private availability: Availability | undefined;
   private readonly hosts = new HostProcessReader();
 
-  async samplers(): Promise<Availability> {
+  /** Probed once, on first use: each probe makes a few system calls. */
+  private probedSamplers(): Availability {
     this.availability ??= probeSamplers(wineVersion() !== null);
     return this.availability;
+  }
+
+  async samplers(): Promise<Availability> {
+    return this.probedSamplers();
   }
 
   async sample(request: SampleRequest): Promise<SystemSample> {
@@ -136,9 +141,7 @@ export class LocalTarget implements Target {
   }
 
   runCycles(ref: ServiceRef, options: CycleOptions): AsyncIterable<CycleRecord> {
-    const availability = options.sampleEvery
-      ? (this.availability ??= probeSamplers(wineVersion() !== null))
-      : undefined;
+    const availability = options.sampleEvery ? this.probedSamplers() : undefined;
     return runCycles(
       this.services,
       ref.name,

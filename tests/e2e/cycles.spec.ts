@@ -4,7 +4,9 @@ import path from 'node:path';
 import { expect, test } from '../../fixtures/index.ts';
 import { PROJECT_ROOT, sampleDriver } from '../../src/lab/paths.ts';
 import { ScmError } from '../../src/scm/errors.ts';
-import { CycleFailure, runCycleSuite } from '../../src/suites/cycles.ts';
+import { runCycleBatch } from '../../src/suites/cycles.ts';
+import { fromWireError } from '../../src/target/wire-errors.ts';
+import { classifyCycleFailure } from '../../src/verdict/classify.ts';
 import type { CycleRecord } from '../../src/target/types.ts';
 import { sample } from './support.ts';
 
@@ -26,15 +28,20 @@ test('the cycle suite stops at the first bad cycle with its number, typed error 
   target,
 }) => {
   const ref = await install(sample('entry_fail_resources'));
-  const failure = await runCycleSuite(target, ref, { count: 5 }).catch((e: unknown) => e);
-  expect(failure).toBeInstanceOf(CycleFailure);
-  const { record, failure: cause, run } = failure as CycleFailure;
-  expect(record).toMatchObject({ cycle: 1, outcome: 'start-failed', state: 'STOPPED' });
-  expect(cause).toBeInstanceOf(ScmError);
-  expect(cause).toMatchObject({ win32Code: 1450, cycle: 1 });
-  expect(run.records).toHaveLength(1);
-  expect((failure as Error).message).toMatch(
-    /^LOAD FAILURE at cycle 1 of 5: StartService on service "dc_entry_fail_resources" failed at cycle 1: 1450 ERROR_NO_SYSTEM_RESOURCES/,
+  const seen: CycleRecord[] = [];
+  const failed = await runCycleBatch(target, ref, { count: 5 }, { onRecord: (r) => seen.push(r) });
+  expect(seen).toHaveLength(1);
+  expect(failed).toMatchObject({
+    cycle: 1,
+    outcome: 'start-failed',
+    state: 'STOPPED',
+    error: { type: 'ScmError', win32Code: 1450, cycle: 1 },
+  });
+  expect(fromWireError(failed!.error!)).toBeInstanceOf(ScmError);
+  const verdict = classifyCycleFailure({ driver: ref.name, scenario: 'cycles', record: failed! });
+  expect(verdict).toMatchObject({ kind: 'load-failure', cycle: 1 });
+  expect(verdict.summary).toMatch(
+    /^LOAD FAILURE at cycle 1: StartService on service "dc_entry_fail_resources" failed at cycle 1: 1450 ERROR_NO_SYSTEM_RESOURCES/,
   );
 });
 

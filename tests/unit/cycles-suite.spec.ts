@@ -1,13 +1,10 @@
 import { expect, test } from '@playwright/test';
 import { formatRow } from '../../src/report/summary-reporter.ts';
 import { ScmError, ScmTimeoutError } from '../../src/scm/errors.ts';
-import {
-  CycleFailure,
-  cyclesCsv,
-  formatProgress,
-  latencySummary,
-  percentile,
-} from '../../src/suites/cycles.ts';
+import { formatProgress, progressReporter, runCycleBatch } from '../../src/suites/cycles.ts';
+import { percentile } from '../../src/metrics/stats.ts';
+import { classifyCycleFailure } from '../../src/verdict/classify.ts';
+import type { Target } from '../../src/target/types.ts';
 import type { CycleRecord } from '../../src/target/types.ts';
 import { fromWireError, toWireError } from '../../src/target/wire-errors.ts';
 
@@ -29,72 +26,69 @@ test('percentiles use the nearest rank', () => {
   ]).toEqual([50, 95, 99, 100]);
   expect(percentile([7], 99)).toBe(7);
   expect(percentile([], 50)).toBeNaN();
-  expect(latencySummary([3, null, 1, 2])).toEqual({ p50: 2, p95: 3, p99: 3, max: 3, count: 3 });
 });
 
-test('failure messages lead with the kind and the cycle number', () => {
-  const run = { records: [], requested: 10, elapsedMs: 1 };
-  const load = new CycleFailure(
-    {
-      cycle: 4,
-      outcome: 'start-failed',
-      startMs: null,
-      stopMs: null,
-      state: 'STOPPED',
-      error: toWireError(
-        new ScmError({
-          operation: 'StartService',
-          service: 'dc_x',
-          win32Code: 1450,
-          state: 'STOPPED',
-          cycle: 4,
-        }),
-      ),
+/** A fake target whose batch yields the given records, then optionally drops the connection. */
+function fakeBatch(records: CycleRecord[], dropAfter = false): Target {
+  return {
+    async *runCycles() {
+      for (const r of records) yield r;
+      if (dropAfter)
+        throw new Error(
+          'The agent at http://127.0.0.1:9 sent nothing for 15000 ms during a cycle batch.',
+        );
     },
-    run,
+  } as unknown as Target;
+}
+const REF = { name: 'dc_x', imagePath: '', runId: 'r', config: {} as never };
+
+test("a batch stops at its first bad cycle, numbered on from the batch's first cycle", async () => {
+  const bad: CycleRecord = {
+    cycle: 3,
+    outcome: 'stop-failed',
+    startMs: 5,
+    stopMs: null,
+    state: 'STOP_PENDING',
+    error: toWireError(
+      new ScmError({ operation: 'ControlService', service: 'dc_x', win32Code: 109 }),
+    ),
+  };
+  const seen: number[] = [];
+  const failed = await runCycleBatch(
+    fakeBatch([ok(1, 1, 1), ok(2, 1, 1), bad, ok(4, 1, 1)]),
+    REF,
+    { count: 4 },
+    { firstCycle: 101, onRecord: (r) => seen.push(r.cycle) },
   );
-  expect(load.message).toBe(
-    'LOAD FAILURE at cycle 4 of 10: StartService on service "dc_x" failed at cycle 4: 1450 ERROR_NO_SYSTEM_RESOURCES: Insufficient system resources exist to complete the requested service. (state STOPPED)',
+  expect(seen).toEqual([101, 102, 103]);
+  expect(failed).toMatchObject({
+    cycle: 103,
+    outcome: 'stop-failed',
+    state: 'STOP_PENDING',
+    error: { win32Code: 109 },
+  });
+  expect(await runCycleBatch(fakeBatch([ok(1, 1, 1)]), REF, { count: 1 })).toBeUndefined();
+});
+
+test('a batch that goes silent fails the next cycle as a lost machine', async () => {
+  const seen: CycleRecord[] = [];
+  const failed = await runCycleBatch(
+    fakeBatch([ok(1, 1, 1), ok(2, 1, 1)], true),
+    REF,
+    { count: 5 },
+    { onRecord: (r) => seen.push(r) },
   );
-  expect(load.failure).toBeInstanceOf(ScmError);
-  const hang = new CycleFailure(
-    {
-      cycle: 9,
-      outcome: 'stop-failed',
-      startMs: 5,
-      stopMs: null,
-      state: 'STOP_PENDING',
-      error: toWireError(
-        new ScmTimeoutError({
-          operation: 'ControlService',
-          service: 'dc_x',
-          state: 'STOP_PENDING',
-          elapsedMs: 3001,
-          boundMs: 3000,
-          cycle: 9,
-        }),
-      ),
-    },
-    run,
-  );
-  expect(hang.message).toMatch(
-    /^HANG at cycle 9 of 10: ControlService on service "dc_x" did not finish at cycle 9: still STOP_PENDING/,
-  );
-  const unload = new CycleFailure(
-    {
-      cycle: 2,
-      outcome: 'stop-failed',
-      startMs: 5,
-      stopMs: null,
-      state: 'STOP_PENDING',
-      error: toWireError(
-        new ScmError({ operation: 'ControlService', service: 'dc_x', win32Code: 109 }),
-      ),
-    },
-    run,
-  );
-  expect(unload.message).toMatch(
-    /^UNLOAD FAILURE at cycle 2 of 10: .*109 ERROR_BROKEN_PIPE.* \[service state STOP_PENDING\]$/,
+  expect(failed).toMatchObject({
+    cycle: 3,
+    outcome: 'start-failed',
+    state: 'UNKNOWN',
+    error: { code: 'DRVCYCLE_AGENT_UNREACHABLE' },
+  });
+  expect(seen.at(-1)).toBe(failed);
+  expect(
+    classifyCycleFailure({ driver: 'dc_x', scenario: 'cycles', record: failed! }).summary,
+  ).toMatch(
+    /^CRASH in load at cycle 3: the machine stopped answering \(The agent at http:\/\/127\.0\.0\.1:9 sent nothing/,
   );
 });
 
@@ -118,16 +112,18 @@ test('typed errors survive the wire with every field', () => {
   expect(unexpected.message).toMatch(/^The agent failed unexpectedly: RangeError: bad/);
 });
 
-test('CSV of per-cycle timings, and progress lines', () => {
-  expect(cyclesCsv([ok(1, 120.456, 18.2)])).toBe(
-    'cycle,outcome,start_ms,stop_ms,state,win32_code\n1,ok,120.46,18.20,STOPPED,\n',
-  );
+test('progress lines', () => {
   expect(formatProgress({ done: 29, total: 100, perSecond: 5.84, etaSeconds: 12.2 })).toBe(
     'cycle 29/100 (5.8/s, ETA 13 s)',
   );
   expect(formatProgress({ done: 0, total: 100, perSecond: 0, etaSeconds: Infinity })).toBe(
     'cycle 0/100 (0.0/s, ETA ?)',
   );
+  const lines: string[] = [];
+  const report = progressReporter('dc_x', 10, (l) => lines.push(l), 0);
+  report(5);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^\[dc_x\] cycle 5\/10 \(/);
 });
 
 test('the end-of-run summary shows the cycle figures and the first line of an error', () => {

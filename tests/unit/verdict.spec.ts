@@ -139,6 +139,33 @@ test('plain SCM failures are load or unload failures with their code', () => {
   expect(ineffective.summary).toBe(
     'UNLOAD FAILURE at cycle 7: ControlService reported success but the service is RUNNING, not STOPPED',
   );
+  // 109 with no crash line in the debug output is an unload failure, not a crash.
+  const broken = classifyCycleFailure({
+    driver: 'd',
+    scenario: 'cycles',
+    record: record({
+      cycle: 2,
+      error: toWireError(
+        new ScmError({
+          operation: 'ControlService',
+          service: 'd',
+          win32Code: 109,
+          state: 'STOP_PENDING',
+          cycle: 2,
+        }),
+      ),
+    }),
+    debugOutput:
+      '0160:016c:warn:debugstr:vDbgPrintExWithPrefix 00000000:00000001: drvcycle:x: DriverUnload',
+  });
+  expect(broken).toMatchObject({
+    kind: 'unload-failure',
+    cycle: 2,
+    evidence: { win32Code: 109, win32Name: 'ERROR_BROKEN_PIPE', state: 'STOP_PENDING' },
+  });
+  expect(broken.summary).toMatch(
+    /^UNLOAD FAILURE at cycle 2: ControlService on service "d" failed at cycle 2: 109 ERROR_BROKEN_PIPE/,
+  );
 });
 
 test('crash lines are found with or without the +pid prefix', () => {
