@@ -4,10 +4,10 @@
  * each series for which the decision is a leak. Target: leak_small within 300 cycles, clean never.
  */
 import { readFileSync } from 'node:fs';
-import { LabMachine } from '../src/lab/machine.ts';
+import { LabMachine } from '../src/machines/lab.ts';
 import { sampleDriver } from '../src/lab/paths.ts';
-import { decideLeak, DEFAULT_BYTE_THRESHOLDS } from '../src/metrics/leak-decision.ts';
-import { poolTraceSignal } from '../src/suites/leaks.ts';
+import { decideLeak, DEFAULT_BYTE_THRESHOLDS } from '../src/core/leak-decision.ts';
+import { poolTraceSignal } from '../src/runner/leaks.ts';
 
 const CYCLES = Number(process.env.BENCH_LEAK_CYCLES ?? 300);
 

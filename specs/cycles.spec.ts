@@ -1,11 +1,11 @@
 import type { TestInfo } from '@playwright/test';
 import { test } from '../fixtures/index.ts';
 import type { TestCollector } from '../fixtures/collector.ts';
-import { progressReporter, runCycleBatch } from '../src/suites/cycles.ts';
+import { progressReporter, runCycleBatch } from '../src/runner/cycles.ts';
 import type { CycleOptions, CycleRecord, ServiceRef, Target } from '../src/target/types.ts';
-import { classifyCycleFailure } from '../src/verdict/classify.ts';
-import { makeVerdict } from '../src/verdict/verdict.ts';
-import type { Machine } from '../src/vm/machine.ts';
+import { classifyCycleFailure } from '../src/core/classify.ts';
+import { makeVerdict } from '../src/core/verdict.ts';
+import type { Machine } from '../src/machines/machine.ts';
 
 /** Runs one batch into the collector, with progress lines; returns the first bad cycle. */
 function cycleInto(

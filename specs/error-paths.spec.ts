@@ -1,6 +1,6 @@
 import { readImage, test, toInstallRequest } from '../fixtures/index.ts';
 import { sampleDriver } from '../src/lab/paths.ts';
-import { poolTraceSignal } from '../src/suites/leaks.ts';
+import { poolTraceSignal } from '../src/runner/leaks.ts';
 import {
   describeExpectation,
   describeObservation,
@@ -8,10 +8,10 @@ import {
   matches,
   withCrashEvidence,
   type CaseContext,
-} from '../src/suites/error-paths.ts';
+} from '../src/runner/error-paths.ts';
 import type { ServiceRef } from '../src/target/types.ts';
-import { crashLines } from '../src/verdict/classify.ts';
-import { makeVerdict } from '../src/verdict/verdict.ts';
+import { crashLines } from '../src/core/classify.ts';
+import { makeVerdict } from '../src/core/verdict.ts';
 
 test.describe('error paths', () => {
   for (const errorCase of ERROR_PATH_CASES) {

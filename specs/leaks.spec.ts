@@ -1,5 +1,5 @@
 import { test } from '../fixtures/index.ts';
-import { runLeakSuite } from '../src/suites/leaks.ts';
+import { runLeakSuite } from '../src/runner/leaks.ts';
 
 test.describe('leaks', () => {
   test('memory returns to baseline after unload and does not grow across cycles', async ({

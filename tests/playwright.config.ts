@@ -1,6 +1,6 @@
 /** The project's own tests: unit tests of pure logic, and end-to-end tests on the Wine lab. */
 import { defineConfig } from '@playwright/test';
-import { newRunId } from '../src/scm/ownership.ts';
+import { newRunId } from '../src/windows/scm/ownership.ts';
 
 process.env.DRVCYCLE_RUN_ID ??= newRunId();
 
@@ -9,7 +9,7 @@ export default defineConfig({
   workers: 2,
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
-  reporter: [['list'], ['../src/report/summary-reporter.ts']],
+  reporter: [['list'], ['../src/report/reporters/summary.ts']],
   projects: [
     { name: 'unit', testDir: 'unit', timeout: 30_000, fullyParallel: true },
     { name: 'lab-setup', testDir: '.', testMatch: /lab\.setup\.ts$/, timeout: 20 * 60_000 },

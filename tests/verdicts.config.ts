@@ -5,7 +5,7 @@
 import { defineConfig } from '@playwright/test';
 import type { DrvcycleOptions } from '../fixtures/options.ts';
 import { sampleDriver } from '../src/lab/paths.ts';
-import { newRunId } from '../src/scm/ownership.ts';
+import { newRunId } from '../src/windows/scm/ownership.ts';
 
 process.env.DRVCYCLE_RUN_ID ??= newRunId();
 process.env.DRVCYCLE_VERDICTS_FILE ??= 'reports/verdict-self-test/verdicts.json';
@@ -20,12 +20,12 @@ const LEAKS = /leaks\.spec\.ts/;
 export default defineConfig<DrvcycleOptions>({
   testDir: '../specs',
   outputDir: process.env.DRVCYCLE_SELFTEST_OUTPUT ?? '../reports/verdict-self-test',
-  globalSetup: '../src/lab/global-setup.ts',
+  globalSetup: '../fixtures/global-setup.ts',
   workers: 2,
   fullyParallel: true,
   timeout: 10 * 60_000,
   grepInvert: /soak/,
-  reporter: [['line'], ['../src/report/verdicts-reporter.ts']],
+  reporter: [['line'], ['../src/report/reporters/verdicts.ts']],
   projects: [
     {
       name: 'clean',

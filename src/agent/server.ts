@@ -3,7 +3,7 @@
  * bearer token; bodies are size-limited and validated; image paths must be in the allow-list.
  */
 import http from 'node:http';
-import { DrvcycleError, ErrorCodes } from '../errors.ts';
+import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import type { Target } from '../target/types.ts';
 import { toWireError } from '../target/wire-errors.ts';
 import { bearerMatches } from './auth.ts';

@@ -3,7 +3,7 @@
  * image paths (only inside the allow-listed folders) and numeric options. Pure, unit-tested.
  */
 import path from 'node:path';
-import { DrvcycleError, ErrorCodes, type ErrorCode } from '../errors.ts';
+import { DrvcycleError, ErrorCodes, type ErrorCode } from '../core/errors.ts';
 import type { CycleOptions, DriverSpec, OperationOptions, SampleRequest } from '../target/types.ts';
 
 export class RequestError extends DrvcycleError {

@@ -1,5 +1,5 @@
 /** The drvcycle command line: `agent` (inside Windows or the lab), `lab` (the main job), `provision`. */
-import { DrvcycleError } from '../errors.ts';
+import { DrvcycleError } from '../core/errors.ts';
 
 const HELP = `drvcycle — load/unload, leak and error-path testing for Windows kernel drivers
 

@@ -1,7 +1,7 @@
 /** Builds the sample driver corpus (drivers/src/*.c) into drivers/build/*.sys with mingw-w64. */
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DrvcycleError, ErrorCodes } from '../errors.ts';
+import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { run } from './exec.ts';
 import { labPaths } from './paths.ts';
 

@@ -1,7 +1,7 @@
 /** Runs setup commands with their output in a log file (Wine's Node dies on pipes: EBADF). */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { DrvcycleError, ErrorCodes } from '../errors.ts';
+import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 
 export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;

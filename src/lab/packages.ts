@@ -1,6 +1,6 @@
 /** The Debian packages the lab needs: installed with apt-get when root, else the exact command. */
 import { execFileSync } from 'node:child_process';
-import { DrvcycleError, ErrorCodes } from '../errors.ts';
+import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 
 export const LAB_PACKAGES = [
   'wine',

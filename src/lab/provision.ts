@@ -8,7 +8,7 @@ import path from 'node:path';
 import { run } from './exec.ts';
 import { buildSampleDrivers } from './drivers.ts';
 import { assertCanInstall, installCommand, missingPackages } from './packages.ts';
-import { pruneOrphanMachines } from './machine.ts';
+import { pruneOrphanMachines } from '../machines/lab.ts';
 import { labRoot } from './paths.ts';
 import { ensureBasePrefix } from './prefix.ts';
 import { consoleLog, step, type Log } from './progress.ts';

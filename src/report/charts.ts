@@ -4,7 +4,7 @@
  */
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import { decimate } from '../metrics/stats.ts';
+import { decimate } from '../core/stats.ts';
 
 export const MAX_CHART_POINTS = 2000;
 

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { DrvcycleError, ErrorCodes } from '../errors.ts';
+import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { PROJECT_ROOT } from '../lab/paths.ts';
 import { reportPaths } from './paths.ts';
 

@@ -1,7 +1,7 @@
 /** The load/unload loop that runs inside the target: one record per cycle, as it completes. */
-import type { DriverServices } from '../scm/driver-services.ts';
-import { ScmError, ScmTimeoutError } from '../scm/errors.ts';
-import { stateName } from '../scm/status.ts';
+import type { DriverServices } from '../windows/scm/driver-services.ts';
+import { ScmError, ScmTimeoutError } from '../windows/scm/errors.ts';
+import { stateName } from '../windows/scm/status.ts';
 import type { CycleOptions, CycleRecord, SystemSample } from './types.ts';
 import { toWireError } from './wire-errors.ts';
 

@@ -1,15 +1,15 @@
 /** The Target for a runner (or an agent) on the Windows machine itself: in-process koffi calls. */
-import { DRVCYCLE_VERSION } from '../version.ts';
+import { DRVCYCLE_VERSION } from '../core/version.ts';
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { wineVersion } from '../nt/wine.ts';
-import { DriverServices, type TimedStatus } from '../scm/driver-services.ts';
-import { NO_RETRY } from '../scm/retry.ts';
-import { ServiceManager } from '../scm/service-manager.ts';
+import { wineVersion } from '../windows/nt/wine.ts';
+import { DriverServices, type TimedStatus } from '../windows/scm/driver-services.ts';
+import { NO_RETRY } from '../windows/scm/retry.ts';
+import { ServiceManager } from '../windows/scm/service-manager.ts';
 import { runCycles } from './cycles.ts';
-import { readEventLog } from '../events/eventlog.ts';
+import { readEventLog } from '../windows/events/eventlog.ts';
 import {
   HostProcessReader,
   probeSamplers,
@@ -17,7 +17,7 @@ import {
   type Availability,
   type SampleRequest,
   type SystemSample,
-} from '../nt/samplers.ts';
+} from '../windows/nt/samplers.ts';
 import type {
   CycleOptions,
   CycleRecord,

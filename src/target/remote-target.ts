@@ -1,6 +1,6 @@
 /** The Target for a runner anywhere: a client of the agent's HTTP/JSON API. */
-import { DrvcycleError, ErrorCodes } from '../errors.ts';
-import type { TimedStatus } from '../scm/driver-services.ts';
+import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
+import type { TimedStatus } from '../windows/scm/driver-services.ts';
 import type {
   Availability,
   EventLogRead,

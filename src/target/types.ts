@@ -1,10 +1,10 @@
 /** "A Windows machine I can load drivers on": one interface, in-process or through the agent. */
-import type { StaleCleanup, TimedStatus } from '../scm/driver-services.ts';
-import type { ServiceConfig } from '../scm/layouts.ts';
-import type { DriverType, ServiceStatus } from '../scm/status.ts';
+import type { StaleCleanup, TimedStatus } from '../windows/scm/driver-services.ts';
+import type { ServiceConfig } from '../windows/scm/layouts.ts';
+import type { DriverType, ServiceStatus } from '../windows/scm/status.ts';
 import type { WireError } from './wire-errors.ts';
-import type { Availability, SampleRequest, SystemSample } from '../nt/samplers.ts';
-import type { EventLogRead } from '../events/eventlog.ts';
+import type { Availability, SampleRequest, SystemSample } from '../windows/nt/samplers.ts';
+import type { EventLogRead } from '../windows/events/eventlog.ts';
 
 export type { Availability, SampleRequest, SystemSample, EventLogRead };
 

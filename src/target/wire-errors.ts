@@ -2,14 +2,14 @@
  * Errors as JSON, so a failure inside the agent reaches the runner as the same typed error with
  * the same Win32 code, state and cycle.
  */
-import { DrvcycleError, ErrorCodes, type ErrorCode } from '../errors.ts';
-import { UnexpectedStateError } from '../scm/driver-services.ts';
+import { DrvcycleError, ErrorCodes, type ErrorCode } from '../core/errors.ts';
+import { UnexpectedStateError } from '../windows/scm/driver-services.ts';
 import {
   ForeignServiceError,
   ScmError,
   ScmTimeoutError,
   type ScmOperation,
-} from '../scm/errors.ts';
+} from '../windows/scm/errors.ts';
 
 export interface WireError {
   readonly type: string;

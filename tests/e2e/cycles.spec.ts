@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '../../fixtures/index.ts';
 import { PROJECT_ROOT, sampleDriver } from '../../src/lab/paths.ts';
-import { ScmError } from '../../src/scm/errors.ts';
-import { runCycleBatch } from '../../src/suites/cycles.ts';
+import { ScmError } from '../../src/windows/scm/errors.ts';
+import { runCycleBatch } from '../../src/runner/cycles.ts';
 import { fromWireError } from '../../src/target/wire-errors.ts';
-import { classifyCycleFailure } from '../../src/verdict/classify.ts';
+import { classifyCycleFailure } from '../../src/core/classify.ts';
 import type { CycleRecord } from '../../src/target/types.ts';
 import { sample } from './support.ts';
 

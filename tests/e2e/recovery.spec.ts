@@ -1,6 +1,6 @@
 /** After a crash verdict the machine is recovered, and the next test on that worker runs clean. */
 import { expect, test } from '../../fixtures/index.ts';
-import { classifyCycleFailure } from '../../src/verdict/classify.ts';
+import { classifyCycleFailure } from '../../src/core/classify.ts';
 import type { CycleRecord } from '../../src/target/types.ts';
 import { refTo, sample } from './support.ts';
 

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, test } from '../../fixtures/index.ts';
 import { PROJECT_ROOT } from '../../src/lab/paths.ts';
-import type { VerdictSummary } from '../../src/verdict/verdict.ts';
+import type { VerdictSummary } from '../../src/core/verdict.ts';
 
 test('every sample driver gets its verdict from the specs', async ({}, testInfo) => {
   test.setTimeout(15 * 60_000);

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { expect, test } from '@playwright/test';
 import { createAgentServer } from '../../src/agent/server.ts';
-import { ForeignServiceError, ScmError } from '../../src/scm/errors.ts';
+import { ForeignServiceError, ScmError } from '../../src/windows/scm/errors.ts';
 import { RemoteTarget } from '../../src/target/remote-target.ts';
 import type {
   SampleRequest,

@@ -11,7 +11,7 @@ import {
 } from '../../src/lab/packages.ts';
 import { toWinePath } from '../../src/lab/paths.ts';
 import { compilerArgs } from '../../src/lab/drivers.ts';
-import { existingConfigFromEnv } from '../../src/vm/existing.ts';
+import { existingConfigFromEnv } from '../../src/machines/existing.ts';
 
 test('service names derived from image file names are valid and recognisable', () => {
   expect(serviceNameFor('/x/clean.sys')).toBe('dc_clean');

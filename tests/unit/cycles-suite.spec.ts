@@ -1,9 +1,9 @@
 import { expect, test } from '@playwright/test';
-import { formatRow } from '../../src/report/summary-reporter.ts';
-import { ScmError, ScmTimeoutError } from '../../src/scm/errors.ts';
-import { formatProgress, progressReporter, runCycleBatch } from '../../src/suites/cycles.ts';
-import { percentile } from '../../src/metrics/stats.ts';
-import { classifyCycleFailure } from '../../src/verdict/classify.ts';
+import { formatRow } from '../../src/report/reporters/summary.ts';
+import { ScmError, ScmTimeoutError } from '../../src/windows/scm/errors.ts';
+import { formatProgress, progressReporter, runCycleBatch } from '../../src/runner/cycles.ts';
+import { percentile } from '../../src/core/stats.ts';
+import { classifyCycleFailure } from '../../src/core/classify.ts';
 import type { Target } from '../../src/target/types.ts';
 import type { CycleRecord } from '../../src/target/types.ts';
 import { fromWireError, toWireError } from '../../src/target/wire-errors.ts';

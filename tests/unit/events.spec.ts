@@ -4,8 +4,8 @@ import {
   eventQueryXPath,
   formatEvent,
   win32Insertion,
-} from '../../src/events/decode.ts';
-import { parseEventXml } from '../../src/events/event-xml.ts';
+} from '../../src/windows/events/decode.ts';
+import { parseEventXml } from '../../src/windows/events/event-xml.ts';
 
 /** Event XML as EvtRender(EvtRenderEventXml) renders it on Windows 10/11. */
 function eventXml(

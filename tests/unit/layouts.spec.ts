@@ -4,13 +4,13 @@ import {
   decodeQueryServiceConfig,
   decodeServiceDescription,
   decodeServiceStatusProcess,
-} from '../../src/scm/layouts.ts';
+} from '../../src/windows/scm/layouts.ts';
 import {
   controlsAcceptedNames,
   isPending,
   serviceTypeNames,
   stateName,
-} from '../../src/scm/status.ts';
+} from '../../src/windows/scm/status.ts';
 
 /** Builds a buffer as the SCM lays it out: fixed part first, strings after, pointers absolute. */
 class FakeScmBuffer {

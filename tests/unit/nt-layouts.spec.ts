@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { bugCheckName, describeBugCheck, parseDumpHeader } from '../../src/nt/crash-dump.ts';
+import { bugCheckName, describeBugCheck, parseDumpHeader } from '../../src/windows/nt/crash-dump.ts';
 import {
   decodePerformanceInformation,
   decodePoolTagInformation,
@@ -7,7 +7,7 @@ import {
   decodeTag,
   decodeVerifierInformation,
   encodeTag,
-} from '../../src/nt/layouts.ts';
+} from '../../src/windows/nt/layouts.ts';
 
 /** A SYSTEM_POOLTAG_INFORMATION buffer laid out as NtQuerySystemInformation(22) returns it on x64. */
 function poolTagBuffer(

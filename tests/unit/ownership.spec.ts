@@ -6,7 +6,7 @@ import {
   ownedDescription,
   ownedDisplayName,
   readOwnership,
-} from '../../src/scm/ownership.ts';
+} from '../../src/windows/scm/ownership.ts';
 
 test('a created service is recognised as owned by its run, from display name or description', () => {
   const runId = newRunId(new Date('2026-11-25T10:00:00Z'));

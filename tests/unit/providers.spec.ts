@@ -1,15 +1,15 @@
 import { expect, test } from '@playwright/test';
-import type { CommandRunner } from '../../src/vm/command.ts';
+import type { CommandRunner } from '../../src/core/child-process.ts';
 import {
   HyperV,
   hypervCommands,
   parseHyperVState,
   powershellArgs,
   psQuote,
-} from '../../src/vm/hyperv.ts';
-import { VmMachine } from '../../src/vm/hypervisor.ts';
-import { Libvirt, parseDomState, virshCommands } from '../../src/vm/libvirt.ts';
-import { providerFromEnv, vmConfigFromEnv } from '../../src/vm/providers.ts';
+} from '../../src/machines/hyperv.ts';
+import { VmMachine } from '../../src/machines/hypervisor.ts';
+import { Libvirt, parseDomState, virshCommands } from '../../src/machines/libvirt.ts';
+import { providerFromEnv, vmConfigFromEnv } from '../../src/machines/providers.ts';
 
 /** A fake command runner: records each call and answers from a script of outputs. */
 function fakeRunner(answers: Record<string, string[]>): CommandRunner & { calls: string[] } {

@@ -3,8 +3,8 @@ import {
   decideLeak,
   DEFAULT_BYTE_THRESHOLDS,
   type MemorySample,
-} from '../../src/metrics/leak-decision.ts';
-import { decimate, mad, median, theilSen } from '../../src/metrics/stats.ts';
+} from '../../src/core/leak-decision.ts';
+import { decimate, mad, median, theilSen } from '../../src/core/stats.ts';
 
 /** A deterministic noise source (a linear congruential generator), so failures reproduce. */
 function noise(seed: number) {
@@ -123,7 +123,7 @@ test('thresholds are validated', () => {
 });
 
 test('Windows leak signals come from the samples taken after each unload', async () => {
-  const { seriesFromSamples } = await import('../../src/suites/leaks.ts');
+  const { seriesFromSamples } = await import('../../src/runner/leaks.ts');
   const verifier = (cycle: number) => ({
     t: cycle,
     verifier: [

@@ -1,10 +1,10 @@
 import { expect, test } from '@playwright/test';
-import { ScmError, ScmTimeoutError } from '../../src/scm/errors.ts';
-import { UnexpectedStateError } from '../../src/scm/driver-services.ts';
+import { ScmError, ScmTimeoutError } from '../../src/windows/scm/errors.ts';
+import { UnexpectedStateError } from '../../src/windows/scm/driver-services.ts';
 import type { CycleRecord } from '../../src/target/types.ts';
 import { toWireError } from '../../src/target/wire-errors.ts';
-import { classifyCycleFailure, crashLines } from '../../src/verdict/classify.ts';
-import { headline, isVerdict, makeVerdict, summarise } from '../../src/verdict/verdict.ts';
+import { classifyCycleFailure, crashLines } from '../../src/core/classify.ts';
+import { headline, isVerdict, makeVerdict, summarise } from '../../src/core/verdict.ts';
 
 const CRASH =
   'wine: Unhandled page fault on write access to 0000000000000000 at address 0000000396B41025 (thread 016c), starting debugger...';
@@ -201,7 +201,7 @@ test('verdict files per test make verdicts.json, rebuilt as each test ends; othe
   const os = await import('node:os');
   const path = await import('node:path');
   const { pruneOtherRuns, rebuildSummary, runVerdictDir, storeVerdict } =
-    await import('../../src/verdict/store.ts');
+    await import('../../src/report/verdict-store.ts');
   const file = path.join(
     mkdtempSync(path.join(os.tmpdir(), 'drvcycle-verdicts-')),
     'verdicts.json',

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { ScmTimeoutError } from '../../src/scm/errors.ts';
-import { ServiceState, stateName, type ServiceStatus } from '../../src/scm/status.ts';
-import { waitWhilePending, type Clock } from '../../src/scm/wait.ts';
+import { ScmTimeoutError } from '../../src/windows/scm/errors.ts';
+import { ServiceState, stateName, type ServiceStatus } from '../../src/windows/scm/status.ts';
+import { waitWhilePending, type Clock } from '../../src/windows/scm/wait.ts';
 
 /** A fake clock: sleeping advances time instantly, so bounds are tested without real waiting. */
 function fakeClock(): Clock & { slept: number[] } {

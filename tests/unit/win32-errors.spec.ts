@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
-import { ScmError } from '../../src/scm/errors.ts';
-import { describeWin32Error, isTransientScmError } from '../../src/scm/win32-errors.ts';
+import { ScmError } from '../../src/windows/scm/errors.ts';
+import { describeWin32Error, isTransientScmError } from '../../src/core/win32-codes.ts';
 
 test('names the codes the SCM returns for drivers', () => {
   expect(describeWin32Error(1056).name).toBe('ERROR_SERVICE_ALREADY_RUNNING');

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { WinePoolTrace } from '../../src/metrics/wine-pool-trace.ts';
+import { WinePoolTrace } from '../../src/core/wine-pool-trace.ts';
 
 const IMAGE = 'C:\\drvcycle\\images\\ffab860e0b7e39d0\\leak_small.sys';
 const load = (pid: string) =>

@@ -1,5 +1,5 @@
 /** libvirt through virsh (domstate, snapshot-revert, start, destroy). */
-import { execRunner, type CommandRunner } from './command.ts';
+import { execRunner, type CommandRunner } from '../core/child-process.ts';
 import type { Hypervisor, VmPowerState } from './hypervisor.ts';
 
 export function virshArgs(uri: string | undefined, ...args: string[]): string[] {

@@ -3,7 +3,7 @@
  * Reverting means removing every service this run created there and checking the agent answers.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
 import { agentAnswers, type Machine } from './machine.ts';
 

@@ -22,7 +22,7 @@ import {
   type ServiceStatus,
 } from './status.ts';
 import { realClock, waitWhilePending, type Clock } from './wait.ts';
-import { Win32 } from './win32-errors.ts';
+import { Win32 } from '../../core/win32-codes.ts';
 
 export interface DriverServiceSpec {
   readonly name: string;

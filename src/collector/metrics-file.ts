@@ -4,7 +4,7 @@
  * compact per-cycle timings stay in memory (typed arrays), so long runs keep the runner flat.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { percentile } from './stats.ts';
+import { percentile } from '../core/stats.ts';
 import type { CycleRecord, SystemSample } from '../target/types.ts';
 
 export type CollectorLine =

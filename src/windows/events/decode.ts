@@ -1,5 +1,5 @@
 /** Readable lines for the events that matter to a driver test, and which of them signal trouble. */
-import { describeWin32Error } from '../scm/win32-errors.ts';
+import { describeWin32Error } from '../../core/win32-codes.ts';
 import { bugCheckName } from '../nt/crash-dump.ts';
 import type { WindowsEvent } from './event-xml.ts';
 

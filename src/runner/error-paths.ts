@@ -2,7 +2,7 @@
  * The error-path catalog: each case, the exact outcome expected on Windows and on the Wine lab
  * (one table, so a difference between them is visible), and how to provoke it.
  */
-import type { ScmOperation } from '../scm/errors.ts';
+import type { ScmOperation } from '../windows/scm/errors.ts';
 import type { ServiceRef, Target } from '../target/types.ts';
 import { fromWireError, toWireError } from '../target/wire-errors.ts';
 import { notAnImage, truncated, withMachineType, IMAGE_FILE_MACHINE_I386 } from './images.ts';

@@ -2,8 +2,8 @@
  * Picks the machine provider (DRVCYCLE_MACHINE): `lab` (a Wine prefix per worker), `existing`
  * (agents you run), `hyperv` or `libvirt` (VMs reverted to a snapshot). One machine per worker.
  */
-import { ConfigError } from '../errors.ts';
-import { LabMachine } from '../lab/machine.ts';
+import { ConfigError } from '../core/errors.ts';
+import { LabMachine } from './lab.ts';
 import { ExistingMachine, existingConfigFromEnv } from './existing.ts';
 import { HyperV } from './hyperv.ts';
 import { VmMachine, type Hypervisor } from './hypervisor.ts';

@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { summarise, type VerdictSummary } from './verdict.ts';
+import { summarise, type VerdictSummary } from '../core/verdict.ts';
 
 export type VerdictEntry = VerdictSummary['verdicts'][number];
 

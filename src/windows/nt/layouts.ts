@@ -2,7 +2,7 @@
  * Decoders for the NT and psapi buffers the samplers read (x64 layouts, DESIGN.md §3). Pure:
  * unit-tested on buffers laid out like Windows lays them out.
  */
-import { dataView } from '../bytes.ts';
+import { dataView } from '../../core/bytes.ts';
 export interface PoolTagUsage {
   readonly tag: string;
   readonly pagedAllocs: number;

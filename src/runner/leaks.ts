@@ -9,12 +9,12 @@ import {
   type LeakAnalysis,
   type LeakThresholds,
   type MemorySample,
-} from '../metrics/leak-decision.ts';
-import { WinePoolTrace } from '../metrics/wine-pool-trace.ts';
+} from '../core/leak-decision.ts';
+import { WinePoolTrace } from '../core/wine-pool-trace.ts';
 import type { CycleRecord, ServiceRef, SystemSample, Target } from '../target/types.ts';
-import { classifyCycleFailure } from '../verdict/classify.ts';
-import { makeVerdict, type Verdict } from '../verdict/verdict.ts';
-import type { Machine } from '../vm/machine.ts';
+import { classifyCycleFailure } from '../core/classify.ts';
+import { makeVerdict, type Verdict } from '../core/verdict.ts';
+import type { Machine } from '../machines/machine.ts';
 
 export type SignalName = 'verifier-pool' | 'pool-tags' | 'wine-pool-trace' | 'host-private-bytes';
 

@@ -4,7 +4,7 @@
  * in how those steps are spelled (see hyperv.ts, libvirt.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { DrvcycleError, ErrorCodes } from '../errors.ts';
+import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { RemoteTarget, type AgentEndpoint } from '../target/remote-target.ts';
 import { agentAnswers, type Machine } from './machine.ts';
 

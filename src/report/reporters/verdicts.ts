@@ -3,8 +3,8 @@
  * (see verdict/store.ts), so the summary is complete even if two workers raced on it.
  */
 import type { Reporter } from '@playwright/test/reporter';
-import { rebuildSummary } from '../verdict/store.ts';
-import { reportPaths } from './paths.ts';
+import { rebuildSummary } from '../verdict-store.ts';
+import { reportPaths } from '../paths.ts';
 
 export default class VerdictsReporter implements Reporter {
   onEnd(): void {

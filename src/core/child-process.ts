@@ -1,6 +1,6 @@
 /** Runs a hypervisor's command-line tool; a seam so the flows are testable without one. */
 import { execFile } from 'node:child_process';
-import { DrvcycleError, ErrorCodes } from '../errors.ts';
+import { DrvcycleError, ErrorCodes } from './errors.ts';
 
 export interface CommandResult {
   readonly stdout: string;

@@ -1,5 +1,5 @@
-import { DrvcycleError, ErrorCodes } from '../errors.ts';
-import { describeWin32Error, isTransientScmError } from './win32-errors.ts';
+import { DrvcycleError, ErrorCodes } from '../../core/errors.ts';
+import { describeWin32Error, isTransientScmError } from '../../core/win32-codes.ts';
 
 export type ScmOperation =
   | 'OpenSCManager'

@@ -17,12 +17,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { DrvcycleError, ErrorCodes } from '../errors.ts';
+import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
-import { run, tail, wineEnv } from './exec.ts';
-import { labPaths, PROJECT_ROOT, toWinePath } from './paths.ts';
-import { isBasePrefixReady } from './prefix.ts';
-import { agentAnswers, type Machine } from '../vm/machine.ts';
+import { run, tail, wineEnv } from '../lab/exec.ts';
+import { labPaths, PROJECT_ROOT, toWinePath } from '../lab/paths.ts';
+import { isBasePrefixReady } from '../lab/prefix.ts';
+import { agentAnswers, type Machine } from './machine.ts';
 
 export const LAB_STAGING_DIR = 'C:\\drvcycle\\images';
 /**

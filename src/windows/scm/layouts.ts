@@ -3,7 +3,7 @@
  * bytes, so they are unit-tested on Linux. Embedded string pointers are absolute addresses; the
  * buffer's own base address turns them back into offsets.
  */
-import { dataView } from '../bytes.ts';
+import { dataView } from '../../core/bytes.ts';
 import { stateName, type ServiceStatus } from './status.ts';
 
 export const SERVICE_STATUS_PROCESS_SIZE = 36;

@@ -15,7 +15,7 @@ import {
   type ServiceConfig,
 } from './layouts.ts';
 import { SERVICE_DRIVER, SERVICE_STATE_ALL, stateName, type ServiceStatus } from './status.ts';
-import { Win32 } from './win32-errors.ts';
+import { Win32 } from '../../core/win32-codes.ts';
 
 const SC_MANAGER_ALL_ACCESS = 0xf003f;
 const SERVICE_ALL_ACCESS = 0xf01ff;
