@@ -14,11 +14,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { createAgentServer } from '../src/agent/server.ts';
 import { LabMachine } from '../src/machines/lab.ts';
-import { PROJECT_ROOT, sampleDriver } from '../src/lab/paths.ts';
-import { Collector } from '../src/collector/metrics-file.ts';
+import { PACKAGE_ROOT, sampleDriver } from '../src/core/paths.ts';
+import { Collector } from '../src/collector/collector.ts';
 import { latencyChartSpec, memoryChartSpec, renderSvg } from '../src/report/charts.ts';
 import { RemoteTarget } from '../src/target/remote-target.ts';
-import type { CycleOptions, CycleRecord, Target } from '../src/target/types.ts';
+import type { Target } from '../src/target/types.ts';
+import type { CycleOptions, CycleRecord } from '../src/core/records.ts';
 
 export async function benchSampling(rounds = 3, perBlock = 60): Promise<Record<string, unknown>> {
   const machine = await LabMachine.boot({ index: 91, runId: `bench-s-${Date.now().toString(36)}` });
@@ -176,8 +177,8 @@ export async function benchReport(cycles = 20_000): Promise<Record<string, unkno
     }),
   };
   writeFileSync(path.join(results, `${result.uuid}-result.json`), JSON.stringify(result));
-  execFileSync('npx', ['allure', 'generate', '--config', path.join(PROJECT_ROOT, 'allurerc.mjs')], {
-    cwd: PROJECT_ROOT,
+  execFileSync('npx', ['allure', 'generate', '--config', path.join(PACKAGE_ROOT, 'allurerc.mjs')], {
+    cwd: PACKAGE_ROOT,
     env: { ...process.env, DRVCYCLE_REPORTS_DIR: dir },
     stdio: 'ignore',
   });

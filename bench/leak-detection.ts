@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { LabMachine } from '../src/machines/lab.ts';
-import { sampleDriver } from '../src/lab/paths.ts';
+import { sampleDriver } from '../src/core/paths.ts';
 import { decideLeak, DEFAULT_BYTE_THRESHOLDS } from '../src/core/leak-decision.ts';
-import { poolTraceSignal } from '../src/runner/leaks.ts';
+import { poolTraceSignal } from '../src/runner/memory-signals.ts';
 
 const CYCLES = Number(process.env.BENCH_LEAK_CYCLES ?? 300);
 

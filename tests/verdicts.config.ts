@@ -4,7 +4,7 @@
  */
 import { defineConfig } from '@playwright/test';
 import type { DrvcycleOptions } from '../fixtures/options.ts';
-import { sampleDriver } from '../src/lab/paths.ts';
+import { sampleDriver } from '../src/core/paths.ts';
 import { newRunId } from '../src/windows/scm/ownership.ts';
 
 process.env.DRVCYCLE_RUN_ID ??= newRunId();

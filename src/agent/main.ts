@@ -10,7 +10,7 @@ import { validateToken } from './auth.ts';
 import { createAgentServer } from './server.ts';
 
 const USAGE =
-  'Usage: drvcycle agent --token-file <file> [--port 8765] [--host 127.0.0.1] [--allow-dir <folder>]... [--staging-dir <folder>] [--ready-file <file>] [--run-id <id>]';
+  'Usage: drvcycle agent --token-file <file> [--port 8765] [--host 127.0.0.1] [--allow-dir <folder>]... [--staging-dir <folder>] [--ready-file <file>]';
 
 export async function runAgent(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -22,7 +22,6 @@ export async function runAgent(argv: string[]): Promise<void> {
       'allow-dir': { type: 'string', multiple: true, default: [] },
       'staging-dir': { type: 'string' },
       'ready-file': { type: 'string' },
-      'run-id': { type: 'string' },
     },
     strict: true,
   });
@@ -45,7 +44,8 @@ export async function runAgent(argv: string[]): Promise<void> {
   const stagingDir =
     values['staging-dir'] ??
     path.win32.join(process.env.ProgramData ?? 'C:\\ProgramData', 'drvcycle', 'images');
-  const target = new LocalTarget({ runId: values['run-id'] ?? newRunId(), stagingDir });
+  // Services get the run id of the runner that installs them; the agent's own is only a default.
+  const target = new LocalTarget({ runId: `agent-${newRunId()}`.slice(0, 40), stagingDir });
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
   const server = createAgentServer({
@@ -67,13 +67,10 @@ export async function runAgent(argv: string[]): Promise<void> {
         `WARNING: listening on ${values.host}, beyond loopback: anyone who can reach it and holds the token can load kernel drivers.`,
       );
     }
-    log(`drvcycle agent listening on ${url} (run ${target.runId}, staging ${stagingDir})`);
+    log(`drvcycle agent listening on ${url} (staging ${stagingDir})`);
     if (values['ready-file']) {
       const ready = values['ready-file'];
-      writeFileSync(
-        `${ready}.tmp`,
-        JSON.stringify({ url, port: address.port, pid: process.pid, runId: target.runId }),
-      );
+      writeFileSync(`${ready}.tmp`, JSON.stringify({ url, port: address.port, pid: process.pid }));
       renameSync(`${ready}.tmp`, ready);
     }
   });

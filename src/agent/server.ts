@@ -3,15 +3,14 @@
  * bearer token; bodies are size-limited and validated; image paths must be in the allow-list.
  */
 import http from 'node:http';
-import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
-import type { Target } from '../target/types.ts';
-import { toWireError } from '../target/wire-errors.ts';
+import { AgentRequestError, DrvcycleError, ErrorCodes, toWire } from '../core/errors.ts';
+import type { LocalTarget } from '../target/local-target.ts';
+import type { DriverRef } from '../target/types.ts';
 import { bearerMatches } from './auth.ts';
 import {
-  RequestError,
   validateCycles,
-  validateFileName,
   validateInstall,
+  validateRunId,
   validateEventWindow,
   validateOperation,
   validateSampleRequest,
@@ -19,7 +18,7 @@ import {
 } from './validation.ts';
 
 export interface AgentOptions {
-  readonly target: Target;
+  readonly target: LocalTarget;
   readonly token: string;
   /** Folders driver images may be loaded from (the staging folder is always one). */
   readonly allowedDirs: readonly string[];
@@ -46,43 +45,40 @@ export function createAgentServer(options: AgentOptions): http.Server {
   const log = options.log ?? (() => {});
 
   const json = async (req: http.IncomingMessage) => parseJson(await readBody(req, maxJson));
-  const service = (params: string[]) =>
-    ({ name: validateServiceName(decodeURIComponent(params[0] ?? '')) }) as { name: string };
+  const service = (params: string[]): DriverRef => ({
+    name: validateServiceName(decodeURIComponent(params[0] ?? '')),
+  });
   const routes: [string, RegExp, Handler][] = [
     ['GET', /^\/v1\/health$/, async (_req, res) => send(res, 200, await target.health())],
     ['GET', /^\/v1\/info$/, async (_req, res) => send(res, 200, await target.info())],
     [
       'PUT',
-      /^\/v1\/images\/([^/]+)$/,
-      async (req, res, [file]) => {
-        const fileName = validateFileName(decodeURIComponent(file ?? ''));
-        const bytes = await readBody(req, maxImage);
-        send(res, 201, {
-          imagePath: await target.stageImage(fileName, bytes),
-          bytes: bytes.byteLength,
-        });
-      },
-    ],
-    [
-      'POST',
-      /^\/v1\/services$/,
-      async (req, res) => {
-        const spec = validateInstall(await json(req), options.allowedDirs);
-        send(res, 201, await target.installDriver(spec));
+      /^\/v1\/services\/([^/]+)$/,
+      async (req, res, params) => {
+        const { name } = service(params);
+        const { binaryPath, fileName, ...install } = validateInstall(
+          name,
+          isJson(req) ? objectOf(await json(req)) : queryOf(req),
+          options.allowedDirs,
+        );
+        const image = binaryPath
+          ? { binaryPath }
+          : { bytes: await readBody(req, maxImage), fileName: fileName! };
+        send(res, 201, await target.install(image, install));
       },
     ],
     ['GET', /^\/v1\/services$/, async (_req, res) => send(res, 200, await target.listOwned())],
     [
       'GET',
       /^\/v1\/services\/([^/]+)$/,
-      async (_req, res, params) => send(res, 200, await target.query(ref(service(params)))),
+      async (_req, res, params) => send(res, 200, await target.query(service(params))),
     ],
     [
       'POST',
       /^\/v1\/services\/([^/]+)\/start$/,
       async (req, res, params) => {
         const opts = validateOperation(await json(req));
-        send(res, 200, await target.start(ref(service(params)), opts));
+        send(res, 200, await target.start(service(params), opts));
       },
     ],
     [
@@ -90,25 +86,25 @@ export function createAgentServer(options: AgentOptions): http.Server {
       /^\/v1\/services\/([^/]+)\/stop$/,
       async (req, res, params) => {
         const opts = validateOperation(await json(req));
-        send(res, 200, await target.stop(ref(service(params)), opts));
+        send(res, 200, await target.stop(service(params), opts));
       },
     ],
     [
       'POST',
-      /^\/v1\/services\/([^/]+)\/delete$/,
+      /^\/v1\/services\/([^/]+)\/mark-for-delete$/,
       async (req, res, params) => {
         const opts = validateOperation(await json(req));
-        await target.delete(ref(service(params)), opts);
-        send(res, 200, { deleted: true });
+        await target.markForDelete(service(params), opts);
+        send(res, 200, { markedForDelete: true });
       },
     ],
     [
       'POST',
-      /^\/v1\/services\/([^/]+)\/remove$/,
+      /^\/v1\/services\/([^/]+)\/uninstall$/,
       async (req, res, params) => {
         const opts = validateOperation(await json(req));
-        await target.remove(ref(service(params)), opts);
-        send(res, 200, { removed: true });
+        await target.uninstall(service(params), opts);
+        send(res, 200, { uninstalled: true });
       },
     ],
     ['GET', /^\/v1\/samplers$/, async (_req, res) => send(res, 200, await target.samplers())],
@@ -131,13 +127,16 @@ export function createAgentServer(options: AgentOptions): http.Server {
       /^\/v1\/services\/([^/]+)\/cycles$/,
       async (req, res, params) => {
         const opts = validateCycles(await json(req));
-        await streamCycles(res, target, ref(service(params)), opts, options.heartbeatMs ?? 1000);
+        await streamCycles(res, target, service(params), opts, options.heartbeatMs ?? 1000);
       },
     ],
     [
       'POST',
       /^\/v1\/cleanup-stale$/,
-      async (_req, res) => send(res, 200, await target.cleanupStale()),
+      async (req, res) => {
+        const runId = validateRunId(objectOf(await json(req)).runId);
+        send(res, 200, await target.cleanupStale(runId));
+      },
     ],
     [
       'POST',
@@ -160,7 +159,7 @@ export function createAgentServer(options: AgentOptions): http.Server {
       if (!bearerMatches(req.headers.authorization, options.token)) {
         req.resume();
         res.setHeader('WWW-Authenticate', 'Bearer realm="drvcycle-agent"');
-        throw new RequestError(
+        throw new AgentRequestError(
           401,
           ErrorCodes.UNAUTHORIZED,
           'Missing or wrong bearer token.',
@@ -173,18 +172,18 @@ export function createAgentServer(options: AgentOptions): http.Server {
         if (match && req.method === method) return handler(req, res, match.slice(1));
       }
       req.resume();
-      throw new RequestError(
+      throw new AgentRequestError(
         404,
         ErrorCodes.INVALID_REQUEST,
         `No route for ${req.method} ${url.pathname}.`,
       );
     })().catch((error: unknown) => {
       if (res.headersSent) {
-        res.end(`${JSON.stringify({ error: toWireError(error) })}\n`);
+        res.end(`${JSON.stringify({ error: toWire(error) })}\n`);
         return;
       }
       const status =
-        error instanceof RequestError
+        error instanceof AgentRequestError
           ? error.status
           : error instanceof DrvcycleError
             ? error.code === ErrorCodes.FOREIGN_SERVICE
@@ -193,20 +192,15 @@ export function createAgentServer(options: AgentOptions): http.Server {
             : 500;
       if (status >= 500)
         log(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
-      send(res, status, { error: toWireError(error) });
+      send(res, status, { error: toWire(error) });
     });
   });
 }
 
-/** The agent works by service name; the rest of a ServiceRef stays with the runner. */
-function ref(service: { name: string }) {
-  return { name: service.name, imagePath: '', runId: '', config: undefined as never };
-}
-
 async function streamCycles(
   res: http.ServerResponse,
-  target: Target,
-  serviceRef: ReturnType<typeof ref>,
+  target: LocalTarget,
+  driver: DriverRef,
   opts: ReturnType<typeof validateCycles>,
   heartbeatMs: number,
 ) {
@@ -217,7 +211,7 @@ async function streamCycles(
   );
   try {
     let cycles = 0;
-    for await (const record of target.runCycles(serviceRef, opts)) {
+    for await (const record of target.runCycles(driver, opts)) {
       cycles++;
       res.write(`${JSON.stringify({ record })}\n`);
     }
@@ -225,6 +219,24 @@ async function streamCycles(
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+function isJson(req: http.IncomingMessage): boolean {
+  return (req.headers['content-type'] ?? '').startsWith('application/json');
+}
+
+function objectOf(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new AgentRequestError(
+      400,
+      ErrorCodes.INVALID_REQUEST,
+      'Expected a JSON object as the request body.',
+    );
+  return body as Record<string, unknown>;
+}
+
+function queryOf(req: http.IncomingMessage): Record<string, unknown> {
+  return Object.fromEntries(new URL(req.url ?? '/', 'http://agent').searchParams);
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
@@ -260,8 +272,8 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function tooLarge(limit: number): RequestError {
-  return new RequestError(
+function tooLarge(limit: number): AgentRequestError {
+  return new AgentRequestError(
     413,
     ErrorCodes.BODY_TOO_LARGE,
     `Request body exceeds the agent's limit of ${limit} bytes.`,
@@ -273,6 +285,10 @@ function parseJson(bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw new RequestError(400, ErrorCodes.INVALID_REQUEST, 'The request body is not valid JSON.');
+    throw new AgentRequestError(
+      400,
+      ErrorCodes.INVALID_REQUEST,
+      'The request body is not valid JSON.',
+    );
   }
 }

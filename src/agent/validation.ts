@@ -3,18 +3,9 @@
  * image paths (only inside the allow-listed folders) and numeric options. Pure, unit-tested.
  */
 import path from 'node:path';
-import { DrvcycleError, ErrorCodes, type ErrorCode } from '../core/errors.ts';
-import type { CycleOptions, DriverSpec, OperationOptions, SampleRequest } from '../target/types.ts';
-
-export class RequestError extends DrvcycleError {
-  readonly status: number;
-
-  constructor(status: number, code: ErrorCode, message: string, hint?: string) {
-    super(code, message, hint ? { hint } : {});
-    this.name = 'RequestError';
-    this.status = status;
-  }
-}
+import { AgentRequestError, ErrorCodes } from '../core/errors.ts';
+import type { CycleOptions, SampleRequest } from '../core/records.ts';
+import type { CallOptions, InstallOptions } from '../target/types.ts';
 
 const SERVICE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const GROUP_NAME = /^[A-Za-z0-9 _.-]{1,64}$/;
@@ -24,8 +15,8 @@ const FILE_NAME = /^[^\\/:*?"<>|\u0000-\u001f]{1,120}$/u;
 const MAX_TIMEOUT_MS = 15 * 60_000;
 const MAX_CYCLES = 10_000_000;
 
-function invalid(message: string): RequestError {
-  return new RequestError(400, ErrorCodes.INVALID_REQUEST, message);
+function invalid(message: string): AgentRequestError {
+  return new AgentRequestError(400, ErrorCodes.INVALID_REQUEST, message);
 }
 
 function asObject(body: unknown): Record<string, unknown> {
@@ -88,33 +79,65 @@ function optionalTimeout(value: unknown, key: string): number | undefined {
   return value;
 }
 
-export function validateInstall(body: unknown, allowedDirs: readonly string[]): DriverSpec {
-  const input = asObject(body);
-  const name = validateServiceName(input.name);
-  if (typeof input.imagePath !== 'string')
-    throw invalid('Expected `imagePath`: the driver image path on the target.');
-  const imagePath = normaliseWindowsPath(input.imagePath);
-  if (!isPathAllowed(imagePath, allowedDirs)) {
-    throw new RequestError(
-      403,
-      ErrorCodes.PATH_NOT_ALLOWED,
-      `Refusing to load ${imagePath}: it is outside the agent's allowed folders (${allowedDirs.join(', ')}).`,
-      'Upload the image with PUT /v1/images/<file> (RemoteTarget.stageImage does), or start the agent with --allow-dir <folder>.',
+/** What an install carries besides the image: from the JSON body or the upload's query string. */
+export interface InstallRequest extends InstallOptions {
+  readonly runId: string;
+  /** An image already on the target (JSON body). */
+  readonly binaryPath?: string;
+  /** The file name an uploaded image gets (query string). */
+  readonly fileName?: string;
+}
+
+const RUN_ID = /^[A-Za-z0-9-]{1,40}$/;
+
+export function validateRunId(runId: unknown): string {
+  if (typeof runId !== 'string' || !RUN_ID.test(runId))
+    throw invalid(
+      'Expected `runId`: the run whose ownership marker the service gets (1-40 letters, digits or dashes).',
     );
-  }
+  return runId;
+}
+
+export function validateInstall(
+  name: string,
+  input: Record<string, unknown>,
+  allowedDirs: readonly string[],
+): InstallRequest {
+  const runId = validateRunId(input.runId);
   const type = input.type ?? 'kernel';
   if (type !== 'kernel' && type !== 'filesystem')
     throw invalid(`Expected \`type\` "kernel" or "filesystem", got ${JSON.stringify(type)}.`);
-  const group = input.loadOrderGroup;
+  const group = input.group;
   if (group !== undefined && (typeof group !== 'string' || !GROUP_NAME.test(group))) {
     throw invalid(
       `Invalid load-order group ${JSON.stringify(group)}: 1-64 letters, digits, spaces, "_", "." or "-".`,
     );
   }
-  return { name, imagePath, type, loadOrderGroup: group };
+  if (input.retry !== undefined && input.retry !== false && input.retry !== 'false')
+    throw invalid('Expected `retry` to be false or absent.');
+  const common = {
+    name,
+    runId,
+    type,
+    group,
+    ...(input.retry !== undefined ? { retry: false } : {}),
+  } as const;
+  if (input.binaryPath === undefined) return { ...common, fileName: validateFileName(input.file) };
+  if (typeof input.binaryPath !== 'string')
+    throw invalid('Expected `binaryPath`: the driver image path on the target.');
+  const binaryPath = normaliseWindowsPath(input.binaryPath);
+  if (!isPathAllowed(binaryPath, allowedDirs)) {
+    throw new AgentRequestError(
+      403,
+      ErrorCodes.PATH_NOT_ALLOWED,
+      `Refusing to load ${binaryPath}: it is outside the agent's allowed folders (${allowedDirs.join(', ')}).`,
+      'Upload the image instead (RemoteTarget.install sends the file), or start the agent with --allow-dir <folder>.',
+    );
+  }
+  return { ...common, binaryPath };
 }
 
-export function validateOperation(body: unknown): OperationOptions {
+export function validateOperation(body: unknown): CallOptions {
   const input = body === undefined ? {} : asObject(body);
   const timeoutMs = optionalTimeout(input.timeoutMs, 'timeoutMs');
   if (input.retry !== undefined && typeof input.retry !== 'boolean')
@@ -133,8 +156,6 @@ export function validateCycles(body: unknown): CycleOptions {
       `Expected \`count\` to be a whole number of cycles from 1 to ${MAX_CYCLES}, got ${JSON.stringify(count)}.`,
     );
   }
-  if (input.stopOnFailure !== undefined && typeof input.stopOnFailure !== 'boolean')
-    throw invalid('Expected `stopOnFailure` to be true or false.');
   const startTimeoutMs = optionalTimeout(input.startTimeoutMs, 'startTimeoutMs');
   const stopTimeoutMs = optionalTimeout(input.stopTimeoutMs, 'stopTimeoutMs');
   const sampleEvery = input.sampleEvery;
@@ -153,7 +174,6 @@ export function validateCycles(body: unknown): CycleOptions {
       : {}),
     ...(startTimeoutMs !== undefined ? { startTimeoutMs } : {}),
     ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
-    ...(input.stopOnFailure !== undefined ? { stopOnFailure: input.stopOnFailure } : {}),
   };
 }
 

@@ -3,13 +3,13 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { generateReport } from '../report/generate.ts';
-import { reportPaths } from '../report/paths.ts';
+import { reportPaths } from '../core/paths.ts';
 import { provisionLab } from '../lab/provision.ts';
-import { PROJECT_ROOT } from '../lab/paths.ts';
+import { PACKAGE_ROOT } from '../core/paths.ts';
 
 function runInherit(command: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'inherit', cwd: PROJECT_ROOT });
+    const child = spawn(command, args, { stdio: 'inherit', cwd: PACKAGE_ROOT });
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
@@ -30,7 +30,7 @@ export async function runLabJob(args: string[]): Promise<number> {
   process.stdout.write(
     [
       '',
-      `[drvcycle] Allure report: ${report}  (open it with: npx allure open ${path.relative(PROJECT_ROOT, reportPaths.allureReport())})`,
+      `[drvcycle] Allure report: ${report}  (open it with: npx allure open ${path.relative(PACKAGE_ROOT, reportPaths.allureReport())})`,
       `[drvcycle] verdicts: ${reportPaths.verdicts()}`,
       '',
     ].join('\n'),

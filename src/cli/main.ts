@@ -26,7 +26,9 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'provision': {
         const { provisionLab } = await import('../lab/provision.ts');
+        const { pruneLeftovers } = await import('../machines/lab.ts');
         await provisionLab();
+        await pruneLeftovers();
         return 0;
       }
       case 'report': {

@@ -1,36 +1,107 @@
-/** Runs a hypervisor's command-line tool; a seam so the flows are testable without one. */
-import { execFile } from 'node:child_process';
-import { DrvcycleError, ErrorCodes } from './errors.ts';
+/**
+ * The one way drvcycle runs another program: bounded by a time limit, its output captured, sent
+ * to a log file (Wine's Node dies with EBADF when its stdio is a pipe) or passed through, and a
+ * failure turned into a typed error that names the command, how it ended and the end of its output.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { DrvcycleError, ErrorCodes, type ErrorCode } from './errors.ts';
 
-export interface CommandResult {
+export interface RunOptions {
+  readonly timeoutMs: number;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** Where the output goes: kept in memory (default), appended to a log file, or the terminal. */
+  readonly output?: 'capture' | 'inherit' | { readonly logFile: string };
+  /** A non-zero exit is returned, not thrown. */
+  readonly allowFailure?: boolean;
+  /** The error code of a failure (default: DRVCYCLE_LAB_SETUP), and the next step to suggest. */
+  readonly errorCode?: ErrorCode;
+  readonly hint?: string;
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
 }
 
-export type CommandRunner = (
+/** The last lines of a log file, for error messages. */
+export function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}
+
+export function runProcess(
   command: string,
   args: readonly string[],
-  timeoutMs: number,
-) => Promise<CommandResult>;
-
-export const execRunner: CommandRunner = (command, args, timeoutMs) =>
-  new Promise((resolve, reject) => {
-    execFile(
-      command,
-      [...args],
-      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error) {
-          reject(
-            new DrvcycleError(
-              ErrorCodes.LAB_MACHINE,
-              `\`${command} ${args.join(' ')}\` failed: ${stderr.trim() || error.message}`,
-              {
-                hint: `Check that ${command} works for this user and that the VM and snapshot names are right.`,
-              },
-            ),
-          );
-        } else resolve({ stdout, stderr });
-      },
-    );
+  options: RunOptions,
+): Promise<RunResult> {
+  const output = options.output ?? 'capture';
+  const logFd = typeof output === 'object' ? openSync(output.logFile, 'a') : undefined;
+  const stdio =
+    output === 'inherit' ? 'inherit' : logFd !== undefined ? ['ignore', logFd, logFd] : 'pipe';
+  return new Promise<RunResult>((resolve, reject) => {
+    const child = spawn(command, [...args], {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: stdio as 'pipe',
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs);
+    const fail = (why: string, shown: string) =>
+      new DrvcycleError(
+        options.errorCode ?? ErrorCodes.LAB_SETUP,
+        `\`${command} ${args.join(' ')}\` ${why}.${shown ? `\n${shown}` : ''}`,
+        options.hint ? { hint: options.hint } : {},
+      );
+    const done = () => {
+      clearTimeout(timer);
+      if (logFd !== undefined) closeSync(logFd);
+    };
+    child.on('error', (error) => {
+      done();
+      reject(fail(`could not start (${error.message})`, ''));
+    });
+    child.on('close', (code, signal) => {
+      done();
+      const result = {
+        code,
+        signal,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      };
+      if (code === 0 || (options.allowFailure && !timedOut)) return resolve(result);
+      const why = timedOut
+        ? `did not finish within ${options.timeoutMs} ms`
+        : signal
+          ? `was killed by ${signal}`
+          : `exited with code ${code}`;
+      const shown =
+        typeof output === 'object'
+          ? `Last lines of ${output.logFile}:\n${tail(output.logFile)}`
+          : (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-20).join('\n');
+      reject(fail(why, shown));
+    });
   });
+}
+
+/** Whether a command is on the PATH. */
+export async function hasCommand(command: string): Promise<boolean> {
+  const result = await runProcess('sh', ['-c', `command -v "$1"`, 'sh', command], {
+    timeoutMs: 10_000,
+    allowFailure: true,
+  });
+  return result.code === 0;
+}

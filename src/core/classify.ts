@@ -2,7 +2,14 @@
  * Turns what a failed cycle left behind (its record, the machine's debug output, whether the
  * machine still answers) into a verdict. Pure: the evidence comes in, a verdict goes out.
  */
-import type { CycleRecord } from '../target/types.ts';
+import {
+  ErrorCodes,
+  reviveError,
+  ScmError,
+  ScmTimeoutError,
+  UnexpectedStateError,
+} from './errors.ts';
+import type { CycleRecord } from './records.ts';
 import { makeVerdict, type Phase, type Verdict } from './verdict.ts';
 
 /** Wine prints this when a process (the driver host) dies of an unhandled exception. */
@@ -27,21 +34,22 @@ export interface CycleFailureEvidence {
 export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
   const { record, driver, scenario } = evidence;
   const phase: Phase = record.outcome === 'start-failed' ? 'load' : 'unload';
-  const error = record.error;
+  const error = record.error ? reviveError(record.error) : undefined;
+  const scm = error instanceof ScmError ? error : undefined;
   const codes = {
-    win32Code: error?.win32Code,
-    win32Name: error?.win32Name,
+    win32Code: scm?.win32Code,
+    win32Name: scm?.win32Name,
     state: record.state,
-    operation: error?.operation,
+    operation: scm?.operation ?? (error as { operation?: string } | undefined)?.operation,
   };
   const base = { driver, scenario, cycle: record.cycle, phase };
   const crashes = crashLines(evidence.debugOutput ?? '');
 
-  if (evidence.machineLost || error?.code === 'DRVCYCLE_AGENT_UNREACHABLE') {
+  if (evidence.machineLost || error?.code === ErrorCodes.AGENT_UNREACHABLE) {
     return makeVerdict({
       ...base,
       kind: 'crash',
-      detail: `the machine stopped answering (${error?.message ?? 'no answer'}); last state ${record.state}`,
+      detail: `the machine stopped answering (${error?.problem ?? 'no answer'}); last state ${record.state}`,
       evidence: { ...codes, crashLines: crashes },
     });
   }
@@ -50,25 +58,25 @@ export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
       ...base,
       kind: 'crash',
       detail:
-        `the driver host died: ${crashes[0]} (${error?.operation ?? 'SCM'} returned ${error?.win32Code ?? '-'} ${error?.win32Name ?? ''}, state ${record.state})`.replace(
+        `the driver host died: ${crashes[0]} (${codes.operation ?? 'SCM'} returned ${scm?.win32Code ?? '-'} ${scm?.win32Name ?? ''}, state ${record.state})`.replace(
           / +\)/,
           ')',
         ),
       evidence: { ...codes, crashLines: crashes },
     });
   }
-  if (error?.type === 'ScmTimeoutError') {
+  if (error instanceof ScmTimeoutError) {
     return makeVerdict({
       ...base,
       kind: 'hang',
-      detail: `still ${record.state} after ${Math.round(error.elapsedMs ?? 0)} ms (bound ${error.boundMs} ms)`,
+      detail: `still ${record.state} after ${Math.round(error.elapsedMs)} ms (bound ${error.boundMs} ms)`,
       evidence: { ...codes, elapsedMs: error.elapsedMs, boundMs: error.boundMs },
     });
   }
   const kind = phase === 'load' ? 'load-failure' : 'unload-failure';
   const what =
-    error?.type === 'UnexpectedStateError'
+    error instanceof UnexpectedStateError
       ? `${error.operation} reported success but the service is ${record.state}, not ${error.expected}`
-      : (error?.message ?? 'no error detail');
+      : (error?.problem ?? 'no error detail');
   return makeVerdict({ ...base, kind, detail: what, evidence: codes });
 }

@@ -2,7 +2,8 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
-import { run } from './exec.ts';
+import { runProcess } from '../core/child-process.ts';
+import { packagePaths } from '../core/paths.ts';
 import { labPaths } from './paths.ts';
 
 export const MINGW_GCC = 'x86_64-w64-mingw32-gcc';
@@ -41,8 +42,8 @@ export function compilerArgs(source: string, output: string, ddk: string): strin
 
 /** Rebuilds a driver when its output is missing or older than its source or the shared header. */
 export async function buildSampleDrivers(logFile: string): Promise<'already-done' | string[]> {
-  const sourceDir = labPaths.driverSources();
-  const outDir = labPaths.driverBuild();
+  const sourceDir = packagePaths.driverSources();
+  const outDir = packagePaths.driverBuild();
   mkdirSync(outDir, { recursive: true });
   const header = path.join(sourceDir, 'common.h');
   const headerTime = existsSync(header) ? statSync(header).mtimeMs : 0;
@@ -57,7 +58,10 @@ export async function buildSampleDrivers(logFile: string): Promise<'already-done
       existsSync(output) &&
       statSync(output).mtimeMs >= Math.max(statSync(source).mtimeMs, headerTime);
     if (fresh) continue;
-    await run(MINGW_GCC, compilerArgs(source, output, ddk), { logFile, timeoutMs: 120_000 });
+    await runProcess(MINGW_GCC, compilerArgs(source, output, ddk), {
+      output: { logFile },
+      timeoutMs: 120_000,
+    });
     built.push(path.basename(output));
   }
   return built.length === 0 ? 'already-done' : built;

@@ -1,5 +1,5 @@
 /** The Debian packages the lab needs: installed with apt-get when root, else the exact command. */
-import { execFileSync } from 'node:child_process';
+import { runProcess } from '../core/child-process.ts';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 
 export const LAB_PACKAGES = [
@@ -10,23 +10,23 @@ export const LAB_PACKAGES = [
   'mingw-w64-x86-64-dev',
 ] as const;
 
-export function isInstalled(pkg: string): boolean {
-  try {
-    return execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).includes('install ok installed');
-  } catch {
-    return false;
-  }
+export async function isInstalled(pkg: string): Promise<boolean> {
+  const result = await runProcess('dpkg-query', ['-W', '-f=${Status}', pkg], {
+    timeoutMs: 30_000,
+    allowFailure: true,
+  }).catch(() => undefined);
+  return result?.code === 0 && result.stdout.includes('install ok installed');
 }
 
 export function installCommand(missing: readonly string[]): string {
   return `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing.join(' ')}`;
 }
 
-export function missingPackages(check: (pkg: string) => boolean = isInstalled): string[] {
-  return LAB_PACKAGES.filter((pkg) => !check(pkg));
+export async function missingPackages(
+  check: (pkg: string) => Promise<boolean> = isInstalled,
+): Promise<string[]> {
+  const installed = await Promise.all(LAB_PACKAGES.map(check));
+  return LAB_PACKAGES.filter((_, i) => !installed[i]);
 }
 
 export function assertCanInstall(

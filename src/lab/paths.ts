@@ -1,9 +1,7 @@
 /** Where the embedded lab keeps its things. Everything can move with DRVCYCLE_LAB_DIR. */
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WINDOWS_NODE_VERSION = '22.23.3';
 
 export function labRoot(): string {
@@ -17,15 +15,9 @@ export const labPaths = {
   windowsNode: () => path.join(labRoot(), 'runtime', `node-${WINDOWS_NODE_VERSION}`, 'node.exe'),
   basePrefix: () => path.join(labRoot(), 'base-prefix'),
   machinesDir: () => path.join(labRoot(), 'machines'),
-  driverSources: () => path.join(PROJECT_ROOT, 'drivers', 'src'),
-  driverBuild: () => path.join(PROJECT_ROOT, 'drivers', 'build'),
 };
 
 /** A Linux path as Wine sees it: the Z: drive maps to /. */
 export function toWinePath(linuxPath: string): string {
   return `Z:${path.resolve(linuxPath).replaceAll('/', '\\')}`;
-}
-
-export function sampleDriver(name: string): string {
-  return path.join(labPaths.driverBuild(), `${name}.sys`);
 }

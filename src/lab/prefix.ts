@@ -1,7 +1,8 @@
 /** The base Wine prefix every lab machine is copied from: 64-bit, reporting Windows 10. */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { run, wineEnv } from './exec.ts';
+import { runProcess } from '../core/child-process.ts';
+import { wineEnv } from './wine-env.ts';
 import { labPaths } from './paths.ts';
 
 const READY_MARK = '.drvcycle-base-ready';
@@ -18,13 +19,13 @@ export async function ensureBasePrefix(logFile: string): Promise<'already-done' 
   if (isBasePrefixReady(prefix)) return 'already-done';
   rmSync(prefix, { recursive: true, force: true });
   const env = wineEnv(prefix);
-  const wine = { env, logFile, timeoutMs: 180_000 };
+  const wine = { env, output: { logFile }, timeoutMs: 180_000 };
   try {
-    await run('wine', ['wineboot', '--init'], wine);
-    await run('wine', ['winecfg', '/v', 'win10'], wine);
+    await runProcess('wine', ['wineboot', '--init'], wine);
+    await runProcess('wine', ['winecfg', '/v', 'win10'], wine);
     // A crashing driver host would otherwise start winedbg, which costs a second per crash
     // and can linger; Wine still prints the unhandled-exception line we need.
-    await run(
+    await runProcess(
       'wine',
       [
         'reg',
@@ -37,9 +38,13 @@ export async function ensureBasePrefix(logFile: string): Promise<'already-done' 
       wine,
     );
   } finally {
-    await run('wineserver', ['-k'], { env, logFile, timeoutMs: 60_000 }).catch(() => undefined);
+    await runProcess('wineserver', ['-k'], { env, output: { logFile }, timeoutMs: 60_000 }).catch(
+      () => undefined,
+    );
   }
-  await run('wineserver', ['-w'], { env, logFile, timeoutMs: 60_000 }).catch(() => undefined);
+  await runProcess('wineserver', ['-w'], { env, output: { logFile }, timeoutMs: 60_000 }).catch(
+    () => undefined,
+  );
   writeFileSync(path.join(prefix, READY_MARK), BASE_FORMAT);
   return prefix;
 }

@@ -2,26 +2,15 @@
  * Sets up the embedded lab, idempotently, with progress: Debian packages, the Windows Node
  * runtime and koffi, the base Wine prefix, the sample drivers. Safe to run on every start.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { run } from './exec.ts';
+import { hasCommand, runProcess } from '../core/child-process.ts';
 import { buildSampleDrivers } from './drivers.ts';
 import { assertCanInstall, installCommand, missingPackages } from './packages.ts';
-import { pruneOrphanMachines } from '../machines/lab.ts';
 import { labRoot } from './paths.ts';
 import { ensureBasePrefix } from './prefix.ts';
 import { consoleLog, step, type Log } from './progress.ts';
 import { ensureWindowsKoffi, ensureWindowsNode } from './runtime.ts';
-
-function hasCommand(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function provisionLab(log: Log = consoleLog): Promise<void> {
   const root = labRoot();
@@ -29,12 +18,12 @@ export async function provisionLab(log: Log = consoleLog): Promise<void> {
   const logFile = path.join(root, 'provision.log');
   log(`setting up the embedded Wine lab in ${root} (details in ${logFile})`);
   await step(log, 'Debian packages (Wine, mingw-w64)', async () => {
-    const missing = missingPackages();
+    const missing = await missingPackages();
     if (missing.length === 0) return 'already-done';
-    assertCanInstall(missing, process.getuid?.() === 0, hasCommand('apt-get'));
+    assertCanInstall(missing, process.getuid?.() === 0, await hasCommand('apt-get'));
     log(`  installing ${missing.join(' ')} with apt-get (takes a minute)`);
-    await run('sh', ['-c', installCommand(missing)], {
-      logFile,
+    await runProcess('sh', ['-c', installCommand(missing)], {
+      output: { logFile },
       timeoutMs: 1_200_000,
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
@@ -44,9 +33,5 @@ export async function provisionLab(log: Log = consoleLog): Promise<void> {
   await step(log, 'koffi for win32-x64', () => ensureWindowsKoffi(logFile));
   await step(log, 'base Wine prefix (Windows 10)', () => ensureBasePrefix(logFile));
   await step(log, 'sample drivers (mingw-w64)', () => buildSampleDrivers(logFile));
-  await step(log, 'machines left by killed runs', async () => {
-    const pruned = await pruneOrphanMachines();
-    return pruned.length === 0 ? 'already-done' : pruned;
-  });
   log('lab ready');
 }

@@ -13,38 +13,36 @@ import {
   rmSync,
 } from 'node:fs';
 import path from 'node:path';
-import { labPaths, PROJECT_ROOT, WINDOWS_NODE_VERSION } from './paths.ts';
-import { run } from './exec.ts';
+import { createRequire } from 'node:module';
+import { labPaths, WINDOWS_NODE_VERSION } from './paths.ts';
+import { runProcess } from '../core/child-process.ts';
 
 export function projectKoffiVersion(): string {
-  const pkg = JSON.parse(
-    readFileSync(path.join(PROJECT_ROOT, 'node_modules', 'koffi', 'package.json'), 'utf8'),
-  ) as { version: string };
+  const pkg = JSON.parse(readFileSync(path.join(koffiDir(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
+/** The koffi package drvcycle's code resolves (hoisted in a driver team's node_modules, say). */
+function koffiDir(): string {
+  return path.dirname(createRequire(import.meta.url).resolve('koffi/package.json'));
+}
+
 export function windowsKoffiTarget(): string {
-  return path.join(
-    PROJECT_ROOT,
-    'node_modules',
-    'koffi',
-    'build',
-    'koffi',
-    'win32_x64',
-    'koffi.node',
-  );
+  return path.join(koffiDir(), 'build', 'koffi', 'win32_x64', 'koffi.node');
 }
 
 async function npmPackInto(spec: string, dir: string, logFile: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const scratch = mkdtempSync(path.join(dir, '.pack-'));
   try {
-    await run('npm', ['pack', spec, '--pack-destination', scratch, '--silent'], {
-      logFile,
+    await runProcess('npm', ['pack', spec, '--pack-destination', scratch, '--silent'], {
+      output: { logFile },
       timeoutMs: 600_000,
     });
-    await run('sh', ['-c', `tar -xzf "${scratch}"/*.tgz -C "${scratch}"`], {
-      logFile,
+    await runProcess('sh', ['-c', `tar -xzf "${scratch}"/*.tgz -C "${scratch}"`], {
+      output: { logFile },
       timeoutMs: 300_000,
     });
     return path.join(scratch, 'package');

@@ -2,58 +2,16 @@
  * A machine drvcycle does not control: an agent already running on a Windows host or VM.
  * Reverting means removing every service this run created there and checking the agent answers.
  */
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
 import { agentAnswers, type Machine } from './machine.ts';
-
-export interface ExistingMachineConfig {
-  readonly urls: string[];
-  readonly token: string;
-}
-
-/** DRVCYCLE_AGENTS (comma-separated URLs) and DRVCYCLE_AGENT_TOKEN_FILE. */
-export function existingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ExistingMachineConfig {
-  const urls = (env.DRVCYCLE_AGENTS ?? '')
-    .split(',')
-    .map((u) => u.trim())
-    .filter(Boolean);
-  if (urls.length === 0) {
-    throw new ConfigError(
-      'DRVCYCLE_MACHINE=existing needs DRVCYCLE_AGENTS.',
-      'Set DRVCYCLE_AGENTS to the agent URL(s), e.g. DRVCYCLE_AGENTS=http://127.0.0.1:8765 (one per worker).',
-    );
-  }
-  for (const url of urls) {
-    if (!/^https?:\/\/[^/]+\/?$/.test(url))
-      throw new ConfigError(
-        `DRVCYCLE_AGENTS has an invalid URL: ${url}.`,
-        'Give the agent base URL, e.g. http://127.0.0.1:8765.',
-      );
-  }
-  const tokenFile = env.DRVCYCLE_AGENT_TOKEN_FILE;
-  if (!tokenFile)
-    throw new ConfigError(
-      'DRVCYCLE_MACHINE=existing needs DRVCYCLE_AGENT_TOKEN_FILE.',
-      'Point it at a file holding the same token the agent was started with (--token-file).',
-    );
-  let token: string;
-  try {
-    token = readFileSync(tokenFile, 'utf8').trim();
-  } catch (error) {
-    throw new ConfigError(
-      `Cannot read DRVCYCLE_AGENT_TOKEN_FILE ${tokenFile}: ${(error as NodeJS.ErrnoException).code}.`,
-      "Copy the agent's token file to this machine and point the variable at it.",
-    );
-  }
-  return { urls, token };
-}
+import type { AgentsConfig } from './providers.ts';
 
 export class ExistingMachine implements Machine {
   readonly name: string;
   private readonly remote: RemoteTarget;
 
-  constructor(config: ExistingMachineConfig, index: number, runId: string) {
+  constructor(config: AgentsConfig, index: number, runId: string) {
     const url = config.urls[index % config.urls.length]!;
     this.name = url;
     this.remote = new RemoteTarget({ endpoint: { url, token: config.token }, runId });
@@ -70,10 +28,7 @@ export class ExistingMachine implements Machine {
   async revert(): Promise<void> {
     for (const service of await this.remote.listOwned()) {
       if (service.runId === this.remote.runId)
-        await this.remote.remove(
-          { name: service.name, imagePath: '', runId: service.runId, config: {} as never },
-          { timeoutMs: 30_000 },
-        );
+        await this.remote.uninstall(service, { timeoutMs: 30_000 });
     }
   }
 

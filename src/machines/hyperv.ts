@@ -1,6 +1,11 @@
 /** Hyper-V through PowerShell (Get-VM, Restore-VMCheckpoint, Start-VM, Stop-VM). */
-import { execRunner, type CommandRunner } from '../core/child-process.ts';
-import type { Hypervisor, VmPowerState } from './hypervisor.ts';
+
+import {
+  execRunner,
+  type CommandRunner,
+  type Hypervisor,
+  type VmPowerState,
+} from './hypervisor.ts';
 
 /** A PowerShell single-quoted literal: the only escape is a doubled quote. */
 export function psQuote(value: string): string {

@@ -4,12 +4,27 @@
  * in how those steps are spelled (see hyperv.ts, libvirt.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
+import { runProcess } from '../core/child-process.ts';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { RemoteTarget, type AgentEndpoint } from '../target/remote-target.ts';
 import { agentAnswers, type Machine } from './machine.ts';
 
 export type VmPowerState =
   'running' | 'off' | 'paused' | 'saved' | 'crashed' | 'transitioning' | 'unknown';
+
+/** Runs a hypervisor's command-line tool; a seam so the flows are testable without one. */
+export type CommandRunner = (
+  command: string,
+  args: readonly string[],
+  timeoutMs: number,
+) => Promise<{ readonly stdout: string; readonly stderr: string }>;
+
+export const execRunner: CommandRunner = (command, args, timeoutMs) =>
+  runProcess(command, args, {
+    timeoutMs,
+    errorCode: ErrorCodes.VM_COMMAND,
+    hint: `Check that ${command} works for this user and that the VM and snapshot names are right.`,
+  });
 
 export interface Hypervisor {
   readonly kind: 'hyperv' | 'libvirt';

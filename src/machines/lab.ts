@@ -19,9 +19,12 @@ import {
 import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
-import { run, tail, wineEnv } from '../lab/exec.ts';
-import { labPaths, PROJECT_ROOT, toWinePath } from '../lab/paths.ts';
+import { runProcess, tail } from '../core/child-process.ts';
+import { wineEnv } from '../lab/wine-env.ts';
+import { labPaths, toWinePath } from '../lab/paths.ts';
+import { PACKAGE_ROOT, packagePaths } from '../core/paths.ts';
 import { isBasePrefixReady } from '../lab/prefix.ts';
+import { consoleLog, step, type Log } from '../lab/progress.ts';
 import { agentAnswers, type Machine } from './machine.ts';
 
 export const LAB_STAGING_DIR = 'C:\\drvcycle\\images';
@@ -53,15 +56,23 @@ export async function pruneOrphanMachines(
     if (Number.isInteger(owner) && isAlive(owner)) continue;
     const prefix = path.join(dir, 'prefix');
     if (existsSync(prefix))
-      await run('wineserver', ['-k'], {
+      await runProcess('wineserver', ['-k'], {
         env: wineEnv(prefix),
-        logFile: '/dev/null',
+        output: { logFile: '/dev/null' },
         timeoutMs: 30_000,
       }).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
     pruned.push(name);
   }
   return pruned;
+}
+
+/** The lab set-up step that removes what killed runs left, with its progress line. */
+export function pruneLeftovers(log: Log = consoleLog): Promise<unknown> {
+  return step(log, 'lab machines left by killed runs', async () => {
+    const pruned = await pruneOrphanMachines();
+    return pruned.length === 0 ? 'already-done' : pruned;
+  });
 }
 
 function processAlive(pid: number): boolean {
@@ -133,8 +144,8 @@ export class LabMachine implements Machine {
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(path.join(this.dir, OWNER_FILE), String(process.pid));
-    await run('cp', ['-a', '--reflink=auto', labPaths.basePrefix(), this.prefix], {
-      logFile: path.join(this.dir, 'revert.log'),
+    await runProcess('cp', ['-a', '--reflink=auto', labPaths.basePrefix(), this.prefix], {
+      output: { logFile: path.join(this.dir, 'revert.log') },
       timeoutMs: 120_000,
     });
     await this.startAgent();
@@ -186,8 +197,12 @@ export class LabMachine implements Machine {
     if (existsSync(this.prefix)) {
       const env = wineEnv(this.prefix);
       const logFile = path.join(this.dir, 'wineserver.log');
-      await run('wineserver', ['-k'], { env, logFile, timeoutMs: 30_000 }).catch(() => undefined);
-      await run('wineserver', ['-w'], { env, logFile, timeoutMs: 30_000 }).catch(() => undefined);
+      await runProcess('wineserver', ['-k'], { env, output: { logFile }, timeoutMs: 30_000 }).catch(
+        () => undefined,
+      );
+      await runProcess('wineserver', ['-w'], { env, output: { logFile }, timeoutMs: 30_000 }).catch(
+        () => undefined,
+      );
     }
     if (this.agent && this.agent.exitCode === null && this.agent.signalCode === null) {
       try {
@@ -216,7 +231,7 @@ export class LabMachine implements Machine {
     const err = openSync(this.stderrLog, 'a');
     const args = [
       labPaths.windowsNode(),
-      toWinePath(path.join(PROJECT_ROOT, 'bin', 'drvcycle.js')),
+      toWinePath(packagePaths.cli()),
       'agent',
       '--port',
       '0',
@@ -234,7 +249,7 @@ export class LabMachine implements Machine {
       env: wineEnv(this.prefix, this.options.winedebug ?? DEFAULT_WINEDEBUG),
       stdio: ['ignore', out, err],
       detached: true,
-      cwd: PROJECT_ROOT,
+      cwd: PACKAGE_ROOT,
     });
     closeSync(out);
     closeSync(err);

@@ -1,6 +1,11 @@
 /** libvirt through virsh (domstate, snapshot-revert, start, destroy). */
-import { execRunner, type CommandRunner } from '../core/child-process.ts';
-import type { Hypervisor, VmPowerState } from './hypervisor.ts';
+
+import {
+  execRunner,
+  type CommandRunner,
+  type Hypervisor,
+  type VmPowerState,
+} from './hypervisor.ts';
 
 export function virshArgs(uri: string | undefined, ...args: string[]): string[] {
   return [...(uri ? ['-c', uri] : []), ...args];

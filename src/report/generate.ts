@@ -3,13 +3,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
-import { PROJECT_ROOT } from '../lab/paths.ts';
-import { reportPaths } from './paths.ts';
+import { PACKAGE_ROOT } from '../core/paths.ts';
+import { reportPaths } from '../core/paths.ts';
 
 function run(args: string[], quiet: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn('npx', ['allure', ...args], {
-      cwd: PROJECT_ROOT,
+      cwd: PACKAGE_ROOT,
       stdio: quiet ? 'ignore' : 'inherit',
     });
     child.on('error', reject);

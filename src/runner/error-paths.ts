@@ -2,9 +2,13 @@
  * The error-path catalog: each case, the exact outcome expected on Windows and on the Wine lab
  * (one table, so a difference between them is visible), and how to provoke it.
  */
-import type { ScmOperation } from '../windows/scm/errors.ts';
-import type { ServiceRef, Target } from '../target/types.ts';
-import { fromWireError, toWireError } from '../target/wire-errors.ts';
+import {
+  ScmError,
+  ScmTimeoutError,
+  UnexpectedStateError,
+  type ScmOperation,
+} from '../core/errors.ts';
+import type { InstalledDriver, Target } from '../target/types.ts';
 import { notAnImage, truncated, withMachineType, IMAGE_FILE_MACHINE_I386 } from './images.ts';
 
 export type Expectation =
@@ -30,10 +34,10 @@ export interface CaseContext {
   readonly target: Target;
   /** The driver under test's image bytes (for derived images). */
   readonly imageUnderTest: Uint8Array;
-  installBytes(fileName: string, bytes: Uint8Array, serviceName: string): Promise<ServiceRef>;
-  installSample(sample: string): Promise<ServiceRef>;
+  installBytes(fileName: string, bytes: Uint8Array, serviceName: string): Promise<InstalledDriver>;
+  installSample(sample: string): Promise<InstalledDriver>;
   /** A service whose image path lies in the staging folder but has no file. */
-  installMissing(serviceName: string): Promise<ServiceRef>;
+  installMissing(serviceName: string): Promise<InstalledDriver>;
   readonly stopTimeoutMs: number;
 }
 
@@ -53,19 +57,18 @@ export async function observe(step: () => Promise<unknown>): Promise<Observation
     await step();
     return { outcome: 'ok' };
   } catch (error) {
-    const wire = toWireError(error);
-    if (wire.type === 'ScmTimeoutError')
-      return { outcome: 'timeout', state: wire.state ?? 'UNKNOWN', message: wire.message };
-    if (wire.type === 'UnexpectedStateError')
-      return { outcome: 'stop-ineffective', state: wire.state ?? 'UNKNOWN', message: wire.message };
-    if (wire.type === 'ScmError')
+    if (error instanceof ScmTimeoutError)
+      return { outcome: 'timeout', state: error.state, message: error.problem };
+    if (error instanceof UnexpectedStateError)
+      return { outcome: 'stop-ineffective', state: error.state, message: error.problem };
+    if (error instanceof ScmError)
       return {
         outcome: 'error',
-        operation: wire.operation ?? '',
-        win32Code: wire.win32Code ?? 0,
-        message: wire.message,
+        operation: error.operation,
+        win32Code: error.win32Code,
+        message: error.problem,
       };
-    throw error instanceof Error ? error : fromWireError(wire);
+    throw error;
   }
 }
 
@@ -212,7 +215,7 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
     run: async (ctx) => {
       const ref = await ctx.installBytes('under_test.sys', ctx.imageUnderTest, 'dc_ep_delrun');
       await ctx.target.start(ref);
-      await ctx.target.delete(ref);
+      await ctx.target.markForDelete(ref);
       return observe(() => ctx.target.start(ref, { retry: false }));
     },
   },

@@ -1,9 +1,8 @@
 /** The load/unload loop that runs inside the target: one record per cycle, as it completes. */
+import { ScmError, ScmTimeoutError, toWire, UnexpectedStateError } from '../core/errors.ts';
+import type { CycleOptions, CycleRecord, SystemSample } from '../core/records.ts';
 import type { DriverServices } from '../windows/scm/driver-services.ts';
-import { ScmError, ScmTimeoutError } from '../windows/scm/errors.ts';
 import { stateName } from '../windows/scm/status.ts';
-import type { CycleOptions, CycleRecord, SystemSample } from './types.ts';
-import { toWireError } from './wire-errors.ts';
 
 export function validateCycleOptions(options: CycleOptions): CycleOptions {
   if (!Number.isInteger(options.count) || options.count < 1) {
@@ -38,7 +37,6 @@ export async function* runCycles(
 ): AsyncGenerator<CycleRecord> {
   const every = options.sampleEvery ?? 0;
   validateCycleOptions(options);
-  const stopOnFailure = options.stopOnFailure ?? true;
   for (let cycle = 1; cycle <= options.count; cycle++) {
     let startMs: number | null = null;
     try {
@@ -46,8 +44,7 @@ export async function* runCycles(
         .elapsedMs;
     } catch (error) {
       yield failed(services, name, cycle, 'start-failed', startMs, null, error);
-      if (stopOnFailure) return;
-      continue;
+      return;
     }
     try {
       const stopMs = (await services.stop(name, { timeoutMs: options.stopTimeoutMs, cycle }))
@@ -63,7 +60,7 @@ export async function* runCycles(
       };
     } catch (error) {
       yield failed(services, name, cycle, 'stop-failed', startMs, null, error);
-      if (stopOnFailure) return;
+      return;
     }
   }
 }
@@ -78,7 +75,11 @@ function failed(
   error: unknown,
 ): CycleRecord {
   let state =
-    error instanceof ScmError || error instanceof ScmTimeoutError ? error.state : undefined;
+    error instanceof ScmError ||
+    error instanceof ScmTimeoutError ||
+    error instanceof UnexpectedStateError
+      ? error.state
+      : undefined;
   if (!state) {
     try {
       state = stateName(services.query(name).state);
@@ -86,5 +87,5 @@ function failed(
       state = 'UNKNOWN';
     }
   }
-  return { cycle, outcome, startMs, stopMs, state, error: toWireError(error) };
+  return { cycle, outcome, startMs, stopMs, state, error: toWire(error) };
 }

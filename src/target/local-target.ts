@@ -1,38 +1,39 @@
 /** The Target for a runner (or an agent) on the Windows machine itself: in-process koffi calls. */
-import { DRVCYCLE_VERSION } from '../core/version.ts';
-import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
+import { DRVCYCLE_VERSION } from '../core/version.ts';
 import { wineVersion } from '../windows/nt/wine.ts';
 import { DriverServices, type TimedStatus } from '../windows/scm/driver-services.ts';
 import { NO_RETRY } from '../windows/scm/retry.ts';
 import { ServiceManager } from '../windows/scm/service-manager.ts';
 import { runCycles } from './cycles.ts';
 import { readEventLog } from '../windows/events/eventlog.ts';
-import {
-  HostProcessReader,
-  probeSamplers,
-  takeSample,
-  type Availability,
-  type SampleRequest,
-  type SystemSample,
-} from '../windows/nt/samplers.ts';
+import { HostProcessReader, probeSamplers, takeSample } from '../windows/nt/samplers.ts';
 import type {
+  Availability,
   CycleOptions,
   CycleRecord,
-  DriverSpec,
-  Health,
-  OperationOptions,
-  ServiceRef,
-  StaleCleanup,
-  Target,
-  TargetInfo,
+  SampleRequest,
+  SystemSample,
+} from '../core/records.ts';
+import type { StaleCleanup } from '../windows/scm/driver-services.ts';
+import { stageImage } from './staging.ts';
+import {
+  imageFileName,
+  type CallOptions,
+  type DriverImage,
+  type DriverRef,
+  type Health,
+  type InstalledDriver,
+  type InstallOptions,
+  type OwnedService,
+  type Target,
+  type TargetInfo,
 } from './types.ts';
 
 export interface LocalTargetOptions {
   readonly runId: string;
-  /** Where stageImage() puts driver images. */
+  /** Where install() puts driver images it is given as a file or bytes. */
   readonly stagingDir: string;
   /** A remote machine name (\\host) for the SCM; the local machine when unset. */
   readonly machine?: string;
@@ -47,7 +48,7 @@ export class LocalTarget implements Target {
   constructor(options: LocalTargetOptions) {
     this.options = options;
     this.scm = ServiceManager.open(options.machine);
-    this.services = new DriverServices(this.scm, options.runId);
+    this.services = new DriverServices(this.scm);
   }
 
   get runId(): string {
@@ -63,6 +64,7 @@ export class LocalTarget implements Target {
       wineVersion: wineVersion(),
       agentVersion: DRVCYCLE_VERSION,
       pid: process.pid,
+      stagingDir: this.options.stagingDir,
     };
   }
 
@@ -76,47 +78,58 @@ export class LocalTarget implements Target {
     return { ok: scm, scm, uptimeMs: Date.now() - this.startedAt };
   }
 
-  /** Images go to <stagingDir>\<sha256 prefix>\<fileName>, so two versions never collide. */
-  async stageImage(fileName: string, bytes: Uint8Array): Promise<string> {
-    const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-    const dir = path.win32.join(this.options.stagingDir, digest);
-    await mkdir(dir, { recursive: true });
-    const target = path.win32.join(dir, fileName);
-    await writeFile(target, bytes);
-    return target;
+  /**
+   * Stages the image and creates the service. `runId` is the run whose marker the service gets:
+   * the agent passes the runner's, so ownership is the runner's.
+   */
+  async install(
+    image: DriverImage,
+    options: InstallOptions & { runId?: string },
+  ): Promise<InstalledDriver> {
+    const binaryPath =
+      'binaryPath' in image
+        ? image.binaryPath
+        : await stageImage(
+            this.options.stagingDir,
+            imageFileName(image),
+            'bytes' in image ? image.bytes : await readFile(image.file),
+          );
+    const runId = options.runId ?? this.options.runId;
+    const type = options.type ?? 'kernel';
+    const config = await this.services.install(
+      { name: options.name, binaryPath, type, group: options.group, runId },
+      toScm(options),
+    );
+    return { name: options.name, binaryPath, type, group: options.group, runId, config };
   }
 
-  async installDriver(spec: DriverSpec): Promise<ServiceRef> {
-    const config = await this.services.install(spec);
-    return { name: spec.name, imagePath: spec.imagePath, runId: this.options.runId, config };
+  start(driver: DriverRef, options: CallOptions = {}): Promise<TimedStatus> {
+    return this.services.start(driver.name, toScm(options));
   }
 
-  start(ref: ServiceRef, options: OperationOptions = {}): Promise<TimedStatus> {
-    return this.services.start(ref.name, toScm(options));
+  stop(driver: DriverRef, options: CallOptions = {}): Promise<TimedStatus> {
+    return this.services.stop(driver.name, toScm(options));
   }
 
-  stop(ref: ServiceRef, options: OperationOptions = {}): Promise<TimedStatus> {
-    return this.services.stop(ref.name, toScm(options));
+  async query(driver: DriverRef) {
+    return this.services.query(driver.name);
   }
 
-  async query(ref: ServiceRef) {
-    return this.services.query(ref.name);
+  markForDelete(driver: DriverRef, options: CallOptions = {}): Promise<void> {
+    return this.services.markForDelete(driver.name, toScm(options));
   }
 
-  delete(ref: ServiceRef, options: OperationOptions = {}): Promise<void> {
-    return this.services.remove(ref.name, toScm(options));
+  uninstall(driver: DriverRef, options: CallOptions = {}): Promise<void> {
+    return this.services.uninstall(driver.name, toScm(options));
   }
 
-  remove(ref: ServiceRef, options: OperationOptions = {}): Promise<void> {
-    return this.services.teardown(ref.name, toScm(options));
-  }
-
-  async listOwned() {
+  async listOwned(): Promise<OwnedService[]> {
     return this.services.listOwned();
   }
 
-  cleanupStale(): Promise<StaleCleanup> {
-    return this.services.cleanupStale();
+  /** Uninstalls owned services of every run but `currentRunId` (default: this target's). */
+  cleanupStale(currentRunId = this.options.runId): Promise<StaleCleanup> {
+    return this.services.cleanupStale(currentRunId);
   }
 
   private availability: Availability | undefined;
@@ -140,11 +153,11 @@ export class LocalTarget implements Target {
     return readEventLog(since, until);
   }
 
-  runCycles(ref: ServiceRef, options: CycleOptions): AsyncIterable<CycleRecord> {
+  runCycles(driver: DriverRef, options: CycleOptions): AsyncIterable<CycleRecord> {
     const availability = options.sampleEvery ? this.probedSamplers() : undefined;
     return runCycles(
       this.services,
-      ref.name,
+      driver.name,
       options,
       availability ? () => takeSample(options.sample ?? {}, availability, this.hosts) : undefined,
     );
@@ -155,6 +168,6 @@ export class LocalTarget implements Target {
   }
 }
 
-function toScm(options: OperationOptions) {
+function toScm(options: CallOptions) {
   return { timeoutMs: options.timeoutMs, ...(options.retry === false ? { retry: NO_RETRY } : {}) };
 }

@@ -1,23 +1,34 @@
 /** The Target for a runner anywhere: a client of the agent's HTTP/JSON API. */
-import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
-import type { TimedStatus } from '../windows/scm/driver-services.ts';
+import { readFile } from 'node:fs/promises';
+import {
+  AgentRequestError,
+  DrvcycleError,
+  ErrorCodes,
+  reviveError,
+  type WireError,
+} from '../core/errors.ts';
 import type {
   Availability,
-  EventLogRead,
-  SampleRequest,
-  SystemSample,
   CycleOptions,
   CycleRecord,
-  DriverSpec,
-  Health,
-  OperationOptions,
-  ServiceRef,
-  ServiceStatus,
-  StaleCleanup,
-  Target,
-  TargetInfo,
+  SampleRequest,
+  SystemSample,
+} from '../core/records.ts';
+import type { EventLogRead } from '../windows/events/eventlog.ts';
+import type { StaleCleanup, TimedStatus } from '../windows/scm/driver-services.ts';
+import type { ServiceStatus } from '../windows/scm/status.ts';
+import {
+  imageFileName,
+  type CallOptions,
+  type DriverImage,
+  type DriverRef,
+  type Health,
+  type InstalledDriver,
+  type InstallOptions,
+  type OwnedService,
+  type Target,
+  type TargetInfo,
 } from './types.ts';
-import { fromWireError, type WireError } from './wire-errors.ts';
 
 export interface AgentEndpoint {
   /** The agent's base URL, e.g. http://127.0.0.1:8765 */
@@ -64,41 +75,48 @@ export class RemoteTarget implements Target {
     return this.call('GET', '/v1/health', undefined, 5_000);
   }
 
-  async stageImage(fileName: string, bytes: Uint8Array): Promise<string> {
-    const result = await this.call<{ imagePath: string }>(
-      'PUT',
-      `/v1/images/${encodeURIComponent(fileName)}`,
-      bytes,
+  /** One round trip: the image travels in the body, the service's settings in the query. */
+  async install(image: DriverImage, options: InstallOptions): Promise<InstalledDriver> {
+    const settings = {
+      runId: this.options.runId,
+      ...(options.type ? { type: options.type } : {}),
+      ...(options.group ? { group: options.group } : {}),
+      ...(options.retry === false ? { retry: 'false' } : {}),
+    };
+    if ('binaryPath' in image)
+      return this.call('PUT', this.path(options), { ...settings, binaryPath: image.binaryPath });
+    const bytes = 'bytes' in image ? image.bytes : await readFile(image.file);
+    const query = new URLSearchParams({ ...settings, file: imageFileName(image) });
+    return this.call('PUT', `${this.path(options)}?${query}`, bytes);
+  }
+
+  start(driver: DriverRef, options: CallOptions = {}): Promise<TimedStatus> {
+    return this.call('POST', `${this.path(driver)}/start`, options, options.timeoutMs, true);
+  }
+
+  stop(driver: DriverRef, options: CallOptions = {}): Promise<TimedStatus> {
+    return this.call('POST', `${this.path(driver)}/stop`, options, options.timeoutMs, true);
+  }
+
+  query(driver: DriverRef): Promise<ServiceStatus> {
+    return this.call('GET', this.path(driver));
+  }
+
+  async markForDelete(driver: DriverRef, options: CallOptions = {}): Promise<void> {
+    await this.call(
+      'POST',
+      `${this.path(driver)}/mark-for-delete`,
+      options,
+      options.timeoutMs,
+      true,
     );
-    return result.imagePath;
   }
 
-  async installDriver(spec: DriverSpec): Promise<ServiceRef> {
-    const result = await this.call<ServiceRef>('POST', '/v1/services', { ...spec });
-    return { ...result, runId: this.options.runId };
+  async uninstall(driver: DriverRef, options: CallOptions = {}): Promise<void> {
+    await this.call('POST', `${this.path(driver)}/uninstall`, options, options.timeoutMs, true);
   }
 
-  start(ref: ServiceRef, options: OperationOptions = {}): Promise<TimedStatus> {
-    return this.call('POST', `${this.path(ref)}/start`, options, options.timeoutMs, true);
-  }
-
-  stop(ref: ServiceRef, options: OperationOptions = {}): Promise<TimedStatus> {
-    return this.call('POST', `${this.path(ref)}/stop`, options, options.timeoutMs, true);
-  }
-
-  query(ref: ServiceRef): Promise<ServiceStatus> {
-    return this.call('GET', this.path(ref));
-  }
-
-  async delete(ref: ServiceRef, options: OperationOptions = {}): Promise<void> {
-    await this.call('POST', `${this.path(ref)}/delete`, options, options.timeoutMs, true);
-  }
-
-  async remove(ref: ServiceRef, options: OperationOptions = {}): Promise<void> {
-    await this.call('POST', `${this.path(ref)}/remove`, options, options.timeoutMs, true);
-  }
-
-  listOwned(): Promise<{ name: string; runId: string; state: string }[]> {
+  listOwned(): Promise<OwnedService[]> {
     return this.call('GET', '/v1/services');
   }
 
@@ -119,17 +137,17 @@ export class RemoteTarget implements Target {
   }
 
   cleanupStale(): Promise<StaleCleanup> {
-    return this.call('POST', '/v1/cleanup-stale', {}, 120_000);
+    return this.call('POST', '/v1/cleanup-stale', { runId: this.options.runId }, 120_000);
   }
 
-  async *runCycles(ref: ServiceRef, options: CycleOptions): AsyncIterable<CycleRecord> {
+  async *runCycles(driver: DriverRef, options: CycleOptions): AsyncIterable<CycleRecord> {
     const controller = new AbortController();
     const silenceMs = this.options.silenceMs ?? 15_000;
     let watchdog = setTimeout(() => controller.abort(), silenceMs);
     try {
       const response = await this.fetch(
         'POST',
-        `${this.path(ref)}/cycles`,
+        `${this.path(driver)}/cycles`,
         options,
         controller.signal,
       );
@@ -145,7 +163,7 @@ export class RemoteTarget implements Target {
           const line = JSON.parse(pending.slice(0, newline)) as CycleLine;
           pending = pending.slice(newline + 1);
           if ('record' in line) yield line.record;
-          else if ('error' in line) throw fromWireError(line.error);
+          else if ('error' in line) throw reviveError(line.error);
           else if ('done' in line) return;
         }
       }
@@ -181,8 +199,8 @@ export class RemoteTarget implements Target {
     return typeof endpoint === 'function' ? endpoint() : endpoint;
   }
 
-  private path(ref: ServiceRef): string {
-    return `/v1/services/${encodeURIComponent(ref.name)}`;
+  private path(driver: DriverRef): string {
+    return `/v1/services/${encodeURIComponent(driver.name)}`;
   }
 
   private async call<T>(
@@ -310,12 +328,13 @@ async function errorOf(response: Response): Promise<Error> {
   const text = await response.text();
   try {
     const parsed = JSON.parse(text) as { error?: WireError };
-    if (parsed.error) return fromWireError(parsed.error);
+    if (parsed.error) return reviveError(parsed.error);
   } catch {
     // not JSON: fall through
   }
-  return new DrvcycleError(
-    ErrorCodes.AGENT_INTERNAL,
+  return new AgentRequestError(
+    response.status,
+    response.status >= 500 ? ErrorCodes.AGENT_INTERNAL : ErrorCodes.INVALID_REQUEST,
     `The agent answered ${response.status}: ${text.slice(0, 500)}`,
   );
 }

@@ -1,60 +1,58 @@
-/** "A Windows machine I can load drivers on": one interface, in-process or through the agent. */
+/**
+ * "A Windows machine I can load drivers on": one interface, in-process (LocalTarget) or through
+ * the agent (RemoteTarget). A driver's whole life goes through it: install (stage the image and
+ * create the owned service), start, stop, cycles, uninstall.
+ */
+import type { CycleOptions, CycleRecord } from '../core/records.ts';
+import type { Availability, SampleRequest, SystemSample } from '../core/records.ts';
+import type { EventLogRead } from '../windows/events/eventlog.ts';
 import type { StaleCleanup, TimedStatus } from '../windows/scm/driver-services.ts';
 import type { ServiceConfig } from '../windows/scm/layouts.ts';
 import type { DriverType, ServiceStatus } from '../windows/scm/status.ts';
-import type { WireError } from './wire-errors.ts';
-import type { Availability, SampleRequest, SystemSample } from '../windows/nt/samplers.ts';
-import type { EventLogRead } from '../windows/events/eventlog.ts';
 
-export type { Availability, SampleRequest, SystemSample, EventLogRead };
+/**
+ * The image to install: a file on the runner's machine, bytes with the file name to give them,
+ * or a file already on the target (inside the agent's allowed folders).
+ */
+export type DriverImage =
+  | { readonly file: string }
+  | { readonly bytes: Uint8Array; readonly fileName: string }
+  | { readonly binaryPath: string };
 
-export type { StaleCleanup, TimedStatus, ServiceConfig, ServiceStatus, DriverType };
-
-export interface DriverSpec {
+export interface InstallOptions {
   /** The service name; also the name the driver is known by in the reports. */
   readonly name: string;
-  /** The image path on the target (see Target.stageImage). */
-  readonly imagePath: string;
-  readonly type?: DriverType;
-  readonly loadOrderGroup?: string | undefined;
+  readonly type?: DriverType | undefined;
+  /** The load-order group (drivers in one group share a host process in the lab). */
+  readonly group?: string | undefined;
+  /** Retry transient SCM states; on by default, error-path cases turn it off. */
+  readonly retry?: boolean;
 }
 
-export interface ServiceRef {
+/** A driver service drvcycle created: the one shape every later call takes. */
+export interface InstalledDriver {
+  /** The service name. */
   readonly name: string;
-  readonly imagePath: string;
+  /** The image's path on the target, as the SCM has it. */
+  readonly binaryPath: string;
+  readonly type: DriverType;
+  readonly group: string | undefined;
+  /** The run whose ownership marker the service carries (the runner's). */
   readonly runId: string;
   readonly config: ServiceConfig;
 }
 
-export interface OperationOptions {
+/** Options of one start, stop or delete. */
+export interface CallOptions {
   readonly timeoutMs?: number;
-  /** Retry transient SCM states (1055, 1061, 1072). On by default; error-path specs turn it off. */
+  /** Retry transient SCM states (1055, 1061, 1072). On by default; error-path cases turn it off. */
   readonly retry?: boolean;
 }
 
-export interface CycleOptions {
-  readonly count: number;
-  readonly startTimeoutMs?: number;
-  readonly stopTimeoutMs?: number;
-  /** Stop at the first failed cycle (default), or record it and go on. */
-  readonly stopOnFailure?: boolean;
-  /** Take a memory sample after every k-th unload (0 or unset: never). */
-  readonly sampleEvery?: number;
-  readonly sample?: SampleRequest;
-}
-
-export type CycleOutcome = 'ok' | 'start-failed' | 'stop-failed';
-
-export interface CycleRecord {
-  readonly cycle: number;
-  readonly outcome: CycleOutcome;
-  readonly startMs: number | null;
-  readonly stopMs: number | null;
-  /** The service state after the cycle (STOPPED when it went well). */
+export interface OwnedService {
+  readonly name: string;
+  readonly runId: string;
   readonly state: string;
-  readonly error?: WireError;
-  /** The memory sample taken after this cycle's unload (see CycleOptions.sampleEvery). */
-  readonly sample?: SystemSample;
 }
 
 export interface TargetInfo {
@@ -66,6 +64,8 @@ export interface TargetInfo {
   readonly wineVersion: string | null;
   readonly agentVersion: string;
   readonly pid: number;
+  /** Where the target stages driver images it is sent. */
+  readonly stagingDir: string;
 }
 
 export interface Health {
@@ -74,21 +74,26 @@ export interface Health {
   readonly scm: boolean;
 }
 
+/** A driver by its service name: what calls need when the caller holds no InstalledDriver. */
+export type DriverRef = Pick<InstalledDriver, 'name'>;
+
 export interface Target {
+  /** The run this target works for: services it creates carry its marker. */
+  readonly runId: string;
   info(): Promise<TargetInfo>;
   health(): Promise<Health>;
-  /** Copies a driver image onto the target and returns its path there. */
-  stageImage(fileName: string, bytes: Uint8Array): Promise<string>;
-  installDriver(spec: DriverSpec): Promise<ServiceRef>;
-  start(ref: ServiceRef, options?: OperationOptions): Promise<TimedStatus>;
-  stop(ref: ServiceRef, options?: OperationOptions): Promise<TimedStatus>;
-  query(ref: ServiceRef): Promise<ServiceStatus>;
+  /** Stages the image on the target and creates the driver's service, owned by this run. */
+  install(image: DriverImage, options: InstallOptions): Promise<InstalledDriver>;
+  start(driver: DriverRef, options?: CallOptions): Promise<TimedStatus>;
+  stop(driver: DriverRef, options?: CallOptions): Promise<TimedStatus>;
+  query(driver: DriverRef): Promise<ServiceStatus>;
   /** DeleteService alone: marks the service for deletion, running or not. */
-  delete(ref: ServiceRef, options?: OperationOptions): Promise<void>;
-  /** Stops if needed and deletes; tolerant of a service already stopped or gone. */
-  remove(ref: ServiceRef, options?: OperationOptions): Promise<void>;
-  /** Owned services of any run still on the target. */
-  listOwned(): Promise<{ name: string; runId: string; state: string }[]>;
+  markForDelete(driver: DriverRef, options?: CallOptions): Promise<void>;
+  /** Stops the service when it runs, then deletes it; nothing to do when it is already gone. */
+  uninstall(driver: DriverRef, options?: CallOptions): Promise<void>;
+  /** drvcycle-owned services of any run still on the target. */
+  listOwned(): Promise<OwnedService[]>;
+  /** Uninstalls owned services of other runs (left by crashed runners); never foreign ones. */
   cleanupStale(): Promise<StaleCleanup>;
   /** Which memory samplers the target offers, and why not. */
   samplers(): Promise<Availability>;
@@ -97,6 +102,13 @@ export interface Target {
   /** Event-log entries in the window, decoded; `available: false` with the reason where there is none. */
   events(since: Date, until?: Date): Promise<EventLogRead>;
   /** Runs load/unload cycles inside the target, one record per cycle as it completes. */
-  runCycles(ref: ServiceRef, options: CycleOptions): AsyncIterable<CycleRecord>;
+  runCycles(driver: DriverRef, options: CycleOptions): AsyncIterable<CycleRecord>;
   close(): Promise<void>;
+}
+
+/** The file name an image gets on the target. */
+export function imageFileName(image: DriverImage): string {
+  if ('fileName' in image) return image.fileName;
+  const path = 'file' in image ? image.file : image.binaryPath;
+  return path.split(/[\\/]/).pop() || 'driver.sys';
 }

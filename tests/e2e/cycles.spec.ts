@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '../../fixtures/index.ts';
-import { PROJECT_ROOT, sampleDriver } from '../../src/lab/paths.ts';
-import { ScmError } from '../../src/windows/scm/errors.ts';
-import { runCycleBatch } from '../../src/runner/cycles.ts';
-import { fromWireError } from '../../src/target/wire-errors.ts';
+import { PACKAGE_ROOT, sampleDriver } from '../../src/core/paths.ts';
+import { ScmError } from '../../src/core/errors.ts';
+import { runCycleBatch } from '../../src/runner/batch.ts';
+import { fromWireError } from '../../src/core/errors.ts';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
-import type { CycleRecord } from '../../src/target/types.ts';
+import type { CycleRecord } from '../../src/core/records.ts';
 import { sample } from './support.ts';
 
 test('200 cycles of the clean driver through the batch form, every cycle recorded', async ({
@@ -67,7 +67,7 @@ test('specs/cycles.spec.ts takes DRIVER and CYCLES and fails with the cycle numb
         '--reporter=json',
         `--output=${testInfo.outputPath('child')}`,
       ],
-      { cwd: PROJECT_ROOT, env, timeout: 170_000 },
+      { cwd: PACKAGE_ROOT, env, timeout: 170_000 },
       (error) => resolve(error ? Number((error as { code?: number }).code ?? 1) : 0),
     );
   });

@@ -1,5 +1,5 @@
 import { expect, test } from '../../fixtures/index.ts';
-import { ForeignServiceError } from '../../src/windows/scm/errors.ts';
+import { ForeignServiceError } from '../../src/core/errors.ts';
 import { lab, refTo, sample, wineSc } from './support.ts';
 
 const IMAGE = 'C:\\windows\\system32\\drivers\\null.sys';

@@ -1,7 +1,7 @@
 /** After a crash verdict the machine is recovered, and the next test on that worker runs clean. */
 import { expect, test } from '../../fixtures/index.ts';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
-import type { CycleRecord } from '../../src/target/types.ts';
+import type { CycleRecord } from '../../src/core/records.ts';
 import { refTo, sample } from './support.ts';
 
 test.describe.configure({ mode: 'serial' });

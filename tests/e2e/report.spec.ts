@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '../../fixtures/index.ts';
-import { PROJECT_ROOT, sampleDriver } from '../../src/lab/paths.ts';
+import { PACKAGE_ROOT, sampleDriver } from '../../src/core/paths.ts';
 
 /** In Allure 3's report data an attachment is a step of type "attachment" with a link. */
 type Step = { type?: string; link?: { name: string; contentType?: string }; steps?: Step[] };
@@ -29,7 +29,7 @@ function runLabJob(reports: string, runId: string): Promise<{ code: number; outp
     execFile(
       'node',
       ['bin/drvcycle.js', 'lab', 'specs/leaks.spec.ts'],
-      { cwd: PROJECT_ROOT, env, timeout: 280_000, maxBuffer: 64 * 1024 * 1024 },
+      { cwd: PACKAGE_ROOT, env, timeout: 280_000, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         resolve({
           code: error ? Number((error as { code?: number }).code ?? 1) : 0,

@@ -1,5 +1,5 @@
 import { expect, markMachineDirty, test } from '../../fixtures/index.ts';
-import { ScmError, ScmTimeoutError } from '../../src/windows/scm/errors.ts';
+import { ScmError, ScmTimeoutError } from '../../src/core/errors.ts';
 import { sample } from './support.ts';
 
 test('create, start, query, stop and delete the clean driver', async ({ install, target }) => {

@@ -1,9 +1,9 @@
 /** Helpers for the lab end-to-end tests. */
 import { execFile } from 'node:child_process';
-import { wineEnv } from '../../src/lab/exec.ts';
+import { wineEnv } from '../../src/lab/wine-env.ts';
 import { LabMachine } from '../../src/machines/lab.ts';
 import type { Machine } from '../../src/machines/machine.ts';
-import { sampleDriver } from '../../src/lab/paths.ts';
+import { sampleDriver } from '../../src/core/paths.ts';
 import type { ServiceRef } from '../../src/target/types.ts';
 import type { InstallRequest } from '../../fixtures/index.ts';
 

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, test } from '../../fixtures/index.ts';
-import { PROJECT_ROOT } from '../../src/lab/paths.ts';
+import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import type { VerdictSummary } from '../../src/core/verdict.ts';
 
 test('every sample driver gets its verdict from the specs', async ({}, testInfo) => {
@@ -21,7 +21,7 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
     execFile(
       'npx',
       ['playwright', 'test', '-c', 'tests/verdicts.config.ts'],
-      { cwd: PROJECT_ROOT, env, timeout: 14 * 60_000, maxBuffer: 64 * 1024 * 1024 },
+      { cwd: PACKAGE_ROOT, env, timeout: 14 * 60_000, maxBuffer: 64 * 1024 * 1024 },
       (error) => resolve(error ? Number((error as { code?: number }).code ?? 1) : 0),
     );
   });

@@ -6,18 +6,16 @@ import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { expect, test } from '@playwright/test';
 import { createAgentServer } from '../../src/agent/server.ts';
-import { ForeignServiceError, ScmError } from '../../src/windows/scm/errors.ts';
+import { ForeignServiceError, ScmError } from '../../src/core/errors.ts';
 import { RemoteTarget } from '../../src/target/remote-target.ts';
+import type { DriverSpec, ServiceRef, Target } from '../../src/target/types.ts';
 import type {
   SampleRequest,
   SystemSample,
   CycleOptions,
   CycleRecord,
-  DriverSpec,
-  ServiceRef,
-  Target,
-} from '../../src/target/types.ts';
-import { toWireError } from '../../src/target/wire-errors.ts';
+} from '../../src/core/records.ts';
+import { toWireError } from '../../src/core/errors.ts';
 
 const TOKEN = 'a'.repeat(64);
 

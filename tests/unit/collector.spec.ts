@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { readableDebugOutput } from '../../fixtures/collector.ts';
-import { Collector } from '../../src/collector/metrics-file.ts';
+import { Collector } from '../../src/collector/collector.ts';
 import {
   latencyChartSpec,
   MAX_CHART_POINTS,

@@ -36,9 +36,9 @@ test('DRIVER picks the image; the clean sample is the default', () => {
   expect(() => driverFromEnv({ DRIVER_TYPE: 'user' })).toThrow(/DRIVER_TYPE=user/);
 });
 
-test('missing Debian packages: installed as root, otherwise the exact command to run', () => {
-  expect(missingPackages(() => true)).toEqual([]);
-  expect(missingPackages((p) => p !== 'wine64')).toEqual(['wine64']);
+test('missing Debian packages: installed as root, otherwise the exact command to run', async () => {
+  expect(await missingPackages(async () => true)).toEqual([]);
+  expect(await missingPackages(async (p) => p !== 'wine64')).toEqual(['wine64']);
   expect(installCommand(['wine', 'wine64'])).toBe(
     'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wine wine64',
   );

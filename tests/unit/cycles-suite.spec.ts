@@ -1,12 +1,12 @@
 import { expect, test } from '@playwright/test';
 import { formatRow } from '../../src/report/reporters/summary.ts';
-import { ScmError, ScmTimeoutError } from '../../src/windows/scm/errors.ts';
-import { formatProgress, progressReporter, runCycleBatch } from '../../src/runner/cycles.ts';
+import { ScmError, ScmTimeoutError } from '../../src/core/errors.ts';
+import { formatProgress, progressReporter, runCycleBatch } from '../../src/runner/batch.ts';
 import { percentile } from '../../src/core/stats.ts';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
 import type { Target } from '../../src/target/types.ts';
-import type { CycleRecord } from '../../src/target/types.ts';
-import { fromWireError, toWireError } from '../../src/target/wire-errors.ts';
+import type { CycleRecord } from '../../src/core/records.ts';
+import { fromWireError, toWireError } from '../../src/core/errors.ts';
 
 const ok = (cycle: number, startMs: number, stopMs: number): CycleRecord => ({
   cycle,

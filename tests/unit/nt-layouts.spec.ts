@@ -1,5 +1,9 @@
 import { expect, test } from '@playwright/test';
-import { bugCheckName, describeBugCheck, parseDumpHeader } from '../../src/windows/nt/crash-dump.ts';
+import {
+  bugCheckName,
+  describeBugCheck,
+  parseDumpHeader,
+} from '../../src/windows/nt/crash-dump.ts';
 import {
   decodePerformanceInformation,
   decodePoolTagInformation,

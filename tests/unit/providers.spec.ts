@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import type { CommandRunner } from '../../src/core/child-process.ts';
+import type { CommandRunner } from '../../src/machines/hypervisor.ts';
 import {
   HyperV,
   hypervCommands,

@@ -1,6 +1,11 @@
 import { expect, test } from '@playwright/test';
-import { ScmError } from '../../src/windows/scm/errors.ts';
-import { NO_RETRY, shouldRetry, validateRetryPolicy, withRetry } from '../../src/windows/scm/retry.ts';
+import { ScmError } from '../../src/core/errors.ts';
+import {
+  NO_RETRY,
+  shouldRetry,
+  validateRetryPolicy,
+  withRetry,
+} from '../../src/windows/scm/retry.ts';
 
 const fast = { retries: 5, minDelayMs: 1, maxDelayMs: 2, maxTotalMs: 5_000 };
 const scm = (code: number) =>

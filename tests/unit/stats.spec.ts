@@ -123,7 +123,7 @@ test('thresholds are validated', () => {
 });
 
 test('Windows leak signals come from the samples taken after each unload', async () => {
-  const { seriesFromSamples } = await import('../../src/runner/leaks.ts');
+  const { seriesFromSamples } = await import('../../src/runner/memory-signals.ts');
   const verifier = (cycle: number) => ({
     t: cycle,
     verifier: [

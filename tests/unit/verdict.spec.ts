@@ -1,8 +1,8 @@
 import { expect, test } from '@playwright/test';
-import { ScmError, ScmTimeoutError } from '../../src/windows/scm/errors.ts';
+import { ScmError, ScmTimeoutError } from '../../src/core/errors.ts';
 import { UnexpectedStateError } from '../../src/windows/scm/driver-services.ts';
-import type { CycleRecord } from '../../src/target/types.ts';
-import { toWireError } from '../../src/target/wire-errors.ts';
+import type { CycleRecord } from '../../src/core/records.ts';
+import { toWireError } from '../../src/core/errors.ts';
 import { classifyCycleFailure, crashLines } from '../../src/core/classify.ts';
 import { headline, isVerdict, makeVerdict, summarise } from '../../src/core/verdict.ts';
 

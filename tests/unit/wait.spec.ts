@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { ScmTimeoutError } from '../../src/windows/scm/errors.ts';
+import { ScmTimeoutError } from '../../src/core/errors.ts';
 import { ServiceState, stateName, type ServiceStatus } from '../../src/windows/scm/status.ts';
 import { waitWhilePending, type Clock } from '../../src/windows/scm/wait.ts';
 

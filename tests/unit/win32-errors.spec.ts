@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { ScmError } from '../../src/windows/scm/errors.ts';
+import { ScmError } from '../../src/core/errors.ts';
 import { describeWin32Error, isTransientScmError } from '../../src/core/win32-codes.ts';
 
 test('names the codes the SCM returns for drivers', () => {

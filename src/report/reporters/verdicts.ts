@@ -4,7 +4,7 @@
  */
 import type { Reporter } from '@playwright/test/reporter';
 import { rebuildSummary } from '../verdict-store.ts';
-import { reportPaths } from '../paths.ts';
+import { reportPaths } from '../../core/paths.ts';
 
 export default class VerdictsReporter implements Reporter {
   onEnd(): void {

@@ -3,6 +3,9 @@
  * unit-tested on buffers laid out like Windows lays them out.
  */
 import { dataView } from '../../core/bytes.ts';
+import type { PerformanceInfo, VerifierDriverCounters } from '../../core/records.ts';
+
+export type { PerformanceInfo, VerifierDriverCounters };
 export interface PoolTagUsage {
   readonly tag: string;
   readonly pagedAllocs: number;
@@ -63,20 +66,6 @@ export function decodePoolTagInformation(bytes: Uint8Array): PoolTagUsage[] {
   return tags;
 }
 
-export interface PerformanceInfo {
-  readonly commitTotalBytes: number;
-  readonly commitLimitBytes: number;
-  readonly physicalTotalBytes: number;
-  readonly physicalAvailableBytes: number;
-  readonly kernelTotalBytes: number;
-  readonly kernelPagedBytes: number;
-  readonly kernelNonpagedBytes: number;
-  readonly pageSize: number;
-  readonly handleCount: number;
-  readonly processCount: number;
-  readonly threadCount: number;
-}
-
 /** PERFORMANCE_INFORMATION: memory fields are SIZE_T page counts, turned into bytes here. */
 export function decodePerformanceInformation(bytes: Uint8Array): PerformanceInfo {
   if (bytes.byteLength < PERFORMANCE_INFORMATION_SIZE)
@@ -116,18 +105,6 @@ export function decodeProcessMemoryCounters(bytes: Uint8Array): ProcessMemory {
 
 export const STATUS_INFO_LENGTH_MISMATCH = 0xc0000004;
 export const STATUS_INVALID_INFO_CLASS = 0xc0000003;
-
-export interface VerifierDriverCounters {
-  readonly driver: string;
-  readonly loads: number;
-  readonly unloads: number;
-  readonly currentPagedAllocations: number;
-  readonly currentNonPagedAllocations: number;
-  readonly pagedBytes: number;
-  readonly nonPagedBytes: number;
-  readonly peakPagedBytes: number;
-  readonly peakNonPagedBytes: number;
-}
 
 /**
  * SYSTEM_VERIFIER_INFORMATION entries (class 51), chained by NextEntryOffset: DriverName

@@ -18,35 +18,14 @@ import {
   type PoolTagUsage,
   type VerifierDriverCounters,
 } from './layouts.ts';
+import type {
+  Availability,
+  HostProcessSample,
+  SampleRequest,
+  SystemSample,
+} from '../../core/records.ts';
 
-export type SamplerName = 'poolTags' | 'performance' | 'verifier' | 'hosts';
-export type Availability = Record<SamplerName, { available: boolean; reason?: string }>;
-
-export interface HostProcessSample {
-  readonly name: string;
-  readonly pid: number;
-  readonly privateBytes: number;
-  readonly workingSetBytes: number;
-  readonly handles: number | null;
-}
-
-export interface SystemSample {
-  readonly t: number;
-  readonly poolTags?: Record<
-    string,
-    { pagedBytes: number; nonPagedBytes: number; allocs: number; frees: number }
-  >;
-  readonly performance?: PerformanceInfo;
-  readonly verifier?: VerifierDriverCounters[];
-  readonly hosts?: HostProcessSample[];
-}
-
-export interface SampleRequest {
-  /** Pool tags to report (all tags are read; only these are kept). Empty: none. */
-  readonly tags?: readonly string[];
-  /** Driver image names (e.g. mydriver.sys) whose Verifier counters to keep. */
-  readonly verifierDrivers?: readonly string[];
-}
+export type { Availability, HostProcessSample, SampleRequest, SystemSample };
 
 const SystemPoolTagInformation = 22;
 const SystemVerifierInformation = 51;

@@ -2,7 +2,12 @@
  * Driver services as drvcycle manages them: created with an ownership marker, changed, stopped
  * and deleted only when owned, transient states retried, pending states waited out within bounds.
  */
-import { ForeignServiceError, ScmError, ScmTimeoutError } from './errors.ts';
+import {
+  ForeignServiceError,
+  ScmError,
+  ScmTimeoutError,
+  UnexpectedStateError,
+} from '../../core/errors.ts';
 import type { ServiceConfig } from './layouts.ts';
 import {
   describeOwnership,
@@ -26,12 +31,15 @@ import { Win32 } from '../../core/win32-codes.ts';
 
 export interface DriverServiceSpec {
   readonly name: string;
-  readonly imagePath: string;
-  readonly type?: DriverType;
-  readonly loadOrderGroup?: string | undefined;
+  /** The image's path on this machine. */
+  readonly binaryPath: string;
+  readonly type?: DriverType | undefined;
+  readonly group?: string | undefined;
+  /** The run whose marker the service gets. */
+  readonly runId: string;
 }
 
-export interface OperationOptions {
+export interface ScmCallOptions {
   readonly timeoutMs?: number;
   readonly retry?: RetryPolicy;
   readonly cycle?: number;
@@ -51,65 +59,46 @@ export interface StaleCleanup {
 export const DEFAULT_START_TIMEOUT_MS = 30_000;
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 
-/** The driver's service did not reach the state the operation promised, with no Win32 error. */
-export class UnexpectedStateError extends ScmError {
-  readonly expected: string;
-  constructor(
-    operation: 'StartService' | 'ControlService',
-    service: string,
-    expected: string,
-    actual: string,
-    cycle?: number,
-  ) {
-    super({ operation, service, win32Code: 0, state: actual, cycle });
-    this.expected = expected;
-    this.message = `${operation} on service "${service}" reported success${cycle !== undefined ? ` at cycle ${cycle}` : ''}, but the service is ${actual}, not ${expected}.`;
-    this.name = 'UnexpectedStateError';
-  }
-}
-
 export class DriverServices {
   /** Services whose marker this instance has read (or written): no need to read it every cycle. */
   private readonly knownOwned = new Set<string>();
 
   private readonly scm: ServiceManager;
-  readonly runId: string;
   private readonly clock: Clock;
 
-  constructor(scm: ServiceManager, runId: string, clock: Clock = realClock) {
+  constructor(scm: ServiceManager, clock: Clock = realClock) {
     this.scm = scm;
-    this.runId = runId;
     this.clock = clock;
   }
 
   /** Creates the service; refuses when a service of that name exists and is not drvcycle's. */
-  async install(spec: DriverServiceSpec, options: OperationOptions = {}): Promise<ServiceConfig> {
+  async install(spec: DriverServiceSpec, options: ScmCallOptions = {}): Promise<ServiceConfig> {
     if (this.scm.exists(spec.name)) {
       const ownership = this.ownershipOf(spec.name);
       if (!ownership.owned)
-        throw new ForeignServiceError(
-          spec.name,
-          'create over',
-          `an existing service with ${describeOwnership(ownership)}`,
-        );
+        throw new ForeignServiceError({
+          service: spec.name,
+          action: 'create over',
+          seen: `an existing service with ${describeOwnership(ownership)}`,
+        });
     }
     await withRetry(
       () =>
         this.scm.createService({
           name: spec.name,
-          displayName: ownedDisplayName(spec.name, this.runId),
-          imagePath: spec.imagePath,
+          displayName: ownedDisplayName(spec.name, spec.runId),
+          imagePath: spec.binaryPath,
           type: driverTypeCode(spec.type ?? 'kernel'),
-          loadOrderGroup: spec.loadOrderGroup,
+          loadOrderGroup: spec.group,
         }),
       options.retry ?? DEFAULT_RETRY,
     );
     this.knownOwned.add(spec.name);
-    this.scm.setDescription(spec.name, ownedDescription(this.runId, new Date()));
+    this.scm.setDescription(spec.name, ownedDescription(spec.runId, new Date()));
     return this.scm.queryConfig(spec.name);
   }
 
-  async start(name: string, options: OperationOptions = {}): Promise<TimedStatus> {
+  async start(name: string, options: ScmCallOptions = {}): Promise<TimedStatus> {
     const boundMs = options.timeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     const startedAt = this.clock.now();
     await this.boundCall('StartService', name, boundMs, startedAt, options, () =>
@@ -121,17 +110,17 @@ export class DriverServices {
       this.clock,
     );
     if (status.state !== ServiceState.RUNNING)
-      throw new UnexpectedStateError(
-        'StartService',
-        name,
-        'RUNNING',
-        stateName(status.state),
-        options.cycle,
-      );
+      throw new UnexpectedStateError({
+        operation: 'StartService',
+        service: name,
+        expected: 'RUNNING',
+        state: stateName(status.state),
+        cycle: options.cycle,
+      });
     return { status, elapsedMs: this.clock.now() - startedAt };
   }
 
-  async stop(name: string, options: OperationOptions = {}): Promise<TimedStatus> {
+  async stop(name: string, options: ScmCallOptions = {}): Promise<TimedStatus> {
     this.requireOwned(name, 'stop');
     const boundMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     const startedAt = this.clock.now();
@@ -155,13 +144,13 @@ export class DriverServices {
       this.clock,
     );
     if (status.state !== ServiceState.STOPPED)
-      throw new UnexpectedStateError(
-        'ControlService',
-        name,
-        'STOPPED',
-        stateName(status.state),
-        options.cycle,
-      );
+      throw new UnexpectedStateError({
+        operation: 'ControlService',
+        service: name,
+        expected: 'STOPPED',
+        state: stateName(status.state),
+        cycle: options.cycle,
+      });
     return { status, elapsedMs: this.clock.now() - startedAt };
   }
 
@@ -181,20 +170,15 @@ export class DriverServices {
     });
   }
 
-  async changeImage(name: string, imagePath: string): Promise<void> {
-    this.requireOwned(name, 'change');
-    await withRetry(() => this.scm.changeConfig(name, { imagePath }));
-  }
-
   /** Marks the owned service for deletion. Stopping first is the caller's decision. */
-  async remove(name: string, options: OperationOptions = {}): Promise<void> {
+  async markForDelete(name: string, options: ScmCallOptions = {}): Promise<void> {
     this.requireOwned(name, 'delete');
     await withRetry(() => this.scm.delete(name), options.retry ?? DEFAULT_RETRY);
     this.knownOwned.delete(name);
   }
 
   /** Stops (when running) and deletes the owned service; tolerates "already stopped/gone". */
-  async teardown(name: string, options: OperationOptions = {}): Promise<void> {
+  async uninstall(name: string, options: ScmCallOptions = {}): Promise<void> {
     if (!this.scm.exists(name)) return;
     this.requireOwned(name, 'delete');
     const state = this.scm.queryStatus(name).state;
@@ -207,7 +191,7 @@ export class DriverServices {
       }
     }
     try {
-      await this.remove(name, options);
+      await this.markForDelete(name, options);
     } catch (error) {
       if (!(
         error instanceof ScmError &&
@@ -228,13 +212,13 @@ export class DriverServices {
     return owned;
   }
 
-  /** Removes services that earlier runs created and left behind; never touches foreign ones. */
-  async cleanupStale(options: OperationOptions = {}): Promise<StaleCleanup> {
+  /** Uninstalls services that other runs created and left behind; never touches foreign ones. */
+  async cleanupStale(currentRunId: string, options: ScmCallOptions = {}): Promise<StaleCleanup> {
     const result: StaleCleanup = { removed: [], failed: [] };
     for (const service of this.listOwned()) {
-      if (!isStale({ owned: true, runId: service.runId }, this.runId)) continue;
+      if (!isStale({ owned: true, runId: service.runId }, currentRunId)) continue;
       try {
-        await this.teardown(service.name, { timeoutMs: options.timeoutMs ?? 10_000 });
+        await this.uninstall(service.name, { timeoutMs: options.timeoutMs ?? 10_000 });
         result.removed.push(service.name);
       } catch (error) {
         result.failed.push({
@@ -249,7 +233,8 @@ export class DriverServices {
   private requireOwned(name: string, action: string): void {
     if (this.knownOwned.has(name)) return;
     const ownership = this.ownershipOf(name);
-    if (!ownership.owned) throw new ForeignServiceError(name, action, describeOwnership(ownership));
+    if (!ownership.owned)
+      throw new ForeignServiceError({ service: name, action, seen: describeOwnership(ownership) });
     this.knownOwned.add(name);
   }
 
@@ -259,7 +244,7 @@ export class DriverServices {
     name: string,
     boundMs: number,
     startedAt: number,
-    options: OperationOptions,
+    options: ScmCallOptions,
     call: () => Promise<void>,
   ): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
@@ -287,7 +272,7 @@ export class DriverServices {
       await Promise.race([
         withRetry(call, options.retry ?? DEFAULT_RETRY).catch((error: unknown) => {
           throw error instanceof ScmError && options.cycle !== undefined
-            ? withCycle(error, options.cycle)
+            ? error.atCycle(options.cycle)
             : error;
         }),
         expired,
@@ -296,15 +281,4 @@ export class DriverServices {
       clearTimeout(timer);
     }
   }
-}
-
-function withCycle(error: ScmError, cycle: number): ScmError {
-  return new ScmError({
-    operation: error.operation,
-    service: error.service,
-    win32Code: error.win32Code,
-    state: error.state,
-    ntstatus: error.ntstatus,
-    cycle,
-  });
 }

@@ -4,7 +4,7 @@
  * error is permanent and surfaces at once.
  */
 import pRetry from 'p-retry';
-import { ScmError } from './errors.ts';
+import { ScmError } from '../../core/errors.ts';
 
 export interface RetryPolicy {
   /** How many times a transient failure is retried. 0 turns retrying off. */

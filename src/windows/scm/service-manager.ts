@@ -4,7 +4,7 @@
  */
 import { advapi32, copyNativeBytes, withNativeBuffer, type ScHandle } from './advapi32.ts';
 import { BlockingCallPool } from './blocking.ts';
-import { ScmError, type ScmOperation } from './errors.ts';
+import { ScmError, type ScmOperation } from '../../core/errors.ts';
 import {
   decodeEnumServiceStatusProcess,
   decodeQueryServiceConfig,

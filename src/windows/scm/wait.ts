@@ -1,5 +1,5 @@
 /** Bounded polling of a service's state while it passes through a pending state. */
-import { ScmTimeoutError, type ScmOperation } from './errors.ts';
+import { ScmTimeoutError, type ScmOperation } from '../../core/errors.ts';
 import { isPending, stateName, type ServiceStatus } from './status.ts';
 
 export interface Clock {

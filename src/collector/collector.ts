@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { percentile } from '../core/stats.ts';
-import type { CycleRecord, SystemSample } from '../target/types.ts';
+import type { CycleRecord, SystemSample } from '../core/records.ts';
 
 export type CollectorLine =
   | {
@@ -55,9 +55,22 @@ export interface LatencyStats {
   readonly max: number;
 }
 
+/** A memory signal's points after each unload, kept compact, and how the report should draw it. */
+export interface MemoryChart {
+  readonly signal: string;
+  readonly title: string;
+  readonly unit: string;
+  readonly fit?: { readonly slope: number; readonly intercept: number } | undefined;
+  readonly warmupCycles?: number | undefined;
+  /** The leak decision behind the fit, attached to the test as leak-analysis.json. */
+  readonly analysis?: unknown;
+}
+
 export class Collector {
   readonly file: string;
   private fd: number | null;
+  private readonly memory = new Map<string, { cycles: GrowableFloats; values: GrowableFloats }>();
+  private readonly charts = new Map<string, MemoryChart>();
   private readonly starts = new GrowableFloats();
   private readonly stops = new GrowableFloats();
   private readonly cycleNumbers = new GrowableFloats();
@@ -85,10 +98,42 @@ export class Collector {
       startMs: record.startMs,
       stopMs: record.stopMs,
       state: record.state,
-      ...(record.error?.win32Code ? { win32Code: record.error.win32Code } : {}),
+      ...(typeof record.error?.win32Code === 'number' && record.error.win32Code !== 0
+        ? { win32Code: record.error.win32Code }
+        : {}),
     });
     if (record.sample)
       this.write({ type: 'sample', cycle: record.cycle, phase: 'cycle', sample: record.sample });
+  }
+
+  /** One point of a memory signal (bytes after the cycle's unload, say): NDJSON and memory. */
+  memoryPoint(signal: string, cycle: number, value: number): void {
+    let series = this.memory.get(signal);
+    if (!series)
+      this.memory.set(
+        signal,
+        (series = { cycles: new GrowableFloats(), values: new GrowableFloats() }),
+      );
+    series.cycles.push(cycle);
+    series.values.push(value);
+    this.write({ type: 'memory', signal, cycle, value });
+  }
+
+  memorySeries(signal: string): { cycle: number; value: number }[] {
+    const series = this.memory.get(signal);
+    const points: { cycle: number; value: number }[] = [];
+    for (let i = 0; i < (series?.cycles.length ?? 0); i++)
+      points.push({ cycle: series!.cycles.at(i), value: series!.values.at(i) });
+    return points;
+  }
+
+  /** Asks for the signal to be drawn in the report (with its fitted line). */
+  chart(chart: MemoryChart): void {
+    this.charts.set(chart.signal, chart);
+  }
+
+  memoryCharts(): (MemoryChart & { series: { cycle: number; value: number }[] })[] {
+    return [...this.charts.values()].map((c) => ({ ...c, series: this.memorySeries(c.signal) }));
   }
 
   get cycles(): number {

@@ -1,0 +1,92 @@
+/**
+ * Which machines the run uses (DRVCYCLE_MACHINE and its companions), read from the environment
+ * and checked in one place, before any machine boots.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../core/errors.ts';
+import type { AgentsConfig, MachineSettings, ProviderName } from '../machines/providers.ts';
+import { PROVIDERS } from '../machines/providers.ts';
+
+export function providerFromEnv(env: NodeJS.ProcessEnv): ProviderName {
+  const kind = env.DRVCYCLE_MACHINE || 'lab';
+  if (!(PROVIDERS as readonly string[]).includes(kind)) {
+    throw new ConfigError(
+      `Unknown DRVCYCLE_MACHINE "${kind}".`,
+      `Use one of: ${PROVIDERS.join(', ')}.`,
+    );
+  }
+  return kind as ProviderName;
+}
+
+/** DRVCYCLE_AGENTS (comma-separated URLs) and DRVCYCLE_AGENT_TOKEN_FILE. */
+export function agentsFromEnv(env: NodeJS.ProcessEnv): AgentsConfig {
+  const kind = env.DRVCYCLE_MACHINE || 'existing';
+  const urls = (env.DRVCYCLE_AGENTS ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  if (urls.length === 0) {
+    throw new ConfigError(
+      `DRVCYCLE_MACHINE=${kind} needs DRVCYCLE_AGENTS.`,
+      'Set DRVCYCLE_AGENTS to the agent URL(s), e.g. DRVCYCLE_AGENTS=http://127.0.0.1:8765 (one per worker).',
+    );
+  }
+  for (const url of urls) {
+    if (!/^https?:\/\/[^/]+\/?$/.test(url))
+      throw new ConfigError(
+        `DRVCYCLE_AGENTS has an invalid URL: ${url}.`,
+        'Give the agent base URL, e.g. http://127.0.0.1:8765.',
+      );
+  }
+  const tokenFile = env.DRVCYCLE_AGENT_TOKEN_FILE;
+  if (!tokenFile)
+    throw new ConfigError(
+      `DRVCYCLE_MACHINE=${kind} needs DRVCYCLE_AGENT_TOKEN_FILE.`,
+      'Point it at a file holding the same token the agent was started with (--token-file).',
+    );
+  let token: string;
+  try {
+    token = readFileSync(tokenFile, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot read DRVCYCLE_AGENT_TOKEN_FILE ${tokenFile}: ${(error as NodeJS.ErrnoException).code}.`,
+      "Copy the agent's token file to this machine and point the variable at it.",
+    );
+  }
+  return { urls, token };
+}
+
+export function machineSettingsFromEnv(env: NodeJS.ProcessEnv): MachineSettings {
+  const provider = providerFromEnv(env);
+  if (provider === 'lab') return { provider };
+  const agents = agentsFromEnv(env);
+  if (provider === 'existing') return { provider, agents };
+  const vms = (env.DRVCYCLE_VMS ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  if (vms.length === 0)
+    throw new ConfigError(
+      `DRVCYCLE_MACHINE=${provider} needs DRVCYCLE_VMS.`,
+      "Set DRVCYCLE_VMS to the VM (domain) names, one per worker, and DRVCYCLE_AGENTS to their agents' URLs in the same order.",
+    );
+  if (!env.DRVCYCLE_SNAPSHOT)
+    throw new ConfigError(
+      `DRVCYCLE_MACHINE=${provider} needs DRVCYCLE_SNAPSHOT.`,
+      'Name the clean checkpoint/snapshot, taken with the agent running.',
+    );
+  if (vms.length !== agents.urls.length)
+    throw new ConfigError(
+      `DRVCYCLE_VMS has ${vms.length} names but DRVCYCLE_AGENTS ${agents.urls.length} URLs.`,
+      'Give one agent URL per VM, in the same order.',
+    );
+  return {
+    provider,
+    agents,
+    vms,
+    snapshot: env.DRVCYCLE_SNAPSHOT,
+    consoleLog: env.DRVCYCLE_CONSOLE_LOG || undefined,
+    powershell: env.DRVCYCLE_POWERSHELL || 'powershell.exe',
+    libvirtUri: env.DRVCYCLE_LIBVIRT_URI || undefined,
+  };
+}

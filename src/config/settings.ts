@@ -1,0 +1,199 @@
+/**
+ * drvcycle's settings, resolved in one place: the defaults, then the options a project sets in
+ * playwright.config.ts `use`, then the environment variables a developer sets at the command line
+ * (env wins). Every value is checked here; a bad one is a ConfigError that names the option and
+ * what it accepts. globalSetup resolves every project's settings before any machine boots.
+ */
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../core/errors.ts';
+import { DEFAULT_BYTE_THRESHOLDS, validateThresholds, type LeakThresholds } from '../core/leak-decision.ts';
+import { packagePaths, sampleDriver } from '../core/paths.ts';
+import type { DriverType } from '../windows/scm/status.ts';
+
+export interface DriverUnderTest {
+  /** The .sys file on the runner's machine (relative paths: from the current directory). */
+  readonly imagePath: string;
+  /** The service name; derived from the file name when not given. */
+  readonly serviceName?: string | undefined;
+  readonly type?: DriverType | undefined;
+  /** The load-order group. */
+  readonly group?: string | undefined;
+  /** The driver's pool tags, sampled after each unload where the target offers pool-tag counters. */
+  readonly poolTags?: readonly string[] | undefined;
+}
+
+/** What a project may set in `use` (every option is optional; unset takes the default). */
+export interface DrvcycleOptions {
+  readonly driverUnderTest?: DriverUnderTest | undefined;
+  readonly cycles?: number | undefined;
+  readonly startTimeoutMs?: number | undefined;
+  readonly stopTimeoutMs?: number | undefined;
+  readonly leakCycles?: number | undefined;
+  readonly leakThresholds?: LeakThresholds | undefined;
+  readonly soakSeconds?: number | undefined;
+  readonly errorPathStopTimeoutMs?: number | undefined;
+  readonly sampleEvery?: number | undefined;
+}
+
+export interface Settings {
+  readonly driver: Required<Omit<DriverUnderTest, 'group'>> & { readonly group: string | undefined };
+  readonly cycles: number;
+  readonly startTimeoutMs: number;
+  readonly stopTimeoutMs: number;
+  readonly leakCycles: number;
+  readonly leakThresholds: LeakThresholds;
+  readonly soakSeconds: number;
+  readonly errorPathStopTimeoutMs: number;
+  readonly sampleEvery: number;
+}
+
+interface NumberOption {
+  readonly key: Exclude<keyof DrvcycleOptions & keyof Settings, 'driverUnderTest' | 'leakThresholds'>;
+  readonly env: string;
+  readonly fallback: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** The numeric options, their environment variables, defaults and ranges. */
+export const NUMBER_OPTIONS: readonly NumberOption[] = [
+  { key: 'cycles', env: 'CYCLES', fallback: 50, min: 1, max: 10_000_000 },
+  { key: 'leakCycles', env: 'LEAK_CYCLES', fallback: 200, min: 1, max: 10_000_000 },
+  { key: 'soakSeconds', env: 'SOAK_SECONDS', fallback: 0, min: 0, max: 7 * 24 * 3600 },
+  { key: 'sampleEvery', env: 'SAMPLE_EVERY', fallback: 10, min: 0, max: 1_000_000 },
+  { key: 'startTimeoutMs', env: 'START_TIMEOUT_MS', fallback: 30_000, min: 1, max: 15 * 60_000 },
+  { key: 'stopTimeoutMs', env: 'STOP_TIMEOUT_MS', fallback: 30_000, min: 1, max: 15 * 60_000 },
+  {
+    key: 'errorPathStopTimeoutMs',
+    env: 'ERROR_PATH_STOP_TIMEOUT_MS',
+    fallback: 5_000,
+    min: 1,
+    max: 15 * 60_000,
+  },
+];
+
+/** The driver's environment variables; DRIVER replaces the whole driverUnderTest of `use`. */
+export const DRIVER_ENV = {
+  imagePath: 'DRIVER',
+  serviceName: 'DRIVER_SERVICE',
+  type: 'DRIVER_TYPE',
+  group: 'DRIVER_GROUP',
+  poolTags: 'DRIVER_POOL_TAGS',
+} as const;
+export const LEAK_THRESHOLD_ENV = 'LEAK_THRESHOLD_BYTES';
+
+const SERVICE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const GROUP_NAME = /^[A-Za-z0-9 _.-]{1,64}$/;
+const POOL_TAG = /^[\x20-\x7e]{1,4}$/;
+
+function wholeNumber(option: NumberOption, value: unknown, source: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < option.min || value > option.max)
+    throw new ConfigError(
+      `${source} is ${JSON.stringify(value)}: ${option.key} must be a whole number from ${option.min} to ${option.max}.`,
+      `Set ${option.env} (or \`use: { ${option.key} }\` in playwright.config.ts) to a number such as ${option.fallback}, or leave it unset for the default (${option.fallback}).`,
+    );
+  return value;
+}
+
+function fromEnv(raw: string): number {
+  return raw.trim() === '' ? NaN : Number(raw);
+}
+
+/** `C:\x\My Driver.sys` → `dc_My_Driver`: a valid, recognisable service name. */
+export function serviceNameFor(imagePath: string): string {
+  const stem = path.basename(imagePath).replace(/\.[^.]*$/, '');
+  const safe = stem
+    .replace(/[^A-Za-z0-9_-]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 60);
+  return `dc_${safe || 'driver'}`;
+}
+
+export interface ResolveOptions {
+  /** A missing image among drvcycle's sample drivers is fine: the lab set-up builds them. */
+  readonly samplesNotBuiltYet?: boolean;
+}
+
+function resolveDriver(
+  use: DriverUnderTest | undefined,
+  env: NodeJS.ProcessEnv,
+  options: ResolveOptions,
+): Settings['driver'] {
+  const fromUse = env[DRIVER_ENV.imagePath] ? undefined : use;
+  const imagePath = path.resolve(env[DRIVER_ENV.imagePath] || fromUse?.imagePath || sampleDriver('clean'));
+  const source = env[DRIVER_ENV.imagePath] ? `DRIVER=${env.DRIVER}` : 'driverUnderTest.imagePath';
+  const stat = (() => {
+    try {
+      return statSync(imagePath);
+    } catch {
+      return undefined;
+    }
+  })();
+  const sampleToBuild =
+    options.samplesNotBuiltYet && !stat && path.dirname(imagePath) === packagePaths.driverBuild();
+  if (!stat?.isFile() && !sampleToBuild)
+    throw new ConfigError(
+      `${source}: ${imagePath} ${stat ? 'is not a file' : 'does not exist'}.`,
+      'Point DRIVER (or driverUnderTest.imagePath in playwright.config.ts) at your driver\'s .sys file.',
+    );
+
+  const serviceName = env[DRIVER_ENV.serviceName] || fromUse?.serviceName || serviceNameFor(imagePath);
+  if (!SERVICE_NAME.test(serviceName))
+    throw new ConfigError(
+      `The service name ${JSON.stringify(serviceName)} (DRIVER_SERVICE, driverUnderTest.serviceName) is not allowed.`,
+      'Use 1-64 letters, digits, "_" or "-".',
+    );
+  const type = env[DRIVER_ENV.type] || fromUse?.type || 'kernel';
+  if (type !== 'kernel' && type !== 'filesystem')
+    throw new ConfigError(
+      `The driver type ${JSON.stringify(type)} (DRIVER_TYPE, driverUnderTest.type) is not a driver type.`,
+      'Use kernel (the default) or filesystem.',
+    );
+  const group = env[DRIVER_ENV.group] || fromUse?.group || undefined;
+  if (group !== undefined && !GROUP_NAME.test(group))
+    throw new ConfigError(
+      `The load-order group ${JSON.stringify(group)} (DRIVER_GROUP, driverUnderTest.group) is not allowed.`,
+      'Use 1-64 letters, digits, spaces, "_", "." or "-".',
+    );
+  const poolTags = env[DRIVER_ENV.poolTags]
+    ? env[DRIVER_ENV.poolTags]!.split(',').map((t) => t.trim())
+    : [...(fromUse?.poolTags ?? [])];
+  for (const tag of poolTags)
+    if (!POOL_TAG.test(tag))
+      throw new ConfigError(
+        `The pool tag ${JSON.stringify(tag)} (DRIVER_POOL_TAGS, driverUnderTest.poolTags) is not a pool tag.`,
+        'A pool tag has 1-4 printable ASCII characters, as in ExAllocatePool2(…, \'DcLs\'); separate several with commas.',
+      );
+  return { imagePath, serviceName, type, group, poolTags };
+}
+
+export function resolveSettings(
+  use: DrvcycleOptions,
+  env: NodeJS.ProcessEnv,
+  options: ResolveOptions = {},
+): Settings {
+  const numbers = {} as Record<NumberOption['key'], number>;
+  for (const option of NUMBER_OPTIONS) {
+    const raw = env[option.env];
+    numbers[option.key] =
+      raw !== undefined && raw !== ''
+        ? wholeNumber(option, fromEnv(raw), `${option.env}=${raw}`)
+        : use[option.key] !== undefined
+          ? wholeNumber(option, use[option.key], `use.${option.key}`)
+          : option.fallback;
+  }
+  let leakThresholds = use.leakThresholds ?? DEFAULT_BYTE_THRESHOLDS;
+  const rawThreshold = env[LEAK_THRESHOLD_ENV];
+  if (rawThreshold !== undefined && rawThreshold !== '')
+    leakThresholds = { ...leakThresholds, perCycle: fromEnv(rawThreshold) };
+  try {
+    validateThresholds(leakThresholds);
+  } catch (error) {
+    throw new ConfigError(
+      `leakThresholds: ${(error as Error).message}`,
+      `Set ${LEAK_THRESHOLD_ENV} to the bytes per cycle that count as a leak (default ${DEFAULT_BYTE_THRESHOLDS.perCycle}), or fix leakThresholds in playwright.config.ts.`,
+    );
+  }
+  return { driver: resolveDriver(use.driverUnderTest, env, options), ...numbers, leakThresholds };
+}

@@ -1,0 +1,48 @@
+/**
+ * The one module that owns where things are: drvcycle's own package (its drivers, its agent entry,
+ * its Allure configuration) and the folder a run writes its reports to (the user's project:
+ * `reports/` under the current directory, or DRVCYCLE_REPORTS_DIR).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** drvcycle's package folder: a checkout, or node_modules/drvcycle in a driver team's project. */
+export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'drvcycle')
+      return dir;
+    if (path.dirname(dir) === dir) throw new Error(`No drvcycle package.json above ${from}.`);
+  }
+}
+
+export const packagePaths = {
+  /** The command line, also what the lab's Windows Node runs as the agent. */
+  cli: () => path.join(PACKAGE_ROOT, 'bin', 'drvcycle.js'),
+  allureConfig: () => path.join(PACKAGE_ROOT, 'allurerc.mjs'),
+  driverSources: () => path.join(PACKAGE_ROOT, 'drivers', 'src'),
+  driverBuild: () => path.join(PACKAGE_ROOT, 'drivers', 'build'),
+  readme: () => path.join(PACKAGE_ROOT, 'README.md'),
+};
+
+export function reportsDir(): string {
+  return path.resolve(process.env.DRVCYCLE_REPORTS_DIR ?? 'reports');
+}
+
+export const reportPaths = {
+  allureResults: () => path.join(reportsDir(), 'allure-results'),
+  allureReport: () => path.join(reportsDir(), 'allure-report'),
+  history: () => path.join(reportsDir(), 'history', 'history.jsonl'),
+  verdicts: () =>
+    path.resolve(process.env.DRVCYCLE_VERDICTS_FILE ?? path.join(reportsDir(), 'verdicts.json')),
+  environment: () => path.join(reportsDir(), 'environment.json'),
+  testResults: () => path.join(reportsDir(), 'test-results'),
+};
+
+/** A sample driver from drvcycle's corpus (built by the lab set-up). */
+export function sampleDriver(name: string): string {
+  return path.join(packagePaths.driverBuild(), `${name}.sys`);
+}

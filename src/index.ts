@@ -1,0 +1,15 @@
+/**
+ * drvcycle's public API: `import { test, expect, defineConfig } from 'drvcycle'`.
+ * The spec families are published as `drvcycle/specs/cycles`, `drvcycle/specs/leaks` and
+ * `drvcycle/specs/error-paths`: import one in a spec file of your own to run it.
+ */
+export { test, expect } from '../fixtures/index.ts';
+export type { Install, TestCollector, VerdictRecorder } from '../fixtures/index.ts';
+export { defineConfig, type DrvcycleConfig } from '../fixtures/define-config.ts';
+export type { DrvcycleOptions, DriverUnderTest, Settings } from './config/settings.ts';
+export type { LeakThresholds } from './core/leak-decision.ts';
+export type { Verdict, VerdictKind } from './core/verdict.ts';
+export type { CyclePlan } from './runner/cycle-runner.ts';
+export type { DriverImage, InstalledDriver, Target } from './target/types.ts';
+export { ERROR_PATH_CASES, type ErrorPathCase } from './runner/error-paths.ts';
+export { sampleDriver } from './core/paths.ts';

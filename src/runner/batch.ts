@@ -1,0 +1,43 @@
+/**
+ * One batch of cycles over any Target: every record is handed on as it arrives, and the first bad
+ * cycle is returned (a machine that stops answering mid-batch fails the next cycle).
+ */
+import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
+import type { CycleOptions, CycleRecord } from '../core/records.ts';
+import type { DriverRef, Target } from '../target/types.ts';
+
+export interface BatchOptions {
+  /** Number of the batch's first cycle, so successive batches (the soak) count on. */
+  readonly firstCycle?: number;
+  readonly onRecord?: (record: CycleRecord) => void;
+}
+
+export async function runCycleBatch(
+  target: Target,
+  driver: DriverRef,
+  options: CycleOptions,
+  batch: BatchOptions = {},
+): Promise<CycleRecord | undefined> {
+  const first = batch.firstCycle ?? 1;
+  let last = first - 1;
+  try {
+    for await (const raw of target.runCycles(driver, options)) {
+      const record = { ...raw, cycle: first + raw.cycle - 1 };
+      last = record.cycle;
+      batch.onRecord?.(record);
+      if (record.outcome !== 'ok') return record;
+    }
+    return undefined;
+  } catch (error) {
+    const lost: CycleRecord = {
+      cycle: last + 1,
+      outcome: 'start-failed',
+      startMs: null,
+      stopMs: null,
+      state: 'UNKNOWN',
+      error: new DrvcycleError(ErrorCodes.AGENT_UNREACHABLE, (error as Error).message).toWire(),
+    };
+    batch.onRecord?.(lost);
+    return lost;
+  }
+}

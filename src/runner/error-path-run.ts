@@ -1,0 +1,127 @@
+/**
+ * Runs one case of the error-path catalog on a machine and judges it: the exact outcome the
+ * platform should give, the service database left clean, no pool left allocated by the case's
+ * drivers (lab), and the clean sample driver still loading afterwards.
+ */
+import { crashLines } from '../core/classify.ts';
+import { sampleDriver } from '../core/paths.ts';
+import { makeVerdict, type Verdict } from '../core/verdict.ts';
+import type { Machine } from '../machines/machine.ts';
+import type { DriverImage, InstalledDriver, InstallOptions, Target } from '../target/types.ts';
+import {
+  describeExpectation,
+  describeObservation,
+  matches,
+  withCrashEvidence,
+  type ErrorPathCase,
+} from './error-paths.ts';
+import { poolTraceSeries } from './memory-signals.ts';
+
+export interface ErrorPathRunContext {
+  readonly target: Target;
+  readonly machine: Machine;
+  /** Installs a driver that is uninstalled when the test ends. */
+  install(image: DriverImage, options: InstallOptions): Promise<InstalledDriver>;
+  /** The driver under test: its service name (the verdict's subject) and image bytes. */
+  readonly driverName: string;
+  readonly imageUnderTest: Uint8Array;
+  readonly stopTimeoutMs: number;
+}
+
+export interface ErrorPathResult {
+  readonly verdict: Verdict;
+  readonly evidence: Record<string, unknown>;
+}
+
+export async function runErrorPathCase(
+  ctx: ErrorPathRunContext,
+  errorCase: ErrorPathCase,
+): Promise<ErrorPathResult> {
+  const { target, machine } = ctx;
+  const info = await target.info();
+  const platform = info.wineVersion ? 'lab' : 'windows';
+  const expected = errorCase[platform];
+  const loaded: InstalledDriver[] = [];
+  const track = async (installing: Promise<InstalledDriver>) => {
+    const driver = await installing;
+    loaded.push(driver);
+    return driver;
+  };
+  const mark = machine.debugMark();
+  const observed = withCrashEvidence(
+    await errorCase.run({
+      target,
+      imageUnderTest: ctx.imageUnderTest,
+      stopTimeoutMs: ctx.stopTimeoutMs,
+      installBytes: (fileName, bytes, name) => track(ctx.install({ bytes, fileName }, { name })),
+      installSample: (sample) =>
+        track(ctx.install({ file: sampleDriver(sample) }, { name: `dc_ep_${sample}` })),
+      installMissing: async (name) => {
+        const binaryPath = `${info.stagingDir}\\missing\\missing.sys`;
+        return track(ctx.install({ binaryPath }, { name }));
+      },
+    }),
+    crashLines(machine.debugOutput(mark)),
+    !(await machine.healthy()),
+  );
+  const problems: string[] = [];
+  if (!matches(expected, observed))
+    problems.push(
+      `expected ${describeExpectation(expected)} (${platform}), got ${describeObservation(observed)}`,
+    );
+
+  // Leave the machine as we found it: recover what the case left loaded or hung, remove the rest.
+  const dirty =
+    errorCase.leavesDirty[platform] ||
+    observed.outcome === 'crash' ||
+    observed.outcome === 'timeout';
+  if (dirty) await machine.recover(`error path "${errorCase.title}"`);
+  else
+    for (const driver of loaded)
+      await target
+        .uninstall(driver, { timeoutMs: 10_000 })
+        .catch((e: Error) => problems.push(`removing ${driver.name}: ${e.message}`));
+  const leftovers = await target.listOwned();
+  if (leftovers.length > 0)
+    problems.push(
+      `services left behind: ${leftovers.map((s) => `${s.name} (${s.state})`).join(', ')}`,
+    );
+
+  // Nothing leaked: the lab's pool trace shows what the case's drivers still hold.
+  const leaks: Record<string, number> = {};
+  if (machine.poolTrace && !dirty) {
+    const debug = machine.debugOutput(mark);
+    for (const driver of loaded) {
+      const last = poolTraceSeries(debug, driver.binaryPath).at(-1);
+      if (last && last.value > 0) leaks[driver.name] = last.value;
+    }
+    for (const [name, bytes] of Object.entries(leaks))
+      problems.push(`${name} left ${bytes} pool bytes allocated`);
+  }
+
+  // The clean driver still loads afterwards.
+  const clean = await ctx.install({ file: sampleDriver('clean') }, { name: 'dc_ep_clean_after' });
+  await target.start(clean);
+  await target.stop(clean);
+  await target.uninstall(clean);
+
+  const evidence = { platform, expected, observed, dirty, leftovers, leaks };
+  const scenario = `error paths › ${errorCase.id}`;
+  const verdict =
+    problems.length > 0
+      ? makeVerdict({
+          kind: 'error-path-mismatch',
+          driver: ctx.driverName,
+          scenario,
+          detail: `${errorCase.title}: ${problems.join('; ')}`,
+          evidence,
+        })
+      : makeVerdict({
+          kind: 'pass',
+          driver: ctx.driverName,
+          scenario,
+          detail: `${errorCase.title}: ${describeObservation(observed)}`,
+          evidence,
+        });
+  return { verdict, evidence };
+}
