@@ -18,15 +18,17 @@ import { PACKAGE_ROOT, sampleDriver } from '../src/core/paths.ts';
 import { Collector } from '../src/collector/collector.ts';
 import { latencyChartSpec, memoryChartSpec, renderSvg } from '../src/report/charts.ts';
 import { RemoteTarget } from '../src/target/remote-target.ts';
-import type { Target } from '../src/target/types.ts';
+import type { LocalTarget } from '../src/target/local-target.ts';
 import type { CycleOptions, CycleRecord } from '../src/core/records.ts';
 
 export async function benchSampling(rounds = 3, perBlock = 60): Promise<Record<string, unknown>> {
   const machine = await LabMachine.boot({ index: 91, runId: `bench-s-${Date.now().toString(36)}` });
   const target = machine.target();
   try {
-    const imagePath = await target.stageImage('clean.sys', readFileSync(sampleDriver('clean')));
-    const ref = await target.installDriver({ name: 'dc_bench_sampling', imagePath });
+    const ref = await target.install(
+      { file: sampleDriver('clean') },
+      { name: 'dc_bench_sampling' },
+    );
     const block = async (sampleEvery: number) => {
       const started = performance.now();
       for await (const record of target.runCycles(ref, { count: perBlock, sampleEvery }))
@@ -41,7 +43,7 @@ export async function benchSampling(rounds = 3, perBlock = 60): Promise<Record<s
       withSampling.push(await block(1));
     }
     const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-    await target.remove(ref);
+    await target.uninstall(ref);
     return {
       msPerCycleWithout: +mean(without).toFixed(1),
       msPerCycleSamplingEveryCycle: +mean(withSampling).toFixed(1),
@@ -74,7 +76,7 @@ export async function benchRunnerMemory(): Promise<Record<string, unknown>> {
   if (!gc) throw new Error('Run with node --expose-gc (npm run bench does).');
   const token = 'b'.repeat(64);
   const server = createAgentServer({
-    target: new SyntheticCycleTarget() as unknown as Target,
+    target: new SyntheticCycleTarget() as unknown as LocalTarget,
     token,
     allowedDirs: ['C:\\x'],
   });
@@ -86,10 +88,7 @@ export async function benchRunnerMemory(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-bench-'));
   const heapAfter = async (cycles: number) => {
     const collector = new Collector(path.join(dir, `m${cycles}.ndjson`));
-    for await (const record of remote.runCycles(
-      { name: 'dc_x', imagePath: '', runId: '', config: {} as never },
-      { count: cycles },
-    ))
+    for await (const record of remote.runCycles({ name: 'dc_x' }, { count: cycles }))
       collector.cycle(record);
     gc();
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -3,11 +3,10 @@
  * Runs 300 cycles of leak_small and of clean on one lab machine, then finds the first prefix of
  * each series for which the decision is a leak. Target: leak_small within 300 cycles, clean never.
  */
-import { readFileSync } from 'node:fs';
 import { LabMachine } from '../src/machines/lab.ts';
 import { sampleDriver } from '../src/core/paths.ts';
 import { decideLeak, DEFAULT_BYTE_THRESHOLDS } from '../src/core/leak-decision.ts';
-import { poolTraceSignal } from '../src/runner/memory-signals.ts';
+import { poolTraceSeries } from '../src/runner/memory-signals.ts';
 
 const CYCLES = Number(process.env.BENCH_LEAK_CYCLES ?? 300);
 
@@ -17,19 +16,18 @@ export async function benchLeakDetection(): Promise<Record<string, unknown>[]> {
   const rows: Record<string, unknown>[] = [];
   try {
     for (const name of ['leak_small', 'clean']) {
-      const imagePath = await target.stageImage(`${name}.sys`, readFileSync(sampleDriver(name)));
-      const ref = await target.installDriver({ name: `dc_bench_${name}`, imagePath });
+      const ref = await target.install({ file: sampleDriver(name) }, { name: `dc_bench_${name}` });
       const mark = machine.debugMark();
       const started = performance.now();
       for await (const record of target.runCycles(ref, { count: CYCLES }))
         if (record.outcome !== 'ok')
           throw new Error(`cycle ${record.cycle} of ${name} failed: ${JSON.stringify(record)}`);
       const seconds = (performance.now() - started) / 1000;
-      const signal = poolTraceSignal(machine.debugOutput(mark), ref.config.binaryPath);
+      const series = poolTraceSeries(machine.debugOutput(mark), ref.binaryPath);
       let detectedAt: number | null = null;
-      for (let n = 1; n <= signal.series.length && detectedAt === null; n++) {
+      for (let n = 1; n <= series.length && detectedAt === null; n++) {
         if (
-          decideLeak(signal.series.slice(0, n), DEFAULT_BYTE_THRESHOLDS, {
+          decideLeak(series.slice(0, n), DEFAULT_BYTE_THRESHOLDS, {
             unit: 'B',
             exact: true,
             baseline: 0,
@@ -37,20 +35,20 @@ export async function benchLeakDetection(): Promise<Record<string, unknown>[]> {
         )
           detectedAt = n;
       }
-      const final = decideLeak(signal.series, DEFAULT_BYTE_THRESHOLDS, {
+      const final = decideLeak(series, DEFAULT_BYTE_THRESHOLDS, {
         unit: 'B',
         exact: true,
         baseline: 0,
       });
       rows.push({
         driver: name,
-        cycles: signal.series.length,
+        cycles: series.length,
         msPerCycle: +((seconds * 1000) / CYCLES).toFixed(1),
         leakVerdictAtCycle: detectedAt,
         slopeBytesPerCycle: final.slopePerCycle,
         verdict: final.verdict,
       });
-      await target.remove(ref);
+      await target.uninstall(ref);
     }
   } finally {
     await machine.release();

@@ -3,6 +3,8 @@ import { defineConfig } from '@playwright/test';
 import { newRunId } from '../src/windows/scm/ownership.ts';
 
 process.env.DRVCYCLE_RUN_ID ??= newRunId();
+// The self-tests' verdicts and reports stay out of the main job's reports/.
+process.env.DRVCYCLE_REPORTS_DIR ??= 'reports/self-test';
 
 export default defineConfig({
   outputDir: '../reports/self-test-results',

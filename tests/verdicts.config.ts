@@ -2,30 +2,24 @@
  * The specs themselves, run against the sample corpus on the lab: each project is one sample
  * driver. tests/e2e/verdicts.spec.ts runs this configuration and asserts each verdict.
  */
-import { defineConfig } from '@playwright/test';
-import type { DrvcycleOptions } from '../fixtures/options.ts';
-import { sampleDriver } from '../src/core/paths.ts';
-import { newRunId } from '../src/windows/scm/ownership.ts';
+import { defineConfig, sampleDriver, type DrvcycleOptions } from '../src/index.ts';
 
-process.env.DRVCYCLE_RUN_ID ??= newRunId();
-process.env.DRVCYCLE_VERDICTS_FILE ??= 'reports/verdict-self-test/verdicts.json';
+// Its own reports folder, so the self-test never mixes into the main job's report.
+process.env.DRVCYCLE_REPORTS_DIR ??= 'reports/verdict-self-test';
 
-const sample = (name: string, extra: Partial<DrvcycleOptions> = {}) => ({
+const sample = (name: string, extra: DrvcycleOptions = {}): DrvcycleOptions => ({
   driverUnderTest: { imagePath: sampleDriver(name) },
   ...extra,
 });
 const CYCLES = /cycles\.spec\.ts/;
 const LEAKS = /leaks\.spec\.ts/;
 
-export default defineConfig<DrvcycleOptions>({
+export default defineConfig({
   testDir: '../specs',
-  outputDir: process.env.DRVCYCLE_SELFTEST_OUTPUT ?? '../reports/verdict-self-test',
-  globalSetup: '../fixtures/global-setup.ts',
-  workers: 2,
-  fullyParallel: true,
+  outputDir: process.env.DRVCYCLE_SELFTEST_OUTPUT ?? '../reports/verdict-self-test/test-results',
   timeout: 10 * 60_000,
   grepInvert: /soak/,
-  reporter: [['line'], ['../src/report/reporters/verdicts.ts']],
+  reporter: [['line']],
   projects: [
     {
       name: 'clean',

@@ -46,7 +46,7 @@ export function createAgentServer(options: AgentOptions): http.Server {
 
   const json = async (req: http.IncomingMessage) => parseJson(await readBody(req, maxJson));
   const service = (params: string[]): DriverRef => ({
-    name: validateServiceName(decodeURIComponent(params[0] ?? '')),
+    name: validateServiceName(decodePathSegment(params[0] ?? '')),
   });
   const routes: [string, RegExp, Handler][] = [
     ['GET', /^\/v1\/health$/, async (_req, res) => send(res, 200, await target.health())],
@@ -56,11 +56,19 @@ export function createAgentServer(options: AgentOptions): http.Server {
       /^\/v1\/services\/([^/]+)$/,
       async (req, res, params) => {
         const { name } = service(params);
+        const jsonBody = isJson(req);
         const { binaryPath, fileName, ...install } = validateInstall(
           name,
-          isJson(req) ? objectOf(await json(req)) : queryOf(req),
+          jsonBody ? objectOf(await json(req)) : queryOf(req),
           options.allowedDirs,
         );
+        if (jsonBody && !binaryPath)
+          throw new AgentRequestError(
+            400,
+            ErrorCodes.INVALID_REQUEST,
+            'A JSON install must name `binaryPath`, an image already on this machine.',
+            'To send the image itself, PUT it as application/octet-stream with `file` and `runId` in the query string.',
+          );
         const image = binaryPath
           ? { binaryPath }
           : { bytes: await readBody(req, maxImage), fileName: fileName! };
@@ -218,6 +226,18 @@ async function streamCycles(
     res.end(`${JSON.stringify({ done: true, cycles })}\n`);
   } finally {
     clearInterval(heartbeat);
+  }
+}
+
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new AgentRequestError(
+      400,
+      ErrorCodes.INVALID_REQUEST,
+      `The path segment ${JSON.stringify(segment)} is not valid percent-encoding.`,
+    );
   }
 }
 

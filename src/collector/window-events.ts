@@ -49,10 +49,22 @@ export async function readWindowEvents(
   const debug = readableDebugOutput(machine.debugOutput(debugMark));
   const crashEvents: DecodedEvent[] = debug
     .filter((l) => crashLines(l).length > 0)
-    .map((line) => ({ time: new Date().toISOString(), source: 'wine', id: 0, line, trouble: true }));
+    .map((line) => ({
+      time: new Date().toISOString(),
+      source: 'wine',
+      id: 0,
+      line,
+      trouble: true,
+    }));
   const events = [...log.events, ...crashEvents];
   for (const e of events)
-    metrics.write({ type: 'event', source: e.source, time: e.time, line: e.line, trouble: e.trouble });
+    metrics.write({
+      type: 'event',
+      source: e.source,
+      time: e.time,
+      line: e.line,
+      trouble: e.trouble,
+    });
   return {
     events,
     debug,

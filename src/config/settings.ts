@@ -7,7 +7,11 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.ts';
-import { DEFAULT_BYTE_THRESHOLDS, validateThresholds, type LeakThresholds } from '../core/leak-decision.ts';
+import {
+  DEFAULT_BYTE_THRESHOLDS,
+  validateThresholds,
+  type LeakThresholds,
+} from '../core/leak-decision.ts';
 import { packagePaths, sampleDriver } from '../core/paths.ts';
 import type { DriverType } from '../windows/scm/status.ts';
 
@@ -37,7 +41,9 @@ export interface DrvcycleOptions {
 }
 
 export interface Settings {
-  readonly driver: Required<Omit<DriverUnderTest, 'group'>> & { readonly group: string | undefined };
+  readonly driver: Required<Omit<DriverUnderTest, 'group'>> & {
+    readonly group: string | undefined;
+  };
   readonly cycles: number;
   readonly startTimeoutMs: number;
   readonly stopTimeoutMs: number;
@@ -49,7 +55,10 @@ export interface Settings {
 }
 
 interface NumberOption {
-  readonly key: Exclude<keyof DrvcycleOptions & keyof Settings, 'driverUnderTest' | 'leakThresholds'>;
+  readonly key: Exclude<
+    keyof DrvcycleOptions & keyof Settings,
+    'driverUnderTest' | 'leakThresholds'
+  >;
   readonly env: string;
   readonly fallback: number;
   readonly min: number;
@@ -87,10 +96,16 @@ const SERVICE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const GROUP_NAME = /^[A-Za-z0-9 _.-]{1,64}$/;
 const POOL_TAG = /^[\x20-\x7e]{1,4}$/;
 
+/** `source` names where the value came from, as the user wrote it: `CYCLES=many`, `use.cycles (1.5)`. */
 function wholeNumber(option: NumberOption, value: unknown, source: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < option.min || value > option.max)
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < option.min ||
+    value > option.max
+  )
     throw new ConfigError(
-      `${source} is ${JSON.stringify(value)}: ${option.key} must be a whole number from ${option.min} to ${option.max}.`,
+      `${source} is not allowed: ${option.key} must be a whole number from ${option.min} to ${option.max}.`,
       `Set ${option.env} (or \`use: { ${option.key} }\` in playwright.config.ts) to a number such as ${option.fallback}, or leave it unset for the default (${option.fallback}).`,
     );
   return value;
@@ -121,7 +136,9 @@ function resolveDriver(
   options: ResolveOptions,
 ): Settings['driver'] {
   const fromUse = env[DRIVER_ENV.imagePath] ? undefined : use;
-  const imagePath = path.resolve(env[DRIVER_ENV.imagePath] || fromUse?.imagePath || sampleDriver('clean'));
+  const imagePath = path.resolve(
+    env[DRIVER_ENV.imagePath] || fromUse?.imagePath || sampleDriver('clean'),
+  );
   const source = env[DRIVER_ENV.imagePath] ? `DRIVER=${env.DRIVER}` : 'driverUnderTest.imagePath';
   const stat = (() => {
     try {
@@ -135,10 +152,11 @@ function resolveDriver(
   if (!stat?.isFile() && !sampleToBuild)
     throw new ConfigError(
       `${source}: ${imagePath} ${stat ? 'is not a file' : 'does not exist'}.`,
-      'Point DRIVER (or driverUnderTest.imagePath in playwright.config.ts) at your driver\'s .sys file.',
+      "Point DRIVER (or driverUnderTest.imagePath in playwright.config.ts) at your driver's .sys file.",
     );
 
-  const serviceName = env[DRIVER_ENV.serviceName] || fromUse?.serviceName || serviceNameFor(imagePath);
+  const serviceName =
+    env[DRIVER_ENV.serviceName] || fromUse?.serviceName || serviceNameFor(imagePath);
   if (!SERVICE_NAME.test(serviceName))
     throw new ConfigError(
       `The service name ${JSON.stringify(serviceName)} (DRIVER_SERVICE, driverUnderTest.serviceName) is not allowed.`,
@@ -163,7 +181,7 @@ function resolveDriver(
     if (!POOL_TAG.test(tag))
       throw new ConfigError(
         `The pool tag ${JSON.stringify(tag)} (DRIVER_POOL_TAGS, driverUnderTest.poolTags) is not a pool tag.`,
-        'A pool tag has 1-4 printable ASCII characters, as in ExAllocatePool2(…, \'DcLs\'); separate several with commas.',
+        "A pool tag has 1-4 printable ASCII characters, as in ExAllocatePool2(…, 'DcLs'); separate several with commas.",
       );
   return { imagePath, serviceName, type, group, poolTags };
 }
@@ -180,7 +198,11 @@ export function resolveSettings(
       raw !== undefined && raw !== ''
         ? wholeNumber(option, fromEnv(raw), `${option.env}=${raw}`)
         : use[option.key] !== undefined
-          ? wholeNumber(option, use[option.key], `use.${option.key}`)
+          ? wholeNumber(
+              option,
+              use[option.key],
+              `use.${option.key} (${JSON.stringify(use[option.key])})`,
+            )
           : option.fallback;
   }
   let leakThresholds = use.leakThresholds ?? DEFAULT_BYTE_THRESHOLDS;

@@ -82,7 +82,6 @@ export type ScmOperation =
   | 'QueryServiceStatusEx'
   | 'QueryServiceConfig'
   | 'QueryServiceConfig2'
-  | 'ChangeServiceConfig'
   | 'ChangeServiceConfig2'
   | 'DeleteService'
   | 'EnumServicesStatusEx';

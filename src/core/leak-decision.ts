@@ -3,7 +3,7 @@
  * Theil–Sen slope must exceed a bytes-per-cycle threshold; and for exact signals (pool bytes that
  * belong to the driver alone) what is left after the last unload must be back at the baseline.
  */
-import { mad, median, theilSen } from './stats.ts';
+import { mad, theilSen } from './stats.ts';
 
 export interface MemorySample {
   readonly cycle: number;
@@ -23,12 +23,6 @@ export interface LeakThresholds {
 
 export const DEFAULT_BYTE_THRESHOLDS: LeakThresholds = {
   perCycle: 64,
-  warmupCycles: 5,
-  minSamples: 20,
-  residualTolerance: 0,
-};
-export const DEFAULT_HANDLE_THRESHOLDS: LeakThresholds = {
-  perCycle: 0.5,
   warmupCycles: 5,
   minSamples: 20,
   residualTolerance: 0,
@@ -112,9 +106,4 @@ export function decideLeak(
     verdict: 'clean',
     reason: `slope ${fmt(fit.slope)} per cycle is within ${fmt(thresholds.perCycle)}/cycle${residual !== undefined ? `; back to baseline after the last unload` : ''}`,
   };
-}
-
-/** The series' median after warm-up: a cheap sanity figure for the reports. */
-export function steadyLevel(series: readonly MemorySample[], warmupCycles: number): number {
-  return median(series.filter((s) => s.cycle > warmupCycles).map((s) => s.value));
 }

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { runProcess } from '../core/child-process.ts';
 import { packagePaths } from '../core/paths.ts';
-import { labPaths } from './paths.ts';
 
 export const MINGW_GCC = 'x86_64-w64-mingw32-gcc';
 const DDK_CANDIDATES = ['/usr/x86_64-w64-mingw32/include/ddk', '/usr/share/mingw-w64/include/ddk'];

@@ -26,7 +26,11 @@ export function projectKoffiVersion(): string {
 
 /** The koffi package drvcycle's code resolves (hoisted in a driver team's node_modules, say). */
 function koffiDir(): string {
-  return path.dirname(createRequire(import.meta.url).resolve('koffi/package.json'));
+  // koffi's "exports" hides its package.json: start from its entry and walk up to it.
+  let dir = path.dirname(createRequire(import.meta.url).resolve('koffi'));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir)
+    dir = path.dirname(dir);
+  return dir;
 }
 
 export function windowsKoffiTarget(): string {

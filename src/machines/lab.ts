@@ -241,8 +241,6 @@ export class LabMachine implements Machine {
       toWinePath(readyFile),
       '--staging-dir',
       LAB_STAGING_DIR,
-      '--run-id',
-      this.options.runId,
     ];
     this.agentExit = undefined;
     const agent = spawn('wine', args, {

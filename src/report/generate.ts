@@ -1,19 +1,27 @@
-/** Generates the Allure report (allure 3, no Java) from reports/allure-results with allurerc.mjs. */
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+/** Generates the Allure report (allure 3, no Java) from the run's allure-results with drvcycle's allurerc.mjs. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { runProcess } from '../core/child-process.ts';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
-import { PACKAGE_ROOT } from '../core/paths.ts';
-import { reportPaths } from '../core/paths.ts';
+import { packagePaths, reportPaths, reportsDir } from '../core/paths.ts';
 
-function run(args: string[], quiet: boolean): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['allure', ...args], {
-      cwd: PACKAGE_ROOT,
-      stdio: quiet ? 'ignore' : 'inherit',
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve(code ?? 1));
+/** The allure command line of the allure package drvcycle depends on (wherever npm put it). */
+function allureCli(): string {
+  const manifest = createRequire(import.meta.url).resolve('allure/package.json');
+  const { bin } = JSON.parse(readFileSync(manifest, 'utf8')) as { bin: string };
+  return path.resolve(path.dirname(manifest), bin);
+}
+
+function allure(command: 'generate' | 'quality-gate', quiet: boolean) {
+  const args = [allureCli(), command, '--config', packagePaths.allureConfig()];
+  return runProcess(process.execPath, args, {
+    timeoutMs: 600_000,
+    output: quiet ? 'capture' : 'inherit',
+    allowFailure: true,
+    // allurerc.mjs reads the reports folder from here, wherever the command runs.
+    env: { ...process.env, DRVCYCLE_REPORTS_DIR: reportsDir() },
+    errorCode: ErrorCodes.REPORT,
   });
 }
 
@@ -23,20 +31,22 @@ export async function generateReport(options: { quiet?: boolean } = {}): Promise
     readdirSync(reportPaths.allureResults()).length === 0
   ) {
     throw new DrvcycleError(
-      ErrorCodes.CONFIG,
+      ErrorCodes.REPORT,
       `No test results in ${reportPaths.allureResults()}.`,
-      { hint: 'Run the specs first (npm run lab, or npx playwright test --project=lab).' },
+      {
+        hint: 'Run the specs first (npm run lab, or npx playwright test --project=lab).',
+      },
     );
   }
-  const code = await run(['generate', '--config', 'allurerc.mjs'], options.quiet ?? false);
-  if (code !== 0)
-    throw new DrvcycleError(ErrorCodes.CONFIG, `allure generate exited with code ${code}.`, {
-      hint: 'Run `npx allure generate --config allurerc.mjs` to see its output.',
+  const result = await allure('generate', options.quiet ?? false);
+  if (result.code !== 0)
+    throw new DrvcycleError(ErrorCodes.REPORT, `allure generate exited with code ${result.code}.`, {
+      hint: `Run \`npx allure generate --config ${packagePaths.allureConfig()}\` to see its output.`,
     });
   return path.join(reportPaths.allureReport(), 'index.html');
 }
 
 /** Certification: the quality gate in allurerc.mjs (every test passed); its exit code is the verdict. */
-export function qualityGate(): Promise<number> {
-  return run(['quality-gate', '--config', 'allurerc.mjs'], false);
+export async function qualityGate(): Promise<number> {
+  return (await allure('quality-gate', false)).code ?? 1;
 }

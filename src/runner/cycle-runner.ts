@@ -58,7 +58,8 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
   const windows = plan.leak
     ? chooseWindowsSignal(await target.samplers().catch(() => undefined), tags)
     : undefined;
-  const signal: WindowsSignal | undefined = windows && 'signal' in windows ? windows.signal : undefined;
+  const signal: WindowsSignal | undefined =
+    windows && 'signal' in windows ? windows.signal : undefined;
   const unavailable: Record<string, string> =
     windows && 'unavailable' in windows ? { ...windows.unavailable } : {};
   if (signal) {
@@ -82,14 +83,21 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     sample: ctx.sampleRequest,
   };
   const deadline =
-    plan.durationSeconds !== undefined ? performance.now() + plan.durationSeconds * 1000 : undefined;
+    plan.durationSeconds !== undefined
+      ? performance.now() + plan.durationSeconds * 1000
+      : undefined;
   let failed: CycleRecord | undefined;
   do {
     const count = deadline !== undefined ? SOAK_BATCH : (plan.count ?? 0);
-    failed = await runCycleBatch(target, driver, { ...options, count }, {
-      firstCycle: collector.cycles + 1,
-      onRecord,
-    });
+    failed = await runCycleBatch(
+      target,
+      driver,
+      { ...options, count },
+      {
+        firstCycle: collector.cycles + 1,
+        onRecord,
+      },
+    );
   } while (!failed && deadline !== undefined && performance.now() < deadline);
 
   const base = { driver: driver.name, scenario: plan.family };

@@ -7,7 +7,8 @@ import { DriverServices, type TimedStatus } from '../windows/scm/driver-services
 import { NO_RETRY } from '../windows/scm/retry.ts';
 import { ServiceManager } from '../windows/scm/service-manager.ts';
 import { runCycles } from './cycles.ts';
-import { readEventLog } from '../windows/events/eventlog.ts';
+import { readCrashDumps } from '../windows/events/crash-dumps.ts';
+import { readEventLog, type EventLogRead } from '../windows/events/eventlog.ts';
 import { HostProcessReader, probeSamplers, takeSample } from '../windows/nt/samplers.ts';
 import type {
   Availability,
@@ -149,8 +150,11 @@ export class LocalTarget implements Target {
     return takeSample(request, await this.samplers(), this.hosts);
   }
 
-  async events(since: Date, until?: Date) {
-    return readEventLog(since, until);
+  /** The event log's entries in the window, and the crash dumps written since its start. */
+  async events(since: Date, until?: Date): Promise<EventLogRead> {
+    const log = readEventLog(since, until);
+    const dumps = await readCrashDumps(since);
+    return { ...log, events: [...log.events, ...dumps] };
   }
 
   runCycles(driver: DriverRef, options: CycleOptions): AsyncIterable<CycleRecord> {

@@ -20,10 +20,10 @@ test('the lab agent refuses requests without the right token', async ({ machine 
 
 test('the lab agent refuses a driver image outside its allow-list', async ({ target }) => {
   await expect(
-    target.installDriver({
-      name: 'dc_outside',
-      imagePath: 'C:\\windows\\system32\\drivers\\null.sys',
-    }),
+    target.install(
+      { binaryPath: 'C:\\windows\\system32\\drivers\\null.sys' },
+      { name: 'dc_outside' },
+    ),
   ).rejects.toMatchObject({
     code: 'DRVCYCLE_PATH_NOT_ALLOWED',
   });

@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '../../fixtures/index.ts';
 import { PACKAGE_ROOT, sampleDriver } from '../../src/core/paths.ts';
-import { ScmError } from '../../src/core/errors.ts';
+import { reviveError, ScmError } from '../../src/core/errors.ts';
 import { runCycleBatch } from '../../src/runner/batch.ts';
-import { fromWireError } from '../../src/core/errors.ts';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
 import type { CycleRecord } from '../../src/core/records.ts';
 import { sample } from './support.ts';
@@ -14,7 +13,7 @@ test('200 cycles of the clean driver through the batch form, every cycle recorde
   install,
   target,
 }) => {
-  const ref = await install(sample('clean'));
+  const ref = await install(...sample('clean'));
   const records: CycleRecord[] = [];
   for await (const record of target.runCycles(ref, { count: 200 })) records.push(record);
   expect(records.map((r) => r.cycle)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
@@ -27,7 +26,7 @@ test('the cycle suite stops at the first bad cycle with its number, typed error 
   install,
   target,
 }) => {
-  const ref = await install(sample('entry_fail_resources'));
+  const ref = await install(...sample('entry_fail_resources'));
   const seen: CycleRecord[] = [];
   const failed = await runCycleBatch(target, ref, { count: 5 }, { onRecord: (r) => seen.push(r) });
   expect(seen).toHaveLength(1);
@@ -35,9 +34,9 @@ test('the cycle suite stops at the first bad cycle with its number, typed error 
     cycle: 1,
     outcome: 'start-failed',
     state: 'STOPPED',
-    error: { type: 'ScmError', win32Code: 1450, cycle: 1 },
+    error: { code: 'DRVCYCLE_SCM', name: 'ScmError', win32Code: 1450, cycle: 1 },
   });
-  expect(fromWireError(failed!.error!)).toBeInstanceOf(ScmError);
+  expect(reviveError(failed!.error!)).toBeInstanceOf(ScmError);
   const verdict = classifyCycleFailure({ driver: ref.name, scenario: 'cycles', record: failed! });
   expect(verdict).toMatchObject({ kind: 'load-failure', cycle: 1 });
   expect(verdict.summary).toMatch(
@@ -52,7 +51,6 @@ test('specs/cycles.spec.ts takes DRIVER and CYCLES and fails with the cycle numb
     ...process.env,
     DRIVER: sampleDriver('entry_fail_config'),
     CYCLES: '4',
-    WORKERS: '1',
     PLAYWRIGHT_JSON_OUTPUT_NAME: report,
     DRVCYCLE_RUN_ID: `${process.env.DRVCYCLE_RUN_ID}-child`,
   };
@@ -64,6 +62,7 @@ test('specs/cycles.spec.ts takes DRIVER and CYCLES and fails with the cycle numb
         'test',
         'specs/cycles.spec.ts',
         '--project=lab',
+        '--workers=1',
         '--reporter=json',
         `--output=${testInfo.outputPath('child')}`,
       ],

@@ -20,10 +20,10 @@ test('refuses to create over, stop, change or delete a service drvcycle does not
   const foreign = refTo('dc_foreign');
 
   const attempts = {
-    create: target.installDriver({ name: 'dc_foreign', imagePath: 'C:\\drvcycle\\images\\x.sys' }),
+    create: target.install({ binaryPath: 'C:\\drvcycle\\images\\x.sys' }, { name: 'dc_foreign' }),
     stop: target.stop(foreign),
-    delete: target.delete(foreign),
-    remove: target.remove(foreign),
+    delete: target.markForDelete(foreign),
+    remove: target.uninstall(foreign),
   };
   for (const [action, attempt] of Object.entries(attempts)) {
     const error = await attempt.catch((e: unknown) => e);
@@ -57,7 +57,7 @@ test('stale cleanup removes only services owned by earlier runs', async ({
     (await wineSc(lab(machine), ['create', 'dc_foreign2', 'type=', 'kernel', 'binpath=', IMAGE]))
       .code,
   ).toBe(0);
-  const current = await install(sample('clean'));
+  const current = await install(...sample('clean'));
 
   expect((await target.listOwned()).map((s) => s.name).sort()).toEqual(['dc_clean', 'dc_stale']);
   const cleanup = await target.cleanupStale();

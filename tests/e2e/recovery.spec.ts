@@ -14,7 +14,7 @@ test('a crash in unload is a crash verdict at its cycle', async ({
   machine,
   verdict,
 }) => {
-  const ref = await install(sample('crash_in_unload'));
+  const ref = await install(...sample('crash_in_unload'));
   const mark = machine.debugMark();
   const records: CycleRecord[] = [];
   for await (const record of target.runCycles(ref, { count: 3, stopTimeoutMs: 5_000 }))
@@ -40,7 +40,7 @@ test('the next test runs on a recovered, clean machine', async ({ install, targe
   });
   expect(machine.debugMark()).toBeLessThan(crashedMachineMark);
   expect(await target.listOwned()).toEqual([]);
-  const ref = await install(sample('clean'));
+  const ref = await install(...sample('clean'));
   const records: CycleRecord[] = [];
   for await (const record of target.runCycles(ref, { count: 10 })) records.push(record);
   expect(records.filter((r) => r.outcome === 'ok')).toHaveLength(10);

@@ -23,12 +23,11 @@ function runLabJob(reports: string, runId: string): Promise<{ code: number; outp
     DRVCYCLE_RUN_ID: runId,
     DRIVER: sampleDriver('leak_small'),
     LEAK_CYCLES: '40',
-    WORKERS: '1',
   };
   return new Promise((resolve) => {
     execFile(
       'node',
-      ['bin/drvcycle.js', 'lab', 'specs/leaks.spec.ts'],
+      ['bin/drvcycle.js', 'lab', 'specs/leaks.spec.ts', '--workers=1'],
       { cwd: PACKAGE_ROOT, env, timeout: 280_000, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         resolve({

@@ -4,11 +4,11 @@ import { wineEnv } from '../../src/lab/wine-env.ts';
 import { LabMachine } from '../../src/machines/lab.ts';
 import type { Machine } from '../../src/machines/machine.ts';
 import { sampleDriver } from '../../src/core/paths.ts';
-import type { ServiceRef } from '../../src/target/types.ts';
-import type { InstallRequest } from '../../fixtures/index.ts';
+import type { DriverImage, DriverRef, InstallOptions } from '../../src/target/types.ts';
 
-export function sample(name: string, serviceName = `dc_${name}`): InstallRequest {
-  return { hostImage: sampleDriver(name), name: serviceName };
+/** A sample driver as install's arguments: `install(...sample('clean'))`. */
+export function sample(name: string, serviceName = `dc_${name}`): [DriverImage, InstallOptions] {
+  return [{ file: sampleDriver(name) }, { name: serviceName }];
 }
 
 /** Wine's own sc.exe, run beside the agent: how a service drvcycle did not create comes to be. */
@@ -31,8 +31,8 @@ export function wineSc(
   });
 }
 
-export function refTo(name: string): ServiceRef {
-  return { name, imagePath: '', runId: '', config: {} as ServiceRef['config'] };
+export function refTo(name: string): DriverRef {
+  return { name };
 }
 
 /** These tests reach into the Wine prefix, so they need the lab's machine. */

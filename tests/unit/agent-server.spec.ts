@@ -6,21 +6,40 @@ import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { expect, test } from '@playwright/test';
 import { createAgentServer } from '../../src/agent/server.ts';
-import { ForeignServiceError, ScmError } from '../../src/core/errors.ts';
-import { RemoteTarget } from '../../src/target/remote-target.ts';
-import type { DriverSpec, ServiceRef, Target } from '../../src/target/types.ts';
+import { ForeignServiceError, ScmError, toWire } from '../../src/core/errors.ts';
 import type {
   SampleRequest,
   SystemSample,
   CycleOptions,
   CycleRecord,
 } from '../../src/core/records.ts';
-import { toWireError } from '../../src/core/errors.ts';
+import type { LocalTarget } from '../../src/target/local-target.ts';
+import { RemoteTarget } from '../../src/target/remote-target.ts';
+import type {
+  CallOptions,
+  DriverImage,
+  DriverRef,
+  InstalledDriver,
+  InstallOptions,
+  Target,
+} from '../../src/target/types.ts';
+import type { ServiceConfig } from '../../src/windows/scm/layouts.ts';
 
 const TOKEN = 'a'.repeat(64);
 
+/** What the fake was asked to install: the image as it arrived and the options. */
+interface Installed {
+  readonly image: DriverImage;
+  readonly options: InstallOptions & { runId?: string };
+  readonly binaryPath: string;
+}
+
+/** A LocalTarget look-alike: the agent server only calls the Target methods and cleanupStale(runId). */
 class FakeTarget implements Target {
-  readonly installed: DriverSpec[] = [];
+  readonly runId = 'agent-run';
+  readonly installed: Installed[] = [];
+  /** Every lifecycle call after install, as "method name [run id]". */
+  readonly calls: string[] = [];
   async info() {
     return {
       hostname: 'fake',
@@ -30,30 +49,43 @@ class FakeTarget implements Target {
       wineVersion: null,
       agentVersion: '0',
       pid: 1,
+      stagingDir: 'C:\\stage',
     };
   }
   async health() {
     return { ok: true, scm: true, uptimeMs: 1 };
   }
-  async stageImage(fileName: string, bytes: Uint8Array) {
-    return `C:\\stage\\${bytes.byteLength}\\${fileName}`;
-  }
-  async installDriver(spec: DriverSpec): Promise<ServiceRef> {
-    if (spec.name === 'Beep')
-      throw new ForeignServiceError('Beep', 'create over', 'no drvcycle marker');
-    this.installed.push(spec);
+  async install(
+    image: DriverImage,
+    options: InstallOptions & { runId?: string },
+  ): Promise<InstalledDriver> {
+    if (options.name === 'Beep')
+      throw new ForeignServiceError({
+        service: 'Beep',
+        action: 'create over',
+        seen: 'no drvcycle marker',
+      });
+    const binaryPath =
+      'binaryPath' in image
+        ? image.binaryPath
+        : 'bytes' in image
+          ? `C:\\stage\\${image.bytes.byteLength}\\${image.fileName}`
+          : image.file;
+    this.installed.push({ image, options, binaryPath });
     return {
-      name: spec.name,
-      imagePath: spec.imagePath,
-      runId: 'fake',
-      config: {} as ServiceRef['config'],
+      name: options.name,
+      binaryPath,
+      type: options.type ?? 'kernel',
+      group: options.group,
+      runId: options.runId ?? this.runId,
+      config: {} as ServiceConfig,
     };
   }
-  async start(ref: ServiceRef) {
-    if (ref.name === 'dc_running')
+  async start(driver: DriverRef) {
+    if (driver.name === 'dc_running')
       throw new ScmError({
         operation: 'StartService',
-        service: ref.name,
+        service: driver.name,
         win32Code: 1056,
         state: 'RUNNING',
       });
@@ -65,13 +97,18 @@ class FakeTarget implements Target {
   async query() {
     return {} as never;
   }
-  async delete() {}
-  async remove() {}
+  async markForDelete(driver: DriverRef, options: CallOptions = {}) {
+    this.calls.push(`markForDelete ${driver.name} retry=${String(options.retry)}`);
+  }
+  async uninstall(driver: DriverRef, options: CallOptions = {}) {
+    this.calls.push(`uninstall ${driver.name} timeoutMs=${String(options.timeoutMs)}`);
+  }
   async listOwned() {
     return [];
   }
-  async cleanupStale() {
-    return { removed: [], failed: [] };
+  async cleanupStale(currentRunId = this.runId) {
+    this.calls.push(`cleanupStale ${currentRunId}`);
+    return { removed: ['dc_old'], failed: [] };
   }
   async samplers() {
     return {
@@ -100,17 +137,22 @@ class FakeTarget implements Target {
       errors: [],
     };
   }
-  async *runCycles(ref: ServiceRef, options: CycleOptions): AsyncIterable<CycleRecord> {
+  async *runCycles(driver: DriverRef, options: CycleOptions): AsyncIterable<CycleRecord> {
     for (let cycle = 1; cycle <= options.count; cycle++) {
-      if (ref.name === 'dc_fails' && cycle === 3) {
+      if (driver.name === 'dc_fails' && cycle === 3) {
         yield {
           cycle,
           outcome: 'start-failed',
           startMs: null,
           stopMs: null,
           state: 'STOPPED',
-          error: toWireError(
-            new ScmError({ operation: 'StartService', service: ref.name, win32Code: 1450, cycle }),
+          error: toWire(
+            new ScmError({
+              operation: 'StartService',
+              service: driver.name,
+              win32Code: 1450,
+              cycle,
+            }),
           ),
         };
         return;
@@ -128,7 +170,7 @@ let fake: FakeTarget;
 test.beforeEach(async () => {
   fake = new FakeTarget();
   server = createAgentServer({
-    target: fake,
+    target: fake as unknown as LocalTarget,
     token: TOKEN,
     allowedDirs: ['C:\\stage', 'D:\\drivers'],
     maxJsonBytes: 1024,
@@ -145,17 +187,15 @@ test.afterEach(async () => {
 const errorBody = async (response: Response) =>
   ((await response.json()) as { error: { code: string; message: string } }).error;
 const client = (token = TOKEN) => new RemoteTarget({ endpoint: { url, token }, runId: 'r1' });
-const ref = (name: string): ServiceRef => ({
-  name,
-  imagePath: '',
-  runId: 'r1',
-  config: {} as ServiceRef['config'],
-});
+const ref = (name: string): DriverRef => ({ name });
+const AUTH = { Authorization: `Bearer ${TOKEN}` };
+const JSON_AUTH = { ...AUTH, 'Content-Type': 'application/json' };
 
 test('a request without a token gets 401 and touches nothing', async () => {
-  const response = await fetch(`${url}/v1/services`, {
-    method: 'POST',
-    body: JSON.stringify({ name: 'dc_x', imagePath: 'C:\\stage\\x.sys' }),
+  const response = await fetch(`${url}/v1/services/dc_x`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ binaryPath: 'C:\\stage\\x.sys', runId: 'r1' }),
   });
   expect(response.status).toBe(401);
   expect(response.headers.get('www-authenticate')).toContain('Bearer');
@@ -180,17 +220,17 @@ test('the right token is accepted', async () => {
 });
 
 test('an oversized JSON body gets 413, by declared length or by streamed size', async () => {
-  const big = JSON.stringify({ name: 'dc_x', imagePath: `C:\\stage\\${'x'.repeat(2000)}.sys` });
-  const declared = await fetch(`${url}/v1/services`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${TOKEN}` },
+  const big = JSON.stringify({ binaryPath: `C:\\stage\\${'x'.repeat(2000)}.sys`, runId: 'r1' });
+  const declared = await fetch(`${url}/v1/services/dc_x`, {
+    method: 'PUT',
+    headers: JSON_AUTH,
     body: big,
   });
   expect(declared.status).toBe(413);
   expect((await errorBody(declared)).code).toBe('DRVCYCLE_BODY_TOO_LARGE');
-  const chunked = await fetch(`${url}/v1/services`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${TOKEN}` },
+  const chunked = await fetch(`${url}/v1/services/dc_x`, {
+    method: 'PUT',
+    headers: JSON_AUTH,
     duplex: 'half',
     body: new ReadableStream({
       start(c) {
@@ -204,59 +244,129 @@ test('an oversized JSON body gets 413, by declared length or by streamed size', 
 });
 
 test('an oversized image upload gets 413', async () => {
-  await expect(client().stageImage('big.sys', new Uint8Array(5000))).rejects.toMatchObject({
-    code: 'DRVCYCLE_BODY_TOO_LARGE',
+  await expect(
+    client().install({ bytes: new Uint8Array(5000), fileName: 'big.sys' }, { name: 'dc_big' }),
+  ).rejects.toMatchObject({ code: 'DRVCYCLE_BODY_TOO_LARGE' });
+  expect(fake.installed).toEqual([]);
+  const installed = await client().install(
+    { bytes: new Uint8Array(100), fileName: 'ok.sys' },
+    { name: 'dc_ok' },
+  );
+  expect(installed.binaryPath).toBe('C:\\stage\\100\\ok.sys');
+});
+
+test("an uploaded image is installed in one request, owned by the runner's run", async () => {
+  const installed = await client().install(
+    { bytes: new Uint8Array([1, 2, 3]), fileName: 'My Driver.sys' },
+    { name: 'dc_up', type: 'filesystem', group: 'FSFilter Activity Monitor', retry: false },
+  );
+  expect(installed).toEqual({
+    name: 'dc_up',
+    binaryPath: 'C:\\stage\\3\\My Driver.sys',
+    type: 'filesystem',
+    group: 'FSFilter Activity Monitor',
+    runId: 'r1',
+    config: {},
   });
-  expect(await client().stageImage('ok.sys', new Uint8Array(100))).toBe('C:\\stage\\100\\ok.sys');
+  expect(fake.installed).toHaveLength(1);
+  expect(fake.installed[0]!.image).toEqual({
+    bytes: Buffer.from([1, 2, 3]),
+    fileName: 'My Driver.sys',
+  });
+  expect(fake.installed[0]!.options).toEqual({
+    name: 'dc_up',
+    runId: 'r1',
+    type: 'filesystem',
+    group: 'FSFilter Activity Monitor',
+    retry: false,
+  });
 });
 
 test('an image path outside the allow-list is refused with 403', async () => {
-  for (const imagePath of [
+  for (const binaryPath of [
     'C:\\Windows\\System32\\drivers\\beep.sys',
     'C:\\stage\\..\\Windows\\evil.sys',
     'C:\\stagevil\\x.sys',
     '\\\\server\\share\\x.sys',
     'x.sys',
   ]) {
-    const response = await fetch(`${url}/v1/services`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${TOKEN}` },
-      body: JSON.stringify({ name: 'dc_x', imagePath }),
+    const response = await fetch(`${url}/v1/services/dc_x`, {
+      method: 'PUT',
+      headers: JSON_AUTH,
+      body: JSON.stringify({ binaryPath, runId: 'r1' }),
     });
-    expect([400, 403], imagePath).toContain(response.status);
+    expect([400, 403], binaryPath).toContain(response.status);
   }
   await expect(
-    client().installDriver({ name: 'dc_x', imagePath: 'C:\\Windows\\x.sys' }),
+    client().install({ binaryPath: 'C:\\Windows\\x.sys' }, { name: 'dc_x' }),
   ).rejects.toThrow(/outside the agent's allowed folders/);
   expect(fake.installed).toEqual([]);
-  await client().installDriver({ name: 'dc_x', imagePath: 'd:\\DRIVERS\\sub\\x.sys' });
-  expect(fake.installed.map((s) => s.imagePath)).toEqual(['d:\\DRIVERS\\sub\\x.sys']);
+  await client().install({ binaryPath: 'd:\\DRIVERS\\sub\\x.sys' }, { name: 'dc_x' });
+  expect(fake.installed.map((s) => s.binaryPath)).toEqual(['d:\\DRIVERS\\sub\\x.sys']);
+  expect(fake.installed[0]!.options.runId).toBe('r1');
 });
 
 test('invalid names and options are refused with 400 and a message that says what to send', async () => {
-  const post = (path: string, body: unknown) =>
-    fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${TOKEN}` },
-      body: JSON.stringify(body),
-    });
-  let response = await post('/v1/services', { name: 'bad name!', imagePath: 'C:\\stage\\x.sys' });
+  const send = (method: string, path: string, body: unknown) =>
+    fetch(`${url}${path}`, { method, headers: JSON_AUTH, body: JSON.stringify(body) });
+  let response = await send('PUT', `/v1/services/${encodeURIComponent('bad name!')}`, {
+    binaryPath: 'C:\\stage\\x.sys',
+    runId: 'r1',
+  });
   expect(response.status).toBe(400);
   expect((await errorBody(response)).message).toContain('Invalid service name "bad name!"');
-  response = await post('/v1/services/dc_x/cycles', { count: 0 });
+  response = await send('PUT', '/v1/services/dc_x', { binaryPath: 'C:\\stage\\x.sys' });
+  expect(response.status).toBe(400);
+  expect((await errorBody(response)).message).toContain('Expected `runId`');
+  response = await send('POST', '/v1/services/dc_x/cycles', { count: 0 });
   expect((await errorBody(response)).message).toContain(
     'Expected `count` to be a whole number of cycles',
   );
-  response = await post('/v1/services/dc_x/stop', { timeoutMs: -5 });
+  response = await send('POST', '/v1/services/dc_x/stop', { timeoutMs: -5 });
   expect(response.status).toBe(400);
-  response = await fetch(`${url}/v1/services`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${TOKEN}` },
+  response = await fetch(`${url}/v1/services/dc_x`, {
+    method: 'PUT',
+    headers: JSON_AUTH,
     body: '{not json',
   });
   expect((await errorBody(response)).message).toBe('The request body is not valid JSON.');
-  response = await fetch(`${url}/v1/nothing`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  response = await send('PUT', '/v1/services/dc_x', []);
+  expect(response.status).toBe(400);
+  expect((await errorBody(response)).message).toBe('Expected a JSON object as the request body.');
+  response = await fetch(`${url}/v1/nothing`, { headers: AUTH });
   expect(response.status).toBe(404);
+  expect(fake.installed).toEqual([]);
+});
+
+test('the routes the lifecycle replaced are gone', async () => {
+  for (const [method, path] of [
+    ['PUT', '/v1/images/x.sys'],
+    ['POST', '/v1/services'],
+    ['POST', '/v1/services/dc_x/delete'],
+    ['POST', '/v1/services/dc_x/remove'],
+  ] as const) {
+    const response = await fetch(`${url}${path}`, { method, headers: JSON_AUTH, body: '{}' });
+    expect(response.status, `${method} ${path}`).toBe(404);
+  }
+  expect(fake.calls).toEqual([]);
+});
+
+test("mark-for-delete, uninstall and stale clean-up reach the target with the runner's run", async () => {
+  await client().markForDelete(ref('dc_x'), { retry: false });
+  await client().uninstall(ref('dc_x'), { timeoutMs: 500 });
+  expect(await client().cleanupStale()).toEqual({ removed: ['dc_old'], failed: [] });
+  expect(fake.calls).toEqual([
+    'markForDelete dc_x retry=false',
+    'uninstall dc_x timeoutMs=500',
+    'cleanupStale r1',
+  ]);
+  const response = await fetch(`${url}/v1/cleanup-stale`, {
+    method: 'POST',
+    headers: JSON_AUTH,
+    body: JSON.stringify({ runId: 'not a run id' }),
+  });
+  expect(response.status).toBe(400);
+  expect(fake.calls).toHaveLength(3);
 });
 
 test('typed errors cross the wire intact', async () => {
@@ -272,10 +382,16 @@ test('typed errors cross the wire intact', async () => {
     state: 'RUNNING',
   });
   const foreign = await client()
-    .installDriver({ name: 'Beep', imagePath: 'C:\\stage\\x.sys' })
+    .install({ binaryPath: 'C:\\stage\\x.sys' }, { name: 'Beep' })
     .catch((e: unknown) => e);
   expect(foreign).toBeInstanceOf(ForeignServiceError);
   expect((foreign as Error).message).toContain('Refusing to create over service "Beep"');
+  expect(foreign).toMatchObject({
+    service: 'Beep',
+    action: 'create over',
+    seen: 'no drvcycle marker',
+    hint: expect.stringContaining('ownership marker'),
+  });
 });
 
 test('cycles stream one record per cycle, the failing one last with its typed error', async () => {
@@ -286,7 +402,12 @@ test('cycles stream one record per cycle, the failing one last with its typed er
   for await (const record of client().runCycles(ref('dc_fails'), { count: 5 }))
     failing.push(record);
   expect(failing.map((r) => r.outcome)).toEqual(['ok', 'ok', 'start-failed']);
-  expect(failing[2]!.error).toMatchObject({ type: 'ScmError', win32Code: 1450, cycle: 3 });
+  expect(failing[2]!.error).toMatchObject({
+    code: 'DRVCYCLE_SCM',
+    name: 'ScmError',
+    win32Code: 1450,
+    cycle: 3,
+  });
 });
 
 test('an unreachable agent is a clear error naming the URL', async () => {

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { readableDebugOutput } from '../../fixtures/collector.ts';
 import { Collector } from '../../src/collector/collector.ts';
+import { readableDebugOutput } from '../../src/collector/window-events.ts';
 import {
   latencyChartSpec,
   MAX_CHART_POINTS,
@@ -40,7 +40,7 @@ test('every line reaches the NDJSON file as it is written, before close', () => 
     startMs: null,
     stopMs: null,
     state: 'STOPPED',
-    error: { type: 'ScmError', code: 'DRVCYCLE_SCM', message: 'x', win32Code: 1450 },
+    error: { code: 'DRVCYCLE_SCM', name: 'ScmError', message: 'x', win32Code: 1450 },
   });
   collector.close();
   expect(JSON.parse(readFileSync(file, 'utf8').trim().split('\n')[2]!)).toMatchObject({
@@ -72,6 +72,39 @@ test('timings: percentiles, CSV and a series that keeps failed cycles as gaps', 
     '1,1.000,199.000',
   ]);
   expect(collector.timingsCsv().trim().split('\n').at(-1)).toBe('101,,');
+  collector.close();
+});
+
+test('memory points reach the NDJSON file and come back as series, and charts carry their series', () => {
+  const file = path.join(tmp(), 'memory.ndjson');
+  const collector = new Collector(file);
+  collector.memoryPoint('verifier-pool', 0, 64);
+  collector.memoryPoint('verifier-pool', 1, 320);
+  collector.memoryPoint('pool-tags', 1, 7);
+  collector.memoryPoint('verifier-pool', 2, 576);
+  expect(
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown),
+  ).toEqual([
+    { type: 'memory', signal: 'verifier-pool', cycle: 0, value: 64 },
+    { type: 'memory', signal: 'verifier-pool', cycle: 1, value: 320 },
+    { type: 'memory', signal: 'pool-tags', cycle: 1, value: 7 },
+    { type: 'memory', signal: 'verifier-pool', cycle: 2, value: 576 },
+  ]);
+  expect(collector.memorySeries('verifier-pool')).toEqual([
+    { cycle: 0, value: 64 },
+    { cycle: 1, value: 320 },
+    { cycle: 2, value: 576 },
+  ]);
+  expect(collector.memorySeries('never-sampled')).toEqual([]);
+  expect(collector.memoryCharts()).toEqual([]);
+  collector.chart({ signal: 'pool-tags', title: 'dc_x: pool-tags', unit: 'B' });
+  expect(collector.memoryCharts()).toEqual([
+    { signal: 'pool-tags', title: 'dc_x: pool-tags', unit: 'B', series: [{ cycle: 1, value: 7 }] },
+  ]);
+  expect(collector.cycles).toBe(0);
   collector.close();
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { driverFromEnv, positiveInteger, serviceNameFor } from '../../fixtures/options.ts';
+import { agentsFromEnv } from '../../src/config/machine-settings.ts';
 import {
   assertCanInstall,
   installCommand,
@@ -11,30 +11,6 @@ import {
 } from '../../src/lab/packages.ts';
 import { toWinePath } from '../../src/lab/paths.ts';
 import { compilerArgs } from '../../src/lab/drivers.ts';
-import { existingConfigFromEnv } from '../../src/machines/existing.ts';
-
-test('service names derived from image file names are valid and recognisable', () => {
-  expect(serviceNameFor('/x/clean.sys')).toBe('dc_clean');
-  expect(serviceNameFor('/x/My Drïver (v2).sys')).toBe('dc_My_Dr_ver_v2');
-  expect(serviceNameFor('/x/___.sys')).toBe('dc_driver');
-});
-
-test('CYCLES must be a positive whole number, with a message that says what to set', () => {
-  expect(positiveInteger('CYCLES', undefined, 50)).toBe(50);
-  expect(positiveInteger('CYCLES', '200', 50)).toBe(200);
-  expect(() => positiveInteger('CYCLES', 'many', 50)).toThrow(
-    'CYCLES=many is not a positive whole number.\nSet CYCLES to a number such as 50, or unset it.',
-  );
-  expect(() => positiveInteger('CYCLES', '0', 50)).toThrow(/not a positive whole number/);
-});
-
-test('DRIVER picks the image; the clean sample is the default', () => {
-  expect(driverFromEnv({}).imagePath).toMatch(/drivers\/build\/clean\.sys$/);
-  expect(
-    driverFromEnv({ DRIVER: '/tmp/x.sys', DRIVER_GROUP: 'g1', DRIVER_SERVICE: 'dc_y' }),
-  ).toEqual({ imagePath: '/tmp/x.sys', serviceName: 'dc_y', loadOrderGroup: 'g1' });
-  expect(() => driverFromEnv({ DRIVER_TYPE: 'user' })).toThrow(/DRIVER_TYPE=user/);
-});
 
 test('missing Debian packages: installed as root, otherwise the exact command to run', async () => {
   expect(await missingPackages(async () => true)).toEqual([]);
@@ -72,7 +48,7 @@ test('an existing agent needs URLs and a readable token file', () => {
   const tokenFile = path.join(dir, 'token');
   writeFileSync(tokenFile, 't'.repeat(40) + '\n');
   expect(
-    existingConfigFromEnv({
+    agentsFromEnv({
       DRVCYCLE_AGENTS: 'http://10.1.1.1:8765, http://10.1.1.2:8765',
       DRVCYCLE_AGENT_TOKEN_FILE: tokenFile,
     }),
@@ -80,15 +56,13 @@ test('an existing agent needs URLs and a readable token file', () => {
     urls: ['http://10.1.1.1:8765', 'http://10.1.1.2:8765'],
     token: 't'.repeat(40),
   });
-  expect(() => existingConfigFromEnv({})).toThrow(/needs DRVCYCLE_AGENTS/);
-  expect(() => existingConfigFromEnv({ DRVCYCLE_AGENTS: 'ftp://x' })).toThrow(
-    /invalid URL: ftp:\/\/x/,
-  );
-  expect(() => existingConfigFromEnv({ DRVCYCLE_AGENTS: 'http://x:1' })).toThrow(
+  expect(() => agentsFromEnv({})).toThrow(/needs DRVCYCLE_AGENTS/);
+  expect(() => agentsFromEnv({ DRVCYCLE_AGENTS: 'ftp://x' })).toThrow(/invalid URL: ftp:\/\/x/);
+  expect(() => agentsFromEnv({ DRVCYCLE_AGENTS: 'http://x:1' })).toThrow(
     /needs DRVCYCLE_AGENT_TOKEN_FILE/,
   );
   expect(() =>
-    existingConfigFromEnv({
+    agentsFromEnv({
       DRVCYCLE_AGENTS: 'http://x:1',
       DRVCYCLE_AGENT_TOKEN_FILE: path.join(dir, 'none'),
     }),

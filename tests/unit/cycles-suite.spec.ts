@@ -1,12 +1,18 @@
 import { expect, test } from '@playwright/test';
 import { formatRow } from '../../src/report/reporters/summary.ts';
-import { ScmError, ScmTimeoutError } from '../../src/core/errors.ts';
-import { formatProgress, progressReporter, runCycleBatch } from '../../src/runner/batch.ts';
+import { reviveError, ScmError, ScmTimeoutError, toWire } from '../../src/core/errors.ts';
+import { runCycleBatch } from '../../src/runner/batch.ts';
+import { formatProgress, progressReporter } from '../../src/runner/progress.ts';
 import { percentile } from '../../src/core/stats.ts';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
-import type { Target } from '../../src/target/types.ts';
-import type { CycleRecord } from '../../src/core/records.ts';
-import { fromWireError, toWireError } from '../../src/core/errors.ts';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Collector } from '../../src/collector/collector.ts';
+import type { Machine } from '../../src/machines/machine.ts';
+import { runCyclePlan } from '../../src/runner/cycle-runner.ts';
+import type { InstalledDriver, Target } from '../../src/target/types.ts';
+import type { CycleOptions, CycleRecord, SampleRequest } from '../../src/core/records.ts';
 
 const ok = (cycle: number, startMs: number, stopMs: number): CycleRecord => ({
   cycle,
@@ -40,7 +46,7 @@ function fakeBatch(records: CycleRecord[], dropAfter = false): Target {
     },
   } as unknown as Target;
 }
-const REF = { name: 'dc_x', imagePath: '', runId: 'r', config: {} as never };
+const REF = { name: 'dc_x' };
 
 test("a batch stops at its first bad cycle, numbered on from the batch's first cycle", async () => {
   const bad: CycleRecord = {
@@ -49,9 +55,7 @@ test("a batch stops at its first bad cycle, numbered on from the batch's first c
     startMs: 5,
     stopMs: null,
     state: 'STOP_PENDING',
-    error: toWireError(
-      new ScmError({ operation: 'ControlService', service: 'dc_x', win32Code: 109 }),
-    ),
+    error: toWire(new ScmError({ operation: 'ControlService', service: 'dc_x', win32Code: 109 })),
   };
   const seen: number[] = [];
   const failed = await runCycleBatch(
@@ -92,9 +96,101 @@ test('a batch that goes silent fails the next cycle as a lost machine', async ()
   );
 });
 
+test('a leak plan samples before the first load and after every unload, and decides on that series', async () => {
+  const verifierSample = (t: number, bytes: number) => ({
+    t,
+    verifier: [
+      {
+        driver: 'leak.sys',
+        loads: t,
+        unloads: t,
+        currentPagedAllocations: 0,
+        currentNonPagedAllocations: t,
+        pagedBytes: 0,
+        nonPagedBytes: bytes,
+        peakPagedBytes: 0,
+        peakNonPagedBytes: bytes,
+      },
+    ],
+  });
+  const requests: SampleRequest[] = [];
+  const batches: CycleOptions[] = [];
+  const target = {
+    async samplers() {
+      return {
+        verifier: { available: true },
+        poolTags: { available: true },
+        performance: { available: true },
+        hosts: { available: true },
+      };
+    },
+    async sample(request: SampleRequest) {
+      requests.push(request);
+      return verifierSample(0, 100);
+    },
+    async *runCycles(_driver: unknown, options: CycleOptions) {
+      batches.push(options);
+      for (let cycle = 1; cycle <= options.count; cycle++)
+        yield { ...ok(cycle, 1, 1), sample: verifierSample(cycle, 100 + 256 * cycle) };
+    },
+  } as unknown as Target;
+  const machine = {
+    name: 'fake',
+    poolTrace: false,
+    debugMark: () => 0,
+    debugOutput: () => '',
+    healthy: async () => true,
+  } as unknown as Machine;
+  const driver = {
+    name: 'dc_leak',
+    binaryPath: 'C:\\stage\\ab\\leak.sys',
+    type: 'kernel',
+    group: undefined,
+    runId: 'r',
+    config: {} as never,
+  } satisfies InstalledDriver;
+  const collector = new Collector(
+    path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-plan-')), 'metrics.ndjson'),
+  );
+  const sampleRequest = { tags: [], verifierDrivers: ['leak.sys'] };
+  const thresholds = { perCycle: 64, warmupCycles: 0, minSamples: 2, residualTolerance: 0 };
+  const verdict = await runCyclePlan(
+    { target, machine, driver, collector, sampleRequest },
+    {
+      family: 'leaks',
+      count: 4,
+      startTimeoutMs: 1000,
+      stopTimeoutMs: 1000,
+      sampleEvery: 0,
+      leak: { thresholds, poolTags: [] },
+    },
+  );
+  collector.close();
+  expect(requests).toEqual([sampleRequest]);
+  expect(batches).toEqual([
+    { count: 4, startTimeoutMs: 1000, stopTimeoutMs: 1000, sampleEvery: 1, sample: sampleRequest },
+  ]);
+  expect(collector.memorySeries('verifier-pool')).toEqual([
+    { cycle: 0, value: 100 },
+    { cycle: 1, value: 356 },
+    { cycle: 2, value: 612 },
+    { cycle: 3, value: 868 },
+    { cycle: 4, value: 1124 },
+  ]);
+  expect(verdict).toMatchObject({
+    kind: 'leak',
+    driver: 'dc_leak',
+    scenario: 'leaks',
+    evidence: { signal: 'verifier-pool', slopeBytesPerCycle: 256, residualBytes: 1024 },
+  });
+  expect(collector.memoryCharts()).toMatchObject([
+    { signal: 'verifier-pool', unit: 'B', fit: { slope: 256 }, warmupCycles: 0 },
+  ]);
+});
+
 test('typed errors survive the wire with every field', () => {
-  const timeout = fromWireError(
-    toWireError(
+  const timeout = reviveError(
+    toWire(
       new ScmTimeoutError({
         operation: 'ControlService',
         service: 's',
@@ -107,9 +203,9 @@ test('typed errors survive the wire with every field', () => {
   );
   expect(timeout).toBeInstanceOf(ScmTimeoutError);
   expect(timeout).toMatchObject({ state: 'STOP_PENDING', elapsedMs: 10, boundMs: 5, cycle: 3 });
-  const unexpected = fromWireError(toWireError(new RangeError('bad')));
+  const unexpected = reviveError(toWire(new RangeError('bad')));
   expect(unexpected).toMatchObject({ code: 'DRVCYCLE_AGENT_INTERNAL' });
-  expect(unexpected.message).toMatch(/^The agent failed unexpectedly: RangeError: bad/);
+  expect(unexpected.message).toMatch(/^drvcycle failed unexpectedly: RangeError: bad/);
 });
 
 test('progress lines', () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { CommandRunner } from '../../src/machines/hypervisor.ts';
 import {
@@ -9,7 +12,7 @@ import {
 } from '../../src/machines/hyperv.ts';
 import { VmMachine } from '../../src/machines/hypervisor.ts';
 import { Libvirt, parseDomState, virshCommands } from '../../src/machines/libvirt.ts';
-import { providerFromEnv, vmConfigFromEnv } from '../../src/machines/providers.ts';
+import { machineSettingsFromEnv, providerFromEnv } from '../../src/config/machine-settings.ts';
 
 /** A fake command runner: records each call and answers from a script of outputs. */
 function fakeRunner(answers: Record<string, string[]>): CommandRunner & { calls: string[] } {
@@ -118,19 +121,37 @@ test('reverting a Hyper-V VM whose checkpoint was taken running does not start i
 });
 
 test('provider configuration errors say what to set', () => {
+  const tokenFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-providers-')), 'token');
+  writeFileSync(tokenFile, `${'t'.repeat(40)}\n`);
+  const agents = {
+    DRVCYCLE_AGENTS: 'http://10.0.0.1:8765,http://10.0.0.2:8765',
+    DRVCYCLE_AGENT_TOKEN_FILE: tokenFile,
+  };
   expect(providerFromEnv({})).toBe('lab');
   expect(() => providerFromEnv({ DRVCYCLE_MACHINE: 'vmware' })).toThrow(
     'Unknown DRVCYCLE_MACHINE "vmware".\nUse one of: lab, existing, hyperv, libvirt.',
   );
-  expect(() => vmConfigFromEnv({ DRVCYCLE_MACHINE: 'hyperv' })).toThrow(/needs DRVCYCLE_VMS/);
-  expect(() => vmConfigFromEnv({ DRVCYCLE_MACHINE: 'libvirt', DRVCYCLE_VMS: 'a,b' })).toThrow(
-    /needs DRVCYCLE_SNAPSHOT/,
+  expect(() => machineSettingsFromEnv({ ...agents, DRVCYCLE_MACHINE: 'hyperv' })).toThrow(
+    /needs DRVCYCLE_VMS/,
   );
+  expect(() =>
+    machineSettingsFromEnv({ ...agents, DRVCYCLE_MACHINE: 'libvirt', DRVCYCLE_VMS: 'a,b' }),
+  ).toThrow(/needs DRVCYCLE_SNAPSHOT/);
   expect(
-    vmConfigFromEnv({
+    machineSettingsFromEnv({
+      ...agents,
+      DRVCYCLE_MACHINE: 'libvirt',
       DRVCYCLE_VMS: 'a, b',
       DRVCYCLE_SNAPSHOT: 'clean',
       DRVCYCLE_CONSOLE_LOG: '/var/log/{vm}.log',
     }),
-  ).toEqual({ vms: ['a', 'b'], snapshot: 'clean', consoleLog: '/var/log/{vm}.log' });
+  ).toEqual({
+    provider: 'libvirt',
+    agents: { urls: ['http://10.0.0.1:8765', 'http://10.0.0.2:8765'], token: 't'.repeat(40) },
+    vms: ['a', 'b'],
+    snapshot: 'clean',
+    consoleLog: '/var/log/{vm}.log',
+    powershell: 'powershell.exe',
+    libvirtUri: undefined,
+  });
 });

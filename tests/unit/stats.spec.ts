@@ -123,7 +123,7 @@ test('thresholds are validated', () => {
 });
 
 test('Windows leak signals come from the samples taken after each unload', async () => {
-  const { seriesFromSamples } = await import('../../src/runner/memory-signals.ts');
+  const { sampleValue } = await import('../../src/runner/memory-signals.ts');
   const verifier = (cycle: number) => ({
     t: cycle,
     verifier: [
@@ -140,55 +140,57 @@ test('Windows leak signals come from the samples taken after each unload', async
       },
     ],
   });
-  const records = [1, 2, 3].map((cycle) => ({
-    cycle,
-    outcome: 'ok' as const,
-    startMs: 1,
-    stopMs: 1,
-    state: 'STOPPED',
-    sample: verifier(cycle),
-  }));
+  // The Verifier entry is matched case-insensitively; a baseline without it has no value (so the
+  // cycle runner's baseline stays 0).
   expect(
-    seriesFromSamples(records, { t: 0, verifier: [] }, 'verifier-pool', 'leak_small.sys', []),
-  ).toEqual({
-    name: 'verifier-pool',
-    unit: 'B',
-    exact: true,
-    baseline: 0,
-    series: [
-      { cycle: 1, value: 256 },
-      { cycle: 2, value: 512 },
-      { cycle: 3, value: 768 },
-    ],
-  });
-  const tagged = [1, 2].map((cycle) => ({
-    cycle,
-    outcome: 'ok' as const,
-    startMs: 1,
-    stopMs: 1,
-    state: 'STOPPED',
-    sample: {
-      t: cycle,
-      poolTags: {
-        DcLs: { pagedBytes: 0, nonPagedBytes: 256 * cycle, allocs: cycle, frees: 0 },
-        DcXx: { pagedBytes: 64, nonPagedBytes: 0, allocs: 1, frees: 0 },
-      },
-    },
-  }));
-  const baseline = {
-    t: 0,
+    [1, 2, 3].map((cycle) => sampleValue(verifier(cycle), 'verifier-pool', 'leak_small.sys', [])),
+  ).toEqual([256, 512, 768]);
+  expect(
+    sampleValue({ t: 0, verifier: [] }, 'verifier-pool', 'leak_small.sys', []),
+  ).toBeUndefined();
+  expect(sampleValue(verifier(1), 'verifier-pool', 'other.sys', [])).toBeUndefined();
+  expect(sampleValue(undefined, 'verifier-pool', 'leak_small.sys', [])).toBeUndefined();
+
+  const tagged = (cycle: number) => ({
+    t: cycle,
     poolTags: {
-      DcLs: { pagedBytes: 0, nonPagedBytes: 0, allocs: 0, frees: 0 },
+      DcLs: { pagedBytes: 0, nonPagedBytes: 256 * cycle, allocs: cycle, frees: 0 },
       DcXx: { pagedBytes: 64, nonPagedBytes: 0, allocs: 1, frees: 0 },
+      Othr: { pagedBytes: 1_000_000, nonPagedBytes: 0, allocs: 1, frees: 0 },
     },
-  };
-  expect(seriesFromSamples(tagged, baseline, 'pool-tags', 'x.sys', ['DcLs', 'DcXx'])).toMatchObject(
-    {
-      baseline: 64,
-      series: [
-        { cycle: 1, value: 320 },
-        { cycle: 2, value: 576 },
-      ],
+  });
+  const tags = ['DcLs', 'DcXx'];
+  expect(sampleValue(tagged(0), 'pool-tags', 'x.sys', tags)).toBe(64);
+  expect([1, 2].map((cycle) => sampleValue(tagged(cycle), 'pool-tags', 'x.sys', tags))).toEqual([
+    320, 576,
+  ]);
+  expect(sampleValue({ t: 1 }, 'pool-tags', 'x.sys', tags)).toBeUndefined();
+});
+
+test('the Windows signal is Verifier first, then pool tags when the driver has some', async () => {
+  const { chooseWindowsSignal } = await import('../../src/runner/memory-signals.ts');
+  const availability = (verifier: boolean, poolTags: boolean) => ({
+    verifier: verifier ? { available: true } : { available: false, reason: 'Verifier is off' },
+    poolTags: poolTags ? { available: true } : { available: false, reason: 'no pool tags' },
+    performance: { available: true },
+    hosts: { available: true },
+  });
+  expect(chooseWindowsSignal(availability(true, true), ['DcLs'])).toEqual({
+    signal: 'verifier-pool',
+  });
+  expect(chooseWindowsSignal(availability(false, true), ['DcLs'])).toEqual({
+    signal: 'pool-tags',
+  });
+  expect(chooseWindowsSignal(availability(false, true), [])).toEqual({
+    unavailable: {
+      'verifier-pool': 'Verifier is off',
+      'pool-tags': 'no pool tags given (driverUnderTest.poolTags, DRIVER_POOL_TAGS)',
     },
-  );
+  });
+  expect(chooseWindowsSignal(undefined, ['DcLs'])).toEqual({
+    unavailable: {
+      'verifier-pool': 'not offered by this target',
+      'pool-tags': 'not offered by this target',
+    },
+  });
 });

@@ -5,6 +5,7 @@ import {
   validateCycles,
   validateFileName,
   validateInstall,
+  validateRunId,
 } from '../../src/agent/validation.ts';
 
 const allow = ['C:\\drvcycle\\images', 'D:\\Drivers\\'];
@@ -25,20 +26,67 @@ test('traversal, prefix tricks and other drives are refused', () => {
 
 test('install requests are normalised and typed', () => {
   expect(
-    validateInstall({ name: 'dc_x', imagePath: 'C:\\drvcycle\\images\\a\\..\\b\\x.sys' }, allow),
+    validateInstall(
+      'dc_x',
+      { binaryPath: 'C:\\drvcycle\\images\\a\\..\\b\\x.sys', runId: 'r1' },
+      allow,
+    ),
   ).toEqual({
     name: 'dc_x',
-    imagePath: 'C:\\drvcycle\\images\\b\\x.sys',
+    runId: 'r1',
+    binaryPath: 'C:\\drvcycle\\images\\b\\x.sys',
     type: 'kernel',
-    loadOrderGroup: undefined,
+    group: undefined,
   });
   expect(() =>
     validateInstall(
-      { name: 'dc_x', imagePath: 'C:\\drvcycle\\images\\x.sys', type: 'user' },
+      'dc_x',
+      { binaryPath: 'C:\\drvcycle\\images\\x.sys', runId: 'r1', type: 'user' },
       allow,
     ),
   ).toThrow(/"kernel" or "filesystem"/);
-  expect(() => validateInstall([], allow)).toThrow(/JSON object/);
+  expect(() =>
+    validateInstall('dc_x', { binaryPath: 'C:\\drvcycle\\images\\x.sys' }, allow),
+  ).toThrow(/Expected `runId`/);
+  expect(() =>
+    validateInstall('dc_x', { binaryPath: 'C:\\Windows\\x.sys', runId: 'r1' }, allow),
+  ).toThrow(/outside the agent's allowed folders/);
+  expect(() => validateInstall('dc_x', { binaryPath: 42, runId: 'r1' }, allow)).toThrow(
+    /Expected `binaryPath`/,
+  );
+});
+
+test('an uploaded image is named by its query: file name, group and retry=false', () => {
+  expect(
+    validateInstall(
+      'dc_x',
+      { file: 'My Driver.sys', runId: 'r1', type: 'filesystem', group: 'g 1', retry: 'false' },
+      allow,
+    ),
+  ).toEqual({
+    name: 'dc_x',
+    runId: 'r1',
+    fileName: 'My Driver.sys',
+    type: 'filesystem',
+    group: 'g 1',
+    retry: false,
+  });
+  expect(() => validateInstall('dc_x', { runId: 'r1' }, allow)).toThrow(/Invalid image file name/);
+  expect(() => validateInstall('dc_x', { file: '..\\x.sys', runId: 'r1' }, allow)).toThrow(
+    /Invalid image file name/,
+  );
+  expect(() =>
+    validateInstall('dc_x', { file: 'x.sys', runId: 'r1', retry: 'true' }, allow),
+  ).toThrow(/`retry` to be false or absent/);
+  expect(() =>
+    validateInstall('dc_x', { file: 'x.sys', runId: 'r1', group: 'a/b' }, allow),
+  ).toThrow(/Invalid load-order group "a\/b"/);
+});
+
+test('run ids are letters, digits and dashes', () => {
+  expect(validateRunId('20261125T100000-abc123')).toBe('20261125T100000-abc123');
+  for (const bad of [undefined, '', 'a b', 'x'.repeat(41), 42, '../x'])
+    expect(() => validateRunId(bad), JSON.stringify(bad)).toThrow(/Expected `runId`/);
 });
 
 test('file names may have spaces and non-ASCII letters, but no folders or reserved characters', () => {
@@ -64,7 +112,6 @@ test('cycle options are bounded', () => {
   });
   expect(() => validateCycles({ count: 1.5 })).toThrow(/whole number/);
   expect(() => validateCycles({ count: 2, startTimeoutMs: 'soon' })).toThrow(/startTimeoutMs/);
-  expect(() => validateCycles({ count: 2, stopOnFailure: 'yes' })).toThrow(/stopOnFailure/);
 });
 
 test('tokens: minimum length, and the bearer check', () => {

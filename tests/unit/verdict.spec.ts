@@ -1,8 +1,6 @@
 import { expect, test } from '@playwright/test';
-import { ScmError, ScmTimeoutError } from '../../src/core/errors.ts';
-import { UnexpectedStateError } from '../../src/windows/scm/driver-services.ts';
+import { ScmError, ScmTimeoutError, toWire, UnexpectedStateError } from '../../src/core/errors.ts';
 import type { CycleRecord } from '../../src/core/records.ts';
-import { toWireError } from '../../src/core/errors.ts';
 import { classifyCycleFailure, crashLines } from '../../src/core/classify.ts';
 import { headline, isVerdict, makeVerdict, summarise } from '../../src/core/verdict.ts';
 
@@ -37,7 +35,7 @@ test('a Wine crash line during a failed stop is a crash in unload', () => {
     driver: 'dc_crash_in_unload',
     scenario: 'cycles',
     record: record({
-      error: toWireError(
+      error: toWire(
         new ScmError({
           operation: 'ControlService',
           service: 'dc_crash_in_unload',
@@ -64,7 +62,7 @@ test('a crash line during a failed start is a crash in load', () => {
       cycle: 1,
       outcome: 'start-failed',
       state: 'STOPPED',
-      error: toWireError(
+      error: toWire(
         new ScmError({ operation: 'StartService', service: 'dc_crash_in_entry', win32Code: 1053 }),
       ),
     }),
@@ -79,8 +77,8 @@ test('a machine that stops answering is a crash, whatever the SCM said', () => {
     scenario: 'cycles',
     record: record({
       error: {
-        type: 'DrvcycleError',
         code: 'DRVCYCLE_AGENT_UNREACHABLE',
+        name: 'DrvcycleError',
         message: 'The agent sent nothing for 15000 ms',
       },
     }),
@@ -96,7 +94,7 @@ test('a bounded wait that ran out is a hang', () => {
     driver: 'd',
     scenario: 'cycles',
     record: record({
-      error: toWireError(
+      error: toWire(
         new ScmTimeoutError({
           operation: 'ControlService',
           service: 'd',
@@ -121,7 +119,7 @@ test('plain SCM failures are load or unload failures with their code', () => {
       cycle: 1,
       outcome: 'start-failed',
       state: 'STOPPED',
-      error: toWireError(
+      error: toWire(
         new ScmError({ operation: 'StartService', service: 'd', win32Code: 1450, cycle: 1 }),
       ),
     }),
@@ -133,7 +131,15 @@ test('plain SCM failures are load or unload failures with their code', () => {
     scenario: 'cycles',
     record: record({
       state: 'RUNNING',
-      error: toWireError(new UnexpectedStateError('ControlService', 'd', 'STOPPED', 'RUNNING', 7)),
+      error: toWire(
+        new UnexpectedStateError({
+          operation: 'ControlService',
+          service: 'd',
+          expected: 'STOPPED',
+          state: 'RUNNING',
+          cycle: 7,
+        }),
+      ),
     }),
   });
   expect(ineffective.summary).toBe(
@@ -145,7 +151,7 @@ test('plain SCM failures are load or unload failures with their code', () => {
     scenario: 'cycles',
     record: record({
       cycle: 2,
-      error: toWireError(
+      error: toWire(
         new ScmError({
           operation: 'ControlService',
           service: 'd',

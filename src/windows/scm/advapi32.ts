@@ -48,11 +48,6 @@ function bind() {
       advapi32,
       'int __stdcall QueryServiceConfig2W(void* service, uint32 level, void* buffer, uint32 size, _Out_ uint32* needed)',
     ),
-    /** https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-changeserviceconfigw */
-    ChangeServiceConfigW: fn(
-      advapi32,
-      'int __stdcall ChangeServiceConfigW(void* service, uint32 type, uint32 start, uint32 errorControl, str16 path, str16 group, void* tagId, str16 deps, str16 account, str16 password, str16 display)',
-    ),
     /** https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-changeserviceconfig2w (SERVICE_CONFIG_DESCRIPTION) */
     ChangeServiceConfig2W_Description: advapi32.func('ChangeServiceConfig2W', 'int', [
       'void*',

@@ -57,7 +57,9 @@ export class BlockingCallPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(new URL('./blocking-worker.ts', import.meta.url));
+    // .ts from the sources (Node 22 strips types), .js from the published build.
+    const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+    const worker = new Worker(new URL(`./blocking-worker${extension}`, import.meta.url));
     worker.unref();
     this.all.add(worker);
     return worker;

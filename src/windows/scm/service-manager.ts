@@ -21,7 +21,6 @@ const SC_MANAGER_ALL_ACCESS = 0xf003f;
 const SERVICE_ALL_ACCESS = 0xf01ff;
 const SERVICE_QUERY_STATUS = 0x0004;
 const SERVICE_QUERY_CONFIG = 0x0001;
-const SERVICE_NO_CHANGE = 0xffffffff;
 const SERVICE_CONFIG_DESCRIPTION = 1;
 const SC_STATUS_PROCESS_INFO = 0;
 const SC_ENUM_PROCESS_INFO = 0;
@@ -38,13 +37,6 @@ export interface CreateServiceSpec {
   readonly startType?: number;
   readonly errorControl?: number;
   readonly loadOrderGroup?: string | undefined;
-}
-
-export interface ChangeServiceSpec {
-  readonly imagePath?: string;
-  readonly loadOrderGroup?: string;
-  readonly startType?: number;
-  readonly displayName?: string;
 }
 
 export class ServiceManager {
@@ -149,25 +141,6 @@ export class ServiceManager {
         lpDescription: description,
       });
       if (!ok) throw this.failure('ChangeServiceConfig2', name, service);
-    });
-  }
-
-  changeConfig(name: string, change: ChangeServiceSpec): void {
-    this.withService(name, SERVICE_ALL_ACCESS, (service) => {
-      const ok = advapi32().ChangeServiceConfigW(
-        service,
-        SERVICE_NO_CHANGE,
-        change.startType ?? SERVICE_NO_CHANGE,
-        SERVICE_NO_CHANGE,
-        change.imagePath ?? null,
-        change.loadOrderGroup ?? null,
-        null,
-        null,
-        null,
-        null,
-        change.displayName ?? null,
-      );
-      if (!ok) throw this.failure('ChangeServiceConfig', name, service);
     });
   }
 
