@@ -1,8 +1,8 @@
 /** The project's own tests: unit tests of pure logic, and end-to-end tests on the Wine lab. */
 import { defineConfig } from '@playwright/test';
-import { newRunId } from '../src/windows/scm/ownership.ts';
+import { ensureRunId } from '../src/config/run-id.ts';
 
-process.env.DRVCYCLE_RUN_ID ??= newRunId();
+ensureRunId();
 // The self-tests' verdicts and reports stay out of the main job's reports/.
 process.env.DRVCYCLE_REPORTS_DIR ??= 'reports/self-test';
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.ts';
-import { newRunId } from '../windows/scm/ownership.ts';
+import { newRunId } from '../core/run-id.ts';
 import { LocalTarget } from '../target/local-target.ts';
 import { validateToken } from './auth.ts';
 import { createAgentServer } from './server.ts';

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { AgentRequestError, ErrorCodes } from '../core/errors.ts';
+import { RUN_ID_PATTERN } from '../core/run-id.ts';
 import type { CycleOptions, SampleRequest } from '../core/records.ts';
 import type { CallOptions, InstallOptions } from '../target/types.ts';
 
@@ -88,10 +89,8 @@ export interface InstallRequest extends InstallOptions {
   readonly fileName?: string;
 }
 
-const RUN_ID = /^[A-Za-z0-9-]{1,40}$/;
-
 export function validateRunId(runId: unknown): string {
-  if (typeof runId !== 'string' || !RUN_ID.test(runId))
+  if (typeof runId !== 'string' || !RUN_ID_PATTERN.test(runId))
     throw invalid(
       'Expected `runId`: the run whose ownership marker the service gets (1-40 letters, digits or dashes).',
     );

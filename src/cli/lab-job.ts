@@ -3,13 +3,9 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { runProcess } from '../core/child-process.ts';
 import { reportPaths } from '../core/paths.ts';
-import { provisionLab } from '../lab/provision.ts';
-import { pruneLeftovers } from '../machines/lab.ts';
 import { generateReport } from '../report/generate.ts';
 
 export async function runLabJob(args: string[]): Promise<number> {
-  await provisionLab();
-  await pruneLeftovers();
   // Each run's report shows that run; the trend across runs lives in reports/history.
   rmSync(reportPaths.allureResults(), { recursive: true, force: true });
   const hasProject = args.some((arg) => arg.startsWith('--project'));

@@ -3,7 +3,7 @@
  * to a log file (Wine's Node dies with EBADF when its stdio is a pipe) or passed through, and a
  * failure turned into a typed error that names the command, how it ended and the end of its output.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { DrvcycleError, ErrorCodes, type ErrorCode } from './errors.ts';
 
@@ -95,6 +95,32 @@ export function runProcess(
       reject(fail(why, shown));
     });
   });
+}
+
+/**
+ * Starts a long-running program (a lab machine's agent) in its own process group, its output
+ * appended to files, and returns at once; `process.kill(-child.pid)` ends the whole group.
+ */
+export function startDaemon(
+  command: string,
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; cwd: string; stdoutFile: string; stderrFile: string },
+): ChildProcess {
+  const out = openSync(options.stdoutFile, 'a');
+  const err = openSync(options.stderrFile, 'a');
+  try {
+    const child = spawn(command, [...args], {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: ['ignore', out, err],
+      detached: true,
+    });
+    child.unref();
+    return child;
+  } finally {
+    closeSync(out);
+    closeSync(err);
+  }
 }
 
 /** Whether a command is on the PATH. */

@@ -4,8 +4,9 @@
  * `reports/` under the current directory, or DRVCYCLE_REPORTS_DIR).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** drvcycle's package folder: a checkout, or node_modules/drvcycle in a driver team's project. */
 export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -17,6 +18,26 @@ function findPackageRoot(from: string): string {
       return dir;
     if (path.dirname(dir) === dir) throw new Error(`No drvcycle package.json above ${from}.`);
   }
+}
+
+/**
+ * The folder of an npm package drvcycle depends on, wherever npm put it. Resolved from the
+ * package's entry (many packages' "exports" hide their package.json), then up to its manifest.
+ */
+export function dependencyDir(name: string): string {
+  const resolve = createRequire(pathToFileURL(path.join(PACKAGE_ROOT, 'package.json'))).resolve;
+  let entry: string;
+  try {
+    entry = resolve(name);
+  } catch {
+    entry = fileURLToPath(import.meta.resolve(name));
+  }
+  for (let dir = path.dirname(entry); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === name)
+      return dir;
+  }
+  throw new Error(`No package.json of ${name} above ${entry}.`);
 }
 
 export const packagePaths = {

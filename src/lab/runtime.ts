@@ -13,7 +13,7 @@ import {
   rmSync,
 } from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { dependencyDir } from '../core/paths.ts';
 import { labPaths, WINDOWS_NODE_VERSION } from './paths.ts';
 import { runProcess } from '../core/child-process.ts';
 
@@ -26,11 +26,7 @@ export function projectKoffiVersion(): string {
 
 /** The koffi package drvcycle's code resolves (hoisted in a driver team's node_modules, say). */
 function koffiDir(): string {
-  // koffi's "exports" hides its package.json: start from its entry and walk up to it.
-  let dir = path.dirname(createRequire(import.meta.url).resolve('koffi'));
-  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir)
-    dir = path.dirname(dir);
-  return dir;
+  return dependencyDir('koffi');
 }
 
 export function windowsKoffiTarget(): string {

@@ -2,7 +2,7 @@
  * A lab machine: a private copy of the base Wine prefix with its own wineserver, and the drvcycle
  * agent as the prefix's first process (so Wine's debug channels land in the agent's stderr file).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -19,7 +19,7 @@ import {
 import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
-import { runProcess, tail } from '../core/child-process.ts';
+import { runProcess, startDaemon, tail } from '../core/child-process.ts';
 import { wineEnv } from '../lab/wine-env.ts';
 import { labPaths, toWinePath } from '../lab/paths.ts';
 import { PACKAGE_ROOT, packagePaths } from '../core/paths.ts';
@@ -227,8 +227,6 @@ export class LabMachine implements Machine {
     const readyFile = path.join(this.dir, 'agent.ready.json');
     writeFileSync(tokenFile, token, { mode: 0o600 });
     rmSync(readyFile, { force: true });
-    const out = openSync(this.stdoutLog, 'a');
-    const err = openSync(this.stderrLog, 'a');
     const args = [
       labPaths.windowsNode(),
       toWinePath(packagePaths.cli()),
@@ -243,15 +241,12 @@ export class LabMachine implements Machine {
       LAB_STAGING_DIR,
     ];
     this.agentExit = undefined;
-    const agent = spawn('wine', args, {
+    const agent = startDaemon('wine', args, {
       env: wineEnv(this.prefix, this.options.winedebug ?? DEFAULT_WINEDEBUG),
-      stdio: ['ignore', out, err],
-      detached: true,
       cwd: PACKAGE_ROOT,
+      stdoutFile: this.stdoutLog,
+      stderrFile: this.stderrLog,
     });
-    closeSync(out);
-    closeSync(err);
-    agent.unref();
     agent.on('exit', (code, signal) => {
       this.agentExit = signal ? `killed by ${signal}` : `exited with code ${code}`;
     });

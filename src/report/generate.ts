@@ -1,16 +1,17 @@
 /** Generates the Allure report (allure 3, no Java) from the run's allure-results with drvcycle's allurerc.mjs. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { runProcess } from '../core/child-process.ts';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
-import { packagePaths, reportPaths, reportsDir } from '../core/paths.ts';
+import { dependencyDir, packagePaths, reportPaths, reportsDir } from '../core/paths.ts';
 
 /** The allure command line of the allure package drvcycle depends on (wherever npm put it). */
 function allureCli(): string {
-  const manifest = createRequire(import.meta.url).resolve('allure/package.json');
-  const { bin } = JSON.parse(readFileSync(manifest, 'utf8')) as { bin: string };
-  return path.resolve(path.dirname(manifest), bin);
+  const dir = dependencyDir('allure');
+  const { bin } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+    bin: string;
+  };
+  return path.resolve(dir, bin);
 }
 
 function allure(command: 'generate' | 'quality-gate', quiet: boolean) {

@@ -1,8 +1,7 @@
 import { expect, test } from '@playwright/test';
+import { assertRunId, newRunId } from '../../src/core/run-id.ts';
 import {
-  assertRunId,
   isStale,
-  newRunId,
   ownedDescription,
   ownedDisplayName,
   readOwnership,

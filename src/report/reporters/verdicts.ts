@@ -1,14 +1,20 @@
 /**
  * Rebuilds reports/verdicts.json at the end of the run from the verdict files the tests wrote
- * (see verdict/store.ts), so the summary is complete even if two workers raced on it.
+ * (see verdict-store.ts), so the summary is complete even if two workers raced on it. defineConfig
+ * gives it the run's id.
  */
 import type { Reporter } from '@playwright/test/reporter';
-import { rebuildSummary } from '../verdict-store.ts';
 import { reportPaths } from '../../core/paths.ts';
+import { rebuildSummary } from '../verdict-store.ts';
 
 export default class VerdictsReporter implements Reporter {
+  private readonly runId: string | undefined;
+
+  constructor(options: { runId?: string } = {}) {
+    this.runId = options.runId;
+  }
+
   onEnd(): void {
-    const runId = process.env.DRVCYCLE_RUN_ID;
-    if (runId) rebuildSummary(reportPaths.verdicts(), runId);
+    if (this.runId) rebuildSummary(reportPaths.verdicts(), this.runId);
   }
 }

@@ -3,27 +3,12 @@
  * its display name (set atomically by CreateService, so a crash right after creation still leaves
  * an owned service) and in its description (for people reading services.msc).
  */
-import { randomBytes } from 'node:crypto';
+import { assertRunId } from '../../core/run-id.ts';
 
 const MARKER = /\bdrvcycle:run=([A-Za-z0-9-]{1,40})\b/;
-const RUN_ID = /^[A-Za-z0-9-]{1,40}$/;
 
 export type Ownership =
   { readonly owned: true; readonly runId: string } | { readonly owned: false };
-
-export function newRunId(now = new Date()): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, '');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
-export function assertRunId(runId: string): void {
-  if (!RUN_ID.test(runId)) {
-    throw new TypeError(`Expected a run id of 1-40 letters, digits or dashes, got "${runId}".`);
-  }
-}
 
 export function ownedDisplayName(service: string, runId: string): string {
   assertRunId(runId);
