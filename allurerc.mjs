@@ -9,7 +9,8 @@ const VERDICTS = [
   ['load-failure', 'Load failures'],
   ['unload-failure', 'Unload failures'],
   ['error-path-mismatch', 'Error-path mismatches'],
-  ['environment', 'Environment problems'],
+  ['environment', 'Environment problems (the machine or the lab)'],
+  ['error', 'drvcycle errors (not the driver)'],
   ['pass', 'Passed'],
 ];
 

@@ -140,6 +140,12 @@ export function createAgentServer(options: AgentOptions): http.Server {
     ],
     [
       'POST',
+      /^\/v1\/services\/([^/]+)\/cycles\/cancel$/,
+      async (_req, res, params) =>
+        send(res, 200, { cancelled: await target.cancelCycles(service(params)) }),
+    ],
+    [
+      'POST',
       /^\/v1\/cleanup-stale$/,
       async (req, res) => {
         const runId = validateRunId(objectOf(await json(req)).runId);
@@ -196,7 +202,9 @@ export function createAgentServer(options: AgentOptions): http.Server {
           : error instanceof DrvcycleError
             ? error.code === ErrorCodes.FOREIGN_SERVICE
               ? 403
-              : 422
+              : error.code === ErrorCodes.BUSY
+                ? 409
+                : 422
             : 500;
       if (status >= 500)
         log(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
@@ -212,20 +220,27 @@ async function streamCycles(
   opts: ReturnType<typeof validateCycles>,
   heartbeatMs: number,
 ) {
+  const records = target.runCycles(driver, opts);
   res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
-  const heartbeat = setInterval(
-    () => res.write(`${JSON.stringify({ heartbeat: Date.now() })}\n`),
-    heartbeatMs,
-  );
+  const send = (line: unknown) => {
+    if (!res.destroyed) res.write(`${JSON.stringify(line)}\n`);
+  };
+  const heartbeat = setInterval(() => send({ heartbeat: Date.now() }), heartbeatMs);
+  // A runner that goes away (Ctrl+C, killed, network gone) leaves no driver cycling.
+  const onGone = () => {
+    if (!res.writableEnded) void target.cancelCycles(driver);
+  };
+  res.on('close', onGone);
   try {
     let cycles = 0;
-    for await (const record of target.runCycles(driver, opts)) {
+    for await (const record of records) {
       cycles++;
-      res.write(`${JSON.stringify({ record })}\n`);
+      send({ record });
     }
-    res.end(`${JSON.stringify({ done: true, cycles })}\n`);
+    if (!res.destroyed) res.end(`${JSON.stringify({ done: true, cycles })}\n`);
   } finally {
     clearInterval(heartbeat);
+    res.off('close', onGone);
   }
 }
 

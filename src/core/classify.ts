@@ -1,9 +1,16 @@
 /**
- * Turns what a failed cycle left behind (its record, the machine's debug output, whether the
- * machine still answers) into a verdict. Pure: the evidence comes in, a verdict goes out.
+ * Who is to blame for a failed cycle: the attribution rules, pure (the evidence comes in, a verdict
+ * goes out). A driver verdict (crash, hang, load or unload failure) needs evidence that the driver
+ * caused it: its status from the SCM, its host dying with an exception, a bugcheck. The machine or
+ * the lab failing for reasons outside the driver is `environment`, with that evidence; drvcycle's
+ * own failures (a request the agent refused, an exception in the runner) are `error`.
  */
 import {
+  AgentRequestError,
+  ConfigError,
+  DrvcycleError,
   ErrorCodes,
+  ForeignServiceError,
   reviveError,
   ScmError,
   ScmTimeoutError,
@@ -21,18 +28,40 @@ export function crashLines(debugOutput: string): string[] {
   return [...debugOutput.matchAll(WINE_CRASH_ALL)].map((m) => m[0].trim());
 }
 
+/** What is known of the machine after a failed cycle. */
+export interface MachineEvidence {
+  /** It stopped answering (agent gone, bugcheck, wineserver dead). */
+  readonly lost: boolean;
+  /** How the agent process ended, where the runner knows it (a lab machine's agent). */
+  readonly agentExit?: string | undefined;
+  /** Evidence of a crash found after the fact: crash dumps, bugcheck and unexpected-reboot events. */
+  readonly crashEvidence?: readonly string[] | undefined;
+  /** The run was stopped (Ctrl+C, a killed runner, a test timeout). */
+  readonly interrupted?: boolean | undefined;
+}
+
 export interface CycleFailureEvidence {
   readonly driver: string;
   readonly scenario: string;
   readonly record: CycleRecord;
   /** The machine's debug output since the test began (Wine channels, a serial console). */
   readonly debugOutput?: string;
-  /** The machine stopped answering (agent gone, bugcheck, host process or wineserver died). */
-  readonly machineLost?: boolean;
+  readonly machine?: MachineEvidence;
+}
+
+/** Errors that are drvcycle's own: a request the agent refused, a setting, an internal failure. */
+export function isDrvcycleFault(error: unknown): boolean {
+  return (
+    error instanceof AgentRequestError ||
+    error instanceof ConfigError ||
+    (error instanceof DrvcycleError &&
+      (error.code === ErrorCodes.AGENT_INTERNAL || error.code === ErrorCodes.CONFIG))
+  );
 }
 
 export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
   const { record, driver, scenario } = evidence;
+  const machine = evidence.machine ?? { lost: false };
   const phase: Phase = record.outcome === 'start-failed' ? 'load' : 'unload';
   const error = record.error ? reviveError(record.error) : undefined;
   const scm = error instanceof ScmError ? error : undefined;
@@ -41,19 +70,43 @@ export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
     win32Name: scm?.win32Name,
     state: record.state,
     operation: scm?.operation ?? (error as { operation?: string } | undefined)?.operation,
+    errorCode: error?.code,
   };
   const base = { driver, scenario, cycle: record.cycle, phase };
-  const crashes = crashLines(evidence.debugOutput ?? '');
+  const crashes = [...crashLines(evidence.debugOutput ?? ''), ...(machine.crashEvidence ?? [])];
+  const what = error?.problem ?? 'no error detail';
 
-  if (evidence.machineLost || error?.code === ErrorCodes.AGENT_UNREACHABLE) {
+  if (machine.interrupted)
     return makeVerdict({
       ...base,
-      kind: 'crash',
-      detail: `the machine stopped answering (${error?.problem ?? 'no answer'}); last state ${record.state}`,
-      evidence: { ...codes, crashLines: crashes },
+      kind: 'environment',
+      detail: `interrupted: the run was stopped during cycle ${record.cycle} (last state ${record.state})`,
+      evidence: { ...codes, cause: 'interrupted' },
+    });
+  if (isDrvcycleFault(error))
+    return makeVerdict({
+      ...base,
+      kind: 'error',
+      detail: `drvcycle failed, not the driver: ${what}`,
+      evidence: { ...codes, cause: 'drvcycle', message: error?.message },
+    });
+  if (machine.lost || error?.code === ErrorCodes.AGENT_UNREACHABLE) {
+    if (crashes.length > 0)
+      return makeVerdict({
+        ...base,
+        kind: 'crash',
+        detail: `the machine stopped answering and it crashed: ${crashes[0]} (last state ${record.state})`,
+        evidence: { ...codes, crashLines: crashes },
+      });
+    const agent = machine.agentExit ? `the agent ${machine.agentExit}` : 'no answer';
+    return makeVerdict({
+      ...base,
+      kind: 'environment',
+      detail: `the machine stopped answering (${agent}; ${what}) with no evidence that the driver crashed it: no crash line, dump or bugcheck event (last state ${record.state})`,
+      evidence: { ...codes, cause: 'machine-lost', agentExit: machine.agentExit },
     });
   }
-  if (crashes.length > 0) {
+  if (crashes.length > 0)
     return makeVerdict({
       ...base,
       kind: 'crash',
@@ -64,19 +117,64 @@ export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
         ),
       evidence: { ...codes, crashLines: crashes },
     });
-  }
-  if (error instanceof ScmTimeoutError) {
+  if (error instanceof ScmTimeoutError)
     return makeVerdict({
       ...base,
       kind: 'hang',
       detail: `still ${record.state} after ${Math.round(error.elapsedMs)} ms (bound ${error.boundMs} ms)`,
       evidence: { ...codes, elapsedMs: error.elapsedMs, boundMs: error.boundMs },
     });
-  }
-  const kind = phase === 'load' ? 'load-failure' : 'unload-failure';
-  const what =
-    error instanceof UnexpectedStateError
-      ? `${error.operation} reported success but the service is ${record.state}, not ${error.expected}`
-      : (error?.problem ?? 'no error detail');
-  return makeVerdict({ ...base, kind, detail: what, evidence: codes });
+  if (error instanceof ForeignServiceError)
+    return makeVerdict({
+      ...base,
+      kind: 'environment',
+      detail: `a service drvcycle does not own is in the way: ${what}`,
+      evidence: { ...codes, cause: 'foreign-service' },
+    });
+  if (error instanceof ScmError || error instanceof UnexpectedStateError)
+    return makeVerdict({
+      ...base,
+      kind: phase === 'load' ? 'load-failure' : 'unload-failure',
+      detail:
+        error instanceof UnexpectedStateError
+          ? `${error.operation} reported success but the service is ${record.state}, not ${error.expected}`
+          : what,
+      evidence: codes,
+    });
+  return makeVerdict({
+    ...base,
+    kind: 'error',
+    detail: `drvcycle cannot attribute this failure: ${what}`,
+    evidence: { ...codes, cause: 'unclassified', message: error?.message },
+  });
+}
+
+/**
+ * A test that ended without recording a verdict: interrupted is `environment`; anything else is
+ * drvcycle's own failure (`error`), never silently the machine's or the driver's.
+ */
+export function verdictForUnrecorded(input: {
+  driver: string;
+  scenario: string;
+  status: string;
+  title: string;
+  message: string | undefined;
+}): Verdict {
+  const base = { driver: input.driver, scenario: input.scenario };
+  if (input.status === 'passed')
+    return makeVerdict({ ...base, kind: 'pass', detail: input.title, evidence: {} });
+  if (input.status === 'interrupted')
+    return makeVerdict({
+      ...base,
+      kind: 'environment',
+      detail: 'interrupted: the run was stopped before this test finished',
+      evidence: { cause: 'interrupted' },
+    });
+  const first = (input.message ?? input.status).split('\n')[0]!;
+  return makeVerdict({
+    ...base,
+    kind: 'error',
+    detail: `${input.status === 'timedOut' ? 'the test ran out of time' : 'drvcycle failed'}: ${first}`,
+    evidence: { cause: input.status === 'timedOut' ? 'test-timeout' : 'exception', message: first },
+  });
 }

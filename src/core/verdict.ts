@@ -1,6 +1,8 @@
 /**
  * Verdicts: the machine-readable diagnosis every test records, and the message that leads with it
  * (`LEAK: …`, `CRASH in unload at cycle 7: …`) so a person reading a list sees the kind first.
+ * Who is blamed: the driver (leak, load-failure, unload-failure, crash, hang,
+ * error-path-mismatch), the machine or lab (environment), or drvcycle itself (error).
  */
 export const VERDICT_KINDS = [
   'pass',
@@ -11,6 +13,7 @@ export const VERDICT_KINDS = [
   'hang',
   'error-path-mismatch',
   'environment',
+  'error',
 ] as const;
 export type VerdictKind = (typeof VERDICT_KINDS)[number];
 

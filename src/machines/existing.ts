@@ -2,9 +2,10 @@
  * A machine drvcycle does not control: an agent already running on a Windows host or VM.
  * Reverting means removing every service this run created there and checking the agent answers.
  */
-import { ConfigError } from '../core/errors.ts';
+import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
-import { agentAnswers, type Machine } from './machine.ts';
+import type { MachineEvidence } from '../core/classify.ts';
+import { agentAnswers, crashEvidenceFrom, type Machine } from './machine.ts';
 import type { AgentsConfig } from './providers.ts';
 
 export class ExistingMachine implements Machine {
@@ -36,16 +37,33 @@ export class ExistingMachine implements Machine {
 
   /** No control over the machine: wait for its agent to answer again, then remove our services. */
   async recover(_reason: string): Promise<void> {
-    const deadline = Date.now() + 10 * 60_000;
+    if (!(await this.waitForAgent(10 * 60_000)))
+      throw new DrvcycleError(
+        ErrorCodes.LAB_MACHINE,
+        `The agent at ${this.name} did not come back within 10 minutes.`,
+        { hint: 'Check the machine (a bugcheck may need a manual reboot), then rerun.' },
+      );
+    await this.revert();
+  }
+
+  /** No control over the machine: wait for its agent to come back, then read its crash records. */
+  async postMortem(since: Date, _debugMark: number): Promise<MachineEvidence> {
+    if (await this.healthy()) return { lost: false };
+    const back = await this.waitForAgent(10 * 60_000);
+    return {
+      lost: true,
+      crashEvidence: back ? await crashEvidenceFrom(this.remote, since) : [],
+      ...(back ? {} : { agentExit: 'did not come back within 10 minutes' }),
+    };
+  }
+
+  private async waitForAgent(boundMs: number): Promise<boolean> {
+    const deadline = Date.now() + boundMs;
     while (!(await this.healthy())) {
-      if (Date.now() > deadline)
-        throw new ConfigError(
-          `The agent at ${this.name} did not come back within 10 minutes.`,
-          'Check the machine (a bugcheck may need a manual reboot), then rerun.',
-        );
+      if (Date.now() > deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, 5_000));
     }
-    await this.revert();
+    return true;
   }
 
   debugMark(): number {

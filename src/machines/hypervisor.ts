@@ -7,7 +7,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { runProcess } from '../core/child-process.ts';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { RemoteTarget, type AgentEndpoint } from '../target/remote-target.ts';
-import { agentAnswers, type Machine } from './machine.ts';
+import type { MachineEvidence } from '../core/classify.ts';
+import { agentAnswers, crashEvidenceFrom, type Machine } from './machine.ts';
 
 export type VmPowerState =
   'running' | 'off' | 'paused' | 'saved' | 'crashed' | 'transitioning' | 'unknown';
@@ -85,6 +86,25 @@ export class VmMachine implements Machine {
     await this.revert();
   }
 
+  /**
+   * A VM that stopped answering: the hypervisor's view (a crashed guest), then, once a rebooting
+   * guest's agent answers again (bounded by the boot time), its crash dumps and bugcheck events.
+   * Nothing is reverted here: a revert would erase the dump.
+   */
+  async postMortem(since: Date, _debugMark: number): Promise<MachineEvidence> {
+    if (await this.healthy()) return { lost: false };
+    const state = await this.hypervisor.state(this.config.vm).catch(() => 'unknown' as const);
+    const evidence = state === 'crashed' ? [`${this.hypervisor.kind}: the guest crashed`] : [];
+    const back =
+      state !== 'off' && (await this.agentBack(this.config.bootTimeoutMs ?? 10 * 60_000));
+    if (back) evidence.push(...(await crashEvidenceFrom(this.remote, since)));
+    return {
+      lost: true,
+      crashEvidence: evidence,
+      ...(back ? {} : { agentExit: `did not answer again (VM ${state})` }),
+    };
+  }
+
   debugMark(): number {
     if (!this.config.consoleLog) return 0;
     try {
@@ -105,12 +125,17 @@ export class VmMachine implements Machine {
 
   async release(): Promise<void> {}
 
-  private async waitForAgent(): Promise<void> {
-    const bound = this.config.bootTimeoutMs ?? 10 * 60_000;
-    for (let waited = 0; waited <= bound; waited += 2_000) {
-      if (await this.healthy()) return;
+  private async agentBack(boundMs: number): Promise<boolean> {
+    for (let waited = 0; waited <= boundMs; waited += 2_000) {
+      if (await this.healthy()) return true;
       await this.sleep(2_000);
     }
+    return false;
+  }
+
+  private async waitForAgent(): Promise<void> {
+    const bound = this.config.bootTimeoutMs ?? 10 * 60_000;
+    if (await this.agentBack(bound)) return;
     throw new DrvcycleError(
       ErrorCodes.LAB_MACHINE,
       `${this.name} reverted to "${this.config.snapshot}" but its agent at ${this.config.agent.url} did not answer within ${bound / 1000} s.`,

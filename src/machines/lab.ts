@@ -25,6 +25,7 @@ import { labPaths, toWinePath } from '../lab/paths.ts';
 import { PACKAGE_ROOT, packagePaths } from '../core/paths.ts';
 import { isBasePrefixReady } from '../lab/prefix.ts';
 import { consoleLog, step, type Log } from '../lab/progress.ts';
+import type { MachineEvidence } from '../core/classify.ts';
 import { agentAnswers, type Machine } from './machine.ts';
 
 export const LAB_STAGING_DIR = 'C:\\drvcycle\\images';
@@ -178,6 +179,17 @@ export class LabMachine implements Machine {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * A lab machine's driver runs in winedevice.exe, never in the agent: an agent that died, or a
+   * wineserver that went down, is the lab's failure. What the runner knows is how the agent ended.
+   */
+  async postMortem(_since: Date, _debugMark: number): Promise<MachineEvidence> {
+    return {
+      lost: !(await this.healthy()),
+      agentExit: this.agentExit ?? (this.agent ? undefined : 'was not running'),
+    };
   }
 
   /** Kills everything in the prefix (a hung host, a stuck wineserver) and starts from the base again. */

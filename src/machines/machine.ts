@@ -1,4 +1,5 @@
 /** A Windows machine the specs can use: the lab's Wine prefix, a VM, or an existing host. */
+import type { MachineEvidence } from '../core/classify.ts';
 import type { Target } from '../target/types.ts';
 
 export interface Machine {
@@ -17,8 +18,28 @@ export interface Machine {
   debugOutput(mark: number): string;
   /** Whether debugOutput carries Wine's ntoskrnl pool trace (the lab's exact pool signal). */
   readonly poolTrace: boolean;
+  /**
+   * After the machine stopped answering during a test: what is known of why, gathered before any
+   * revert (a revert would erase it). Waits a bounded time for a rebooting machine's agent.
+   */
+  postMortem(since: Date, debugMark: number): Promise<MachineEvidence>;
   release(): Promise<void>;
 }
+
+/** Trouble the machine's own records show since a moment: crash dumps, bugcheck events. */
+export async function crashEvidenceFrom(target: Target, since: Date): Promise<string[]> {
+  const log = await target.events(since).catch(() => undefined);
+  return (log?.events ?? [])
+    .filter((e) => e.trouble && CRASH_SOURCES.has(e.source))
+    .map((e) => `${e.source}: ${e.line}`);
+}
+
+/** Event sources whose trouble means the machine itself went down. */
+const CRASH_SOURCES = new Set([
+  'crash dump',
+  'Microsoft-Windows-WER-SystemErrorReporting',
+  'Microsoft-Windows-Kernel-Power',
+]);
 
 /** A machine is healthy when its agent answers the health check and says so. */
 export function agentAnswers(target: Target): Promise<boolean> {

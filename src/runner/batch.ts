@@ -2,7 +2,7 @@
  * One batch of cycles over any Target: every record is handed on as it arrives, and the first bad
  * cycle is returned (a machine that stops answering mid-batch fails the next cycle).
  */
-import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
+import { toWire } from '../core/errors.ts';
 import type { CycleOptions, CycleRecord } from '../core/records.ts';
 import type { DriverRef, Target } from '../target/types.ts';
 
@@ -29,13 +29,15 @@ export async function runCycleBatch(
     }
     return undefined;
   } catch (error) {
+    // The batch itself failed (the agent refused it, went silent, or the connection broke): the
+    // next cycle is the one that did not happen, with the typed error for the verdict to weigh.
     const lost: CycleRecord = {
       cycle: last + 1,
       outcome: 'start-failed',
       startMs: null,
       stopMs: null,
       state: 'UNKNOWN',
-      error: new DrvcycleError(ErrorCodes.AGENT_UNREACHABLE, (error as Error).message).toWire(),
+      error: toWire(error),
     };
     batch.onRecord?.(lost);
     return lost;

@@ -52,6 +52,7 @@ const SOAK_BATCH = 100;
 
 export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promise<Verdict> {
   const { target, machine, driver, collector } = ctx;
+  const started = new Date();
   const mark = machine.debugMark();
   const driverFile = driver.binaryPath.split('\\').pop() ?? '';
   const tags = plan.leak?.poolTags ?? [];
@@ -106,7 +107,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       ...base,
       record: failed,
       debugOutput: machine.debugOutput(mark),
-      machineLost: !(await machine.healthy()),
+      machine: await machine.postMortem(started, mark),
     });
   if (!plan.leak) {
     const latency = collector.latency();

@@ -34,10 +34,12 @@ export async function* runCycles(
   name: string,
   options: CycleOptions,
   sampler?: () => SystemSample,
+  signal?: AbortSignal,
 ): AsyncGenerator<CycleRecord> {
   const every = options.sampleEvery ?? 0;
   validateCycleOptions(options);
-  for (let cycle = 1; cycle <= options.count; cycle++) {
+  // A cancelled batch ends between cycles: the cycle under way finishes, the driver stays stopped.
+  for (let cycle = 1; cycle <= options.count && !signal?.aborted; cycle++) {
     let startMs: number | null = null;
     try {
       startMs = (await services.start(name, { timeoutMs: options.startTimeoutMs, cycle }))

@@ -1,6 +1,7 @@
 /** The Target for a runner (or an agent) on the Windows machine itself: in-process koffi calls. */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { DRVCYCLE_VERSION } from '../core/version.ts';
 import { wineVersion } from '../windows/nt/wine.ts';
 import { DriverServices, type TimedStatus } from '../windows/scm/driver-services.ts';
@@ -120,7 +121,9 @@ export class LocalTarget implements Target {
     return this.services.markForDelete(driver.name, toScm(options));
   }
 
-  uninstall(driver: DriverRef, options: CallOptions = {}): Promise<void> {
+  /** Ends the driver's batch first (if one runs): nothing is removed under a running cycle. */
+  async uninstall(driver: DriverRef, options: CallOptions = {}): Promise<void> {
+    await this.cancelCycles(driver);
     return this.services.uninstall(driver.name, toScm(options));
   }
 
@@ -134,6 +137,10 @@ export class LocalTarget implements Target {
   }
 
   private availability: Availability | undefined;
+  private readonly batches = new Map<
+    string,
+    { controller: AbortController; done: Promise<void> }
+  >();
   private readonly hosts = new HostProcessReader();
 
   /** Probed once, on first use: each probe makes a few system calls. */
@@ -157,14 +164,47 @@ export class LocalTarget implements Target {
     return { ...log, events: [...log.events, ...dumps] };
   }
 
+  /** One batch per service at a time; a second one is refused (DRVCYCLE_BUSY). */
   runCycles(driver: DriverRef, options: CycleOptions): AsyncIterable<CycleRecord> {
+    if (this.batches.has(driver.name))
+      throw new DrvcycleError(
+        ErrorCodes.BUSY,
+        `Service "${driver.name}" is already cycling in another batch.`,
+        { hint: 'Wait for that batch to end, or cancel it (cancelCycles) first.' },
+      );
     const availability = options.sampleEvery ? this.probedSamplers() : undefined;
-    return runCycles(
+    const controller = new AbortController();
+    let ended!: () => void;
+    const done = new Promise<void>((resolve) => (ended = resolve));
+    this.batches.set(driver.name, { controller, done });
+    const records = runCycles(
       this.services,
       driver.name,
       options,
       availability ? () => takeSample(options.sample ?? {}, availability, this.hosts) : undefined,
+      controller.signal,
     );
+    const batches = this.batches;
+    return (async function* () {
+      try {
+        yield* records;
+      } finally {
+        batches.delete(driver.name);
+        ended();
+      }
+    })();
+  }
+
+  /**
+   * Stops the driver's running batch after the cycle under way and waits until it has ended.
+   * Returns whether there was one.
+   */
+  async cancelCycles(driver: DriverRef): Promise<boolean> {
+    const batch = this.batches.get(driver.name);
+    if (!batch) return false;
+    batch.controller.abort();
+    await batch.done;
+    return true;
   }
 
   async close(): Promise<void> {

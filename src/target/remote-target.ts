@@ -116,6 +116,17 @@ export class RemoteTarget implements Target {
     await this.call('POST', `${this.path(driver)}/uninstall`, options, options.timeoutMs, true);
   }
 
+  /** Stops the driver's batch on the agent after the cycle under way; resolves once it ended. */
+  async cancelCycles(driver: DriverRef): Promise<boolean> {
+    const { cancelled } = await this.call<{ cancelled: boolean }>(
+      'POST',
+      `${this.path(driver)}/cycles/cancel`,
+      {},
+      60_000,
+    );
+    return cancelled;
+  }
+
   listOwned(): Promise<OwnedService[]> {
     return this.call('GET', '/v1/services');
   }

@@ -101,8 +101,13 @@ export interface Target {
   sample(request: SampleRequest): Promise<SystemSample>;
   /** Event-log entries in the window, decoded; `available: false` with the reason where there is none. */
   events(since: Date, until?: Date): Promise<EventLogRead>;
-  /** Runs load/unload cycles inside the target, one record per cycle as it completes. */
+  /**
+   * Runs load/unload cycles inside the target, one record per cycle as it completes. One batch
+   * per driver at a time; it stops between cycles when cancelled or when its client goes away.
+   */
   runCycles(driver: DriverRef, options: CycleOptions): AsyncIterable<CycleRecord>;
+  /** Ends the driver's batch after the cycle under way and waits for it; whether one ran. */
+  cancelCycles(driver: DriverRef): Promise<boolean>;
   close(): Promise<void>;
 }
 

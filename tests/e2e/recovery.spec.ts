@@ -24,7 +24,7 @@ test('a crash in unload is a crash verdict at its cycle', async ({
     scenario: 'recovery',
     record: records.at(-1)!,
     debugOutput: machine.debugOutput(mark),
-    machineLost: !(await machine.healthy()),
+    machine: await machine.postMortem(new Date(0), mark),
   });
   expect(result).toMatchObject({ kind: 'crash', cycle: 1, phase: 'unload' });
   verdict.record(result);

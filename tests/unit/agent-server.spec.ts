@@ -160,6 +160,10 @@ class FakeTarget implements Target {
       yield { cycle, outcome: 'ok', startMs: cycle, stopMs: cycle / 2, state: 'STOPPED' };
     }
   }
+  async cancelCycles(driver: DriverRef) {
+    this.calls.push(`cancelCycles ${driver.name}`);
+    return false;
+  }
   async close() {}
 }
 

@@ -1,6 +1,14 @@
 import { expect, test } from '@playwright/test';
 import { formatRow } from '../../src/report/reporters/summary.ts';
-import { reviveError, ScmError, ScmTimeoutError, toWire } from '../../src/core/errors.ts';
+import {
+  AgentRequestError,
+  DrvcycleError,
+  ErrorCodes,
+  reviveError,
+  ScmError,
+  ScmTimeoutError,
+  toWire,
+} from '../../src/core/errors.ts';
 import { runCycleBatch } from '../../src/runner/batch.ts';
 import { formatProgress, progressReporter } from '../../src/runner/progress.ts';
 import { percentile } from '../../src/core/stats.ts';
@@ -34,15 +42,12 @@ test('percentiles use the nearest rank', () => {
   expect(percentile([], 50)).toBeNaN();
 });
 
-/** A fake target whose batch yields the given records, then optionally drops the connection. */
-function fakeBatch(records: CycleRecord[], dropAfter = false): Target {
+/** A fake target whose batch yields the given records, then optionally fails with `error`. */
+function fakeBatch(records: CycleRecord[], error?: Error): Target {
   return {
     async *runCycles() {
       for (const r of records) yield r;
-      if (dropAfter)
-        throw new Error(
-          'The agent at http://127.0.0.1:9 sent nothing for 15000 ms during a cycle batch.',
-        );
+      if (error) throw error;
     },
   } as unknown as Target;
 }
@@ -74,10 +79,14 @@ test("a batch stops at its first bad cycle, numbered on from the batch's first c
   expect(await runCycleBatch(fakeBatch([ok(1, 1, 1)]), REF, { count: 1 })).toBeUndefined();
 });
 
-test('a batch that goes silent fails the next cycle as a lost machine', async () => {
+test('a batch that goes silent fails the next cycle with the typed error: the machine is lost, no driver evidence', async () => {
   const seen: CycleRecord[] = [];
+  const silence = new DrvcycleError(
+    ErrorCodes.AGENT_UNREACHABLE,
+    'The agent at http://127.0.0.1:9 sent nothing for 15000 ms during a cycle batch.',
+  );
   const failed = await runCycleBatch(
-    fakeBatch([ok(1, 1, 1), ok(2, 1, 1)], true),
+    fakeBatch([ok(1, 1, 1), ok(2, 1, 1)], silence),
     REF,
     { count: 5 },
     { onRecord: (r) => seen.push(r) },
@@ -92,7 +101,19 @@ test('a batch that goes silent fails the next cycle as a lost machine', async ()
   expect(
     classifyCycleFailure({ driver: 'dc_x', scenario: 'cycles', record: failed! }).summary,
   ).toMatch(
-    /^CRASH in load at cycle 3: the machine stopped answering \(The agent at http:\/\/127\.0\.0\.1:9 sent nothing/,
+    /^ENVIRONMENT in load at cycle 3: the machine stopped answering \(no answer; The agent at http:\/\/127\.0\.0\.1:9 sent nothing/,
+  );
+});
+
+test('a batch the agent refuses keeps its typed error: drvcycle failed, not the driver', async () => {
+  const refused = new AgentRequestError(400, ErrorCodes.INVALID_REQUEST, 'Expected `count` …');
+  const failed = await runCycleBatch(fakeBatch([], refused), REF, { count: 0 });
+  expect(failed).toMatchObject({
+    cycle: 1,
+    error: { code: 'DRVCYCLE_INVALID_REQUEST', status: 400 },
+  });
+  expect(classifyCycleFailure({ driver: 'dc_x', scenario: 'cycles', record: failed! }).kind).toBe(
+    'error',
   );
 });
 

@@ -83,6 +83,7 @@ const REPRESENTATIVES: Record<ErrorCode, () => DrvcycleError> = {
   DRVCYCLE_BODY_TOO_LARGE: request(413, ErrorCodes.BODY_TOO_LARGE),
   DRVCYCLE_CONFIG: () =>
     new ConfigError('CYCLES=0 is out of range.', 'Set CYCLES to a number such as 50.'),
+  DRVCYCLE_BUSY: plain(ErrorCodes.BUSY),
   DRVCYCLE_AGENT_UNREACHABLE: plain(ErrorCodes.AGENT_UNREACHABLE),
   DRVCYCLE_AGENT_INTERNAL: plain(ErrorCodes.AGENT_INTERNAL),
   DRVCYCLE_LAB_SETUP: plain(ErrorCodes.LAB_SETUP),

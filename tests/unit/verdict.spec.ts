@@ -71,24 +71,6 @@ test('a crash line during a failed start is a crash in load', () => {
   expect(verdict.summary).toMatch(/^CRASH in load at cycle 1: the driver host died/);
 });
 
-test('a machine that stops answering is a crash, whatever the SCM said', () => {
-  const verdict = classifyCycleFailure({
-    driver: 'd',
-    scenario: 'cycles',
-    record: record({
-      error: {
-        code: 'DRVCYCLE_AGENT_UNREACHABLE',
-        name: 'DrvcycleError',
-        message: 'The agent sent nothing for 15000 ms',
-      },
-    }),
-  });
-  expect(verdict.kind).toBe('crash');
-  expect(verdict.summary).toBe(
-    'CRASH in unload at cycle 7: the machine stopped answering (The agent sent nothing for 15000 ms); last state STOP_PENDING',
-  );
-});
-
 test('a bounded wait that ran out is a hang', () => {
   const verdict = classifyCycleFailure({
     driver: 'd',

@@ -35,15 +35,17 @@ export default class SummaryReporter implements Reporter {
   private readonly rows = new Map<string, Row>();
 
   onTestEnd(test: TestCase, result: TestResult): void {
-    const attachment = result.attachments.find((a) => a.name === 'cycle-summary.json' && a.body);
-    const summary = attachment
-      ? (JSON.parse(attachment.body!.toString('utf8')) as CycleSummary)
-      : undefined;
+    const json = <T>(name: string): T | undefined => {
+      const attachment = result.attachments.find((a) => a.name === name && a.body);
+      return attachment ? (JSON.parse(attachment.body!.toString('utf8')) as T) : undefined;
+    };
+    // The verdict is the one account of a test: the summary shows it, as Allure and verdicts.json do.
+    const verdict = json<{ kind: string; summary: string }>('verdict.json');
     this.rows.set(test.id, {
       title: test.titlePath().slice(1).join(' › '),
       status: result.status,
-      summary,
-      error: result.error?.message,
+      summary: json<CycleSummary>('cycle-summary.json'),
+      error: verdict && verdict.kind !== 'pass' ? verdict.summary : result.error?.message,
     });
   }
 

@@ -1,0 +1,138 @@
+/**
+ * The attribution rules: a driver verdict only with evidence against the driver, `environment`
+ * for the machine or lab with its evidence, `error` for drvcycle's own failures.
+ */
+import { expect, test } from '@playwright/test';
+import { classifyCycleFailure, verdictForUnrecorded } from '../../src/core/classify.ts';
+import {
+  AgentRequestError,
+  DrvcycleError,
+  ErrorCodes,
+  ForeignServiceError,
+  ScmError,
+  toWire,
+} from '../../src/core/errors.ts';
+import type { CycleRecord } from '../../src/core/records.ts';
+
+const start = (error: unknown, cycle = 47): CycleRecord => ({
+  cycle,
+  outcome: 'start-failed',
+  startMs: null,
+  stopMs: null,
+  state: 'UNKNOWN',
+  error: toWire(error),
+});
+const silent = new DrvcycleError(
+  ErrorCodes.AGENT_UNREACHABLE,
+  'The agent at http://127.0.0.1:4000 sent nothing for 15000 ms during a cycle batch.',
+);
+const classify = (
+  record: CycleRecord,
+  machine?: Parameters<typeof classifyCycleFailure>[0]['machine'],
+) => classifyCycleFailure({ driver: 'dc_x', scenario: 'cycles', record, machine });
+
+test('an agent that died mid-batch is the environment, naming how it ended, never a driver crash', () => {
+  const verdict = classify(start(silent), { lost: true, agentExit: 'killed by SIGKILL' });
+  expect(verdict).toMatchObject({
+    kind: 'environment',
+    cycle: 47,
+    evidence: { cause: 'machine-lost', agentExit: 'killed by SIGKILL' },
+  });
+  expect(verdict.summary).toBe(
+    'ENVIRONMENT in load at cycle 47: the machine stopped answering (the agent killed by SIGKILL; The agent at http://127.0.0.1:4000 sent nothing for 15000 ms during a cycle batch.) with no evidence that the driver crashed it: no crash line, dump or bugcheck event (last state UNKNOWN)',
+  );
+});
+
+test('a lost machine with a bugcheck on record is a crash, with the bugcheck as evidence', () => {
+  const bugcheck =
+    'crash dump C:\\Windows\\MEMORY.DMP: bugcheck 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL (0x0, 0x2, 0x0, 0xFFFFF80012345678)';
+  const verdict = classify(start(silent), { lost: true, crashEvidence: [bugcheck] });
+  expect(verdict).toMatchObject({
+    kind: 'crash',
+    phase: 'load',
+    evidence: { crashLines: [bugcheck] },
+  });
+  expect(verdict.summary).toContain('the machine stopped answering and it crashed: crash dump');
+});
+
+test('a request the agent refused is drvcycle failing, not the driver', () => {
+  const refused = new AgentRequestError(
+    404,
+    ErrorCodes.INVALID_REQUEST,
+    'No route for POST /v1/cycles.',
+  );
+  const verdict = classify(start(refused, 1));
+  expect(verdict).toMatchObject({ kind: 'error', cycle: 1, evidence: { cause: 'drvcycle' } });
+  expect(verdict.summary).toBe(
+    'ERROR in load at cycle 1: drvcycle failed, not the driver: No route for POST /v1/cycles.',
+  );
+  expect(classify(start(new DrvcycleError(ErrorCodes.AGENT_INTERNAL, 'boom'))).kind).toBe('error');
+});
+
+test('an interrupted run is the environment, whatever the last record says', () => {
+  const scm = new ScmError({ operation: 'ControlService', service: 'dc_x', win32Code: 1060 });
+  const verdict = classify(
+    { ...start(scm, 56), outcome: 'stop-failed' },
+    {
+      lost: false,
+      interrupted: true,
+    },
+  );
+  expect(verdict).toMatchObject({ kind: 'environment', evidence: { cause: 'interrupted' } });
+  expect(verdict.summary).toMatch(/^ENVIRONMENT in unload at cycle 56: interrupted/);
+});
+
+test('a service drvcycle does not own in the way is the environment', () => {
+  const foreign = new ForeignServiceError({
+    service: 'dc_x',
+    action: 'stop',
+    seen: 'no drvcycle marker',
+  });
+  expect(classify(start(foreign))).toMatchObject({
+    kind: 'environment',
+    evidence: { cause: 'foreign-service' },
+  });
+});
+
+test('a failure drvcycle cannot attribute is its own answer, not the driver and not the machine', () => {
+  const verdict = classify(start(new RangeError('offset out of range')));
+  expect(verdict.kind).toBe('error');
+  expect(verdict.summary).toContain(
+    'drvcycle failed, not the driver: drvcycle failed unexpectedly: RangeError',
+  );
+});
+
+test('the SCM refusing the driver stays a load failure with its code', () => {
+  const verdict = classify(
+    start(
+      new ScmError({
+        operation: 'StartService',
+        service: 'dc_x',
+        win32Code: 1450,
+        state: 'STOPPED',
+      }),
+      3,
+    ),
+    { lost: false },
+  );
+  expect(verdict).toMatchObject({ kind: 'load-failure', cycle: 3, evidence: { win32Code: 1450 } });
+});
+
+test('a test that ended without a verdict: interrupted is environment, anything else is error', () => {
+  const base = { driver: 'dc_x', scenario: 'cycles', title: 'load/unload cycles' };
+  expect(verdictForUnrecorded({ ...base, status: 'passed', message: undefined }).kind).toBe('pass');
+  expect(verdictForUnrecorded({ ...base, status: 'interrupted', message: 'x' })).toMatchObject({
+    kind: 'environment',
+    evidence: { cause: 'interrupted' },
+  });
+  expect(
+    verdictForUnrecorded({
+      ...base,
+      status: 'failed',
+      message: 'TypeError: x is undefined\n  at …',
+    }),
+  ).toMatchObject({ kind: 'error', summary: 'ERROR: drvcycle failed: TypeError: x is undefined' });
+  expect(verdictForUnrecorded({ ...base, status: 'timedOut', message: undefined }).summary).toBe(
+    'ERROR: the test ran out of time: timedOut',
+  );
+});
