@@ -20,6 +20,7 @@ import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
 import { runProcess, startDaemon, tail } from '../core/child-process.ts';
+import { killPrefixProcesses, processesOfPrefix } from '../lab/wine-processes.ts';
 import { wineEnv } from '../lab/wine-env.ts';
 import { labPaths, toWinePath } from '../lab/paths.ts';
 import { PACKAGE_ROOT, packagePaths } from '../core/paths.ts';
@@ -62,6 +63,7 @@ export async function pruneOrphanMachines(
         output: { logFile: '/dev/null' },
         timeoutMs: 30_000,
       }).catch(() => undefined);
+    await ensureNoProcessesLeft(prefix);
     rmSync(dir, { recursive: true, force: true });
     pruned.push(name);
   }
@@ -74,6 +76,26 @@ export function pruneLeftovers(log: Log = consoleLog): Promise<unknown> {
     const pruned = await pruneOrphanMachines();
     return pruned.length === 0 ? 'already-done' : pruned;
   });
+}
+
+/**
+ * Whatever wineserver -k left of a prefix (a driver host stuck in a hung unload, say) is killed,
+ * and the machine is not released until none is left.
+ */
+async function ensureNoProcessesLeft(prefix: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (killPrefixProcesses(prefix).length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const left = processesOfPrefix(prefix);
+  if (left.length > 0)
+    throw new DrvcycleError(
+      ErrorCodes.LAB_MACHINE,
+      `Processes of the lab prefix ${prefix} survive SIGKILL: ${left.join(', ')}.`,
+      {
+        hint: 'They are stuck in the kernel (look at /proc/<pid>/stack); a reboot of this host frees them.',
+      },
+    );
 }
 
 function processAlive(pid: number): boolean {
@@ -119,6 +141,11 @@ export class LabMachine implements Machine {
     const machine = new LabMachine(options);
     await machine.revert();
     return machine;
+  }
+
+  /** The agent's process (the Linux side of Wine's node.exe), while it runs. */
+  get agentPid(): number | undefined {
+    return this.agent && !this.agentExit ? this.agent.pid : undefined;
   }
 
   get url(): string {
@@ -186,10 +213,18 @@ export class LabMachine implements Machine {
    * wineserver that went down, is the lab's failure. What the runner knows is how the agent ended.
    */
   async postMortem(_since: Date, _debugMark: number): Promise<MachineEvidence> {
-    return {
-      lost: !(await this.healthy()),
-      agentExit: this.agentExit ?? (this.agent ? undefined : 'was not running'),
-    };
+    const lost = !(await this.healthy());
+    // A connection that broke is often seen before the agent's exit is: give it a moment.
+    const agent = this.agent;
+    if (lost && agent && !this.agentExit)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 3_000);
+        agent.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    return { lost, agentExit: this.agentExit ?? (this.agent ? undefined : 'was not running') };
   }
 
   /** Kills everything in the prefix (a hung host, a stuck wineserver) and starts from the base again. */
@@ -225,6 +260,7 @@ export class LabMachine implements Machine {
     }
     this.agent = undefined;
     this.connection = undefined;
+    await ensureNoProcessesLeft(this.prefix);
   }
 
   /** Shuts down and deletes the machine's prefix (~700 MB). */

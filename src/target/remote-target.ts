@@ -196,7 +196,7 @@ export class RemoteTarget implements Target {
           },
         );
       }
-      throw error;
+      throw error instanceof DrvcycleError ? error : this.broken('a cycle batch', error);
     } finally {
       clearTimeout(watchdog);
       controller.abort();
@@ -204,6 +204,18 @@ export class RemoteTarget implements Target {
   }
 
   async close(): Promise<void> {}
+
+  /** The connection broke under a request (the agent died, the network went): the agent is gone. */
+  private broken(during: string, error: unknown): DrvcycleError {
+    return new DrvcycleError(
+      ErrorCodes.AGENT_UNREACHABLE,
+      `The connection to the agent at ${this.endpoint().url} broke during ${during}: ${(error as Error).message}.`,
+      {
+        hint: 'The agent process or the machine died: the agent log and the machine console say why.',
+        cause: error,
+      },
+    );
+  }
 
   private endpoint(): AgentEndpoint {
     const { endpoint } = this.options;
@@ -259,7 +271,7 @@ export class RemoteTarget implements Target {
           },
         );
       }
-      throw error;
+      throw error instanceof DrvcycleError ? error : this.broken(`${method} ${path}`, error);
     } finally {
       clearTimeout(timer);
       heartbeat?.stop();

@@ -1,0 +1,196 @@
+/**
+ * Who is blamed, tried the way it goes wrong in practice: the agent killed mid-batch, a request
+ * the agent refuses, Ctrl+C on a long run, a runner killed outright, two runs against one agent.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, markMachineDirty, test } from '../../fixtures/index.ts';
+import { Collector } from '../../src/collector/collector.ts';
+import { labPaths } from '../../src/lab/paths.ts';
+import { processesOfPrefix } from '../../src/lab/wine-processes.ts';
+import { LabMachine } from '../../src/machines/lab.ts';
+import { runCyclePlan, type CyclePlan } from '../../src/runner/cycle-runner.ts';
+import { startRun } from './child-run.ts';
+import { lab, sample } from './support.ts';
+
+/** Child runs get ids of their own, recognisable as this run's. */
+const runIdFor = (suffix: string) => `${process.env.DRVCYCLE_RUN_ID}-c${suffix}`.slice(0, 40);
+
+const plan = (count: number): CyclePlan => ({
+  family: 'cycles',
+  count,
+  startTimeoutMs: 30_000,
+  stopTimeoutMs: 30_000,
+  sampleEvery: 0,
+});
+
+test('an agent killed mid-batch is the environment, naming how the agent ended', async ({
+  install,
+  target,
+  machine,
+}, testInfo) => {
+  const driver = await install(...sample('clean'));
+  const collector = new Collector(testInfo.outputPath('killed.ndjson'));
+  markMachineDirty(machine);
+  const agent = lab(machine).agentPid!;
+  const killer = setTimeout(() => process.kill(agent, 'SIGKILL'), 2_000);
+  try {
+    const verdict = await runCyclePlan(
+      { target, machine, driver, collector, sampleRequest: {} },
+      plan(5_000),
+    );
+    expect(verdict, verdict.summary).toMatchObject({
+      kind: 'environment',
+      phase: 'load',
+      evidence: { cause: 'machine-lost', agentExit: 'killed by SIGKILL' },
+    });
+    expect(verdict.summary).toMatch(
+      /^ENVIRONMENT in load at cycle \d+: the machine stopped answering \(the agent killed by SIGKILL;/,
+    );
+    expect(collector.cycles).toBeGreaterThan(1);
+  } finally {
+    clearTimeout(killer);
+    collector.close();
+  }
+});
+
+test('a batch the agent refuses is drvcycle failing, not the driver', async ({
+  install,
+  target,
+  machine,
+}, testInfo) => {
+  const driver = await install(...sample('clean'));
+  const collector = new Collector(testInfo.outputPath('refused.ndjson'));
+  const verdict = await runCyclePlan(
+    { target, machine, driver, collector, sampleRequest: {} },
+    plan(0),
+  );
+  collector.close();
+  expect(verdict).toMatchObject({
+    kind: 'error',
+    cycle: 1,
+    evidence: { cause: 'drvcycle', errorCode: 'DRVCYCLE_INVALID_REQUEST' },
+  });
+  expect(verdict.summary).toMatch(
+    /^ERROR in load at cycle 1: drvcycle failed, not the driver: Expected `count` to be a whole number/,
+  );
+});
+
+/** The lab machines a run left on disk, and the processes still running in their prefixes. */
+function leftoversOf(runId: string): { dirs: string[]; processes: number[] } {
+  const root = labPaths.machinesDir();
+  const dirs = existsSync(root) ? readdirSync(root).filter((d) => d.startsWith(`${runId}-`)) : [];
+  return {
+    dirs,
+    processes: dirs.flatMap((d) => processesOfPrefix(path.join(root, d, 'prefix'))),
+  };
+}
+
+test('Ctrl+C on a long run: interrupted in the summary, in Allure and in verdicts.json; nothing left running', async ({}, testInfo) => {
+  test.setTimeout(180_000);
+  const run = startRun(['specs/cycles.spec.ts', '--project=lab', '--workers=1'], {
+    reports: testInfo.outputPath('reports'),
+    runId: runIdFor('1'),
+    env: { CYCLES: '5000' },
+  });
+  await run.waitFor(/\[dc_clean\] cycle \d+\/5000/, 90_000);
+  run.signal('SIGINT');
+  const exit = await run.exited;
+  expect(exit.code, run.output().slice(-3000)).not.toBe(0);
+
+  const { verdicts, runId } = run.verdicts();
+  const cycles = verdicts.find((v) => v.test === 'cycles › load/unload cycles')!;
+  expect(cycles, JSON.stringify(verdicts)).toMatchObject({
+    kind: 'environment',
+    status: 'interrupted',
+    evidence: { cause: 'interrupted' },
+  });
+  expect(run.output()).toMatch(
+    /INTERRUPTED +lab › cycles\.spec\.ts › cycles › load\/unload cycles[^\n]*\n +ENVIRONMENT: interrupted/,
+  );
+  expect(run.output()).not.toMatch(/UNLOAD FAILURE|LOAD FAILURE/);
+
+  const results = readdirSync(path.join(run.reports, 'allure-results'))
+    .filter((f) => f.endsWith('-result.json'))
+    .map((f) => JSON.parse(readFileSync(path.join(run.reports, 'allure-results', f), 'utf8')));
+  const allure = results.find((r) => r.name === 'load/unload cycles');
+  expect(allure.labels).toContainEqual({ name: 'verdict', value: 'environment' });
+
+  expect(leftoversOf(runId!)).toEqual({ dirs: [], processes: [] });
+});
+
+test('a runner killed outright leaves no driver cycling, and the next run starts clean', async ({}, testInfo) => {
+  test.setTimeout(240_000);
+  const first = startRun(['specs/cycles.spec.ts', '--project=lab', '--workers=1'], {
+    reports: testInfo.outputPath('first'),
+    runId: runIdFor('2'),
+    env: { CYCLES: '5000' },
+  });
+  await first.waitFor(/\[dc_clean\] cycle \d+\/5000/, 90_000);
+  first.signal('SIGKILL');
+  await first.exited;
+  const orphan = `${first.runId}-m0`;
+  expect(
+    existsSync(path.join(labPaths.machinesDir(), orphan)),
+    'the killed run left its lab machine behind',
+  ).toBe(true);
+  // The agent outlives the runner, but its batch ended when the runner's connection went away.
+  const loads = () =>
+    (
+      readFileSync(path.join(labPaths.machinesDir(), orphan, 'agent.stderr.log'), 'utf8').match(
+        /DriverEntry/g,
+      ) ?? []
+    ).length;
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const before = loads();
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  expect(loads(), 'DriverEntry still running after the runner died').toBe(before);
+
+  const second = startRun(['specs/cycles.spec.ts', '--project=lab', '--workers=1'], {
+    reports: testInfo.outputPath('second'),
+    runId: runIdFor('3'),
+    env: { CYCLES: '3' },
+  });
+  const exit = await second.exited;
+  expect(exit.code, second.output().slice(-3000)).toBe(0);
+  expect(second.output()).toContain('lab machines left by killed runs');
+  expect(existsSync(path.join(labPaths.machinesDir(), orphan))).toBe(false);
+  expect(processesOfPrefix(path.join(labPaths.machinesDir(), orphan, 'prefix'))).toEqual([]);
+});
+
+test('the existing provider over two runs against one agent: the second run sweeps what a killed first run left', async ({}, testInfo) => {
+  test.setTimeout(240_000);
+  const agent = await LabMachine.boot({ index: 70, runId: `existing-${Date.now().toString(36)}` });
+  try {
+    const env = {
+      DRVCYCLE_MACHINE: 'existing',
+      DRVCYCLE_AGENTS: agent.url,
+      DRVCYCLE_AGENT_TOKEN_FILE: path.join(agent.dir, 'agent.token'),
+    };
+    const first = startRun(['specs/cycles.spec.ts', '--project=lab', '--workers=1'], {
+      reports: testInfo.outputPath('first'),
+      runId: runIdFor('4'),
+      env: { ...env, CYCLES: '5000' },
+    });
+    await first.waitFor(/\[dc_clean\] cycle \d+\/5000/, 90_000);
+    first.signal('SIGKILL');
+    await first.exited;
+    const left = await agent.target().listOwned();
+    expect(left.map((s) => s.name)).toEqual(['dc_clean']);
+
+    const second = startRun(['specs/cycles.spec.ts', '--project=lab', '--workers=1'], {
+      reports: testInfo.outputPath('second'),
+      runId: runIdFor('5'),
+      env: { ...env, CYCLES: '3' },
+    });
+    const exit = await second.exited;
+    expect(exit.code, second.output().slice(-3000)).toBe(0);
+    expect(second.output()).toContain('removed services of earlier runs: dc_clean');
+    expect(
+      second.verdicts().verdicts.find((v) => v.kind !== 'pass' && v.status !== 'skipped'),
+    ).toBeUndefined();
+    expect(await agent.target().listOwned()).toEqual([]);
+  } finally {
+    await agent.release();
+  }
+});
