@@ -1,7 +1,7 @@
-import { ERROR_PATH_CASES, test } from '../src/index.ts';
+import { DRIVER_ERROR_PATHS, test } from '../src/index.ts';
 
 test.describe('error paths', () => {
-  for (const errorCase of ERROR_PATH_CASES)
+  for (const errorCase of DRIVER_ERROR_PATHS)
     test(errorCase.title, async ({ errorPathRunner }) => {
       await errorPathRunner(errorCase);
     });

@@ -11,5 +11,10 @@ export type { LeakThresholds } from './core/leak-decision.ts';
 export type { Verdict, VerdictKind } from './core/verdict.ts';
 export type { CyclePlan } from './runner/cycle-runner.ts';
 export type { DriverImage, InstalledDriver, Target } from './target/types.ts';
-export { ERROR_PATH_CASES, type ErrorPathCase } from './runner/error-paths.ts';
+export {
+  DRIVER_ERROR_PATHS,
+  ERROR_PATH_CASES,
+  SELF_CHECK_CASES,
+  type ErrorPathCase,
+} from './runner/error-paths.ts';
 export { sampleDriver } from './core/paths.ts';

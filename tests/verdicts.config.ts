@@ -13,6 +13,8 @@ const sample = (name: string, extra: DrvcycleOptions = {}): DrvcycleOptions => (
 });
 const CYCLES = /cycles\.spec\.ts/;
 const LEAKS = /leaks\.spec\.ts/;
+const ERROR_PATHS = /error-paths\.spec\.ts/;
+const SELF_CHECK = /self-check\.spec\.ts/;
 
 export default defineConfig({
   testDir: '../specs',
@@ -23,7 +25,7 @@ export default defineConfig({
   projects: [
     {
       name: 'clean',
-      testMatch: [CYCLES, LEAKS],
+      testMatch: [CYCLES, LEAKS, ERROR_PATHS, SELF_CHECK],
       use: sample('clean', { cycles: 20, leakCycles: 200 }),
     },
     { name: 'device_legacy', testMatch: LEAKS, use: sample('device_legacy', { leakCycles: 200 }) },
@@ -31,7 +33,7 @@ export default defineConfig({
     { name: 'leak_large', testMatch: LEAKS, use: sample('leak_large', { leakCycles: 60 }) },
     {
       name: 'entry_fail_resources',
-      testMatch: CYCLES,
+      testMatch: [CYCLES, ERROR_PATHS],
       use: sample('entry_fail_resources', { cycles: 5 }),
     },
     {

@@ -19,9 +19,17 @@ export interface PoolCycleSample {
   readonly outstandingAllocations: number;
 }
 
-/** `L"C:\\a\\b.sys"` in the trace escapes backslashes; compare on the unescaped, lower-cased path. */
-function unescapeWinePath(text: string): string {
-  return text.replaceAll('\\\\', '\\').toLowerCase();
+/**
+ * Wine's debugstr_w escapes a backslash as `\\` and any character past ASCII as `\XXXX` (four hex
+ * digits: `Dr\00efver` is `Drïver`); compare on the unescaped, lower-cased path.
+ */
+export function unescapeWinePath(text: string): string {
+  return text
+    .replace(/\\(\\|"|n|r|t|[0-9a-fA-F]{4})/g, (_, escape: string) => {
+      if (escape.length === 4) return String.fromCharCode(parseInt(escape, 16));
+      return { '\\': '\\', '"': '"', n: '\n', r: '\r', t: '\t' }[escape]!;
+    })
+    .toLowerCase();
 }
 
 export class WinePoolTrace {

@@ -11,6 +11,7 @@ import type { DriverImage, InstalledDriver, InstallOptions, Target } from '../ta
 import {
   describeExpectation,
   describeObservation,
+  leftoverProblems,
   matches,
   withCrashEvidence,
   type ErrorPathCase,
@@ -70,22 +71,25 @@ export async function runErrorPathCase(
       `expected ${describeExpectation(expected)} (${platform}), got ${describeObservation(observed)}`,
     );
 
-  // Leave the machine as we found it: recover what the case left loaded or hung, remove the rest.
+  // The service database is checked before anything is reverted: a revert would make it pass.
+  const lost = !(await machine.healthy());
+  // An unexpected crash or hang leaves the machine in no state to trust either.
   const dirty =
     errorCase.leavesDirty[platform] ||
-    observed.outcome === 'crash' ||
-    observed.outcome === 'timeout';
-  if (dirty) await machine.recover(`error path "${errorCase.title}"`);
-  else
+    (observed.outcome !== expected.outcome &&
+      (observed.outcome === 'crash' || observed.outcome === 'timeout'));
+  const own = new Set(loaded.map((d) => d.name));
+  if (!dirty)
     for (const driver of loaded)
       await target
         .uninstall(driver, { timeoutMs: 10_000 })
         .catch((e: Error) => problems.push(`removing ${driver.name}: ${e.message}`));
-  const leftovers = await target.listOwned();
-  if (leftovers.length > 0)
+  const leftovers = lost ? [] : await target.listOwned();
+  if (!lost)
     problems.push(
-      `services left behind: ${leftovers.map((s) => `${s.name} (${s.state})`).join(', ')}`,
+      ...leftoverProblems(leftovers, own, dirty ? errorCase.leftBehind?.[platform] : undefined),
     );
+  if (dirty) await machine.recover(`error path "${errorCase.title}"`);
 
   // Nothing leaked: the lab's pool trace shows what the case's drivers still hold.
   const leaks: Record<string, number> = {};
@@ -105,20 +109,24 @@ export async function runErrorPathCase(
   await target.stop(clean);
   await target.uninstall(clean);
 
-  const evidence = { platform, expected, observed, dirty, leftovers, leaks };
-  const scenario = `error paths › ${errorCase.id}`;
+  const evidence = { platform, expected, observed, dirty, machineLost: lost, leftovers, leaks };
+  const family = errorCase.family === 'self-check' ? 'self-check' : 'error paths';
+  const scenario = `${family} › ${errorCase.id}`;
+  // A self-check blames (or clears) its sample driver, never the driver under test.
+  const driver =
+    errorCase.family === 'self-check' ? (loaded[0]?.name ?? errorCase.id) : ctx.driverName;
   const verdict =
     problems.length > 0
       ? makeVerdict({
           kind: 'error-path-mismatch',
-          driver: ctx.driverName,
+          driver,
           scenario,
           detail: `${errorCase.title}: ${problems.join('; ')}`,
           evidence,
         })
       : makeVerdict({
           kind: 'pass',
-          driver: ctx.driverName,
+          driver,
           scenario,
           detail: `${errorCase.title}: ${describeObservation(observed)}`,
           evidence,

@@ -46,8 +46,17 @@ export interface ErrorPathCase {
   readonly title: string;
   readonly windows: Expectation;
   readonly lab: Expectation;
+  /**
+   * `driver`: run on the driver under test (or images derived from it). `self-check`: run on
+   * drvcycle's sample drivers, proving that drvcycle and the machine detect each kind of failure.
+   */
+  readonly family: 'driver' | 'self-check';
+  /** The case starts the driver under test: skipped, with the reason, when that driver cannot load. */
+  readonly needsLoad?: boolean;
   /** The case leaves a driver loaded or a host hung on this platform: the machine is recovered after it. */
   readonly leavesDirty: { readonly windows: boolean; readonly lab: boolean };
+  /** The state the case's own service is expected to be left in (checked before the revert). */
+  readonly leftBehind?: { readonly windows?: string; readonly lab?: string };
   run(ctx: CaseContext): Promise<Observation>;
 }
 
@@ -123,6 +132,7 @@ async function startDerived(
 export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   {
     id: 'missing-image',
+    family: 'driver',
     title: 'missing image',
     windows: startFails(2),
     lab: startFails(1114),
@@ -134,6 +144,7 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   },
   {
     id: 'not-pe',
+    family: 'driver',
     title: 'not-a-PE image',
     windows: startFails(193),
     lab: startFails(1114),
@@ -142,6 +153,7 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   },
   {
     id: 'truncated',
+    family: 'driver',
     title: 'truncated image',
     windows: startFails(193),
     lab: startFails(1114),
@@ -151,6 +163,7 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   },
   {
     id: 'wrong-arch',
+    family: 'driver',
     title: 'wrong-architecture image (i386 on x64)',
     windows: startFails(193),
     lab: startFails(1114),
@@ -165,6 +178,8 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   },
   {
     id: 'path-spaces-unicode',
+    family: 'driver',
+    needsLoad: true,
     title: 'image path with spaces and non-ASCII characters',
     windows: { outcome: 'ok' },
     lab: { outcome: 'ok' },
@@ -183,6 +198,8 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   },
   {
     id: 'second-start',
+    family: 'driver',
+    needsLoad: true,
     title: 'second start',
     windows: startFails(1056),
     lab: startFails(1056),
@@ -195,6 +212,7 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   },
   {
     id: 'stop-stopped',
+    family: 'driver',
     title: 'stop when stopped',
     windows: { outcome: 'error', operation: 'ControlService', win32Code: 1062 },
     lab: { outcome: 'error', operation: 'ControlService', win32Code: 1062 },
@@ -206,6 +224,10 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   },
   {
     id: 'delete-running-start',
+    family: 'driver',
+    needsLoad: true,
+    // Wine still lists the service, RUNNING; its driver cannot be stopped any more.
+    leftBehind: { lab: 'RUNNING' },
     title: 'delete while running, then start',
     // Windows keeps the entry, marked for delete, until the service stops; Wine drops it and the
     // start still finds the running instance. On Wine the driver then cannot be stopped any more.
@@ -221,6 +243,7 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   },
   {
     id: 'duplicate-create',
+    family: 'driver',
     title: 'duplicate create',
     windows: { outcome: 'error', operation: 'CreateService', win32Code: 1073 },
     lab: { outcome: 'error', operation: 'CreateService', win32Code: 1073 },
@@ -232,6 +255,7 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   },
   {
     id: 'entry-failure',
+    family: 'self-check',
     title: 'DriverEntry failure (STATUS_INSUFFICIENT_RESOURCES)',
     windows: startFails(1450),
     lab: startFails(1450),
@@ -243,6 +267,8 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   },
   {
     id: 'no-unload',
+    family: 'self-check',
+    leftBehind: { windows: 'RUNNING', lab: 'RUNNING' },
     title: 'driver with no DriverUnload',
     windows: { outcome: 'error', operation: 'ControlService', win32Code: 1052 },
     lab: { outcome: 'stop-ineffective', state: 'RUNNING' },
@@ -255,6 +281,8 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   },
   {
     id: 'hang-in-unload',
+    family: 'self-check',
+    leftBehind: { windows: 'STOP_PENDING', lab: 'STOP_PENDING' },
     title: 'unload that hangs',
     windows: { outcome: 'timeout', state: 'STOP_PENDING' },
     lab: { outcome: 'timeout', state: 'STOP_PENDING' },
@@ -267,6 +295,7 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   },
   {
     id: 'crash-in-load',
+    family: 'self-check',
     title: 'crash in load',
     windows: { outcome: 'crash' },
     lab: { outcome: 'crash' },
@@ -278,6 +307,8 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
   },
   {
     id: 'crash-in-unload',
+    family: 'self-check',
+    leftBehind: { lab: 'STOP_PENDING' },
     title: 'crash in unload',
     windows: { outcome: 'crash' },
     lab: { outcome: 'crash' },
@@ -307,4 +338,34 @@ export function withCrashEvidence(
       message: `${crashLines[0]} (then ${describeObservation(observed)})`,
     };
   return observed;
+}
+
+/** The error paths of the driver under test. */
+export const DRIVER_ERROR_PATHS = ERROR_PATH_CASES.filter((c) => c.family === 'driver');
+/** The self-check: each failure kind provoked with a sample driver, and detected. */
+export const SELF_CHECK_CASES = ERROR_PATH_CASES.filter((c) => c.family === 'self-check');
+
+/**
+ * What is wrong with the drvcycle-owned services found after a case: anything but the case's own
+ * service left in the state the case is expected to leave it in (`leftBehind`; none when clean),
+ * and that expected service missing or in another state.
+ */
+export function leftoverProblems(
+  owned: readonly { name: string; state: string }[],
+  caseServices: ReadonlySet<string>,
+  expectedState: string | undefined,
+): string[] {
+  const expected = (s: { name: string; state: string }) =>
+    expectedState !== undefined && caseServices.has(s.name) && s.state === expectedState;
+  const problems: string[] = [];
+  const unexpected = owned.filter((s) => !expected(s));
+  if (unexpected.length > 0)
+    problems.push(
+      `services left behind: ${unexpected.map((s) => `${s.name} (${s.state})`).join(', ')}`,
+    );
+  if (expectedState !== undefined && !owned.some(expected))
+    problems.push(
+      `expected the case's service to be left ${expectedState}, found ${owned.length > 0 ? owned.map((s) => `${s.name} (${s.state})`).join(', ') : 'none'}`,
+    );
+  return problems;
 }

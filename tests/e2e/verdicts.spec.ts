@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from '../../fixtures/index.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import type { VerdictSummary } from '../../src/core/verdict.ts';
+import { DRIVER_ERROR_PATHS, ERROR_PATH_CASES } from '../../src/runner/error-paths.ts';
 
 test('every sample driver gets its verdict from the specs', async ({}, testInfo) => {
   test.setTimeout(15 * 60_000);
@@ -85,12 +86,37 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
     evidence: { state: 'STOP_PENDING', boundMs: 3000 },
   });
 
+  // The error-path catalog and the self-check on the clean driver: every case as expected.
+  const catalog = verdicts.filter(
+    (v) => v.project === 'clean' && /^(error paths|self-check) › /.test(v.test),
+  );
+  expect(catalog.map((v) => `${v.kind} ${v.test}`).sort()).toEqual(
+    ERROR_PATH_CASES.map(
+      (c) => `pass ${c.family === 'self-check' ? 'self-check' : 'error paths'} › ${c.title}`,
+    ).sort(),
+  );
+  // Self-checks name their sample drivers, never the driver under test.
+  for (const v of catalog.filter((c) => c.test.startsWith('self-check')))
+    expect(v.driver).toMatch(/^dc_ep_/);
+  // A driver that cannot load: the cases that need it loaded are skipped, the rest still judged.
+  const unloadable = verdicts.filter(
+    (v) => v.project === 'entry_fail_resources' && v.test.startsWith('error paths › '),
+  );
+  expect(unloadable.map((v) => v.test).sort()).toEqual(
+    DRIVER_ERROR_PATHS.filter((c) => !c.needsLoad)
+      .map((c) => `error paths › ${c.title}`)
+      .sort(),
+  );
+  expect(unloadable.every((v) => v.kind === 'pass')).toBe(true);
+
   expect(counts).toMatchObject({
-    pass: 3,
+    pass: 3 + ERROR_PATH_CASES.length + DRIVER_ERROR_PATHS.filter((c) => !c.needsLoad).length,
     leak: 2,
     'load-failure': 2,
     crash: 2,
     hang: 1,
     environment: 0,
+    error: 0,
+    'error-path-mismatch': 0,
   });
 });

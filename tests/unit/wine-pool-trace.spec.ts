@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { WinePoolTrace } from '../../src/core/wine-pool-trace.ts';
+import { unescapeWinePath, WinePoolTrace } from '../../src/core/wine-pool-trace.ts';
 
 const IMAGE = 'C:\\drvcycle\\images\\ffab860e0b7e39d0\\leak_small.sys';
 const load = (pid: string) =>
@@ -82,4 +82,23 @@ test("a host process id that Wine reuses does not hide the earlier host's leak",
   );
   expect(trace.series().map((s) => s.outstandingBytes)).toEqual([256, 512, 768]);
   expect(trace.series().at(-1)!.outstandingAllocations).toBe(3);
+});
+
+test('a path with spaces and characters past ASCII is followed as Wine escapes it (\\XXXX)', () => {
+  // The load line exactly as Wine 8 printed it for this image (lab, 2026-11-25).
+  const image = 'C:\\drvcycle\\images\\e67c1157dfafa37e\\Drïver ünder tést 試験.sys';
+  expect(
+    unescapeWinePath(
+      'C:\\\\drvcycle\\\\images\\\\e67c1157dfafa37e\\\\Dr\\00efver \\00fcnder t\\00e9st \\8a66\\9a13.sys',
+    ),
+  ).toBe(image.toLowerCase());
+  const trace = new WinePoolTrace(image);
+  trace.feedText(
+    [
+      '0130:013c:trace:ntoskrnl:load_driver loading driver L"C:\\\\drvcycle\\\\images\\\\e67c1157dfafa37e\\\\Dr\\00efver \\00fcnder t\\00e9st \\8a66\\9a13.sys"',
+      '0130:013c:trace:ntoskrnl:ExAllocatePoolWithTag 256 pool 0 -> 00000000014A0370',
+      '0130:013c:trace:ntoskrnl:unload_driver L"\\\\Driver\\\\dc_uni"',
+    ].join('\n'),
+  );
+  expect(trace.series().map((s) => s.outstandingBytes)).toEqual([256]);
 });

@@ -1,0 +1,85 @@
+/** The error-path checks can fail: each is shown failing on purpose, on the lab. */
+import { readFileSync } from 'node:fs';
+import { expect, test } from '../../fixtures/index.ts';
+import { sampleDriver } from '../../src/core/paths.ts';
+import { runErrorPathCase } from '../../src/runner/error-path-run.ts';
+import { ERROR_PATH_CASES } from '../../src/runner/error-paths.ts';
+
+const byId = (id: string) => ERROR_PATH_CASES.find((c) => c.id === id)!;
+
+test('a service left behind by a case fails it, before anything is reverted', async ({
+  install,
+  target,
+  machine,
+}) => {
+  let extra: Awaited<ReturnType<typeof target.install>> | undefined;
+  const { verdict } = await runErrorPathCase(
+    {
+      target,
+      machine,
+      // The case's first install also creates a service nobody removes.
+      install: async (image, options) => {
+        extra ??= await target.install({ file: sampleDriver('clean') }, { name: 'dc_left_behind' });
+        return install(image, options);
+      },
+      driverName: 'dc_clean',
+      imageUnderTest: readFileSync(sampleDriver('clean')),
+      stopTimeoutMs: 5_000,
+    },
+    byId('stop-stopped'),
+  );
+  await target.uninstall(extra!);
+  expect(verdict).toMatchObject({ kind: 'error-path-mismatch', driver: 'dc_clean' });
+  expect(verdict.summary).toBe(
+    'ERROR PATH MISMATCH: stop when stopped: services left behind: dc_left_behind (STOPPED)',
+  );
+});
+
+test('a case whose driver keeps pool allocated after unload fails on the pool trace', async ({
+  install,
+  target,
+  machine,
+}) => {
+  const { verdict, evidence } = await runErrorPathCase(
+    {
+      target,
+      machine,
+      install,
+      driverName: 'dc_leak_small',
+      imageUnderTest: readFileSync(sampleDriver('leak_small')),
+      stopTimeoutMs: 5_000,
+    },
+    byId('path-spaces-unicode'),
+  );
+  expect(evidence).toMatchObject({ leaks: { dc_ep_unicode: 256 } });
+  expect(verdict.summary).toBe(
+    'ERROR PATH MISMATCH: image path with spaces and non-ASCII characters: dc_ep_unicode left 256 pool bytes allocated',
+  );
+});
+
+test('a self-check names its sample driver, and checks what the case is expected to leave behind', async ({
+  install,
+  target,
+  machine,
+}) => {
+  const { verdict, evidence } = await runErrorPathCase(
+    {
+      target,
+      machine,
+      install,
+      driverName: 'dc_driver_under_test',
+      imageUnderTest: readFileSync(sampleDriver('clean')),
+      stopTimeoutMs: 3_000,
+    },
+    byId('hang-in-unload'),
+  );
+  expect(verdict, verdict.summary).toMatchObject({
+    kind: 'pass',
+    driver: 'dc_ep_hang_in_unload',
+    scenario: 'self-check › hang-in-unload',
+  });
+  expect(evidence).toMatchObject({
+    dirty: true,
+    leftovers: [{ name: 'dc_ep_hang_in_unload', state: 'STOP_PENDING' }],
+  });
+});
