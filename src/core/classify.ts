@@ -16,6 +16,7 @@ import {
   ScmTimeoutError,
   UnexpectedStateError,
 } from './errors.ts';
+import { formatNtstatus, wineLoadStatus } from './ntstatus.ts';
 import type { CycleRecord } from './records.ts';
 import { makeVerdict, type Phase, type Verdict } from './verdict.ts';
 
@@ -131,16 +132,26 @@ export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
       detail: `a service drvcycle does not own is in the way: ${what}`,
       evidence: { ...codes, cause: 'foreign-service' },
     });
-  if (error instanceof ScmError || error instanceof UnexpectedStateError)
+  if (error instanceof ScmError || error instanceof UnexpectedStateError) {
+    // StartService's Win32 code is a lossy translation of what DriverEntry returned; the lab
+    // logs the exact NTSTATUS.
+    const ntstatus =
+      phase === 'load'
+        ? (scm?.ntstatus ?? wineLoadStatus(evidence.debugOutput ?? '', scm?.service ?? driver))
+        : undefined;
     return makeVerdict({
       ...base,
       kind: phase === 'load' ? 'load-failure' : 'unload-failure',
       detail:
         error instanceof UnexpectedStateError
           ? `${error.operation} reported success but the service is ${record.state}, not ${error.expected}`
-          : what,
-      evidence: codes,
+          : `${what}${ntstatus !== undefined ? ` (DriverEntry returned ${formatNtstatus(ntstatus)})` : ''}`,
+      evidence: {
+        ...codes,
+        ...(ntstatus !== undefined ? { ntstatus: formatNtstatus(ntstatus) } : {}),
+      },
     });
+  }
   return makeVerdict({
     ...base,
     kind: 'error',

@@ -95,6 +95,8 @@ export interface ScmErrorDetails {
   readonly state?: string | undefined;
   readonly ntstatus?: number | undefined;
   readonly cycle?: number | undefined;
+  /** The message text as the machine gave it (carried over the wire, so both sides say the same). */
+  readonly win32Message?: string | undefined;
 }
 
 const atCycle = (cycle: number | undefined) => (cycle !== undefined ? ` at cycle ${cycle}` : '');
@@ -111,7 +113,9 @@ export class ScmError extends DrvcycleError {
   readonly cycle: number | undefined;
 
   constructor(details: ScmErrorDetails) {
-    const { name, message } = describeWin32Error(details.win32Code);
+    const described = describeWin32Error(details.win32Code);
+    const name = described.name;
+    const message = details.win32Message ?? described.message;
     const where = details.service ? ` on service "${details.service}"` : '';
     const state = details.state ? ` (state ${details.state})` : '';
     super(
@@ -150,6 +154,7 @@ export class ScmError extends DrvcycleError {
       state: this.state,
       ntstatus: this.ntstatus,
       cycle: this.cycle,
+      win32Message: this.win32Message,
     };
   }
 }
@@ -298,6 +303,7 @@ const REVIVERS: Record<ErrorCode, Reviver> = {
       state: str(w.state),
       ntstatus: num(w.ntstatus),
       cycle: num(w.cycle),
+      win32Message: str(w.win32Message),
     }),
   DRVCYCLE_SCM_TIMEOUT: (w) =>
     new ScmTimeoutError({

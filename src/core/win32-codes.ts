@@ -1,4 +1,10 @@
-/** Win32 error codes that matter when driving the SCM, with their symbolic names and messages. */
+/**
+ * Win32 error codes: every symbolic name (win32-names.ts, generated from winerror.h), the messages
+ * of the codes drvcycle meets most, and the target's own message (FormatMessageW, registered by
+ * the Windows layer where it runs) for everything else.
+ */
+import { WIN32_NAMES } from './win32-names.ts';
+
 export interface Win32ErrorInfo {
   readonly name: string;
   readonly message: string;
@@ -53,10 +59,26 @@ const WIN32_ERRORS: ReadonlyMap<number, Win32ErrorInfo> = new Map([
   [
     647,
     {
-      name: 'ERROR_DRIVER_FAILED_PRIOR_UNLOAD',
-      message: 'The driver was not unloaded since a previous instance is still loaded.',
+      name: 'ERROR_FAILED_DRIVER_ENTRY',
+      message: 'The driver was not loaded because it failed its initialization call.',
     },
   ],
+  [
+    654,
+    {
+      name: 'ERROR_DRIVER_FAILED_PRIOR_UNLOAD',
+      message:
+        'The driver was not loaded because a previous instance of it is still referenced (driver object still referenced after unload).',
+    },
+  ],
+  [
+    183,
+    {
+      name: 'ERROR_ALREADY_EXISTS',
+      message: 'Cannot create a file when that file already exists.',
+    },
+  ],
+  [1359, { name: 'ERROR_INTERNAL_ERROR', message: 'An internal error occurred.' }],
   [
     1051,
     {
@@ -240,13 +262,23 @@ const WIN32_ERRORS: ReadonlyMap<number, Win32ErrorInfo> = new Map([
   ],
 ]);
 
+/** The system's own text for a code (FormatMessageW on Windows or in the lab), when known. */
+type MessageSource = (code: number) => string | undefined;
+let systemMessages: MessageSource | undefined;
+
+export function useSystemMessages(source: MessageSource): void {
+  systemMessages = source;
+}
+
 export function describeWin32Error(code: number): Win32ErrorInfo {
-  return (
-    WIN32_ERRORS.get(code >>> 0) ?? {
-      name: `WIN32_ERROR_${code >>> 0}`,
-      message: `Win32 error ${code >>> 0} (0x${(code >>> 0).toString(16).toUpperCase()}).`,
-    }
-  );
+  const unsigned = code >>> 0;
+  const known = WIN32_ERRORS.get(unsigned);
+  const name = known?.name ?? WIN32_NAMES.get(unsigned) ?? `WIN32_ERROR_${unsigned}`;
+  const message =
+    known?.message ??
+    systemMessages?.(unsigned) ??
+    `Win32 error ${unsigned} (0x${unsigned.toString(16).toUpperCase()}).`;
+  return { name, message };
 }
 
 /** Errors the SCM returns while a service passes through a state that ends by itself. */

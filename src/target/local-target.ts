@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { DRVCYCLE_VERSION } from '../core/version.ts';
+import { useSystemMessages } from '../core/win32-codes.ts';
+import { systemMessage } from '../windows/nt/format-message.ts';
 import { wineVersion } from '../windows/nt/wine.ts';
 import { DriverServices, type TimedStatus } from '../windows/scm/driver-services.ts';
 import { NO_RETRY } from '../windows/scm/retry.ts';
@@ -49,6 +51,7 @@ export class LocalTarget implements Target {
 
   constructor(options: LocalTargetOptions) {
     this.options = options;
+    useSystemMessages(systemMessage);
     this.scm = ServiceManager.open(options.machine);
     this.services = new DriverServices(this.scm);
   }

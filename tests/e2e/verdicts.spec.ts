@@ -60,12 +60,12 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
     kind: 'load-failure',
     cycle: 1,
     phase: 'load',
-    evidence: { win32Code: 1450 },
+    evidence: { win32Code: 1450, ntstatus: '0xC000009A STATUS_INSUFFICIENT_RESOURCES' },
   });
   expect(of('entry_fail_config', /cycles/)).toMatchObject({
     kind: 'load-failure',
     cycle: 1,
-    evidence: { win32Code: 87 },
+    evidence: { win32Code: 87, ntstatus: '0xC0000182 STATUS_DEVICE_CONFIGURATION_ERROR' },
   });
   expect(of('entry_fail_config', /cycles/).summary).toMatch(
     /^LOAD FAILURE at cycle 1: StartService on service "dc_entry_fail_config" failed at cycle 1: 87 ERROR_INVALID_PARAMETER/,
