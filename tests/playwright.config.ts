@@ -5,7 +5,7 @@ import { takeRunLock } from '../src/report/run-lock.ts';
 
 const runId = ensureRunId();
 // One self-test run per checkout at a time: a second one would wipe the first one's results.
-if (process.env.TEST_WORKER_INDEX === undefined) takeRunLock('reports/self-test', runId);
+if (process.env.TEST_WORKER_INDEX === undefined) takeRunLock('reports/self-test-results', runId);
 // The self-tests' verdicts and reports stay out of the main job's reports/.
 process.env.DRVCYCLE_REPORTS_DIR ??= 'reports/self-test';
 
