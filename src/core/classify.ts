@@ -160,6 +160,44 @@ export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
   });
 }
 
+/** A cycle the lab failed, not the driver: re-run on a fresh machine, counted, never a verdict. */
+export interface LabFlake {
+  readonly cycle: number;
+  readonly win32Code: number;
+  readonly why: string;
+}
+
+/**
+ * Wine 8 starts a fresh winedevice.exe host for every start of a driver with no load-order group.
+ * When that process dies at the Unix level before Wine's start-up completes, NtCreateUserProcess
+ * reports STATUS_INTERNAL_ERROR and StartService fails with 1359 ERROR_INTERNAL_ERROR, the driver
+ * never having run (ntdll/unix/process.c, programs/services/services.c at wine-8.0). A driver that
+ * returns a status mapping to 1359 from DriverEntry leaves Wine's `ZwLoadDriver failed` line for
+ * its service; without that line, and without a crash, the failure is the lab's.
+ */
+export function labHostSpawnFailure(
+  record: CycleRecord,
+  debugOutput: string,
+  service: string,
+): LabFlake | undefined {
+  if (record.outcome !== 'start-failed' || !record.error) return undefined;
+  const error = reviveError(record.error);
+  if (
+    !(error instanceof ScmError) ||
+    error.win32Code !== 1359 ||
+    error.operation !== 'StartService'
+  )
+    return undefined;
+  if (wineLoadStatus(debugOutput, service) !== undefined || crashLines(debugOutput).length > 0)
+    return undefined;
+  const mapping = /[^\n]*failed to map the shared user data[^\n]*/.exec(debugOutput)?.[0].trim();
+  return {
+    cycle: record.cycle,
+    win32Code: 1359,
+    why: `StartService 1359 ERROR_INTERNAL_ERROR with no DriverEntry status logged: the driver host process did not start${mapping ? ` (${mapping})` : ''}`,
+  };
+}
+
 /**
  * A test that ended without recording a verdict: interrupted is `environment`; anything else is
  * drvcycle's own failure (`error`), never silently the machine's or the driver's.

@@ -16,6 +16,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
@@ -112,6 +113,14 @@ export interface LabMachineOptions {
   readonly runId: string;
   readonly winedebug?: string;
   readonly readyTimeoutMs?: number;
+  /**
+   * Linux address-space randomisation for the prefix's processes (off by default). With it on,
+   * about one new winedevice.exe in a few thousand dies at start ("virtual_alloc_first_teb wine:
+   * failed to map the shared user data: c0000018": a randomised mapping sits where Wine must put
+   * the shared user data), and StartService fails with 1359. Every process of the prefix inherits
+   * the personality of the first one, so starting the agent under `setarch -R` removes that.
+   */
+  readonly addressRandomization?: boolean;
 }
 
 export class LabMachine implements Machine {
@@ -289,7 +298,10 @@ export class LabMachine implements Machine {
       LAB_STAGING_DIR,
     ];
     this.agentExit = undefined;
-    const agent = startDaemon('wine', args, {
+    const command = this.options.addressRandomization
+      ? ['wine', ...args]
+      : ['setarch', os.machine(), '--addr-no-randomize', 'wine', ...args];
+    const agent = startDaemon(command[0]!, command.slice(1), {
       env: wineEnv(this.prefix, this.options.winedebug ?? DEFAULT_WINEDEBUG),
       cwd: PACKAGE_ROOT,
       stdoutFile: this.stdoutLog,

@@ -4,7 +4,7 @@
  * (nothing else keeps them), and turns the run into a verdict: the first bad cycle classified, a
  * leak decided on the best memory signal the machine offers, or a pass.
  */
-import { classifyCycleFailure } from '../core/classify.ts';
+import { classifyCycleFailure, labHostSpawnFailure, type LabFlake } from '../core/classify.ts';
 import type { Collector } from '../collector/collector.ts';
 import { decideLeak, type LeakThresholds } from '../core/leak-decision.ts';
 import type { CycleRecord, SampleRequest } from '../core/records.ts';
@@ -45,15 +45,20 @@ export interface CycleRunContext {
   /** What the target samples after an unload (the driver's pool tags, its Verifier entry). */
   readonly sampleRequest: SampleRequest;
   readonly log?: (line: string) => void;
+  /** Installs the driver again, on the machine as it is now (after a revert). */
+  reinstall(): Promise<InstalledDriver>;
 }
 
 /** The soak runs batches of this many cycles until its time is up. */
 const SOAK_BATCH = 100;
+/** More lab faults than this in one test, and the lab itself is the verdict. */
+const MAX_LAB_FLAKES = 5;
 
 export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promise<Verdict> {
-  const { target, machine, driver, collector } = ctx;
+  const { target, machine, collector } = ctx;
+  let driver = ctx.driver;
   const started = new Date();
-  const mark = machine.debugMark();
+  const onWine = (await target.info()).wineVersion !== null;
   const driverFile = driver.binaryPath.split('\\').pop() ?? '';
   const tags = plan.leak?.poolTags ?? [];
   const windows = plan.leak
@@ -67,9 +72,29 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     const baseline = sampleValue(await target.sample(ctx.sampleRequest), signal, driverFile, tags);
     if (baseline !== undefined) collector.memoryPoint(signal, 0, baseline);
   }
+  const tracePool = plan.leak !== undefined && !signal && machine.poolTrace;
+
+  // A segment is the part of the run on one machine: a lab fault sends the rest to a fresh one.
+  let segment = { mark: machine.debugMark(), firstCycle: 1, poolOffset: 0 };
+  let traced = 0;
+  /** The pool trace of the segment so far, as memory points continuing the earlier segments'. */
+  const flushPoolTrace = () => {
+    if (!tracePool) return;
+    const series = poolTraceSeries(machine.debugOutput(segment.mark), driver.binaryPath);
+    for (const point of series)
+      collector.memoryPoint(
+        'wine-pool-trace',
+        segment.firstCycle - 1 + point.cycle,
+        segment.poolOffset + point.value,
+      );
+    traced += series.length;
+    segment.poolOffset += series.at(-1)?.value ?? 0;
+  };
 
   const progress = progressReporter(driver.name, plan.count, ctx.log ?? (() => {}));
   const onRecord = (record: CycleRecord) => {
+    // A failed cycle is only recorded once it is known whether it was the driver or the lab.
+    if (record.outcome !== 'ok') return;
     collector.cycle(record);
     if (signal) {
       const value = sampleValue(record.sample, signal, driverFile, tags);
@@ -87,49 +112,93 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     plan.durationSeconds !== undefined
       ? performance.now() + plan.durationSeconds * 1000
       : undefined;
+  const flakes: LabFlake[] = [];
   let failed: CycleRecord | undefined;
-  do {
-    const count = deadline !== undefined ? SOAK_BATCH : (plan.count ?? 0);
+  for (;;) {
+    const count = deadline !== undefined ? SOAK_BATCH : (plan.count ?? 0) - collector.cycles;
+    if (count <= 0 && deadline === undefined) break;
     failed = await runCycleBatch(
       target,
       driver,
       { ...options, count },
-      {
-        firstCycle: collector.cycles + 1,
-        onRecord,
-      },
+      { firstCycle: collector.cycles + 1, onRecord },
     );
-  } while (!failed && deadline !== undefined && performance.now() < deadline);
+    if (failed) {
+      const flake = onWine
+        ? labHostSpawnFailure(failed, machine.debugOutput(segment.mark), driver.name)
+        : undefined;
+      const repeated = flakes.at(-1)?.cycle === failed.cycle;
+      if (!flake || repeated || flakes.length >= MAX_LAB_FLAKES) break;
+      // The lab's fault, not the driver's: the same cycle again, on a fresh machine.
+      flakes.push(flake);
+      collector.write({ type: 'flake', ...flake });
+      ctx.log?.(
+        `[${driver.name}] lab flake at cycle ${flake.cycle} (${flake.why}): reverting the machine and re-running the cycle`,
+      );
+      flushPoolTrace();
+      await machine.recover(`lab flake at cycle ${flake.cycle}: ${flake.why}`);
+      driver = await ctx.reinstall();
+      segment = { ...segment, mark: machine.debugMark(), firstCycle: collector.cycles + 1 };
+      failed = undefined;
+      continue;
+    }
+    if (deadline === undefined || performance.now() >= deadline) break;
+  }
 
   const base = { driver: driver.name, scenario: plan.family };
-  if (failed)
-    return classifyCycleFailure({
+  const flakeEvidence =
+    flakes.length > 0 ? { labFlakes: flakes.length, flakes } : ({} as Record<string, unknown>);
+  if (failed) {
+    collector.cycle(failed);
+    const labGaveUp = labHostSpawnFailure(failed, machine.debugOutput(segment.mark), driver.name);
+    if (onWine && labGaveUp)
+      return makeVerdict({
+        ...base,
+        kind: 'environment',
+        cycle: failed.cycle,
+        phase: 'load',
+        detail: `the lab failed again to start a driver host at cycle ${failed.cycle} after ${flakes.length} re-run${flakes.length === 1 ? '' : 's'} on a fresh machine (${labGaveUp.why}); nothing points at the driver`,
+        evidence: { cause: 'lab-flake', ...flakeEvidence, flake: labGaveUp },
+      });
+    const verdict = classifyCycleFailure({
       ...base,
       record: failed,
-      debugOutput: machine.debugOutput(mark),
-      machine: await machine.postMortem(started, mark),
+      debugOutput: machine.debugOutput(segment.mark),
+      machine: await machine.postMortem(started, segment.mark),
     });
+    return flakes.length > 0
+      ? { ...verdict, evidence: { ...verdict.evidence, ...flakeEvidence } }
+      : verdict;
+  }
+  const flakeNote =
+    flakes.length > 0
+      ? ` (${flakes.length} lab flake${flakes.length === 1 ? '' : 's'} re-run on a fresh machine: ${flakes.map((f) => `cycle ${f.cycle}`).join(', ')})`
+      : '';
   if (!plan.leak) {
     const latency = collector.latency();
     return makeVerdict({
       ...base,
       kind: 'pass',
-      detail: `${collector.cycles} cycles`,
-      evidence: { cycles: collector.cycles, startMs: latency.start, stopMs: latency.stop },
+      detail: `${collector.cycles} cycles${flakeNote}`,
+      evidence: {
+        cycles: collector.cycles,
+        startMs: latency.start,
+        stopMs: latency.stop,
+        ...flakeEvidence,
+      },
     });
   }
 
   let signalName: SignalName | undefined = signal;
-  if (!signalName && machine.poolTrace) {
+  if (tracePool) {
     signalName = 'wine-pool-trace';
-    const series = poolTraceSeries(machine.debugOutput(mark), driver.binaryPath);
-    for (const point of series) collector.memoryPoint(signalName, point.cycle, point.value);
-    if (series.length < collector.cycles)
+    flushPoolTrace();
+    if (traced < collector.cycles)
       return makeVerdict({
         ...base,
         kind: 'environment',
-        detail: `the pool trace shows ${series.length} loads of ${driver.binaryPath} for ${collector.cycles} cycles`,
-        evidence: { unavailable },
+        detail: `the pool trace shows ${traced} loads of ${driver.binaryPath} for ${collector.cycles} cycles`,
+        evidence: { unavailable, ...flakeEvidence },
       });
   }
   if (!signalName) {
@@ -143,7 +212,14 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       evidence: { unavailable },
     });
   }
-  return decideOn(ctx, signalName, plan.leak.thresholds, unavailable);
+  const verdict = decideOn({ ...ctx, driver }, signalName, plan.leak.thresholds, unavailable);
+  return flakes.length > 0
+    ? {
+        ...verdict,
+        summary: `${verdict.summary}${flakeNote}`,
+        evidence: { ...verdict.evidence, ...flakeEvidence },
+      }
+    : verdict;
 }
 
 function decideOn(

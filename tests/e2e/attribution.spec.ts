@@ -36,7 +36,7 @@ test('an agent killed mid-batch is the environment, naming how the agent ended',
   const killer = setTimeout(() => process.kill(agent, 'SIGKILL'), 2_000);
   try {
     const verdict = await runCyclePlan(
-      { target, machine, driver, collector, sampleRequest: {} },
+      { target, machine, driver, collector, sampleRequest: {}, reinstall: async () => driver },
       plan(5_000),
     );
     expect(verdict, verdict.summary).toMatchObject({
@@ -62,7 +62,7 @@ test('a batch the agent refuses is drvcycle failing, not the driver', async ({
   const driver = await install(...sample('clean'));
   const collector = new Collector(testInfo.outputPath('refused.ndjson'));
   const verdict = await runCyclePlan(
-    { target, machine, driver, collector, sampleRequest: {} },
+    { target, machine, driver, collector, sampleRequest: {}, reinstall: async () => driver },
     plan(0),
   );
   collector.close();

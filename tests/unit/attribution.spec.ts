@@ -3,7 +3,11 @@
  * for the machine or lab with its evidence, `error` for drvcycle's own failures.
  */
 import { expect, test } from '@playwright/test';
-import { classifyCycleFailure, verdictForUnrecorded } from '../../src/core/classify.ts';
+import {
+  classifyCycleFailure,
+  labHostSpawnFailure,
+  verdictForUnrecorded,
+} from '../../src/core/classify.ts';
 import {
   AgentRequestError,
   DrvcycleError,
@@ -135,4 +139,45 @@ test('a test that ended without a verdict: interrupted is environment, anything 
   expect(verdictForUnrecorded({ ...base, status: 'timedOut', message: undefined }).summary).toBe(
     'ERROR: the test ran out of time: timedOut',
   );
+});
+
+test("the lab's host that died at start (1359, the shared user data not mapped) is a lab flake, named", () => {
+  const record = start(
+    new ScmError({
+      operation: 'StartService',
+      service: 'dc_flake',
+      win32Code: 1359,
+      state: 'STOPPED',
+    }),
+    199,
+  );
+  // As the lab printed it at the 1 in ~3,000 start that failed (2026-11-25).
+  const debug = [
+    '0038:072c:trace:service:svcctl_StartServiceW (00000000010A5970, 0, 0000000000000000)',
+    'err:virtual:virtual_alloc_first_teb wine: failed to map the shared user data: c0000018',
+    '0038:072c:trace:service:service_start returning 1359',
+  ].join('\n');
+  expect(labHostSpawnFailure(record, debug, 'dc_flake')).toEqual({
+    cycle: 199,
+    win32Code: 1359,
+    why: 'StartService 1359 ERROR_INTERNAL_ERROR with no DriverEntry status logged: the driver host process did not start (err:virtual:virtual_alloc_first_teb wine: failed to map the shared user data: c0000018)',
+  });
+  // Not on a stop, not another code, not when DriverEntry's status is in the log.
+  expect(
+    labHostSpawnFailure({ ...record, outcome: 'stop-failed' }, debug, 'dc_flake'),
+  ).toBeUndefined();
+  expect(
+    labHostSpawnFailure(
+      start(new ScmError({ operation: 'StartService', service: 'dc_flake', win32Code: 1450 })),
+      debug,
+      'dc_flake',
+    ),
+  ).toBeUndefined();
+  expect(
+    labHostSpawnFailure(
+      record,
+      `${debug}\n0130:013c:err:ntoskrnl:ZwLoadDriver failed to create driver L"\\\\Registry\\\\Machine\\\\System\\\\CurrentControlSet\\\\Services\\\\dc_flake": c00000e5`,
+      'dc_flake',
+    ),
+  ).toBeUndefined();
 });

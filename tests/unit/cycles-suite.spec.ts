@@ -13,7 +13,7 @@ import { runCycleBatch } from '../../src/runner/batch.ts';
 import { formatProgress, progressReporter } from '../../src/runner/progress.ts';
 import { percentile } from '../../src/core/stats.ts';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Collector } from '../../src/collector/collector.ts';
@@ -137,6 +137,9 @@ test('a leak plan samples before the first load and after every unload, and deci
   const requests: SampleRequest[] = [];
   const batches: CycleOptions[] = [];
   const target = {
+    async info() {
+      return { wineVersion: null };
+    },
     async samplers() {
       return {
         verifier: { available: true },
@@ -176,7 +179,7 @@ test('a leak plan samples before the first load and after every unload, and deci
   const sampleRequest = { tags: [], verifierDrivers: ['leak.sys'] };
   const thresholds = { perCycle: 64, warmupCycles: 0, minSamples: 2, residualTolerance: 0 };
   const verdict = await runCyclePlan(
-    { target, machine, driver, collector, sampleRequest },
+    { target, machine, driver, collector, sampleRequest, reinstall: async () => driver },
     {
       family: 'leaks',
       count: 4,
@@ -262,4 +265,109 @@ test('the end-of-run summary shows the cycle figures and the first line of an er
       error: 'LOAD FAILURE at cycle 1\nstack',
     }),
   ).toBe('FAILED  t\n      LOAD FAILURE at cycle 1');
+});
+
+/** A fake lab: its batches yield what `script` says for each batch, in order. Fakes, unit test only. */
+function fakeLab(script: ((first: number, count: number) => CycleRecord[])[], debug = '') {
+  let batch = 0;
+  const calls: string[] = [];
+  const target = {
+    async info() {
+      return { wineVersion: '8.0' };
+    },
+    async *runCycles(_driver: unknown, options: CycleOptions) {
+      calls.push(`batch of ${options.count}`);
+      for (const record of script[batch++]!(1, options.count)) yield record;
+    },
+  } as unknown as Target;
+  const machine = {
+    name: 'fake lab',
+    poolTrace: false,
+    debugMark: () => 0,
+    debugOutput: () => debug,
+    healthy: async () => true,
+    postMortem: async () => ({ lost: false }),
+    recover: async (why: string) => {
+      calls.push(`recover: ${why}`);
+    },
+  } as unknown as Machine;
+  const driver = {
+    name: 'dc_clean',
+    binaryPath: 'C:\\stage\\ab\\clean.sys',
+    type: 'kernel',
+    group: undefined,
+    runId: 'r',
+    config: {} as never,
+  } satisfies InstalledDriver;
+  const reinstall = async () => {
+    calls.push('reinstall');
+    return driver;
+  };
+  const collector = new Collector(
+    path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-flake-')), 'metrics.ndjson'),
+  );
+  return { target, machine, driver, reinstall, collector, calls, sampleRequest: {} };
+}
+
+const internalError = (cycle: number): CycleRecord => ({
+  cycle,
+  outcome: 'start-failed',
+  startMs: null,
+  stopMs: null,
+  state: 'STOPPED',
+  error: toWire(
+    new ScmError({ operation: 'StartService', service: 'dc_clean', win32Code: 1359, cycle }),
+  ),
+});
+const oks = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => ok(from + i, 1, 1));
+const cyclesPlan = (count: number) =>
+  ({ family: 'cycles', count, startTimeoutMs: 1000, stopTimeoutMs: 1000, sampleEvery: 0 }) as const;
+
+test("the lab's host-spawn failure (1359, no DriverEntry status) is re-run on a fresh machine and counted, never a verdict", async () => {
+  const lab = fakeLab([() => [...oks(1, 2), internalError(3)], (_first, count) => oks(1, count)]);
+  const verdict = await runCyclePlan(lab, cyclesPlan(5));
+  expect(lab.calls).toEqual([
+    'batch of 5',
+    'recover: lab flake at cycle 3: StartService 1359 ERROR_INTERNAL_ERROR with no DriverEntry status logged: the driver host process did not start',
+    'reinstall',
+    'batch of 3',
+  ]);
+  expect(verdict).toMatchObject({ kind: 'pass', evidence: { cycles: 5, labFlakes: 1 } });
+  expect(verdict.summary).toBe('PASS: 5 cycles (1 lab flake re-run on a fresh machine: cycle 3)');
+  lab.collector.close();
+  const lines = readFileSync(lab.collector.file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  expect(lines.filter((l) => l.type === 'flake')).toEqual([
+    expect.objectContaining({ type: 'flake', cycle: 3, win32Code: 1359 }),
+  ]);
+  expect(lines.filter((l) => l.type === 'cycle').map((l) => l.cycle)).toEqual([1, 2, 3, 4, 5]);
+});
+
+test('the same cycle failing the same way on the fresh machine is the lab again: environment, not the driver', async () => {
+  const lab = fakeLab([() => [internalError(1)], () => [internalError(1)]]);
+  const verdict = await runCyclePlan(lab, cyclesPlan(5));
+  expect(verdict).toMatchObject({
+    kind: 'environment',
+    cycle: 1,
+    evidence: { cause: 'lab-flake', labFlakes: 1 },
+  });
+  expect(verdict.summary).toMatch(
+    /^ENVIRONMENT in load at cycle 1: the lab failed again to start a driver host/,
+  );
+});
+
+test('1359 with the DriverEntry status in the log is the driver: a load failure with its NTSTATUS', async () => {
+  const lab = fakeLab(
+    [() => [internalError(1)]],
+    '0130:013c:err:ntoskrnl:ZwLoadDriver failed to create driver L"\\\\Registry\\\\Machine\\\\System\\\\CurrentControlSet\\\\Services\\\\dc_clean": c00000e5\n',
+  );
+  const verdict = await runCyclePlan(lab, cyclesPlan(5));
+  expect(lab.calls).toEqual(['batch of 5']);
+  expect(verdict).toMatchObject({
+    kind: 'load-failure',
+    evidence: { win32Code: 1359, ntstatus: '0xC00000E5 STATUS_INTERNAL_ERROR' },
+  });
 });
