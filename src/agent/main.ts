@@ -1,5 +1,6 @@
 /** `drvcycle agent`: runs inside the Windows machine (or the Wine lab) and serves its SCM. */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,7 +11,23 @@ import { validateToken } from './auth.ts';
 import { createAgentServer } from './server.ts';
 
 const USAGE =
-  'Usage: drvcycle agent --token-file <file> [--port 8765] [--host 127.0.0.1] [--allow-dir <folder>]... [--staging-dir <folder>] [--ready-file <file>]';
+  'Usage: drvcycle agent --token-file <file> [--init] [--port 8765] [--host 127.0.0.1 [--allow-remote]] [--allow-dir <folder>]... [--staging-dir <folder>] [--ready-file <file>]';
+
+export function isLoopback(host: string): boolean {
+  return ['127.0.0.1', '::1', 'localhost'].includes(host);
+}
+
+/** The URL a client on this machine reaches the agent at (IPv6 in brackets; "any" as loopback). */
+export function agentUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+/** `drvcycle agent --init`: a new random token, in a file only its owner can read. */
+function writeNewToken(file: string): void {
+  writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
 
 export async function runAgent(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -22,10 +39,24 @@ export async function runAgent(argv: string[]): Promise<void> {
       'allow-dir': { type: 'string', multiple: true, default: [] },
       'staging-dir': { type: 'string' },
       'ready-file': { type: 'string' },
+      'allow-remote': { type: 'boolean', default: false },
+      init: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (!values['token-file']) throw new ConfigError('The agent needs --token-file.', USAGE);
+  if (values.init) {
+    writeNewToken(values['token-file']);
+    process.stdout.write(
+      `Wrote a new 256-bit token to ${values['token-file']} (readable by its owner only). Copy it to the runner and point DRVCYCLE_AGENT_TOKEN_FILE at the copy.\n`,
+    );
+    return;
+  }
+  if (!isLoopback(values.host) && !values['allow-remote'])
+    throw new ConfigError(
+      `--host ${values.host} would let other machines reach the agent, which loads kernel drivers.`,
+      'Reach it through an SSH tunnel and keep the default 127.0.0.1, or add --allow-remote to bind beyond loopback on purpose (a VM on a host-only network, say).',
+    );
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(
@@ -61,8 +92,8 @@ export async function runAgent(argv: string[]): Promise<void> {
   });
   server.listen(port, values.host, () => {
     const address = server.address() as AddressInfo;
-    const url = `http://${values.host}:${address.port}`;
-    if (!['127.0.0.1', '::1', 'localhost'].includes(values.host)) {
+    const url = agentUrl(values.host, address.port);
+    if (!isLoopback(values.host)) {
       log(
         `WARNING: listening on ${values.host}, beyond loopback: anyone who can reach it and holds the token can load kernel drivers.`,
       );

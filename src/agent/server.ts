@@ -164,9 +164,10 @@ export function createAgentServer(options: AgentOptions): http.Server {
 
   return http.createServer((req, res) => {
     const started = performance.now();
+    // The query string can carry what must not be logged (a token someone put there): only its keys.
     res.on('finish', () =>
       log(
-        `${req.method} ${req.url} ${res.statusCode} ${Math.round(performance.now() - started)}ms`,
+        `${req.method} ${redactQuery(req.url ?? '/')} ${res.statusCode} ${Math.round(performance.now() - started)}ms`,
       ),
     );
     void (async () => {
@@ -242,6 +243,13 @@ async function streamCycles(
     clearInterval(heartbeat);
     res.off('close', onGone);
   }
+}
+
+export function redactQuery(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const keys = [...new URLSearchParams(url.slice(at + 1)).keys()];
+  return `${url.slice(0, at)}?${keys.map((k) => `${encodeURIComponent(k)}=…`).join('&')}`;
 }
 
 function decodePathSegment(segment: string): string {

@@ -8,7 +8,7 @@ import { RUN_ID_PATTERN } from '../core/run-id.ts';
 import type { CycleOptions, SampleRequest } from '../core/records.ts';
 import type { CallOptions, InstallOptions } from '../target/types.ts';
 
-const SERVICE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const SERVICE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const GROUP_NAME = /^[A-Za-z0-9 _.-]{1,64}$/;
 // Windows file-name rules: no reserved characters or control characters, no trailing dot/space.
 // eslint-disable-next-line no-control-regex
@@ -29,13 +29,20 @@ function asObject(body: unknown): Record<string, unknown> {
 export function validateServiceName(name: unknown): string {
   if (typeof name !== 'string' || !SERVICE_NAME.test(name)) {
     throw invalid(
-      `Invalid service name ${JSON.stringify(name)}: use 1-64 letters, digits, "_", "." or "-".`,
+      `Invalid service name ${JSON.stringify(name)}: use 1-64 letters, digits, "_" or "-".`,
     );
   }
   return name;
 }
 
+/** Names Windows reserves for devices, with or without an extension (`NUL`, `aux.sys`, `COM1`). */
+const RESERVED_NAME = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$/i;
+
 export function validateFileName(name: unknown): string {
+  if (typeof name === 'string' && RESERVED_NAME.test(name.trim()))
+    throw invalid(
+      `Invalid image file name ${JSON.stringify(name)}: Windows reserves it for a device. Name the image like a driver file (mydriver.sys).`,
+    );
   if (
     typeof name !== 'string' ||
     !FILE_NAME.test(name) ||

@@ -4,7 +4,7 @@
  * (env wins). Every value is checked here; a bad one is a ConfigError that names the option and
  * what it accepts. globalSetup resolves every project's settings before any machine boots.
  */
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import {
@@ -13,6 +13,7 @@ import {
   type LeakThresholds,
 } from '../core/leak-decision.ts';
 import { packagePaths, sampleDriver } from '../core/paths.ts';
+import { driverImageProblem, IMAGE_FILE_MACHINE } from '../core/pe-image.ts';
 import type { DriverType } from '../windows/scm/status.ts';
 
 export interface DriverUnderTest {
@@ -125,6 +126,20 @@ export function serviceNameFor(imagePath: string): string {
   return `dc_${safe || 'driver'}`;
 }
 
+/** The agent's limit on an image (src/agent/server.ts, DEFAULT_MAX_IMAGE_BYTES). */
+const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
+
+/** The first 64 KiB: the PE headers lie well inside. */
+function readHead(file: string): Uint8Array {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    return head.subarray(0, readSync(fd, head, 0, head.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export interface ResolveOptions {
   /** A missing image among drvcycle's sample drivers is fine: the lab set-up builds them. */
   readonly samplesNotBuiltYet?: boolean;
@@ -154,6 +169,19 @@ function resolveDriver(
       `${source}: ${imagePath} ${stat ? 'is not a file' : 'does not exist'}.`,
       "Point DRIVER (or driverUnderTest.imagePath in playwright.config.ts) at your driver's .sys file.",
     );
+  if (stat?.isFile()) {
+    if (stat.size > MAX_IMAGE_BYTES)
+      throw new ConfigError(
+        `${source}: ${imagePath} is ${stat.size} bytes; the agent takes images of up to ${MAX_IMAGE_BYTES} bytes (64 MiB).`,
+        'A kernel driver is rarely past a few MiB: check that DRIVER names the .sys, not an archive or a debug symbol file.',
+      );
+    const problem = driverImageProblem(readHead(imagePath), IMAGE_FILE_MACHINE.AMD64);
+    if (problem)
+      throw new ConfigError(
+        `${source}: ${imagePath} cannot be loaded as a kernel driver: ${problem}.`,
+        "Point DRIVER at the x64 .sys your driver's build produces (link with /SUBSYSTEM:NATIVE).",
+      );
+  }
 
   const serviceName =
     env[DRIVER_ENV.serviceName] || fromUse?.serviceName || serviceNameFor(imagePath);

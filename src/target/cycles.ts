@@ -38,19 +38,31 @@ export async function* runCycles(
 ): AsyncGenerator<CycleRecord> {
   const every = options.sampleEvery ?? 0;
   validateCycleOptions(options);
+  // A batch is one operation: ownership is read once, at its start.
+  services.requireOwned(name, 'cycle');
   // A cancelled batch ends between cycles: the cycle under way finishes, the driver stays stopped.
   for (let cycle = 1; cycle <= options.count && !signal?.aborted; cycle++) {
     let startMs: number | null = null;
     try {
-      startMs = (await services.start(name, { timeoutMs: options.startTimeoutMs, cycle }))
-        .elapsedMs;
+      startMs = (
+        await services.start(name, {
+          timeoutMs: options.startTimeoutMs,
+          cycle,
+          ownershipChecked: true,
+        })
+      ).elapsedMs;
     } catch (error) {
       yield failed(services, name, cycle, 'start-failed', startMs, null, error);
       return;
     }
     try {
-      const stopMs = (await services.stop(name, { timeoutMs: options.stopTimeoutMs, cycle }))
-        .elapsedMs;
+      const stopMs = (
+        await services.stop(name, {
+          timeoutMs: options.stopTimeoutMs,
+          cycle,
+          ownershipChecked: true,
+        })
+      ).elapsedMs;
       const sample = sampler && every > 0 && cycle % every === 0 ? sampler() : undefined;
       yield {
         cycle,

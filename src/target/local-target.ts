@@ -21,7 +21,7 @@ import type {
   SystemSample,
 } from '../core/records.ts';
 import type { StaleCleanup } from '../windows/scm/driver-services.ts';
-import { stageImage } from './staging.ts';
+import { stageImage, unstageImage } from './staging.ts';
 import {
   imageFileName,
   type CallOptions,
@@ -124,10 +124,26 @@ export class LocalTarget implements Target {
     return this.services.markForDelete(driver.name, toScm(options));
   }
 
-  /** Ends the driver's batch first (if one runs): nothing is removed under a running cycle. */
+  /**
+   * Ends the driver's batch first (if one runs): nothing is removed under a running cycle. The
+   * image it was staged from goes too, unless another service drvcycle owns still uses it.
+   */
   async uninstall(driver: DriverRef, options: CallOptions = {}): Promise<void> {
     await this.cancelCycles(driver);
-    return this.services.uninstall(driver.name, toScm(options));
+    const image = this.imageOf(driver.name);
+    await this.services.uninstall(driver.name, toScm(options));
+    const same = (other: string | undefined) => other?.toLowerCase() === image?.toLowerCase();
+    if (image && !this.services.listOwned().some((s) => same(this.imageOf(s.name))))
+      await unstageImage(this.options.stagingDir, image);
+  }
+
+  /** The service's image path as the SCM has it (`\??\` prefix dropped), if it exists. */
+  private imageOf(name: string): string | undefined {
+    try {
+      return this.services.config(name).binaryPath.replace(/^\\\?\?\\/, '');
+    } catch {
+      return undefined;
+    }
   }
 
   async listOwned(): Promise<OwnedService[]> {

@@ -1,14 +1,46 @@
 /**
  * Driver images on the target: stored by content under <stagingDir>\<sha256 prefix>\<file name>,
  * so two versions never collide and an identical image is reused (writing over a loaded driver's
- * image fails on Windows). A new file is written beside its place and renamed into it.
+ * image fails on Windows). Staging cannot be redirected: the staging root must be a real folder,
+ * every folder below it too (no symbolic link, junction or other reparse point), a new file is
+ * written exclusively beside its place and renamed into it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, realpath, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 
 export function imageDigest(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+function redirected(what: string): DrvcycleError {
+  return new DrvcycleError(
+    ErrorCodes.PATH_NOT_ALLOWED,
+    `Refusing to stage a driver image: ${what}.`,
+    {
+      hint: 'Something placed a link in the staging folder. Remove it (and find out who did), or start the agent with another --staging-dir.',
+    },
+  );
+}
+
+const same = (a: string, b: string) =>
+  process.platform === 'win32' ? a.toLowerCase() === b.toLowerCase() : a === b;
+
+/** The root and every existing folder from it down to `dir` are real folders, not links. */
+async function assertRealFolders(root: string, dir: string): Promise<void> {
+  const real = await realpath(root).catch(() => undefined);
+  if (real && !same(real, path.resolve(root)))
+    throw redirected(`the staging folder ${root} leads to ${real}`);
+  let current = path.resolve(root);
+  for (const part of ['', ...path.relative(root, dir).split(path.sep).filter(Boolean)]) {
+    if (part === '..') throw redirected(`${dir} is outside ${root}`);
+    current = part ? path.join(current, part) : current;
+    const info = await lstat(current).catch(() => undefined);
+    if (!info) return;
+    if (info.isSymbolicLink()) throw redirected(`${current} is a link`);
+    if (!info.isDirectory()) throw redirected(`${current} is not a folder`);
+  }
 }
 
 export async function stageImage(
@@ -16,17 +48,35 @@ export async function stageImage(
   fileName: string,
   bytes: Uint8Array,
 ): Promise<string> {
-  const dir = path.win32.join(stagingDir, imageDigest(bytes).slice(0, 16));
-  const target = path.win32.join(dir, fileName);
-  const existing = await readFile(target).catch(() => undefined);
-  if (existing && Buffer.compare(existing, bytes) === 0) return target;
+  const dir = path.join(stagingDir, imageDigest(bytes).slice(0, 16));
+  const target = path.join(dir, fileName);
+  await assertRealFolders(stagingDir, dir);
+  const present = await lstat(target).catch(() => undefined);
+  if (present?.isSymbolicLink()) throw redirected(`${target} is a link`);
+  if (present?.isFile()) {
+    const existing = await readFile(target);
+    if (Buffer.compare(existing, bytes) === 0) return target;
+  }
   await mkdir(dir, { recursive: true });
-  const temporary = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+  await assertRealFolders(stagingDir, dir);
+  const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    await writeFile(temporary, bytes);
+    // 'wx': created here, never through something already at that name.
+    await writeFile(temporary, bytes, { flag: 'wx' });
     await rename(temporary, target);
   } finally {
     await rm(temporary, { force: true });
   }
   return target;
+}
+
+/** Removes a staged image no service uses any more, and its folder when that is empty. */
+export async function unstageImage(stagingDir: string, binaryPath: string): Promise<void> {
+  const relative = path.relative(path.resolve(stagingDir), path.resolve(binaryPath));
+  if (relative.startsWith('..') || path.isAbsolute(relative)) return;
+  const info = await lstat(binaryPath).catch(() => undefined);
+  if (!info?.isFile()) return;
+  // A driver still mapped (Windows: sharing violation) keeps its file; the next run reuses it.
+  await rm(binaryPath).catch(() => undefined);
+  await rmdir(path.dirname(binaryPath)).catch(() => undefined);
 }

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
+import { peImage } from './pe-fixtures.ts';
 import { machineSettingsFromEnv } from '../../src/config/machine-settings.ts';
 import {
   DRIVER_ENV,
@@ -24,7 +25,7 @@ function scratch() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-settings-'));
   const image = (name: string) => {
     const file = path.join(dir, name);
-    writeFileSync(file, 'MZ not really a driver');
+    writeFileSync(file, peImage());
     return file;
   };
   const folder = path.join(dir, 'folder.sys');

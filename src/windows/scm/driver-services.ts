@@ -43,6 +43,8 @@ export interface ScmCallOptions {
   readonly timeoutMs?: number;
   readonly retry?: RetryPolicy;
   readonly cycle?: number;
+  /** The caller checked ownership for this whole operation (a batch checks once, at its start). */
+  readonly ownershipChecked?: boolean;
 }
 
 export interface TimedStatus {
@@ -60,9 +62,6 @@ export const DEFAULT_START_TIMEOUT_MS = 30_000;
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 
 export class DriverServices {
-  /** Services whose marker this instance has read (or written): no need to read it every cycle. */
-  private readonly knownOwned = new Set<string>();
-
   private readonly scm: ServiceManager;
   private readonly clock: Clock;
 
@@ -93,12 +92,12 @@ export class DriverServices {
         }),
       options.retry ?? DEFAULT_RETRY,
     );
-    this.knownOwned.add(spec.name);
     this.scm.setDescription(spec.name, ownedDescription(spec.runId, new Date()));
     return this.scm.queryConfig(spec.name);
   }
 
   async start(name: string, options: ScmCallOptions = {}): Promise<TimedStatus> {
+    if (!options.ownershipChecked) this.requireOwned(name, 'start');
     const boundMs = options.timeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     const startedAt = this.clock.now();
     await this.boundCall('StartService', name, boundMs, startedAt, options, () =>
@@ -121,7 +120,7 @@ export class DriverServices {
   }
 
   async stop(name: string, options: ScmCallOptions = {}): Promise<TimedStatus> {
-    this.requireOwned(name, 'stop');
+    if (!options.ownershipChecked) this.requireOwned(name, 'stop');
     const boundMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     const startedAt = this.clock.now();
     try {
@@ -174,7 +173,6 @@ export class DriverServices {
   async markForDelete(name: string, options: ScmCallOptions = {}): Promise<void> {
     this.requireOwned(name, 'delete');
     await withRetry(() => this.scm.delete(name), options.retry ?? DEFAULT_RETRY);
-    this.knownOwned.delete(name);
   }
 
   /** Stops (when running) and deletes the owned service; tolerates "already stopped/gone". */
@@ -230,12 +228,14 @@ export class DriverServices {
     return result;
   }
 
-  private requireOwned(name: string, action: string): void {
-    if (this.knownOwned.has(name)) return;
+  /**
+   * Refuses to touch a service without drvcycle's marker. Read from the service itself every
+   * time, never remembered: a service deleted and recreated by someone else is theirs.
+   */
+  requireOwned(name: string, action: string): void {
     const ownership = this.ownershipOf(name);
     if (!ownership.owned)
       throw new ForeignServiceError({ service: name, action, seen: describeOwnership(ownership) });
-    this.knownOwned.add(name);
   }
 
   /** Runs a blocking SCM call with retries, giving up (with the state it sees) at the bound. */

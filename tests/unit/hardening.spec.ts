@@ -1,0 +1,81 @@
+/** The agent's input checks that keep it from being misused (pure parts; the lab corpus is e2e). */
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { agentUrl, isLoopback } from '../../src/agent/main.ts';
+import { redactQuery } from '../../src/agent/server.ts';
+import { validateFileName, validateServiceName } from '../../src/agent/validation.ts';
+import { imageDigest, stageImage, unstageImage } from '../../src/target/staging.ts';
+
+test('reserved device names are refused as image names, with or without an extension', () => {
+  for (const name of ['CON', 'nul', 'aux.sys', 'COM1', 'lpt9.sys', 'CONIN$', 'conout$.sys', 'PRN'])
+    expect(() => validateFileName(name), name).toThrow(/Windows reserves it for a device/);
+  expect(validateFileName('console.sys')).toBe('console.sys');
+  expect(validateFileName('com10.sys')).toBe('com10.sys');
+});
+
+test('service names are letters, digits, "_" and "-": no "." or ".."', () => {
+  for (const name of ['.', '..', 'a.b', 'a b', '', 'x'.repeat(65)])
+    expect(() => validateServiceName(name), name).toThrow(/Invalid service name/);
+  expect(validateServiceName('dc_my-driver_2')).toBe('dc_my-driver_2');
+});
+
+test('logged URLs keep the query keys, never their values', () => {
+  expect(redactQuery('/v1/services/dc_x?token=s3cret&file=x.sys')).toBe(
+    '/v1/services/dc_x?token=…&file=…',
+  );
+  expect(redactQuery('/v1/health')).toBe('/v1/health');
+});
+
+test('the ready URL of an agent bound to any address or IPv6 is one a local client can use', () => {
+  expect(agentUrl('::', 4000)).toBe('http://[::1]:4000');
+  expect(agentUrl('::1', 4000)).toBe('http://[::1]:4000');
+  expect(agentUrl('0.0.0.0', 4000)).toBe('http://127.0.0.1:4000');
+  expect(agentUrl('127.0.0.1', 4000)).toBe('http://127.0.0.1:4000');
+  expect(isLoopback('::1') && isLoopback('127.0.0.1') && !isLoopback('0.0.0.0')).toBe(true);
+});
+
+const image = new TextEncoder().encode('MZ driver bytes');
+const folderOf = (bytes: Uint8Array) => imageDigest(bytes).slice(0, 16);
+
+test('staging writes by content, reuses an identical image, and cleans up after itself', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-staging-'));
+  const staged = await stageImage(root, 'd.sys', image);
+  expect(staged).toBe(path.join(root, folderOf(image), 'd.sys'));
+  expect(readFileSync(staged)).toEqual(Buffer.from(image));
+  expect(await stageImage(root, 'd.sys', image)).toBe(staged);
+  expect(readdirSync(path.dirname(staged))).toEqual(['d.sys']);
+  await unstageImage(root, staged);
+  expect(readdirSync(root)).toEqual([]);
+  // Never outside the staging folder.
+  const outside = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-outside-')), 'keep.sys');
+  writeFileSync(outside, 'x');
+  await unstageImage(root, outside);
+  expect(readFileSync(outside, 'utf8')).toBe('x');
+});
+
+test('staging refuses a link anywhere on its way: the root, a content folder, the file', async () => {
+  const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-elsewhere-'));
+  const root = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-staging-'));
+  symlinkSync(elsewhere, path.join(root, folderOf(image)));
+  await expect(stageImage(root, 'd.sys', image)).rejects.toThrow(/is a link/);
+  expect(readdirSync(elsewhere)).toEqual([]);
+
+  const linkedRoot = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-link-')), 'images');
+  symlinkSync(elsewhere, linkedRoot);
+  await expect(stageImage(linkedRoot, 'd.sys', image)).rejects.toThrow(/leads to/);
+
+  const root2 = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-staging-'));
+  mkdirSync(path.join(root2, folderOf(image)));
+  symlinkSync(path.join(elsewhere, 'victim.sys'), path.join(root2, folderOf(image), 'd.sys'));
+  await expect(stageImage(root2, 'd.sys', image)).rejects.toThrow(/is a link/);
+  expect(readdirSync(elsewhere)).toEqual([]);
+});
