@@ -10,6 +10,9 @@ Commands:
       Set up the embedded Wine lab (packages, Windows Node, koffi, base prefix, sample drivers).
   drvcycle lab [playwright test arguments]
       Provision the lab, run the specs on it (the main job), generate the Allure report.
+  drvcycle lab up | lab down
+      Bring one lab machine up by hand (prints its agent URL and token file, for the existing
+      provider), and take it down again.
   drvcycle report [--gate]
       Generate reports/allure-report from reports/allure-results; --gate applies the
       certification quality gate (every test passed) and exits non-zero when it fails.
@@ -37,6 +40,10 @@ export async function main(argv: string[]): Promise<number> {
         return rest.includes('--gate') ? await qualityGate() : 0;
       }
       case 'lab': {
+        if (rest[0] === 'up' || rest[0] === 'down') {
+          const { labDown, labUp } = await import('./lab-machine.ts');
+          return rest[0] === 'up' ? await labUp() : await labDown();
+        }
         const { runLabJob } = await import('./lab-job.ts');
         return await runLabJob(rest);
       }

@@ -152,6 +152,14 @@ export class LabMachine implements Machine {
     return machine;
   }
 
+  /**
+   * Hands the machine to its agent: it lives on after this process exits (a machine a developer
+   * brought up by hand), and is pruned only once its agent is gone.
+   */
+  detach(): void {
+    if (this.agent?.pid) writeFileSync(path.join(this.dir, OWNER_FILE), String(this.agent.pid));
+  }
+
   /** The agent's process (the Linux side of Wine's node.exe), while it runs. */
   get agentPid(): number | undefined {
     return this.agent && !this.agentExit ? this.agent.pid : undefined;
