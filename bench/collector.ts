@@ -78,6 +78,7 @@ export async function benchRunnerMemory(): Promise<Record<string, unknown>> {
   const server = createAgentServer({
     target: new SyntheticCycleTarget() as unknown as LocalTarget,
     token,
+    stagingDir: os.tmpdir(),
     allowedDirs: ['C:\\x'],
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -82,6 +82,7 @@ export async function runAgent(argv: string[]): Promise<void> {
   const server = createAgentServer({
     target,
     token,
+    stagingDir,
     allowedDirs: [stagingDir, ...values['allow-dir']],
     log,
     onShutdown: () => {

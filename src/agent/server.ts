@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { AgentRequestError, DrvcycleError, ErrorCodes, toWire } from '../core/errors.ts';
 import type { LocalTarget } from '../target/local-target.ts';
+import { stageStream, UploadError } from '../target/staging.ts';
 import type { DriverRef } from '../target/types.ts';
 import { bearerMatches } from './auth.ts';
 import {
@@ -19,6 +20,8 @@ import {
 
 export interface AgentOptions {
   readonly target: LocalTarget;
+  /** Where uploaded images are staged (the target's staging folder). */
+  readonly stagingDir: string;
   readonly token: string;
   /** Folders driver images may be loaded from (the staging folder is always one). */
   readonly allowedDirs: readonly string[];
@@ -48,6 +51,23 @@ export function createAgentServer(options: AgentOptions): http.Server {
   const service = (params: string[]): DriverRef => ({
     name: validateServiceName(decodePathSegment(params[0] ?? '')),
   });
+  // One changing operation per service at a time; a second one is refused (409), not queued.
+  // Uninstall is the exception: it ends a running batch and waits for it, so teardown always works.
+  const busy = new Set<string>();
+  const exclusive = async <T>(driver: DriverRef, operation: () => Promise<T>): Promise<T> => {
+    if (busy.has(driver.name))
+      throw new DrvcycleError(
+        ErrorCodes.BUSY,
+        `Service "${driver.name}" is busy with another operation.`,
+        { hint: 'One start, stop, install or batch per driver at a time: wait for it to end.' },
+      );
+    busy.add(driver.name);
+    try {
+      return await operation();
+    } finally {
+      busy.delete(driver.name);
+    }
+  };
   const routes: [string, RegExp, Handler][] = [
     ['GET', /^\/v1\/health$/, async (_req, res) => send(res, 200, await target.health())],
     ['GET', /^\/v1\/info$/, async (_req, res) => send(res, 200, await target.info())],
@@ -69,10 +89,14 @@ export function createAgentServer(options: AgentOptions): http.Server {
             'A JSON install must name `binaryPath`, an image already on this machine.',
             'To send the image itself, PUT it as application/octet-stream with `file` and `runId` in the query string.',
           );
-        const image = binaryPath
-          ? { binaryPath }
-          : { bytes: await readBody(req, maxImage), fileName: fileName! };
-        send(res, 201, await target.install(image, install));
+        const staged =
+          binaryPath ??
+          (await receiveImage(req, options.stagingDir, fileName!, queryOf(req).sha256, maxImage));
+        send(
+          res,
+          201,
+          await exclusive({ name }, () => target.install({ binaryPath: staged }, install)),
+        );
       },
     ],
     ['GET', /^\/v1\/services$/, async (_req, res) => send(res, 200, await target.listOwned())],
@@ -86,7 +110,8 @@ export function createAgentServer(options: AgentOptions): http.Server {
       /^\/v1\/services\/([^/]+)\/start$/,
       async (req, res, params) => {
         const opts = validateOperation(await json(req));
-        send(res, 200, await target.start(service(params), opts));
+        const driver = service(params);
+        send(res, 200, await exclusive(driver, () => target.start(driver, opts)));
       },
     ],
     [
@@ -94,7 +119,8 @@ export function createAgentServer(options: AgentOptions): http.Server {
       /^\/v1\/services\/([^/]+)\/stop$/,
       async (req, res, params) => {
         const opts = validateOperation(await json(req));
-        send(res, 200, await target.stop(service(params), opts));
+        const driver = service(params);
+        send(res, 200, await exclusive(driver, () => target.stop(driver, opts)));
       },
     ],
     [
@@ -102,7 +128,8 @@ export function createAgentServer(options: AgentOptions): http.Server {
       /^\/v1\/services\/([^/]+)\/mark-for-delete$/,
       async (req, res, params) => {
         const opts = validateOperation(await json(req));
-        await target.markForDelete(service(params), opts);
+        const driver = service(params);
+        await exclusive(driver, () => target.markForDelete(driver, opts));
         send(res, 200, { markedForDelete: true });
       },
     ],
@@ -135,7 +162,10 @@ export function createAgentServer(options: AgentOptions): http.Server {
       /^\/v1\/services\/([^/]+)\/cycles$/,
       async (req, res, params) => {
         const opts = validateCycles(await json(req));
-        await streamCycles(res, target, service(params), opts, options.heartbeatMs ?? 1000);
+        const driver = service(params);
+        await exclusive(driver, () =>
+          streamCycles(res, target, driver, opts, options.heartbeatMs ?? 1000),
+        );
       },
     ],
     [
@@ -313,6 +343,39 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** Streams an uploaded image into staging (bounded memory), checking its size and SHA-256. */
+async function receiveImage(
+  req: http.IncomingMessage,
+  stagingDir: string,
+  fileName: string,
+  sha256: unknown,
+  limit: number,
+): Promise<string> {
+  if (sha256 !== undefined && (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(sha256)))
+    throw new AgentRequestError(
+      400,
+      ErrorCodes.INVALID_REQUEST,
+      'Expected `sha256`: 64 hex digits.',
+    );
+  if (Number(req.headers['content-length'] ?? 0) > limit) {
+    req.resume();
+    throw tooLarge(limit);
+  }
+  try {
+    return await stageStream(stagingDir, fileName, req, { sha256, maxBytes: limit });
+  } catch (error) {
+    if (!(error instanceof UploadError)) throw error;
+    req.resume();
+    if (error.why === 'too-large') throw tooLarge(limit);
+    throw new AgentRequestError(
+      400,
+      ErrorCodes.INVALID_REQUEST,
+      `The image arrived damaged: its SHA-256 is ${error.digest}, not the ${String(sha256)} the runner sent.`,
+      'Send it again; if it keeps happening, something between the runner and the agent alters it.',
+    );
+  }
 }
 
 function tooLarge(limit: number): AgentRequestError {

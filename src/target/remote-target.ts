@@ -1,5 +1,9 @@
 /** The Target for a runner anywhere: a client of the agent's HTTP/JSON API. */
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { imageDigest } from './staging.ts';
 import {
   AgentRequestError,
   DrvcycleError,
@@ -85,9 +89,12 @@ export class RemoteTarget implements Target {
     };
     if ('binaryPath' in image)
       return this.call('PUT', this.path(options), { ...settings, binaryPath: image.binaryPath });
-    const bytes = 'bytes' in image ? image.bytes : await readFile(image.file);
-    const query = new URLSearchParams({ ...settings, file: imageFileName(image) });
-    return this.call('PUT', `${this.path(options)}?${query}`, bytes);
+    // A file is streamed from disk (memory stays flat whatever its size); its SHA-256 goes with
+    // it, so the agent can tell an image that arrived damaged.
+    const sha256 = 'bytes' in image ? imageDigest(image.bytes) : await fileDigest(image.file);
+    const query = new URLSearchParams({ ...settings, file: imageFileName(image), sha256 });
+    const body = 'bytes' in image ? image.bytes : await fileBody(image.file);
+    return this.call('PUT', `${this.path(options)}?${query}`, body);
   }
 
   start(driver: DriverRef, options: CallOptions = {}): Promise<TimedStatus> {
@@ -318,10 +325,14 @@ export class RemoteTarget implements Target {
     signal: AbortSignal,
   ): Promise<Response> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.endpoint().token}` };
-    let payload: string | Uint8Array | undefined;
+    let payload: string | Uint8Array | ReadableStream | undefined;
     if (body instanceof Uint8Array) {
       headers['Content-Type'] = 'application/octet-stream';
       payload = body;
+    } else if (isFileBody(body)) {
+      headers['Content-Type'] = 'application/octet-stream';
+      headers['Content-Length'] = String(body.size);
+      payload = body.stream;
     } else if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       payload = JSON.stringify(body);
@@ -332,7 +343,9 @@ export class RemoteTarget implements Target {
         headers,
         body: payload ?? null,
         signal,
-      });
+        // A streamed body (a driver image read from disk) is sent as it is read.
+        ...(payload instanceof ReadableStream ? { duplex: 'half' } : {}),
+      } as RequestInit);
     } catch (error) {
       if (signal.aborted) throw error;
       throw new DrvcycleError(
@@ -345,6 +358,29 @@ export class RemoteTarget implements Target {
       );
     }
   }
+}
+
+async function fileDigest(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** A file as a request body that is read as it is sent. */
+async function fileBody(file: string): Promise<FileBody> {
+  return {
+    stream: Readable.toWeb(createReadStream(file)) as ReadableStream,
+    size: (await stat(file)).size,
+  };
+}
+
+interface FileBody {
+  readonly stream: ReadableStream;
+  readonly size: number;
+}
+
+function isFileBody(body: unknown): body is FileBody {
+  return typeof body === 'object' && body !== null && 'stream' in body && 'size' in body;
 }
 
 async function errorOf(response: Response): Promise<Error> {

@@ -6,7 +6,17 @@
  * written exclusively beside its place and renamed into it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readFile, realpath, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  open,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  rmdir,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 
@@ -68,6 +78,69 @@ export async function stageImage(
     await rm(temporary, { force: true });
   }
   return target;
+}
+
+/**
+ * An image arriving as a stream (an upload): written to a temporary file in the staging root while
+ * it is hashed and counted (memory stays bounded whatever its size or the number of uploads), its
+ * SHA-256 checked against what the sender announced, then placed by content like any image.
+ */
+export async function stageStream(
+  stagingDir: string,
+  fileName: string,
+  chunks: AsyncIterable<Uint8Array>,
+  expected: { sha256?: string | undefined; maxBytes: number },
+): Promise<string> {
+  await mkdir(stagingDir, { recursive: true });
+  await assertRealFolders(stagingDir, stagingDir);
+  const temporary = path.join(stagingDir, `.upload-${randomBytes(8).toString('hex')}.tmp`);
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    const file = await open(temporary, 'wx');
+    try {
+      for await (const chunk of chunks) {
+        size += chunk.byteLength;
+        if (size > expected.maxBytes) throw new UploadError('too-large', size);
+        hash.update(chunk);
+        await file.write(chunk);
+      }
+    } finally {
+      await file.close();
+    }
+    const digest = hash.digest('hex');
+    if (expected.sha256 && expected.sha256.toLowerCase() !== digest)
+      throw new UploadError('damaged', size, digest);
+    const dir = path.join(stagingDir, digest.slice(0, 16));
+    const target = path.join(dir, fileName);
+    await assertRealFolders(stagingDir, dir);
+    const present = await lstat(target).catch(() => undefined);
+    if (present?.isSymbolicLink()) throw redirected(`${target} is a link`);
+    if (present?.isFile() && imageDigest(await readFile(target)) === digest) return target;
+    await mkdir(dir, { recursive: true });
+    await assertRealFolders(stagingDir, dir);
+    await rename(temporary, target);
+    return target;
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
+
+/** An upload that cannot be staged: over the size limit, or not the bytes the sender hashed. */
+export class UploadError extends Error {
+  readonly why: 'too-large' | 'damaged';
+  readonly size: number;
+  readonly digest: string | undefined;
+  constructor(why: 'too-large' | 'damaged', size: number, digest?: string) {
+    super(
+      why === 'too-large'
+        ? `upload over the limit after ${size} bytes`
+        : `upload damaged: sha256 ${digest}`,
+    );
+    this.why = why;
+    this.size = size;
+    this.digest = digest;
+  }
 }
 
 /** Removes a staged image no service uses any more, and its folder when that is empty. */

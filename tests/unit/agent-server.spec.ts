@@ -2,6 +2,9 @@
  * The agent's HTTP layer over real sockets, with a FakeTarget standing in for the SCM (the SCM
  * side is proven end to end on the lab): auth, body limits, validation, errors, streaming.
  */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { expect, test } from '@playwright/test';
@@ -15,6 +18,7 @@ import type {
 } from '../../src/core/records.ts';
 import type { LocalTarget } from '../../src/target/local-target.ts';
 import { RemoteTarget } from '../../src/target/remote-target.ts';
+import { imageDigest } from '../../src/target/staging.ts';
 import type {
   CallOptions,
   DriverImage,
@@ -171,11 +175,15 @@ let server: http.Server;
 let url: string;
 let fake: FakeTarget;
 
+let staging: string;
+
 test.beforeEach(async () => {
   fake = new FakeTarget();
+  staging = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-agent-staging-'));
   server = createAgentServer({
     target: fake as unknown as LocalTarget,
     token: TOKEN,
+    stagingDir: staging,
     allowedDirs: ['C:\\stage', 'D:\\drivers'],
     maxJsonBytes: 1024,
     maxImageBytes: 4096,
@@ -256,7 +264,10 @@ test('an oversized image upload gets 413', async () => {
     { bytes: new Uint8Array(100), fileName: 'ok.sys' },
     { name: 'dc_ok' },
   );
-  expect(installed.binaryPath).toBe('C:\\stage\\100\\ok.sys');
+  expect(installed.binaryPath).toBe(
+    path.join(staging, imageDigest(new Uint8Array(100)).slice(0, 16), 'ok.sys'),
+  );
+  expect(readdirSync(staging).filter((f) => f.startsWith('.upload'))).toEqual([]);
 });
 
 test("an uploaded image is installed in one request, owned by the runner's run", async () => {
@@ -264,19 +275,22 @@ test("an uploaded image is installed in one request, owned by the runner's run",
     { bytes: new Uint8Array([1, 2, 3]), fileName: 'My Driver.sys' },
     { name: 'dc_up', type: 'filesystem', group: 'FSFilter Activity Monitor', retry: false },
   );
+  const staged = path.join(
+    staging,
+    imageDigest(new Uint8Array([1, 2, 3])).slice(0, 16),
+    'My Driver.sys',
+  );
+  expect(readFileSync(staged)).toEqual(Buffer.from([1, 2, 3]));
   expect(installed).toEqual({
     name: 'dc_up',
-    binaryPath: 'C:\\stage\\3\\My Driver.sys',
+    binaryPath: staged,
     type: 'filesystem',
     group: 'FSFilter Activity Monitor',
     runId: 'r1',
     config: {},
   });
   expect(fake.installed).toHaveLength(1);
-  expect(fake.installed[0]!.image).toEqual({
-    bytes: Buffer.from([1, 2, 3]),
-    fileName: 'My Driver.sys',
-  });
+  expect(fake.installed[0]!.image).toEqual({ binaryPath: staged });
   expect(fake.installed[0]!.options).toEqual({
     name: 'dc_up',
     runId: 'r1',
@@ -487,4 +501,22 @@ test('samples and event windows are validated and served', async () => {
     'Expected `since` to be an ISO date and time, got "yesterday".',
   );
   expect((await client().samplers()).poolTags).toEqual({ available: false, reason: 'fake' });
+});
+
+test('an upload whose bytes do not match the SHA-256 the runner sent is refused, and nothing is staged', async () => {
+  const response = await fetch(
+    `${url}/v1/services/dc_x?runId=r1&file=x.sys&sha256=${'0'.repeat(64)}`,
+    {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/octet-stream' },
+      body: new Uint8Array([1, 2, 3]),
+    },
+  );
+  const body = (await response.json()) as { error: { message: string } };
+  expect(response.status).toBe(400);
+  expect(body.error.message).toBe(
+    `The image arrived damaged: its SHA-256 is ${imageDigest(new Uint8Array([1, 2, 3]))}, not the ${'0'.repeat(64)} the runner sent.`,
+  );
+  expect(fake.installed).toEqual([]);
+  expect(readdirSync(staging)).toEqual([]);
 });
