@@ -212,6 +212,9 @@ export function createAgentServer(options: AgentOptions): http.Server {
         );
       }
       const url = new URL(req.url ?? '/', 'http://agent');
+      // Health answers first, whatever else is queued: every other request lets the requests
+      // already received be dispatched before it does its (blocking) SCM work.
+      if (url.pathname !== '/v1/health') await new Promise((resolve) => setImmediate(resolve));
       for (const [method, pattern, handler] of routes) {
         const match = pattern.exec(url.pathname);
         if (match && req.method === method) return handler(req, res, match.slice(1));

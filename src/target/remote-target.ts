@@ -285,6 +285,17 @@ export class RemoteTarget implements Target {
     }
   }
 
+  /** Health round trips seen lately: a busy agent answers slower, and that is not a lost machine. */
+  private readonly healthLatencies: number[] = [];
+
+  /** How long one health check may take: 5 × the recent median, never under the interval. */
+  heartbeatBoundMs(): number {
+    const every = this.options.heartbeatMs ?? 2_000;
+    const sorted = [...this.healthLatencies].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    return Math.min(60_000, Math.max(every, 5 * median));
+  }
+
   /** Polls the agent's health while a long operation runs; calls `onLost` after enough misses. */
   private watchHeartbeat(onLost: () => void): { stop(): void } {
     const every = this.options.heartbeatMs ?? 2_000;
@@ -293,14 +304,17 @@ export class RemoteTarget implements Target {
     let stopped = false;
     const beat = async () => {
       if (stopped) return;
+      const sent = performance.now();
       try {
         const response = await this.fetch(
           'GET',
           '/v1/health',
           undefined,
-          AbortSignal.timeout(every),
+          AbortSignal.timeout(this.heartbeatBoundMs()),
         );
         await response.body?.cancel();
+        this.healthLatencies.push(performance.now() - sent);
+        if (this.healthLatencies.length > 20) this.healthLatencies.shift();
         misses = 0;
       } catch {
         misses++;
