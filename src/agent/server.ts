@@ -5,9 +5,19 @@
 import http from 'node:http';
 import { AgentRequestError, DrvcycleError, ErrorCodes, toWire } from '../core/errors.ts';
 import type { LocalTarget } from '../target/local-target.ts';
-import { stageStream, UploadError } from '../target/staging.ts';
 import type { DriverRef } from '../target/types.ts';
 import { bearerMatches } from './auth.ts';
+import {
+  decodePathSegment,
+  isJson,
+  objectOf,
+  parseJson,
+  queryOf,
+  readBody,
+  receiveImage,
+  redactQuery,
+  send,
+} from './http.ts';
 import {
   validateCycles,
   validateInstall,
@@ -275,129 +285,5 @@ async function streamCycles(
   } finally {
     clearInterval(heartbeat);
     res.off('close', onGone);
-  }
-}
-
-export function redactQuery(url: string): string {
-  const at = url.indexOf('?');
-  if (at < 0) return url;
-  const keys = [...new URLSearchParams(url.slice(at + 1)).keys()];
-  return `${url.slice(0, at)}?${keys.map((k) => `${encodeURIComponent(k)}=…`).join('&')}`;
-}
-
-function decodePathSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new AgentRequestError(
-      400,
-      ErrorCodes.INVALID_REQUEST,
-      `The path segment ${JSON.stringify(segment)} is not valid percent-encoding.`,
-    );
-  }
-}
-
-function isJson(req: http.IncomingMessage): boolean {
-  return (req.headers['content-type'] ?? '').startsWith('application/json');
-}
-
-function objectOf(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new AgentRequestError(
-      400,
-      ErrorCodes.INVALID_REQUEST,
-      'Expected a JSON object as the request body.',
-    );
-  return body as Record<string, unknown>;
-}
-
-function queryOf(req: http.IncomingMessage): Record<string, unknown> {
-  return Object.fromEntries(new URL(req.url ?? '/', 'http://agent').searchParams);
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body ?? null);
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) {
-    req.resume();
-    return Promise.reject(tooLarge(limit));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-/** Streams an uploaded image into staging (bounded memory), checking its size and SHA-256. */
-async function receiveImage(
-  req: http.IncomingMessage,
-  stagingDir: string,
-  fileName: string,
-  sha256: unknown,
-  limit: number,
-): Promise<string> {
-  if (sha256 !== undefined && (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(sha256)))
-    throw new AgentRequestError(
-      400,
-      ErrorCodes.INVALID_REQUEST,
-      'Expected `sha256`: 64 hex digits.',
-    );
-  if (Number(req.headers['content-length'] ?? 0) > limit) {
-    req.resume();
-    throw tooLarge(limit);
-  }
-  try {
-    return await stageStream(stagingDir, fileName, req, { sha256, maxBytes: limit });
-  } catch (error) {
-    if (!(error instanceof UploadError)) throw error;
-    req.resume();
-    if (error.why === 'too-large') throw tooLarge(limit);
-    throw new AgentRequestError(
-      400,
-      ErrorCodes.INVALID_REQUEST,
-      `The image arrived damaged: its SHA-256 is ${error.digest}, not the ${String(sha256)} the runner sent.`,
-      'Send it again; if it keeps happening, something between the runner and the agent alters it.',
-    );
-  }
-}
-
-function tooLarge(limit: number): AgentRequestError {
-  return new AgentRequestError(
-    413,
-    ErrorCodes.BODY_TOO_LARGE,
-    `Request body exceeds the agent's limit of ${limit} bytes.`,
-  );
-}
-
-function parseJson(bytes: Buffer): unknown {
-  if (bytes.length === 0) return undefined;
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new AgentRequestError(
-      400,
-      ErrorCodes.INVALID_REQUEST,
-      'The request body is not valid JSON.',
-    );
   }
 }

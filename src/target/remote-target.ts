@@ -1,9 +1,6 @@
 /** The Target for a runner anywhere: a client of the agent's HTTP/JSON API. */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { imageDigest } from './staging.ts';
+import { fileBody, fileDigest, isFileBody } from './upload.ts';
 import {
   AgentRequestError,
   DrvcycleError,
@@ -372,29 +369,6 @@ export class RemoteTarget implements Target {
       );
     }
   }
-}
-
-async function fileDigest(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** A file as a request body that is read as it is sent. */
-async function fileBody(file: string): Promise<FileBody> {
-  return {
-    stream: Readable.toWeb(createReadStream(file)) as ReadableStream,
-    size: (await stat(file)).size,
-  };
-}
-
-interface FileBody {
-  readonly stream: ReadableStream;
-  readonly size: number;
-}
-
-function isFileBody(body: unknown): body is FileBody {
-  return typeof body === 'object' && body !== null && 'stream' in body && 'size' in body;
 }
 
 async function errorOf(response: Response): Promise<Error> {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { agentUrl, isLoopback } from '../../src/agent/main.ts';
-import { redactQuery } from '../../src/agent/server.ts';
+import { redactQuery } from '../../src/agent/http.ts';
 import { validateFileName, validateServiceName } from '../../src/agent/validation.ts';
 import { imageDigest, stageImage, unstageImage } from '../../src/target/staging.ts';
 
