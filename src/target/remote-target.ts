@@ -290,7 +290,7 @@ export class RemoteTarget implements Target {
     const every = this.options.heartbeatMs ?? 2_000;
     const sorted = [...this.healthLatencies].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-    return Math.min(60_000, Math.max(every, 5 * median));
+    return Math.round(Math.min(60_000, Math.max(every, 5 * median)));
   }
 
   /** Polls the agent's health while a long operation runs; calls `onLost` after enough misses. */
