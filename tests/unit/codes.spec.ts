@@ -84,3 +84,10 @@ test("a load failure's verdict carries the driver's NTSTATUS beside the lossy Wi
     /1450 ERROR_NO_SYSTEM_RESOURCES: .* \(DriverEntry returned 0xC000009A STATUS_INSUFFICIENT_RESOURCES\)$/,
   );
 });
+
+test('bugcheck names: 0x44 is MULTIPLE_IRP_COMPLETE_REQUESTS, 0x62 OBJECT1_INITIALIZATION_FAILED', async () => {
+  const { bugCheckName } = await import('../../src/windows/nt/crash-dump.ts');
+  expect(bugCheckName(0x44)).toBe('MULTIPLE_IRP_COMPLETE_REQUESTS');
+  expect(bugCheckName(0x62)).toBe('OBJECT1_INITIALIZATION_FAILED');
+  expect(bugCheckName(0xc4)).toBe('DRIVER_VERIFIER_DETECTED_VIOLATION');
+});

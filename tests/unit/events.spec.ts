@@ -102,15 +102,15 @@ const cases: [string, number, string, string, boolean][] = [
     'Microsoft-Windows-Kernel-PnP',
     219,
     "<Data Name='DriverNameLength'>28</Data><Data Name='DriverName'>ROOT\\dcdevice\\0000</Data><Data Name='Status'>3221226341</Data><Data Name='FailureNameLength'>12</Data><Data Name='FailureName'>\\Driver\\dcdev</Data><Data Name='Version'>0</Data>",
-    'the driver ROOT\\dcdevice\\0000 failed to load for device ? (status 3221226341)',
+    'the driver \\Driver\\dcdev failed to load for device ROOT\\dcdevice\\0000 (status 0xC0000365 STATUS_FAILED_DRIVER_ENTRY)',
     true,
   ],
   [
     'Microsoft-Windows-CodeIntegrity',
     3001,
     "<Data Name='FileNameLength'>46</Data><Data Name='FileNameBuffer'>\\Device\\HarddiskVolume3\\drvcycle\\x.sys</Data>",
-    'code integrity blocked an unsigned kernel module: \\Device\\HarddiskVolume3\\drvcycle\\x.sys',
-    true,
+    'code integrity: an unsigned kernel module was loaded (not blocked): \\Device\\HarddiskVolume3\\drvcycle\\x.sys',
+    false,
   ],
   [
     'Microsoft-Windows-CodeIntegrity',

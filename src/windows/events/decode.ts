@@ -1,5 +1,6 @@
 /** Readable lines for the events that matter to a driver test, and which of them signal trouble. */
 import { describeWin32Error } from '../../core/win32-codes.ts';
+import { formatNtstatus } from '../../core/ntstatus.ts';
 import { bugCheckName } from '../nt/crash-dump.ts';
 import type { WindowsEvent } from './event-xml.ts';
 
@@ -30,6 +31,12 @@ const p = (e: WindowsEvent, ...keys: string[]) =>
   keys.map((k) => e.data[k]).find((v) => v !== undefined) ?? '?';
 
 type Decoder = (e: WindowsEvent) => { line: string; trouble: boolean };
+
+/** A decimal NTSTATUS (as Kernel-PnP writes it) as ` (status 0xC0000182 STATUS_…)`. */
+function statusOf(value: string | undefined): string {
+  if (value === undefined || !/^-?\d+$/.test(value)) return value ? ` (status ${value})` : '';
+  return ` (status ${formatNtstatus(Number(value))})`;
+}
 
 const DECODERS: Record<string, Record<number, Decoder>> = {
   [SCM_PROVIDER]: {
@@ -87,15 +94,18 @@ const DECODERS: Record<string, Record<number, Decoder>> = {
     },
   },
   [KERNEL_PNP_PROVIDER]: {
+    // In the real event, DriverName holds the device instance (ROOT\…\0000), FailureName the
+    // driver (\Driver\…), and Status a decimal NTSTATUS.
     219: (e) => ({
-      line: `the driver ${p(e, 'DriverName', 'param2')} failed to load for device ${p(e, 'DeviceInstanceId', 'param1')} (status ${p(e, 'Status', 'FailureStatus')})`,
+      line: `the driver ${p(e, 'FailureName')} failed to load for device ${p(e, 'DriverName')}${statusOf(e.data.Status)}`,
       trouble: true,
     }),
   },
   [CODE_INTEGRITY_PROVIDER]: {
+    // 3001 reports an unsigned module that was loaded anyway (test signing, say), not a block.
     3001: (e) => ({
-      line: `code integrity blocked an unsigned kernel module: ${p(e, 'FileNameBuffer', 'File Name', 'param1')}`,
-      trouble: true,
+      line: `code integrity: an unsigned kernel module was loaded (not blocked): ${p(e, 'FileNameBuffer', 'File Name', 'param1')}`,
+      trouble: false,
     }),
     3002: (e) => ({
       line: `code integrity could not verify the image hash of ${p(e, 'FileNameBuffer', 'File Name', 'param1')}`,
