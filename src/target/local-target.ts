@@ -39,8 +39,6 @@ export interface LocalTargetOptions {
   readonly runId: string;
   /** Where install() puts driver images it is given as a file or bytes. */
   readonly stagingDir: string;
-  /** A remote machine name (\\host) for the SCM; the local machine when unset. */
-  readonly machine?: string;
 }
 
 export class LocalTarget implements Target {
@@ -52,7 +50,7 @@ export class LocalTarget implements Target {
   constructor(options: LocalTargetOptions) {
     this.options = options;
     useSystemMessages(systemMessage);
-    this.scm = ServiceManager.open(options.machine);
+    this.scm = ServiceManager.open();
     this.services = new DriverServices(this.scm);
   }
 

@@ -42,23 +42,20 @@ export interface CreateServiceSpec {
 export class ServiceManager {
   private scm: ScHandle | null;
   private readonly pool = new BlockingCallPool();
-  readonly machine: string | undefined;
 
-  private constructor(scm: ScHandle, machine: string | undefined) {
+  private constructor(scm: ScHandle) {
     this.scm = scm;
-    this.machine = machine;
   }
 
-  /** Opens the SCM of the local machine, or of `machine` (\\name) over RPC. */
-  static open(machine?: string): ServiceManager {
+  /**
+   * Opens the SCM of this machine. There is no remote form: staging, samplers and events act on
+   * the machine drvcycle runs on, so a remote machine is reached through an agent running on it.
+   */
+  static open(): ServiceManager {
     const api = advapi32();
-    const handle = api.OpenSCManagerW(
-      machine ?? null,
-      null,
-      SC_MANAGER_ALL_ACCESS,
-    ) as ScHandle | null;
+    const handle = api.OpenSCManagerW(null, null, SC_MANAGER_ALL_ACCESS) as ScHandle | null;
     if (!handle) throw new ScmError({ operation: 'OpenSCManager', win32Code: lastError() });
-    return new ServiceManager(handle, machine);
+    return new ServiceManager(handle);
   }
 
   close(): void {
