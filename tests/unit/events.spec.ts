@@ -168,7 +168,8 @@ test('an unknown event keeps its values; level decides whether it is trouble', (
   expect(
     decodeEvent(parseEventXml(eventXml('Other', 5, "<Data Name='x'>1</Data>", 4))),
   ).toMatchObject({ line: 'event 5: x=1', trouble: false });
-  expect(decodeEvent(parseEventXml(eventXml('Other', 5, '', 2))).trouble).toBe(true);
+  // An unknown provider's error (DCOM's, say) is not the driver's trouble.
+  expect(decodeEvent(parseEventXml(eventXml('Other', 5, '', 2))).trouble).toBe(false);
   expect(() => parseEventXml('<Event/>')).toThrow('Not a Windows event: no <System> element.');
 });
 
@@ -176,6 +177,6 @@ test('insertion strings and the query window', () => {
   expect(win32Insertion('%%1275')).toBe('1275 ERROR_DRIVER_BLOCKED');
   expect(win32Insertion('plain')).toBe('plain');
   expect(eventQueryXPath(new Date('2026-11-25T10:00:00Z'), new Date('2026-11-25T10:05:00Z'))).toBe(
-    "*[System[TimeCreated[@SystemTime>='2026-11-25T10:00:00.000Z' and @SystemTime<='2026-11-25T10:05:00.000Z']]]",
+    "*[System[Provider[@Name='Service Control Manager' or @Name='Microsoft-Windows-WER-SystemErrorReporting' or @Name='Microsoft-Windows-Kernel-Power' or @Name='Microsoft-Windows-Kernel-PnP' or @Name='Microsoft-Windows-CodeIntegrity'] and TimeCreated[@SystemTime>='2026-11-25T10:00:00.000Z' and @SystemTime<='2026-11-25T10:05:00.000Z']]]",
   );
 });

@@ -132,7 +132,8 @@ export function decodeEvent(event: WindowsEvent): DecodedEvent {
   return {
     ...base,
     line: `event ${event.eventId}${values ? `: ${values}` : ''}`,
-    trouble: event.level === 1 || event.level === 2,
+    // An event drvcycle does not know says nothing about the driver, whatever its level.
+    trouble: false,
   };
 }
 
@@ -141,9 +142,16 @@ export function formatEvent(event: DecodedEvent): string {
 }
 
 /** The XPath for EvtQuery: the providers that matter, bounded to the test's time window. */
+/**
+ * The query of a test's window: only the providers drvcycle decodes (a real System log is full of
+ * unrelated errors, DCOM's for one, that must not count as trouble), within the window.
+ */
 export function eventQueryXPath(since: Date, until?: Date): string {
+  const providers = Object.keys(DECODERS)
+    .map((name) => `@Name='${name}'`)
+    .join(' or ');
   const time = `TimeCreated[@SystemTime>='${since.toISOString()}'${until ? ` and @SystemTime<='${until.toISOString()}'` : ''}]`;
-  return `*[System[${time}]]`;
+  return `*[System[Provider[${providers}] and ${time}]]`;
 }
 
 export const EVENT_CHANNELS = ['System', 'Microsoft-Windows-CodeIntegrity/Operational'] as const;
