@@ -92,6 +92,19 @@ export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
       evidence: { ...codes, cause: 'drvcycle', message: error?.message },
     });
   if (machine.lost || error?.code === ErrorCodes.AGENT_UNREACHABLE) {
+    const leaked = verifierPoolLeak(crashes);
+    if (leaked)
+      return makeVerdict({
+        ...base,
+        kind: 'leak',
+        detail: `Driver Verifier stopped the machine as the driver unloaded with ${leaked.allocations} pool allocation${leaked.allocations === 1 ? '' : 's'} not freed (bugcheck 0xC4, parameter 1 0x62)`,
+        evidence: {
+          ...codes,
+          signal: 'verifier-bugcheck',
+          leakedAllocations: leaked.allocations,
+          crashLines: crashes,
+        },
+      });
     if (crashes.length > 0)
       return makeVerdict({
         ...base,
@@ -158,6 +171,23 @@ export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
     detail: `drvcycle cannot attribute this failure: ${what}`,
     evidence: { ...codes, cause: 'unclassified', message: error?.message },
   });
+}
+
+/**
+ * Driver Verifier's pool tracking stops a leaking driver at unload: bugcheck 0xC4 with parameter 1
+ * 0x62, parameter 4 the number of allocations not freed (parameters 2 and 3 are addresses: the
+ * driver's name and Verifier's entry for it, so the leaked bytes are not in the bugcheck). On
+ * Windows with Verifier a leak arrives as this bugcheck, not as a growing series. Read from a
+ * crash dump's header or a WER 1001 event, as the event decoders print them.
+ */
+export function verifierPoolLeak(evidence: readonly string[]): { allocations: number } | undefined {
+  for (const line of evidence) {
+    const match =
+      /bugcheck 0xC4\b[^(]*\(0x62, 0x[0-9A-F]+, 0x[0-9A-F]+, 0x([0-9A-F]+)\)/i.exec(line) ??
+      /0x0*c4 \(0x0*62, 0x[0-9a-f]+, 0x[0-9a-f]+, 0x([0-9a-f]+)\)/i.exec(line);
+    if (match) return { allocations: parseInt(match[1]!, 16) };
+  }
+  return undefined;
 }
 
 /** A cycle the lab failed, not the driver: re-run on a fresh machine, counted, never a verdict. */

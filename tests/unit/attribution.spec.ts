@@ -7,6 +7,7 @@ import {
   classifyCycleFailure,
   labHostSpawnFailure,
   verdictForUnrecorded,
+  verifierPoolLeak,
 } from '../../src/core/classify.ts';
 import {
   AgentRequestError,
@@ -180,4 +181,32 @@ test("the lab's host that died at start (1359, the shared user data not mapped) 
       'dc_flake',
     ),
   ).toBeUndefined();
+});
+
+test('with Driver Verifier a leak arrives as bugcheck 0xC4/0x62 at unload: a leak verdict with the count', () => {
+  // As a dump header decodes (parameter 4: allocations not freed; 2 and 3 are addresses).
+  const dump =
+    'crash dump: crash dump C:\\Windows\\MEMORY.DMP: bugcheck 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION (0x62, 0xFFFFE00001B75978, 0xFFFFE00001BD56B0, 0x5)';
+  const stop = { ...start(silent, 12), outcome: 'stop-failed' as const };
+  const verdict = classify(stop, { lost: true, crashEvidence: [dump] });
+  expect(verdict).toMatchObject({
+    kind: 'leak',
+    phase: 'unload',
+    cycle: 12,
+    evidence: { signal: 'verifier-bugcheck', leakedAllocations: 5 },
+  });
+  expect(verdict.summary).toBe(
+    'LEAK in unload at cycle 12: Driver Verifier stopped the machine as the driver unloaded with 5 pool allocations not freed (bugcheck 0xC4, parameter 1 0x62)',
+  );
+  // The same from WER's event 1001 (its first parameter as Windows writes it).
+  const wer =
+    'Microsoft-Windows-WER-SystemErrorReporting: the computer rebooted from a bugcheck: 0x000000c4 (0x0000000000000062, 0xffffe00001b75978, 0xffffe00001bd56b0, 0x0000000000000001); dump C:\\Windows\\MEMORY.DMP';
+  expect(verifierPoolLeak([wer])).toEqual({ allocations: 1 });
+  // Another Verifier violation is a crash, not a leak.
+  expect(
+    classify(stop, {
+      lost: true,
+      crashEvidence: [dump.replace('(0x62,', '(0x10,')],
+    }).kind,
+  ).toBe('crash');
 });
