@@ -1,0 +1,130 @@
+/**
+ * drvcycle's decoders against data its own code did not produce: tests/e2e/layouts/layouts.c,
+ * compiled here with mingw-w64 (its headers follow Microsoft's), fills each structure drvcycle
+ * reads with known values and writes the raw bytes in the lab, exactly as Windows would return
+ * them (pointers into the same buffer included). Sizes and offsets come from the compiler.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, test } from '../../fixtures/index.ts';
+import { runProcess } from '../../src/core/child-process.ts';
+import { PACKAGE_ROOT } from '../../src/core/paths.ts';
+import { toWinePath } from '../../src/lab/paths.ts';
+import { wineEnv } from '../../src/lab/wine-env.ts';
+import {
+  decodePerformanceInformation,
+  decodePoolTagInformation,
+  decodeProcessMemoryCounters,
+  PERFORMANCE_INFORMATION_SIZE,
+  PROCESS_MEMORY_COUNTERS_EX_SIZE,
+  SYSTEM_POOLTAG_SIZE,
+} from '../../src/windows/nt/layouts.ts';
+import {
+  decodeEnumServiceStatusProcess,
+  decodeQueryServiceConfig,
+  decodeServiceStatusProcess,
+  ENUM_SERVICE_STATUS_PROCESS_SIZE,
+  QUERY_SERVICE_CONFIG_SIZE,
+  SERVICE_STATUS_PROCESS_SIZE,
+} from '../../src/windows/scm/layouts.ts';
+import { lab } from './support.ts';
+
+test('the SCM and NT decoders read what a C compiler lays out from the Windows headers', async ({
+  machine,
+}, testInfo) => {
+  const out = testInfo.outputPath('layouts');
+  const exe = testInfo.outputPath('layouts.exe');
+  await runProcess(
+    'x86_64-w64-mingw32-gcc',
+    ['-O0', '-Wall', '-o', exe, path.join(PACKAGE_ROOT, 'tests/e2e/layouts/layouts.c'), '-lpsapi'],
+    { timeoutMs: 60_000 },
+  );
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(out, { recursive: true });
+  const run = await runProcess('wine', [exe, toWinePath(out)], {
+    env: wineEnv(lab(machine).prefix),
+    timeoutMs: 60_000,
+  });
+  const layout = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+  const bytes = (name: string) => new Uint8Array(readFileSync(path.join(out, `${name}.bin`)));
+  const base = (name: string) => BigInt(readFileSync(path.join(out, `${name}.base`), 'utf8'));
+
+  expect(layout).toMatchObject({
+    SERVICE_STATUS_PROCESS: SERVICE_STATUS_PROCESS_SIZE,
+    QUERY_SERVICE_CONFIGW: QUERY_SERVICE_CONFIG_SIZE,
+    ENUM_SERVICE_STATUS_PROCESSW: ENUM_SERVICE_STATUS_PROCESS_SIZE,
+    PERFORMANCE_INFORMATION: PERFORMANCE_INFORMATION_SIZE,
+    PROCESS_MEMORY_COUNTERS_EX: PROCESS_MEMORY_COUNTERS_EX_SIZE,
+    SYSTEM_POOLTAG: SYSTEM_POOLTAG_SIZE,
+  });
+
+  expect(decodeServiceStatusProcess(bytes('service_status_process'))).toMatchObject({
+    type: 1,
+    state: 4,
+    stateName: 'RUNNING',
+    win32ExitCode: 1450,
+    checkPoint: 3,
+    waitHint: 2000,
+    processId: 1234,
+  });
+  expect(
+    decodeQueryServiceConfig(bytes('query_service_config'), base('query_service_config')),
+  ).toEqual({
+    type: 1,
+    startType: 3,
+    errorControl: 1,
+    binaryPath: 'C:\\drvcycle\\images\\ab\\x.sys',
+    loadOrderGroup: 'Group A',
+    tagId: 9,
+    dependencies: ['dep1', 'dep2'],
+    startName: 'LocalSystem',
+    displayName: 'dc_x (drvcycle:run=r1)',
+  });
+  const services = decodeEnumServiceStatusProcess(
+    bytes('enum_service_status_process'),
+    base('enum_service_status_process'),
+    2,
+  );
+  expect(services.map((s) => [s.name, s.displayName, s.status.stateName])).toEqual([
+    ['dc_a', 'A (drvcycle:run=r1)', 'STOPPED'],
+    ['dc_b', 'B', 'RUNNING'],
+  ]);
+  expect(decodePerformanceInformation(bytes('performance_information'))).toEqual({
+    commitTotalBytes: 100 * 4096,
+    commitLimitBytes: 200 * 4096,
+    physicalTotalBytes: 300 * 4096,
+    physicalAvailableBytes: 150 * 4096,
+    kernelTotalBytes: 40 * 4096,
+    kernelPagedBytes: 25 * 4096,
+    kernelNonpagedBytes: 15 * 4096,
+    pageSize: 4096,
+    handleCount: 5000,
+    processCount: 60,
+    threadCount: 700,
+  });
+  expect(decodeProcessMemoryCounters(bytes('process_memory_counters_ex'))).toEqual({
+    workingSetBytes: 11 * 4096,
+    pagefileUsageBytes: 22 * 4096,
+    privateBytes: 33 * 4096,
+  });
+  expect(decodePoolTagInformation(bytes('system_pooltag_information'))).toEqual([
+    {
+      tag: 'DcLs',
+      pagedAllocs: 1,
+      pagedFrees: 0,
+      pagedUsed: 256,
+      nonPagedAllocs: 12,
+      nonPagedFrees: 10,
+      nonPagedUsed: 512,
+    },
+    {
+      tag: 'Abcd',
+      pagedAllocs: 0,
+      pagedFrees: 0,
+      pagedUsed: 0,
+      nonPagedAllocs: 0,
+      nonPagedFrees: 0,
+      nonPagedUsed: 4096,
+    },
+  ]);
+});

@@ -1,0 +1,140 @@
+/*
+ * Independent layout data for drvcycle's decoders: the structures drvcycle reads, filled with
+ * known values by a C compiler (mingw-w64, whose headers follow Microsoft's) and written out as
+ * the raw bytes Windows would return. tests/e2e/layouts.spec.ts decodes them with drvcycle's own
+ * decoders and compares the values. Structures the headers lack are defined below from their
+ * published layouts (named at each).
+ */
+#include <windows.h>
+#include <psapi.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <wchar.h>
+
+/* SYSTEM_POOLTAG and SYSTEM_POOLTAG_INFORMATION: not in the SDK headers; the layout published in
+ * the Process Hacker / System Informer phnt headers (ntexapi.h). */
+typedef struct {
+    union { UCHAR Tag[4]; ULONG TagUlong; };
+    ULONG PagedAllocs;
+    ULONG PagedFrees;
+    SIZE_T PagedUsed;
+    ULONG NonPagedAllocs;
+    ULONG NonPagedFrees;
+    SIZE_T NonPagedUsed;
+} SYSTEM_POOLTAG;
+typedef struct {
+    ULONG Count;
+    SYSTEM_POOLTAG TagInfo[2];
+} SYSTEM_POOLTAG_INFORMATION2;
+
+static char dir[MAX_PATH];
+
+static void dump(const char *name, const void *data, size_t size, const void *base) {
+    char path[MAX_PATH * 2];
+    snprintf(path, sizeof path, "%s\\%s.bin", dir, name);
+    FILE *f = fopen(path, "wb");
+    fwrite(data, 1, size, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s\\%s.base", dir, name);
+    f = fopen(path, "w");
+    fprintf(f, "%llu", (unsigned long long)(ULONG_PTR)base);
+    fclose(f);
+}
+
+/* Copies a wide string into the buffer's string area and returns where it went. */
+static WCHAR *put(BYTE *area, size_t *used, const WCHAR *text) {
+    WCHAR *at = (WCHAR *)(area + *used);
+    size_t bytes = (wcslen(text) + 1) * sizeof(WCHAR);
+    memcpy(at, text, bytes);
+    *used += bytes;
+    return at;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return 2;
+    snprintf(dir, sizeof dir, "%s", argv[1]);
+
+    SERVICE_STATUS_PROCESS ssp = {1, 4, 5, 1450, 7, 3, 2000, 1234, 1};
+    dump("service_status_process", &ssp, sizeof ssp, &ssp);
+
+    static BYTE qsc_buffer[1024];
+    QUERY_SERVICE_CONFIGW *qsc = (QUERY_SERVICE_CONFIGW *)qsc_buffer;
+    size_t used = sizeof *qsc;
+    qsc->dwServiceType = 1;
+    qsc->dwStartType = 3;
+    qsc->dwErrorControl = 1;
+    qsc->lpBinaryPathName = put(qsc_buffer, &used, L"C:\\drvcycle\\images\\ab\\x.sys");
+    qsc->lpLoadOrderGroup = put(qsc_buffer, &used, L"Group A");
+    qsc->dwTagId = 9;
+    /* A multi-string: "dep1\0dep2\0\0". */
+    qsc->lpDependencies = put(qsc_buffer, &used, L"dep1");
+    put(qsc_buffer, &used, L"dep2");
+    put(qsc_buffer, &used, L"");
+    qsc->lpServiceStartName = put(qsc_buffer, &used, L"LocalSystem");
+    qsc->lpDisplayName = put(qsc_buffer, &used, L"dc_x (drvcycle:run=r1)");
+    dump("query_service_config", qsc_buffer, used, qsc_buffer);
+
+    static BYTE enum_buffer[1024];
+    ENUM_SERVICE_STATUS_PROCESSW *entries = (ENUM_SERVICE_STATUS_PROCESSW *)enum_buffer;
+    used = 2 * sizeof *entries;
+    entries[0].lpServiceName = put(enum_buffer, &used, L"dc_a");
+    entries[0].lpDisplayName = put(enum_buffer, &used, L"A (drvcycle:run=r1)");
+    entries[0].ServiceStatusProcess = (SERVICE_STATUS_PROCESS){1, 1, 0, 0, 0, 0, 0, 0, 0};
+    entries[1].lpServiceName = put(enum_buffer, &used, L"dc_b");
+    entries[1].lpDisplayName = put(enum_buffer, &used, L"B");
+    entries[1].ServiceStatusProcess = (SERVICE_STATUS_PROCESS){1, 4, 1, 0, 0, 0, 0, 0, 0};
+    dump("enum_service_status_process", enum_buffer, used, enum_buffer);
+
+    PERFORMANCE_INFORMATION perf = {0};
+    perf.cb = sizeof perf;
+    perf.CommitTotal = 100;
+    perf.CommitLimit = 200;
+    perf.PhysicalTotal = 300;
+    perf.PhysicalAvailable = 150;
+    perf.KernelTotal = 40;
+    perf.KernelPaged = 25;
+    perf.KernelNonpaged = 15;
+    perf.PageSize = 4096;
+    perf.HandleCount = 5000;
+    perf.ProcessCount = 60;
+    perf.ThreadCount = 700;
+    dump("performance_information", &perf, sizeof perf, &perf);
+
+    PROCESS_MEMORY_COUNTERS_EX pmc = {0};
+    pmc.cb = sizeof pmc;
+    pmc.WorkingSetSize = 11 * 4096;
+    pmc.PagefileUsage = 22 * 4096;
+    pmc.PrivateUsage = 33 * 4096;
+    dump("process_memory_counters_ex", &pmc, sizeof pmc, &pmc);
+
+    SYSTEM_POOLTAG_INFORMATION2 tags = {0};
+    tags.Count = 2;
+    memcpy(tags.TagInfo[0].Tag, "DcLs", 4);
+    tags.TagInfo[0].PagedAllocs = 1;
+    tags.TagInfo[0].PagedFrees = 0;
+    tags.TagInfo[0].PagedUsed = 256;
+    tags.TagInfo[0].NonPagedAllocs = 12;
+    tags.TagInfo[0].NonPagedFrees = 10;
+    tags.TagInfo[0].NonPagedUsed = 512;
+    memcpy(tags.TagInfo[1].Tag, "Abcd", 4);
+    tags.TagInfo[1].NonPagedUsed = 4096;
+    dump("system_pooltag_information", &tags, sizeof tags, &tags);
+
+    printf("{\"SERVICE_STATUS_PROCESS\":%u,\"QUERY_SERVICE_CONFIGW\":%u,\"ENUM_SERVICE_STATUS_PROCESSW\":%u,"
+           "\"PERFORMANCE_INFORMATION\":%u,\"PROCESS_MEMORY_COUNTERS_EX\":%u,\"SYSTEM_POOLTAG\":%u,"
+           "\"PrivateUsage\":%u,\"PagefileUsage\":%u,\"KernelPaged\":%u,\"HandleCount\":%u,"
+           "\"lpBinaryPathName\":%u,\"dwTagId\":%u,\"lpDisplayName\":%u,\"NonPagedUsed\":%u}\n",
+           (unsigned)sizeof(SERVICE_STATUS_PROCESS), (unsigned)sizeof(QUERY_SERVICE_CONFIGW),
+           (unsigned)sizeof(ENUM_SERVICE_STATUS_PROCESSW), (unsigned)sizeof(PERFORMANCE_INFORMATION),
+           (unsigned)sizeof(PROCESS_MEMORY_COUNTERS_EX), (unsigned)sizeof(SYSTEM_POOLTAG),
+           (unsigned)offsetof(PROCESS_MEMORY_COUNTERS_EX, PrivateUsage),
+           (unsigned)offsetof(PROCESS_MEMORY_COUNTERS_EX, PagefileUsage),
+           (unsigned)offsetof(PERFORMANCE_INFORMATION, KernelPaged),
+           (unsigned)offsetof(PERFORMANCE_INFORMATION, HandleCount),
+           (unsigned)offsetof(QUERY_SERVICE_CONFIGW, lpBinaryPathName),
+           (unsigned)offsetof(QUERY_SERVICE_CONFIGW, dwTagId),
+           (unsigned)offsetof(QUERY_SERVICE_CONFIGW, lpDisplayName),
+           (unsigned)offsetof(SYSTEM_POOLTAG, NonPagedUsed));
+    return 0;
+}
