@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.ts';
 import { newRunId } from '../core/run-id.ts';
 import { LocalTarget } from '../target/local-target.ts';
+import { elevationProblem, isElevated } from '../windows/nt/elevation.ts';
+import { wineVersion } from '../windows/nt/wine.ts';
 import { validateToken } from './auth.ts';
 import { createAgentServer } from './server.ts';
 
@@ -72,6 +74,15 @@ export async function runAgent(argv: string[]): Promise<void> {
       USAGE,
     );
   }
+  const notElevated = elevationProblem(
+    process.platform !== 'win32' || isElevated(),
+    wineVersion() !== null,
+  );
+  if (notElevated)
+    throw new ConfigError(
+      notElevated,
+      'Start it from an elevated shell (Run as administrator), or as a scheduled task that runs as SYSTEM at boot (schtasks /create /ru SYSTEM /sc onstart /tn drvcycle-agent /tr "…npx drvcycle agent …").',
+    );
   const stagingDir =
     values['staging-dir'] ??
     path.win32.join(process.env.ProgramData ?? 'C:\\ProgramData', 'drvcycle', 'images');

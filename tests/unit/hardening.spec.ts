@@ -79,3 +79,13 @@ test('staging refuses a link anywhere on its way: the root, a content folder, th
   await expect(stageImage(root2, 'd.sys', image)).rejects.toThrow(/is a link/);
   expect(readdirSync(elsewhere)).toEqual([]);
 });
+
+test('an agent started unelevated on Windows stops at once, saying how to start it', async () => {
+  const { elevationProblem } = await import('../../src/windows/nt/elevation.ts');
+  expect(elevationProblem(false, false)).toMatch(
+    /^The agent is not elevated: .* 5 ERROR_ACCESS_DENIED/,
+  );
+  expect(elevationProblem(true, false)).toBeUndefined();
+  // Wine ignores access rights: the lab's agent never needs it.
+  expect(elevationProblem(false, true)).toBeUndefined();
+});
