@@ -11,12 +11,21 @@ export function virshArgs(uri: string | undefined, ...args: string[]): string[] 
   return [...(uri ? ['-c', uri] : []), ...args];
 }
 
+/** Names are given as `--domain=NAME`: a name starting with "-" never reads as an option. */
 export const virshCommands = {
-  state: (uri: string | undefined, dom: string) => virshArgs(uri, 'domstate', dom, '--reason'),
+  state: (uri: string | undefined, dom: string) =>
+    virshArgs(uri, 'domstate', `--domain=${dom}`, '--reason'),
   revert: (uri: string | undefined, dom: string, snapshot: string) =>
-    virshArgs(uri, 'snapshot-revert', dom, snapshot, '--running', '--force'),
-  start: (uri: string | undefined, dom: string) => virshArgs(uri, 'start', dom),
-  destroy: (uri: string | undefined, dom: string) => virshArgs(uri, 'destroy', dom),
+    virshArgs(
+      uri,
+      'snapshot-revert',
+      `--domain=${dom}`,
+      `--snapshotname=${snapshot}`,
+      '--running',
+      '--force',
+    ),
+  start: (uri: string | undefined, dom: string) => virshArgs(uri, 'start', `--domain=${dom}`),
+  destroy: (uri: string | undefined, dom: string) => virshArgs(uri, 'destroy', `--domain=${dom}`),
 };
 
 /** `virsh domstate --reason` prints e.g. "running (booted)", "shut off (destroyed)", "crashed (panicked)". */
@@ -30,6 +39,7 @@ export function parseDomState(output: string): VmPowerState {
   switch (state) {
     case 'running':
     case 'idle':
+    case 'blocked':
       return 'running';
     case 'shut off':
       return 'off';
@@ -39,7 +49,6 @@ export function parseDomState(output: string): VmPowerState {
     case 'crashed':
       return 'crashed';
     case 'in shutdown':
-    case 'blocked':
       return 'transitioning';
     default:
       return 'unknown';

@@ -27,14 +27,24 @@ function fakeRunner(answers: Record<string, string[]>): CommandRunner & { calls:
   return run;
 }
 
-test('PowerShell commands quote names safely', () => {
+const VM1 =
+  "$vm = @(Get-VM | Where-Object { $_.Name -eq 'vm1' }); if ($vm.Count -ne 1) { throw ('No single Hyper-V VM named ' + 'vm1' + ': found ' + $vm.Count) }";
+
+test('PowerShell commands quote names safely, curly quotes included, and select VMs by exact name', () => {
   expect(psQuote("Win11 'test' VM")).toBe("'Win11 ''test'' VM'");
-  expect(hypervCommands.restore("a'b", 'clean')).toBe(
-    "Restore-VMCheckpoint -VMName 'a''b' -Name 'clean' -Confirm:$false",
+  // PowerShell reads U+2018–U+201B as single quotes too: each is doubled, never closes the literal.
+  expect(psQuote('a\u2018b\u2019c\u201Ad\u201Be')).toBe(
+    "'a\u2018\u2018b\u2019\u2019c\u201A\u201Ad\u201B\u201Be'",
   );
-  expect(hypervCommands.turnOff('vm1')).toBe("Stop-VM -Name 'vm1' -TurnOff -Force");
+  expect(psQuote("x'; Remove-VM -Name * ; '")).toBe("'x''; Remove-VM -Name * ; '''");
+  // -Name takes wildcards: a VM named "web*" must never reach every web VM.
+  expect(hypervCommands.turnOff('vm1')).toBe(`${VM1}; Stop-VM -VM $vm[0] -TurnOff -Force`);
+  expect(hypervCommands.start('web*')).toContain("Where-Object { $_.Name -eq 'web*' }");
+  expect(hypervCommands.restore("a'b", 'clean')).toContain(
+    "Get-VMCheckpoint -VM $vm[0] | Where-Object { $_.Name -eq 'clean' }",
+  );
   expect(hypervCommands.state('vm1')).toBe(
-    "Get-VM -Name 'vm1' | Select-Object Name,@{n='State';e={$_.State.ToString()}} | ConvertTo-Json -Compress",
+    `${VM1}; $vm | Select-Object Name,@{n='State';e={$_.State.ToString()}} | ConvertTo-Json -Compress`,
   );
   expect(powershellArgs('Start-VM -Name x')).toEqual([
     '-NoProfile',
@@ -51,6 +61,13 @@ test('Hyper-V state parsing: by name, by enum number, arrays, and garbage', () =
   expect(parseHyperVState('{"Name":"vm1","State":3}')).toBe('off');
   expect(parseHyperVState('[{"Name":"vm1","State":"Saved"}]')).toBe('saved');
   expect(parseHyperVState('{"Name":"vm1","State":"Starting"}')).toBe('transitioning');
+  // Every VMState value is mapped, the storage-critical and fast-saved ones included.
+  expect(parseHyperVState('{"State":32785}')).toBe('running');
+  expect(parseHyperVState('{"State":"FastSaved"}')).toBe('saved');
+  expect(parseHyperVState('{"State":"Hibernated"}')).toBe('saved');
+  expect(parseHyperVState('{"State":32781}')).toBe('transitioning');
+  expect(parseHyperVState('{"State":"OffCritical"}')).toBe('off');
+  expect(parseHyperVState('{"State":1}')).toBe('unknown');
   expect(parseHyperVState('Get-VM : Hyper-V was unable to find a virtual machine')).toBe('unknown');
 });
 
@@ -59,12 +76,19 @@ test('virsh commands and domstate parsing', () => {
     '-c',
     'qemu:///system',
     'snapshot-revert',
-    'win11',
-    'clean',
+    '--domain=win11',
+    '--snapshotname=clean',
     '--running',
     '--force',
   ]);
-  expect(virshCommands.state(undefined, 'win11')).toEqual(['domstate', 'win11', '--reason']);
+  expect(virshCommands.state(undefined, 'win11')).toEqual([
+    'domstate',
+    '--domain=win11',
+    '--reason',
+  ]);
+  // A domain named like an option stays a name.
+  expect(virshCommands.destroy(undefined, '--all')).toEqual(['destroy', '--domain=--all']);
+  expect(parseDomState('blocked (unknown)')).toBe('running');
   expect(parseDomState('running (booted)\n\n')).toBe('running');
   expect(parseDomState('shut off (destroyed)')).toBe('off');
   expect(parseDomState('crashed (panicked)')).toBe('crashed');
@@ -90,16 +114,16 @@ test('recovering a crashed libvirt VM: destroy, revert, start if needed, wait fo
     /libvirt VM win11 reverted to "clean" but its agent at http:\/\/127\.0\.0\.1:9 did not answer/,
   );
   expect(run.calls).toEqual([
-    'virsh -c qemu:///system domstate win11 --reason',
-    'virsh -c qemu:///system destroy win11',
-    'virsh -c qemu:///system snapshot-revert win11 clean --running --force',
-    'virsh -c qemu:///system domstate win11 --reason',
-    'virsh -c qemu:///system start win11',
+    'virsh -c qemu:///system domstate --domain=win11 --reason',
+    'virsh -c qemu:///system destroy --domain=win11',
+    'virsh -c qemu:///system snapshot-revert --domain=win11 --snapshotname=clean --running --force',
+    'virsh -c qemu:///system domstate --domain=win11 --reason',
+    'virsh -c qemu:///system start --domain=win11',
   ]);
 });
 
 test('reverting a Hyper-V VM whose checkpoint was taken running does not start it again', async () => {
-  const run = fakeRunner({ 'Get-VM': ['{"Name":"vm1","State":"Running"}'] });
+  const run = fakeRunner({ 'ConvertTo-Json': ['{"Name":"vm1","State":"Running"}'] });
   const machine = new VmMachine(
     new HyperV({ shell: 'pwsh', run }),
     {
@@ -114,10 +138,7 @@ test('reverting a Hyper-V VM whose checkpoint was taken running does not start i
   await machine.revert().catch(() => undefined);
   expect(
     run.calls.map((c) => c.replace(/^pwsh .*-Command \$ErrorActionPreference='Stop'; /, '')),
-  ).toEqual([
-    "Restore-VMCheckpoint -VMName 'vm1' -Name 'clean' -Confirm:$false",
-    "Get-VM -Name 'vm1' | Select-Object Name,@{n='State';e={$_.State.ToString()}} | ConvertTo-Json -Compress",
-  ]);
+  ).toEqual([hypervCommands.restore('vm1', 'clean'), hypervCommands.state('vm1')]);
 });
 
 test('provider configuration errors say what to set', () => {
