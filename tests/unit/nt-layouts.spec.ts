@@ -182,9 +182,46 @@ test('SYSTEM_VERIFIER_INFORMATION: entries chained by NextEntryOffset, names by 
       peakNonPagedBytes: 4096,
     },
   ]);
-  expect(() => decodeVerifierInformation(bytes.slice(0, 100), base)).toThrow(
-    /runs past the buffer/,
+  expect(() => decodeVerifierInformation(bytes.slice(0, 100), base)).toThrow(/runs past the/);
+  // Parsing stays within the returned length, whatever else the buffer holds.
+  expect(() => decodeVerifierInformation(bytes, base, { returnedLength: 100 })).toThrow(
+    /runs past the 100 bytes returned/,
   );
+});
+
+test('before Windows 10 19H1 the Verifier entry is 128 bytes, every field after Level 16 earlier', () => {
+  // Build the old layout from its published offsets: DriverName @8 (Buffer @16), Loads @68,
+  // CurrentPagedPoolAllocations @80, PagedPoolUsageInBytes @96.
+  const base = 0x20000n;
+  const bytes = new Uint8Array(512);
+  const view = new DataView(bytes.buffer);
+  const name = 'old.sys';
+  view.setUint32(0, 0, true);
+  view.setUint16(8, name.length * 2, true);
+  view.setUint16(10, name.length * 2 + 2, true);
+  view.setBigUint64(16, base + 256n, true);
+  Buffer.from(name, 'utf16le').copy(bytes, 256);
+  view.setUint32(68, 5, true);
+  view.setUint32(72, 4, true);
+  view.setUint32(80, 2, true);
+  view.setUint32(84, 3, true);
+  view.setBigUint64(96, 512n, true);
+  view.setBigUint64(104, 768n, true);
+  expect(decodeVerifierInformation(bytes, base, { build: 17763 })).toEqual([
+    {
+      driver: 'old.sys',
+      loads: 5,
+      unloads: 4,
+      currentPagedAllocations: 2,
+      currentNonPagedAllocations: 3,
+      pagedBytes: 512,
+      nonPagedBytes: 768,
+      peakPagedBytes: 0,
+      peakNonPagedBytes: 0,
+    },
+  ]);
+  // Read with the new layout, the same bytes name no driver: what the old decoder reported.
+  expect(decodeVerifierInformation(bytes, base, { build: 18362 })[0]!.driver).toBe('');
 });
 
 test('a crash dump header gives the bugcheck code and its four parameters', () => {

@@ -107,36 +107,53 @@ export const STATUS_INFO_LENGTH_MISMATCH = 0xc0000004;
 export const STATUS_INVALID_INFO_CLASS = 0xc0000003;
 
 /**
- * SYSTEM_VERIFIER_INFORMATION entries (class 51), chained by NextEntryOffset: DriverName
- * (UNICODE_STRING) @24, Loads @84, Unloads @88, CurrentPaged/NonPagedPoolAllocations @96/@100,
- * Paged/NonPagedPoolUsageInBytes @112/@120, peaks @128/@136.
+ * SYSTEM_VERIFIER_INFORMATION entries (class 51), chained by NextEntryOffset, in two layouts:
+ * from Windows 10 19H1 (build 18362) on, 144 bytes (RuleClasses[2] and TriageContext added at 8):
+ * DriverName (UNICODE_STRING) @24, Loads @84, Unloads @88, CurrentPaged/NonPagedPoolAllocations
+ * @96/@100, Paged/NonPagedPoolUsageInBytes @112/@120, peaks @128/@136; before it, 128 bytes with
+ * every field after Level 16 bytes earlier (DriverName @8, Loads @68, CurrentPaged… @80,
+ * PagedPoolUsageInBytes @96). Parsing stays within the length the call returned.
  */
+export const VERIFIER_LAYOUT_BUILD = 18362;
+
+export function verifierEntrySize(build: number): 128 | 144 {
+  return build >= VERIFIER_LAYOUT_BUILD ? 144 : 128;
+}
+
 export function decodeVerifierInformation(
-  bytes: Uint8Array,
+  buffer: Uint8Array,
   base: bigint,
+  options: { returnedLength?: number; build?: number } = {},
 ): VerifierDriverCounters[] {
+  const bytes = buffer.subarray(
+    0,
+    Math.min(buffer.byteLength, options.returnedLength ?? buffer.byteLength),
+  );
+  const entrySize = verifierEntrySize(options.build ?? VERIFIER_LAYOUT_BUILD);
+  const shift = 144 - entrySize;
   const view = dataView(bytes);
   const drivers: VerifierDriverCounters[] = [];
   let at = 0;
   for (;;) {
-    if (at + 144 > bytes.byteLength)
+    if (at + entrySize > bytes.byteLength)
       throw new RangeError(
-        `SYSTEM_VERIFIER_INFORMATION entry at ${at} runs past the buffer (${bytes.byteLength} bytes)`,
+        `SYSTEM_VERIFIER_INFORMATION entry at ${at} (${entrySize} bytes) runs past the ${bytes.byteLength} bytes returned`,
       );
-    const nameLength = view.getUint16(at + 24, true);
-    const namePointer = view.getBigUint64(at + 32, true);
+    const nameLength = view.getUint16(at + 24 - shift, true);
+    const namePointer = view.getBigUint64(at + 32 - shift, true);
     const nameAt = Number(namePointer - base);
     const driver =
       namePointer === 0n || nameAt < 0 || nameAt + nameLength > bytes.byteLength
         ? ''
         : Buffer.from(bytes.buffer, bytes.byteOffset + nameAt, nameLength).toString('utf16le');
-    const size = (offset: number) => Number(view.getBigUint64(at + offset, true));
+    const u32 = (offset: number) => view.getUint32(at + offset - shift, true);
+    const size = (offset: number) => Number(view.getBigUint64(at + offset - shift, true));
     drivers.push({
       driver,
-      loads: view.getUint32(at + 84, true),
-      unloads: view.getUint32(at + 88, true),
-      currentPagedAllocations: view.getUint32(at + 96, true),
-      currentNonPagedAllocations: view.getUint32(at + 100, true),
+      loads: u32(84),
+      unloads: u32(88),
+      currentPagedAllocations: u32(96),
+      currentNonPagedAllocations: u32(100),
       pagedBytes: size(112),
       nonPagedBytes: size(120),
       peakPagedBytes: size(128),

@@ -15,6 +15,7 @@ import {
   PROCESS_MEMORY_COUNTERS_EX_SIZE,
   STATUS_INFO_LENGTH_MISMATCH,
   type PerformanceInfo,
+  VERIFIER_LAYOUT_BUILD,
   type PoolTagUsage,
   type VerifierDriverCounters,
 } from './layouts.ts';
@@ -42,6 +43,8 @@ function bind() {
   const f = (lib: ReturnType<typeof koffi.load>, proto: string) => lib.func(proto) as Fn;
   return {
     /** https://learn.microsoft.com/windows/win32/api/winternl/nf-winternl-ntquerysysteminformation */
+    /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-rtlgetversion */
+    RtlGetVersion: f(ntdll, 'int32 __stdcall RtlGetVersion(void* info)'),
     NtQuerySystemInformation: f(
       ntdll,
       'int32 __stdcall NtQuerySystemInformation(uint32 cls, void* buffer, uint32 length, _Out_ uint32* returned)',
@@ -82,7 +85,7 @@ function nt() {
 /** NtQuerySystemInformation into a buffer grown until it fits (STATUS_INFO_LENGTH_MISMATCH). */
 function querySystemInformation(
   cls: number,
-): { bytes: Uint8Array; base: bigint } | { status: number } {
+): { bytes: Uint8Array; base: bigint; returned: number } | { status: number } {
   let size = 64 * 1024;
   for (let attempt = 0; attempt < 8; attempt++) {
     const address = koffi.alloc('uint8_t', size) as unknown as bigint;
@@ -90,7 +93,11 @@ function querySystemInformation(
       const returned = [0];
       const status = (nt().NtQuerySystemInformation(cls, address, size, returned) as number) >>> 0;
       if (status === 0)
-        return { bytes: new Uint8Array(koffi.view(address as never, size)).slice(), base: address };
+        return {
+          bytes: new Uint8Array(koffi.view(address as never, size)).slice(),
+          base: address,
+          returned: returned[0]!,
+        };
       if (status !== STATUS_INFO_LENGTH_MISMATCH) return { status };
       size = Math.max(size * 2, returned[0]! + 4096);
     } finally {
@@ -109,7 +116,23 @@ export function readVerifier(): VerifierDriverCounters[] | { status: number } {
   const result = querySystemInformation(SystemVerifierInformation);
   if ('status' in result) return result;
   // An empty first entry (NextEntryOffset 0, no name) means Verifier verifies no driver.
-  return decodeVerifierInformation(result.bytes, result.base).filter((d) => d.driver !== '');
+  return decodeVerifierInformation(result.bytes, result.base, {
+    returnedLength: result.returned,
+    build: windowsBuild(),
+  }).filter((d) => d.driver !== '');
+}
+
+let build: number | undefined;
+
+/** The Windows build from RtlGetVersion (OSVERSIONINFOW.dwBuildNumber @12): not shimmed like GetVersionEx. */
+export function windowsBuild(): number {
+  if (build === undefined) {
+    const info = Buffer.alloc(276);
+    info.writeUInt32LE(276, 0);
+    const status = (nt().RtlGetVersion(info) as number) >>> 0;
+    build = status === 0 ? info.readUInt32LE(12) : VERIFIER_LAYOUT_BUILD;
+  }
+  return build;
 }
 
 export function readPerformance(): PerformanceInfo | null {
@@ -177,6 +200,7 @@ export class HostProcessReader {
   }
 }
 
+const STATUS_ACCESS_DENIED = 0xc0000022;
 const hex = (status: number) => `0x${status.toString(16).toUpperCase()}`;
 
 /** Probes each sampler once, so reports can say what the target offers and why not. */
@@ -201,7 +225,10 @@ export function probeSamplers(isWine: boolean): Availability {
           }
       : {
           available: false,
-          reason: `NtQuerySystemInformation(SystemVerifierInformation) returned ${hex(verifier.status)}`,
+          reason:
+            verifier.status === STATUS_ACCESS_DENIED
+              ? 'reading Driver Verifier counters needs SeDebugPrivilege (NtQuerySystemInformation returned 0xC0000022): run the agent elevated'
+              : `NtQuerySystemInformation(SystemVerifierInformation) returned ${hex(verifier.status)}`,
         },
     performance: performance
       ? performance.kernelPagedBytes > 0 || !isWine
