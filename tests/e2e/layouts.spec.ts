@@ -8,15 +8,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '../../fixtures/index.ts';
 import { runProcess } from '../../src/core/child-process.ts';
-import { PACKAGE_ROOT } from '../../src/core/paths.ts';
+import { PACKAGE_ROOT, sampleDriver } from '../../src/core/paths.ts';
 import { toWinePath } from '../../src/lab/paths.ts';
 import { wineEnv } from '../../src/lab/wine-env.ts';
 import {
   decodePerformanceInformation,
   decodePoolTagInformation,
-  decodeProcessMemoryCounters,
+  decodeProcessInformation,
   PERFORMANCE_INFORMATION_SIZE,
-  PROCESS_MEMORY_COUNTERS_EX_SIZE,
+  SYSTEM_PROCESS_INFORMATION_SIZE,
   SYSTEM_POOLTAG_SIZE,
 } from '../../src/windows/nt/layouts.ts';
 import {
@@ -54,7 +54,9 @@ test('the SCM and NT decoders read what a C compiler lays out from the Windows h
     QUERY_SERVICE_CONFIGW: QUERY_SERVICE_CONFIG_SIZE,
     ENUM_SERVICE_STATUS_PROCESSW: ENUM_SERVICE_STATUS_PROCESS_SIZE,
     PERFORMANCE_INFORMATION: PERFORMANCE_INFORMATION_SIZE,
-    PROCESS_MEMORY_COUNTERS_EX: PROCESS_MEMORY_COUNTERS_EX_SIZE,
+    SYSTEM_PROCESS_INFORMATION: SYSTEM_PROCESS_INFORMATION_SIZE,
+    WorkingSetSize: 144,
+    PrivatePageCount: 200,
     SYSTEM_POOLTAG: SYSTEM_POOLTAG_SIZE,
   });
 
@@ -102,11 +104,21 @@ test('the SCM and NT decoders read what a C compiler lays out from the Windows h
     processCount: 60,
     threadCount: 700,
   });
-  expect(decodeProcessMemoryCounters(bytes('process_memory_counters_ex'))).toEqual({
-    workingSetBytes: 11 * 4096,
-    pagefileUsageBytes: 22 * 4096,
-    privateBytes: 33 * 4096,
-  });
+  expect(
+    decodeProcessInformation(
+      bytes('system_process_information'),
+      base('system_process_information'),
+    ),
+  ).toEqual([
+    {
+      name: 'winedevice.exe',
+      pid: 1234,
+      handles: 77,
+      workingSetBytes: 11 * 4096,
+      privateBytes: 33 * 4096,
+    },
+    { name: 'WUDFHost.exe', pid: 5678, handles: 5, workingSetBytes: 4096, privateBytes: 8192 },
+  ]);
   expect(decodePoolTagInformation(bytes('system_pooltag_information'))).toEqual([
     {
       tag: 'DcLs',
@@ -127,4 +139,24 @@ test('the SCM and NT decoders read what a C compiler lays out from the Windows h
       nonPagedUsed: 4096,
     },
   ]);
+});
+
+test("the driver hosts come from Wine's own SystemProcessInformation, live", async ({
+  install,
+  target,
+}) => {
+  const driver = await install({ file: sampleDriver('clean') }, { name: 'dc_host_probe' });
+  await target.start(driver);
+  try {
+    const sample = await target.sample({});
+    const hosts = sample.hosts ?? [];
+    expect(hosts.length, JSON.stringify(sample)).toBeGreaterThan(0);
+    for (const host of hosts) {
+      expect(host.name.toLowerCase()).toBe('winedevice.exe');
+      expect(host.pid).toBeGreaterThan(0);
+      expect(host.workingSetBytes).toBeGreaterThan(0);
+    }
+  } finally {
+    await target.stop(driver);
+  }
 });

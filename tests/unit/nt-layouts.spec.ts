@@ -7,7 +7,6 @@ import {
 import {
   decodePerformanceInformation,
   decodePoolTagInformation,
-  decodeProcessMemoryCounters,
   decodeTag,
   decodeVerifierInformation,
   encodeTag,
@@ -123,19 +122,6 @@ test('PERFORMANCE_INFORMATION: page counts become bytes', () => {
     threadCount: 2_400,
   });
   expect(() => decodePerformanceInformation(new Uint8Array(64))).toThrow(/needs 104 bytes/);
-});
-
-test('PROCESS_MEMORY_COUNTERS_EX: working set, pagefile usage and private bytes', () => {
-  const bytes = new Uint8Array(80);
-  const view = new DataView(bytes.buffer);
-  view.setBigUint64(16, 17_776_640n, true);
-  view.setBigUint64(56, 9_000_000n, true);
-  view.setBigUint64(72, 9_437_184n, true);
-  expect(decodeProcessMemoryCounters(bytes)).toEqual({
-    workingSetBytes: 17_776_640,
-    pagefileUsageBytes: 9_000_000,
-    privateBytes: 9_437_184,
-  });
 });
 
 test('SYSTEM_VERIFIER_INFORMATION: entries chained by NextEntryOffset, names by pointer', () => {

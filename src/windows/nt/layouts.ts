@@ -18,7 +18,6 @@ export interface PoolTagUsage {
 
 export const SYSTEM_POOLTAG_SIZE = 40;
 export const PERFORMANCE_INFORMATION_SIZE = 104;
-export const PROCESS_MEMORY_COUNTERS_EX_SIZE = 80;
 
 /** Pool tags are four characters stored as a little-endian ULONG: bytes in memory order. */
 export function decodeTag(value: number): string {
@@ -88,21 +87,6 @@ export function decodePerformanceInformation(bytes: Uint8Array): PerformanceInfo
   };
 }
 
-export interface ProcessMemory {
-  readonly workingSetBytes: number;
-  readonly pagefileUsageBytes: number;
-  readonly privateBytes: number;
-}
-
-/** PROCESS_MEMORY_COUNTERS_EX: WorkingSetSize@16, PagefileUsage@56, PrivateUsage@72. */
-export function decodeProcessMemoryCounters(bytes: Uint8Array): ProcessMemory {
-  if (bytes.byteLength < PROCESS_MEMORY_COUNTERS_EX_SIZE)
-    throw new RangeError(`PROCESS_MEMORY_COUNTERS_EX needs 80 bytes, got ${bytes.byteLength}`);
-  const view = dataView(bytes);
-  const size = (at: number) => Number(view.getBigUint64(at, true));
-  return { workingSetBytes: size(16), pagefileUsageBytes: size(56), privateBytes: size(72) };
-}
-
 export const STATUS_INFO_LENGTH_MISMATCH = 0xc0000004;
 export const STATUS_INVALID_INFO_CLASS = 0xc0000003;
 
@@ -164,3 +148,53 @@ export function decodeVerifierInformation(
     at += next;
   }
 }
+
+/** One process of SystemProcessInformation (class 5), the fields drvcycle reads. */
+export interface ProcessEntry {
+  readonly name: string;
+  readonly pid: number;
+  readonly handles: number;
+  readonly workingSetBytes: number;
+  readonly privateBytes: number;
+}
+
+/**
+ * SYSTEM_PROCESS_INFORMATION entries (x64, chained by NextEntryOffset): ImageName
+ * (UNICODE_STRING) @56 (Buffer @64), UniqueProcessId @80, HandleCount @96, WorkingSetSize @144,
+ * PrivatePageCount @200 (bytes, despite its name). Names, handle counts and private bytes of every
+ * process, without opening any. Parsing stays within the returned length.
+ */
+export function decodeProcessInformation(
+  buffer: Uint8Array,
+  base: bigint,
+  returnedLength = buffer.byteLength,
+): ProcessEntry[] {
+  const bytes = buffer.subarray(0, Math.min(buffer.byteLength, returnedLength));
+  const view = dataView(bytes);
+  const processes: ProcessEntry[] = [];
+  for (let at = 0; ;) {
+    if (at + SYSTEM_PROCESS_INFORMATION_SIZE > bytes.byteLength)
+      throw new RangeError(
+        `SYSTEM_PROCESS_INFORMATION entry at ${at} runs past the ${bytes.byteLength} bytes returned`,
+      );
+    const nameLength = view.getUint16(at + 56, true);
+    const namePointer = view.getBigUint64(at + 64, true);
+    const nameAt = Number(namePointer - base);
+    processes.push({
+      name:
+        namePointer === 0n || nameAt < 0 || nameAt + nameLength > bytes.byteLength
+          ? ''
+          : Buffer.from(bytes.buffer, bytes.byteOffset + nameAt, nameLength).toString('utf16le'),
+      pid: Number(view.getBigUint64(at + 80, true)),
+      handles: view.getUint32(at + 96, true),
+      workingSetBytes: Number(view.getBigUint64(at + 144, true)),
+      privateBytes: Number(view.getBigUint64(at + 200, true)),
+    });
+    const next = view.getUint32(at, true);
+    if (next === 0) return processes;
+    at += next;
+  }
+}
+
+/** sizeof(SYSTEM_PROCESS_INFORMATION) on x64, without the thread array that follows it. */
+export const SYSTEM_PROCESS_INFORMATION_SIZE = 256;

@@ -9,10 +9,9 @@ import koffi from 'koffi';
 import {
   decodePerformanceInformation,
   decodePoolTagInformation,
-  decodeProcessMemoryCounters,
+  decodeProcessInformation,
   decodeVerifierInformation,
   PERFORMANCE_INFORMATION_SIZE,
-  PROCESS_MEMORY_COUNTERS_EX_SIZE,
   STATUS_INFO_LENGTH_MISMATCH,
   type PerformanceInfo,
   VERIFIER_LAYOUT_BUILD,
@@ -30,8 +29,7 @@ export type { Availability, HostProcessSample, SampleRequest, SystemSample };
 
 const SystemPoolTagInformation = 22;
 const SystemVerifierInformation = 51;
-const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
-const PROCESS_VM_READ = 0x0010;
+const SystemProcessInformation = 5;
 export const HOST_PROCESS_NAMES = ['wudfhost.exe', 'winedevice.exe'];
 
 type Fn = (...args: unknown[]) => unknown;
@@ -42,9 +40,9 @@ function bind() {
   const kernel32 = koffi.load('kernel32.dll');
   const f = (lib: ReturnType<typeof koffi.load>, proto: string) => lib.func(proto) as Fn;
   return {
-    /** https://learn.microsoft.com/windows/win32/api/winternl/nf-winternl-ntquerysysteminformation */
     /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-rtlgetversion */
     RtlGetVersion: f(ntdll, 'int32 __stdcall RtlGetVersion(void* info)'),
+    /** https://learn.microsoft.com/windows/win32/api/winternl/nf-winternl-ntquerysysteminformation */
     NtQuerySystemInformation: f(
       ntdll,
       'int32 __stdcall NtQuerySystemInformation(uint32 cls, void* buffer, uint32 length, _Out_ uint32* returned)',
@@ -54,26 +52,6 @@ function bind() {
       kernel32,
       'int __stdcall K32GetPerformanceInfo(void* info, uint32 cb)',
     ),
-    K32EnumProcesses: f(
-      kernel32,
-      'int __stdcall K32EnumProcesses(void* pids, uint32 cb, _Out_ uint32* needed)',
-    ),
-    OpenProcess: f(kernel32, 'void* __stdcall OpenProcess(uint32 access, int inherit, uint32 pid)'),
-    K32GetModuleBaseNameW: f(
-      kernel32,
-      'uint32 __stdcall K32GetModuleBaseNameW(void* process, void* module, void* name, uint32 size)',
-    ),
-    /** https://learn.microsoft.com/windows/win32/api/psapi/nf-psapi-getprocessmemoryinfo */
-    K32GetProcessMemoryInfo: f(
-      kernel32,
-      'int __stdcall K32GetProcessMemoryInfo(void* process, void* counters, uint32 cb)',
-    ),
-    /** https://learn.microsoft.com/windows/win32/api/processthreadsapi/nf-processthreadsapi-getprocesshandlecount */
-    GetProcessHandleCount: f(
-      kernel32,
-      'int __stdcall GetProcessHandleCount(void* process, _Out_ uint32* count)',
-    ),
-    CloseHandle: f(kernel32, 'int __stdcall CloseHandle(void* handle)'),
   };
 }
 
@@ -147,56 +125,31 @@ export function readPerformance(): PerformanceInfo | null {
  * Driver-host processes by name. Names are looked up once per process id (opening every process
  * on every sample would cost more than the cycle it measures); ids that disappear are forgotten.
  */
+/**
+ * The driver hosts (WUDFHost.exe for UMDF drivers on Windows, winedevice.exe in the lab) from
+ * SystemProcessInformation: names, handle counts and private bytes of every process, without
+ * opening any (a LocalService WUDFHost.exe may refuse to be opened). Kernel drivers live in no
+ * host process on Windows: for them this signal does not apply.
+ */
 export class HostProcessReader {
   private readonly names: readonly string[];
-  private readonly known = new Map<number, string | null>();
 
   constructor(names: readonly string[] = HOST_PROCESS_NAMES) {
     this.names = names;
   }
 
   read(): HostProcessSample[] {
-    const pids = Buffer.alloc(4 * 4096);
-    const needed = [0];
-    if (!nt().K32EnumProcesses(pids, pids.length, needed)) return [];
-    const alive = new Set<number>();
-    const hosts: HostProcessSample[] = [];
-    for (let i = 0; i < needed[0]! / 4; i++) {
-      const pid = pids.readUInt32LE(i * 4);
-      alive.add(pid);
-      if (this.known.get(pid) === null) continue;
-      const handle = nt().OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_VM_READ, 0, pid);
-      if (!handle) continue;
-      try {
-        let name = this.known.get(pid);
-        if (name === undefined) {
-          const buffer = Buffer.alloc(520);
-          const length = nt().K32GetModuleBaseNameW(handle, null, buffer, 260) as number;
-          const base = buffer.toString('utf16le', 0, length * 2);
-          name = this.names.includes(base.toLowerCase()) ? base : null;
-          this.known.set(pid, name);
-        }
-        if (name === null) continue;
-        const counters = Buffer.alloc(PROCESS_MEMORY_COUNTERS_EX_SIZE);
-        counters.writeUInt32LE(PROCESS_MEMORY_COUNTERS_EX_SIZE, 0);
-        if (!nt().K32GetProcessMemoryInfo(handle, counters, counters.length)) continue;
-        const memory = decodeProcessMemoryCounters(counters);
-        const count = [0];
-        const handles =
-          nt().GetProcessHandleCount(handle, count) && count[0]! > 0 ? count[0]! : null;
-        hosts.push({
-          name,
-          pid,
-          privateBytes: memory.privateBytes,
-          workingSetBytes: memory.workingSetBytes,
-          handles,
-        });
-      } finally {
-        nt().CloseHandle(handle);
-      }
-    }
-    for (const pid of this.known.keys()) if (!alive.has(pid)) this.known.delete(pid);
-    return hosts;
+    const result = querySystemInformation(SystemProcessInformation);
+    if ('status' in result) return [];
+    return decodeProcessInformation(result.bytes, result.base, result.returned)
+      .filter((p) => this.names.includes(p.name.toLowerCase()))
+      .map((p) => ({
+        name: p.name,
+        pid: p.pid,
+        privateBytes: p.privateBytes,
+        workingSetBytes: p.workingSetBytes,
+        handles: p.handles > 0 ? p.handles : null,
+      }));
   }
 }
 

@@ -7,6 +7,7 @@
  */
 #include <windows.h>
 #include <psapi.h>
+#include <winternl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -101,12 +102,26 @@ int main(int argc, char **argv) {
     perf.ThreadCount = 700;
     dump("performance_information", &perf, sizeof perf, &perf);
 
-    PROCESS_MEMORY_COUNTERS_EX pmc = {0};
-    pmc.cb = sizeof pmc;
-    pmc.WorkingSetSize = 11 * 4096;
-    pmc.PagefileUsage = 22 * 4096;
-    pmc.PrivateUsage = 33 * 4096;
-    dump("process_memory_counters_ex", &pmc, sizeof pmc, &pmc);
+    /* Two processes, chained, names after the entries: as NtQuerySystemInformation(5) returns. */
+    static BYTE spi_buffer[2048];
+    SYSTEM_PROCESS_INFORMATION *first = (SYSTEM_PROCESS_INFORMATION *)spi_buffer;
+    SYSTEM_PROCESS_INFORMATION *second = (SYSTEM_PROCESS_INFORMATION *)(spi_buffer + 512);
+    used = 1024;
+    first->NextEntryOffset = 512;
+    first->ImageName.Buffer = put(spi_buffer, &used, L"winedevice.exe");
+    first->ImageName.Length = (USHORT)(wcslen(L"winedevice.exe") * sizeof(WCHAR));
+    first->UniqueProcessId = (HANDLE)(ULONG_PTR)1234;
+    first->HandleCount = 77;
+    first->VirtualMemoryCounters.WorkingSetSize = 11 * 4096;
+    first->PrivatePageCount = 33 * 4096;
+    second->NextEntryOffset = 0;
+    second->ImageName.Buffer = put(spi_buffer, &used, L"WUDFHost.exe");
+    second->ImageName.Length = (USHORT)(wcslen(L"WUDFHost.exe") * sizeof(WCHAR));
+    second->UniqueProcessId = (HANDLE)(ULONG_PTR)5678;
+    second->HandleCount = 5;
+    second->VirtualMemoryCounters.WorkingSetSize = 4096;
+    second->PrivatePageCount = 8192;
+    dump("system_process_information", spi_buffer, used, spi_buffer);
 
     SYSTEM_POOLTAG_INFORMATION2 tags = {0};
     tags.Count = 2;
@@ -122,14 +137,14 @@ int main(int argc, char **argv) {
     dump("system_pooltag_information", &tags, sizeof tags, &tags);
 
     printf("{\"SERVICE_STATUS_PROCESS\":%u,\"QUERY_SERVICE_CONFIGW\":%u,\"ENUM_SERVICE_STATUS_PROCESSW\":%u,"
-           "\"PERFORMANCE_INFORMATION\":%u,\"PROCESS_MEMORY_COUNTERS_EX\":%u,\"SYSTEM_POOLTAG\":%u,"
-           "\"PrivateUsage\":%u,\"PagefileUsage\":%u,\"KernelPaged\":%u,\"HandleCount\":%u,"
+           "\"PERFORMANCE_INFORMATION\":%u,\"SYSTEM_PROCESS_INFORMATION\":%u,\"SYSTEM_POOLTAG\":%u,"
+           "\"WorkingSetSize\":%u,\"PrivatePageCount\":%u,\"KernelPaged\":%u,\"HandleCount\":%u,"
            "\"lpBinaryPathName\":%u,\"dwTagId\":%u,\"lpDisplayName\":%u,\"NonPagedUsed\":%u}\n",
            (unsigned)sizeof(SERVICE_STATUS_PROCESS), (unsigned)sizeof(QUERY_SERVICE_CONFIGW),
            (unsigned)sizeof(ENUM_SERVICE_STATUS_PROCESSW), (unsigned)sizeof(PERFORMANCE_INFORMATION),
-           (unsigned)sizeof(PROCESS_MEMORY_COUNTERS_EX), (unsigned)sizeof(SYSTEM_POOLTAG),
-           (unsigned)offsetof(PROCESS_MEMORY_COUNTERS_EX, PrivateUsage),
-           (unsigned)offsetof(PROCESS_MEMORY_COUNTERS_EX, PagefileUsage),
+           (unsigned)sizeof(SYSTEM_PROCESS_INFORMATION), (unsigned)sizeof(SYSTEM_POOLTAG),
+           (unsigned)offsetof(SYSTEM_PROCESS_INFORMATION, VirtualMemoryCounters.WorkingSetSize),
+           (unsigned)offsetof(SYSTEM_PROCESS_INFORMATION, PrivatePageCount),
            (unsigned)offsetof(PERFORMANCE_INFORMATION, KernelPaged),
            (unsigned)offsetof(PERFORMANCE_INFORMATION, HandleCount),
            (unsigned)offsetof(QUERY_SERVICE_CONFIGW, lpBinaryPathName),
