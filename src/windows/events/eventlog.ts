@@ -100,8 +100,12 @@ export function readEventLog(since: Date, until?: Date): EventLogRead {
         }
         for (let i = 0; i < returned[0]!; i++) {
           const handle = handles.readBigUInt64LE(i * 8);
+          // One event that cannot be rendered or parsed is recorded, not the end of the read;
+          // every handle of the batch is closed either way.
           try {
             events.push(decodeEvent(parseEventXml(render(handle))));
+          } catch (error) {
+            errors.push(`${channel}: an event could not be read: ${(error as Error).message}`);
           } finally {
             EvtClose(handle);
           }
