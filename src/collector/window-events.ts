@@ -6,7 +6,7 @@
 import { crashLines } from '../core/classify.ts';
 import type { Machine } from '../machines/machine.ts';
 import type { Target } from '../target/types.ts';
-import { formatEvent, type DecodedEvent } from '../windows/events/decode.ts';
+import { concernsDriver, formatEvent, type DecodedEvent } from '../windows/events/decode.ts';
 import type { Collector } from './collector.ts';
 
 export interface WindowEvents {
@@ -39,6 +39,7 @@ export async function readWindowEvents(
   since: Date,
   debugMark: number,
   metrics: Collector,
+  driver: { service: string; imageFile: string },
 ): Promise<WindowEvents> {
   const log = await target.events(since).catch((error: Error) => ({
     available: false,
@@ -69,6 +70,7 @@ export async function readWindowEvents(
     events,
     debug,
     eventSource: log.available ? 'Windows event log' : `event log unavailable: ${log.reason ?? ''}`,
-    trouble: events.filter((e) => e.trouble).map(formatEvent),
+    // Trouble for the verdict: what went wrong with this driver, or with the machine itself.
+    trouble: events.filter((e) => e.trouble && concernsDriver(e, driver)).map(formatEvent),
   };
 }

@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import {
   decodeEvent,
+  concernsDriver,
   eventQueryXPath,
   formatEvent,
   win32Insertion,
@@ -146,7 +147,7 @@ for (const [provider, id, data, line, trouble] of cases) {
       channel: 'System',
       computer: 'WIN-DRVTEST',
     });
-    expect(decodeEvent(event)).toEqual({
+    expect(decodeEvent(event)).toMatchObject({
       time: '2026-11-25T10:15:02.4869815Z',
       source: provider,
       id,
@@ -179,4 +180,40 @@ test('insertion strings and the query window', () => {
   expect(eventQueryXPath(new Date('2026-11-25T10:00:00Z'), new Date('2026-11-25T10:05:00Z'))).toBe(
     "*[System[Provider[@Name='Service Control Manager' or @Name='Microsoft-Windows-WER-SystemErrorReporting' or @Name='Microsoft-Windows-Kernel-Power' or @Name='Microsoft-Windows-Kernel-PnP' or @Name='Microsoft-Windows-CodeIntegrity'] and TimeCreated[@SystemTime>='2026-11-25T10:00:00.000Z' and @SystemTime<='2026-11-25T10:05:00.000Z']]]",
   );
+});
+
+test("an event about another service or driver is not the driver's trouble; one naming nothing is", () => {
+  const driver = { service: 'dc_mine', imageFile: 'mine.sys' };
+  const event = (provider: string, id: number, data: string) =>
+    decodeEvent(parseEventXml(eventXml(provider, id, data, 2)));
+  const failedToStart = (name: string) =>
+    event(
+      'Service Control Manager',
+      7000,
+      `<Data Name='param1'>${name}</Data><Data Name='param2'>%%577</Data>`,
+    );
+  // SCM names a service by its display name, which carries drvcycle's marker.
+  expect(concernsDriver(failedToStart('dc_mine (drvcycle:run=20261125T1-abc)'), driver)).toBe(true);
+  expect(concernsDriver(failedToStart('dc_mine'), driver)).toBe(true);
+  expect(concernsDriver(failedToStart('Print Spooler'), driver)).toBe(false);
+  expect(concernsDriver(failedToStart('dc_mine_other'), driver)).toBe(false);
+  const blocked = (file: string) =>
+    event('Microsoft-Windows-CodeIntegrity', 3033, `<Data Name='FileNameBuffer'>${file}</Data>`);
+  expect(concernsDriver(blocked('\\Device\\HarddiskVolume3\\drvcycle\\ab\\mine.sys'), driver)).toBe(
+    true,
+  );
+  expect(concernsDriver(blocked('\\Device\\HarddiskVolume3\\Windows\\other.sys'), driver)).toBe(
+    false,
+  );
+  // A bugcheck names no driver: it is always evidence.
+  expect(
+    concernsDriver(
+      event(
+        'Microsoft-Windows-WER-SystemErrorReporting',
+        1001,
+        "<Data Name='param1'>0x000000d1</Data>",
+      ),
+      driver,
+    ),
+  ).toBe(true);
 });

@@ -17,6 +17,8 @@ export interface DecodedEvent {
   readonly line: string;
   /** Evidence of a failure (a crash, a failed start, a blocked image). */
   readonly trouble: boolean;
+  /** The service, driver or file the event is about, where it names one. */
+  readonly subject?: string;
 }
 
 /** "%%1450" (an insertion string naming a Win32 message) → "1450 ERROR_NO_SYSTEM_RESOURCES". */
@@ -30,7 +32,7 @@ export function win32Insertion(value: string | undefined): string {
 const p = (e: WindowsEvent, ...keys: string[]) =>
   keys.map((k) => e.data[k]).find((v) => v !== undefined) ?? '?';
 
-type Decoder = (e: WindowsEvent) => { line: string; trouble: boolean };
+type Decoder = (e: WindowsEvent) => { line: string; trouble: boolean; subject?: string };
 
 /** A decimal NTSTATUS (as Kernel-PnP writes it) as ` (status 0xC0000182 STATUS_…)`. */
 function statusOf(value: string | undefined): string {
@@ -43,19 +45,23 @@ const DECODERS: Record<string, Record<number, Decoder>> = {
     7000: (e) => ({
       line: `service ${p(e, 'param1')} failed to start: ${win32Insertion(e.data.param2)}`,
       trouble: true,
+      subject: p(e, 'param1'),
     }),
     7009: (e) => ({
       line: `timed out (${p(e, 'param1')} ms) waiting for service ${p(e, 'param2')} to connect`,
       trouble: true,
+      subject: p(e, 'param2'),
     }),
     7011: (e) => ({
       line: `timed out (${p(e, 'param1')} ms) waiting for a transaction response from service ${p(e, 'param2')}`,
       trouble: true,
+      subject: p(e, 'param2'),
     }),
     7022: (e) => ({ line: `service ${p(e, 'param1')} hung on starting`, trouble: true }),
     7023: (e) => ({
       line: `service ${p(e, 'param1')} terminated with error ${win32Insertion(e.data.param2)}`,
       trouble: true,
+      subject: p(e, 'param1'),
     }),
     7026: (e) => ({
       line: `boot-start or system-start driver(s) failed to load: ${p(e, 'param1')}`,
@@ -64,14 +70,17 @@ const DECODERS: Record<string, Record<number, Decoder>> = {
     7031: (e) => ({
       line: `service ${p(e, 'param1')} terminated unexpectedly (${p(e, 'param2')} time(s))`,
       trouble: true,
+      subject: p(e, 'param1'),
     }),
     7034: (e) => ({
       line: `service ${p(e, 'param1')} terminated unexpectedly (${p(e, 'param2')} time(s))`,
       trouble: true,
+      subject: p(e, 'param1'),
     }),
     7036: (e) => ({
       line: `service ${p(e, 'param1')} entered the ${p(e, 'param2')} state`,
       trouble: false,
+      subject: p(e, 'param1'),
     }),
     7045: (e) => ({
       line: `service ${p(e, 'ServiceName', 'param1')} installed: ${p(e, 'ImagePath', 'param2')} (${p(e, 'ServiceType', 'param3')}, ${p(e, 'StartType', 'param4')})`,
@@ -99,6 +108,7 @@ const DECODERS: Record<string, Record<number, Decoder>> = {
     219: (e) => ({
       line: `the driver ${p(e, 'FailureName')} failed to load for device ${p(e, 'DriverName')}${statusOf(e.data.Status)}`,
       trouble: true,
+      subject: p(e, 'FailureName'),
     }),
   },
   [CODE_INTEGRITY_PROVIDER]: {
@@ -106,18 +116,22 @@ const DECODERS: Record<string, Record<number, Decoder>> = {
     3001: (e) => ({
       line: `code integrity: an unsigned kernel module was loaded (not blocked): ${p(e, 'FileNameBuffer', 'File Name', 'param1')}`,
       trouble: false,
+      subject: p(e, 'FileNameBuffer', 'File Name', 'param1'),
     }),
     3002: (e) => ({
       line: `code integrity could not verify the image hash of ${p(e, 'FileNameBuffer', 'File Name', 'param1')}`,
       trouble: true,
+      subject: p(e, 'FileNameBuffer', 'File Name', 'param1'),
     }),
     3004: (e) => ({
       line: `code integrity: invalid image hash for ${p(e, 'FileNameBuffer', 'File Name', 'param1')}`,
       trouble: true,
+      subject: p(e, 'FileNameBuffer', 'File Name', 'param1'),
     }),
     3033: (e) => ({
       line: `code integrity blocked ${p(e, 'FileNameBuffer', 'File Name', 'param1')}: it does not meet the signing level requirements`,
       trouble: true,
+      subject: p(e, 'FileNameBuffer', 'File Name', 'param1'),
     }),
   },
 };
@@ -155,3 +169,26 @@ export function eventQueryXPath(since: Date, until?: Date): string {
 }
 
 export const EVENT_CHANNELS = ['System', 'Microsoft-Windows-CodeIntegrity/Operational'] as const;
+
+/**
+ * Whether an event is about the driver under test: it names the service, the `\\Driver\\<service>`
+ * object or the image file, or it names nothing (a bugcheck, an unexpected reboot). An event about
+ * another service or driver on a real machine is not the driver's trouble.
+ */
+export function concernsDriver(
+  event: DecodedEvent,
+  driver: { service: string; imageFile: string },
+): boolean {
+  if (!event.subject) return true;
+  const subject = event.subject.toLowerCase();
+  const service = driver.service.toLowerCase();
+  const image = driver.imageFile.toLowerCase();
+  return (
+    subject === service ||
+    // SCM events name a service by its display name, which carries drvcycle's marker.
+    subject.startsWith(`${service} (drvcycle:run=`) ||
+    subject.endsWith(`\\driver\\${service}`) ||
+    subject.endsWith(`\\${image}`) ||
+    subject === image
+  );
+}
