@@ -31,6 +31,8 @@ export const hypervCommands = {
     `${exactVm(vm)}; $cp = @(Get-VMCheckpoint -VM $vm[0] | Where-Object { $_.Name -eq ${psQuote(checkpoint)} }); if ($cp.Count -ne 1) { throw 'No single checkpoint of that name.' }; Restore-VMCheckpoint -VMSnapshot $cp[0] -Confirm:$false`,
   start: (vm: string) => `${exactVm(vm)}; Start-VM -VM $vm[0]`,
   turnOff: (vm: string) => `${exactVm(vm)}; Stop-VM -VM $vm[0] -TurnOff -Force`,
+  address: (vm: string) =>
+    `${exactVm(vm)}; @(Get-VMNetworkAdapter -VM $vm[0]).IPAddresses | Where-Object { $_ -match '^\\d+\\.\\d+\\.\\d+\\.\\d+$' } | Select-Object -First 1`,
   checkpoint: (vm: string, name: string) =>
     `${exactVm(vm)}; Checkpoint-VM -VM $vm[0] -SnapshotName ${psQuote(name)}`,
 };
@@ -126,6 +128,11 @@ export class HyperV implements Hypervisor {
 
   async powerOff(vm: string): Promise<void> {
     await this.ps(hypervCommands.turnOff(vm), 120_000);
+  }
+
+  async address(vm: string): Promise<string | undefined> {
+    const ip = (await this.ps(hypervCommands.address(vm), 60_000)).stdout.trim();
+    return /^\d+\.\d+\.\d+\.\d+$/.test(ip) ? ip : undefined;
   }
 
   private ps(script: string, timeoutMs: number) {

@@ -33,7 +33,12 @@ export interface Hypervisor {
   revertToSnapshot(vm: string, snapshot: string): Promise<void>;
   start(vm: string): Promise<void>;
   powerOff(vm: string): Promise<void>;
+  /** The VM's IPv4 address as the hypervisor sees it (guest tools, DHCP leases), if known. */
+  address(vm: string): Promise<string | undefined>;
 }
+
+/** An agent URL may name `{ip}`: the VM's address, discovered after every revert. */
+export const ADDRESS_PLACEHOLDER = '{ip}';
 
 export interface VmMachineConfig {
   readonly vm: string;
@@ -62,7 +67,35 @@ export class VmMachine implements Machine {
     this.config = config;
     this.sleep = sleep;
     this.name = `${hypervisor.kind} VM ${config.vm}`;
-    this.remote = new RemoteTarget({ endpoint: config.agent, runId: config.runId });
+    this.agentUrl = config.agent.url;
+    this.remote = new RemoteTarget({
+      endpoint: () => ({ url: this.agentUrl, token: config.agent.token }),
+      runId: config.runId,
+    });
+  }
+
+  /** Where the agent is now: the configured URL, with `{ip}` replaced after each revert. */
+  private agentUrl: string;
+
+  /** A reverted VM may get another address (DHCP): ask the hypervisor until it knows one. */
+  private async discoverAddress(): Promise<void> {
+    if (!this.config.agent.url.includes(ADDRESS_PLACEHOLDER)) return;
+    const bound = this.config.bootTimeoutMs ?? 10 * 60_000;
+    for (let waited = 0; waited <= bound; waited += 2_000) {
+      const ip = await this.hypervisor.address(this.config.vm).catch(() => undefined);
+      if (ip) {
+        this.agentUrl = this.config.agent.url.replace(ADDRESS_PLACEHOLDER, ip);
+        return;
+      }
+      await this.sleep(2_000);
+    }
+    throw new DrvcycleError(
+      ErrorCodes.LAB_MACHINE,
+      `${this.name} has no IPv4 address the hypervisor knows of after ${bound / 1000} s, so its agent URL ${this.config.agent.url} cannot be completed.`,
+      {
+        hint: 'Install the guest integration services (Hyper-V) or the QEMU guest agent / use a libvirt network with DHCP leases, or give the agent URL with a fixed address.',
+      },
+    );
   }
 
   target(): RemoteTarget {
@@ -77,6 +110,7 @@ export class VmMachine implements Machine {
     await this.hypervisor.revertToSnapshot(this.config.vm, this.config.snapshot);
     if ((await this.hypervisor.state(this.config.vm)) !== 'running')
       await this.hypervisor.start(this.config.vm);
+    await this.discoverAddress();
     await this.waitForAgent();
   }
 
@@ -138,7 +172,7 @@ export class VmMachine implements Machine {
     if (await this.agentBack(bound)) return;
     throw new DrvcycleError(
       ErrorCodes.LAB_MACHINE,
-      `${this.name} reverted to "${this.config.snapshot}" but its agent at ${this.config.agent.url} did not answer within ${bound / 1000} s.`,
+      `${this.name} reverted to "${this.config.snapshot}" but its agent at ${this.agentUrl} did not answer within ${bound / 1000} s.`,
       {
         hint: 'The snapshot must be taken with the agent running (or started at boot, e.g. as a scheduled task) and the port reachable from the runner.',
       },

@@ -26,7 +26,14 @@ export const virshCommands = {
     ),
   start: (uri: string | undefined, dom: string) => virshArgs(uri, 'start', `--domain=${dom}`),
   destroy: (uri: string | undefined, dom: string) => virshArgs(uri, 'destroy', `--domain=${dom}`),
+  address: (uri: string | undefined, dom: string) =>
+    virshArgs(uri, 'domifaddr', `--domain=${dom}`, '--source=lease'),
 };
+
+/** The first IPv4 address of `virsh domifaddr`: " vnet0  52:54:00:…  ipv4  192.168.122.45/24". */
+export function parseDomIfAddr(output: string): string | undefined {
+  return /\bipv4\s+(\d+\.\d+\.\d+\.\d+)\//.exec(output)?.[1];
+}
 
 /** `virsh domstate --reason` prints e.g. "running (booted)", "shut off (destroyed)", "crashed (panicked)". */
 export function parseDomState(output: string): VmPowerState {
@@ -81,5 +88,11 @@ export class Libvirt implements Hypervisor {
 
   async powerOff(dom: string): Promise<void> {
     await this.run('virsh', virshCommands.destroy(this.uri, dom), 120_000);
+  }
+
+  async address(dom: string): Promise<string | undefined> {
+    return parseDomIfAddr(
+      (await this.run('virsh', virshCommands.address(this.uri, dom), 60_000)).stdout,
+    );
   }
 }

@@ -11,7 +11,12 @@ import {
   psQuote,
 } from '../../src/machines/hyperv.ts';
 import { VmMachine } from '../../src/machines/hypervisor.ts';
-import { Libvirt, parseDomState, virshCommands } from '../../src/machines/libvirt.ts';
+import {
+  Libvirt,
+  parseDomIfAddr,
+  parseDomState,
+  virshCommands,
+} from '../../src/machines/libvirt.ts';
 import { machineSettingsFromEnv, providerFromEnv } from '../../src/config/machine-settings.ts';
 
 /** A fake command runner: records each call and answers from a script of outputs. */
@@ -175,4 +180,38 @@ test('provider configuration errors say what to set', () => {
     powershell: 'powershell.exe',
     libvirtUri: undefined,
   });
+});
+
+test("an agent URL with {ip} is completed with the VM's address after each revert", async () => {
+  expect(
+    parseDomIfAddr(
+      ' Name       MAC address          Protocol     Address\n-------------------------------------------------------------------------------\n vnet0      52:54:00:8a:1b:2c    ipv4         192.168.122.45/24\n',
+    ),
+  ).toBe('192.168.122.45');
+  expect(parseDomIfAddr(' Name MAC address Protocol Address\n----\n')).toBeUndefined();
+  expect(virshCommands.address(undefined, 'win11')).toEqual([
+    'domifaddr',
+    '--domain=win11',
+    '--source=lease',
+  ]);
+  const run = fakeRunner({
+    domstate: ['running (booted)'],
+    domifaddr: ['', ' vnet0 x ipv4 10.0.0.5/24'],
+  });
+  const machine = new VmMachine(
+    new Libvirt({ run }),
+    {
+      vm: 'win11',
+      snapshot: 'clean',
+      agent: { url: 'http://{ip}:9', token: 'x' },
+      runId: 'r',
+      bootTimeoutMs: 2_000,
+    },
+    async () => {},
+  );
+  // The agent never answers here: the message names the address the hypervisor gave.
+  await expect(machine.revert()).rejects.toThrow(
+    /its agent at http:\/\/10\.0\.0\.5:9 did not answer/,
+  );
+  expect(run.calls.filter((c) => c.includes('domifaddr'))).toHaveLength(2);
 });
