@@ -15,6 +15,8 @@ import {
   decodePerformanceInformation,
   decodePoolTagInformation,
   decodeProcessInformation,
+  decodeVerifierInformation,
+  verifierEntrySize,
   PERFORMANCE_INFORMATION_SIZE,
   SYSTEM_PROCESS_INFORMATION_SIZE,
   SYSTEM_POOLTAG_SIZE,
@@ -58,7 +60,41 @@ test('the SCM and NT decoders read what a C compiler lays out from the Windows h
     WorkingSetSize: 144,
     PrivatePageCount: 200,
     SYSTEM_POOLTAG: SYSTEM_POOLTAG_SIZE,
+    VERIFIER_19H1: verifierEntrySize(18362),
+    VERIFIER_OLD: verifierEntrySize(17763),
+    OLD_DriverName: 8,
+    OLD_Loads: 68,
   });
+  expect(
+    decodeVerifierInformation(bytes('verifier_19h1'), base('verifier_19h1'), { build: 19045 }),
+  ).toEqual([
+    {
+      driver: 'leak_small.sys',
+      loads: 12,
+      unloads: 11,
+      currentPagedAllocations: 0,
+      currentNonPagedAllocations: 12,
+      pagedBytes: 0,
+      nonPagedBytes: 3072,
+      peakPagedBytes: 0,
+      peakNonPagedBytes: 3072,
+    },
+  ]);
+  expect(
+    decodeVerifierInformation(bytes('verifier_old'), base('verifier_old'), { build: 17763 }),
+  ).toEqual([
+    {
+      driver: 'old.sys',
+      loads: 5,
+      unloads: 4,
+      currentPagedAllocations: 2,
+      currentNonPagedAllocations: 3,
+      pagedBytes: 512,
+      nonPagedBytes: 768,
+      peakPagedBytes: 0,
+      peakNonPagedBytes: 0,
+    },
+  ]);
 
   expect(decodeServiceStatusProcess(bytes('service_status_process'))).toMatchObject({
     type: 1,

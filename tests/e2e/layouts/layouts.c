@@ -29,6 +29,33 @@ typedef struct {
     SYSTEM_POOLTAG TagInfo[2];
 } SYSTEM_POOLTAG_INFORMATION2;
 
+/* SYSTEM_VERIFIER_INFORMATION: not in the SDK headers; the layout published in phnt's ntexapi.h.
+ * Windows 10 19H1 (build 18362) added RuleClasses, TriageContext and AreAllSpecificRulesEnabled
+ * after Level; the older layout lacks them. The counters drvcycle reads follow DriverName. */
+#define VERIFIER_COUNTERS \
+    UNICODE_STRING DriverName; \
+    ULONG RaiseIrqls, AcquireSpinLocks, SynchronizeExecutions, AllocationsAttempted; \
+    ULONG AllocationsSucceeded, AllocationsSucceededSpecialPool, AllocationsWithNoTag; \
+    ULONG TrimRequests, Trims, AllocationsFailed, AllocationsFailedDeliberately; \
+    ULONG Loads, Unloads, UnTrackedPool; \
+    ULONG CurrentPagedPoolAllocations, CurrentNonPagedPoolAllocations; \
+    ULONG PeakPagedPoolAllocations, PeakNonPagedPoolAllocations; \
+    SIZE_T PagedPoolUsageInBytes, NonPagedPoolUsageInBytes; \
+    SIZE_T PeakPagedPoolUsageInBytes, PeakNonPagedPoolUsageInBytes;
+typedef struct {
+    ULONG NextEntryOffset;
+    ULONG Level;
+    ULONG RuleClasses[2];
+    ULONG TriageContext;
+    ULONG AreAllSpecificRulesEnabled;
+    VERIFIER_COUNTERS
+} SYSTEM_VERIFIER_INFORMATION_19H1;
+typedef struct {
+    ULONG NextEntryOffset;
+    ULONG Level;
+    VERIFIER_COUNTERS
+} SYSTEM_VERIFIER_INFORMATION_OLD;
+
 static char dir[MAX_PATH];
 
 static void dump(const char *name, const void *data, size_t size, const void *base) {
@@ -136,7 +163,35 @@ int main(int argc, char **argv) {
     tags.TagInfo[1].NonPagedUsed = 4096;
     dump("system_pooltag_information", &tags, sizeof tags, &tags);
 
-    printf("{\"SERVICE_STATUS_PROCESS\":%u,\"QUERY_SERVICE_CONFIGW\":%u,\"ENUM_SERVICE_STATUS_PROCESSW\":%u,"
+    /* One verified driver in each layout, its name after the entry, as class 51 returns it. */
+    static BYTE v19_buffer[512];
+    SYSTEM_VERIFIER_INFORMATION_19H1 *v19 = (SYSTEM_VERIFIER_INFORMATION_19H1 *)v19_buffer;
+    used = sizeof *v19;
+    v19->DriverName.Buffer = put(v19_buffer, &used, L"leak_small.sys");
+    v19->DriverName.Length = (USHORT)(wcslen(L"leak_small.sys") * sizeof(WCHAR));
+    v19->Loads = 12;
+    v19->Unloads = 11;
+    v19->CurrentNonPagedPoolAllocations = 12;
+    v19->NonPagedPoolUsageInBytes = 3072;
+    v19->PeakNonPagedPoolUsageInBytes = 3072;
+    dump("verifier_19h1", v19_buffer, used, v19_buffer);
+    static BYTE vold_buffer[512];
+    SYSTEM_VERIFIER_INFORMATION_OLD *vold = (SYSTEM_VERIFIER_INFORMATION_OLD *)vold_buffer;
+    used = sizeof *vold;
+    vold->DriverName.Buffer = put(vold_buffer, &used, L"old.sys");
+    vold->DriverName.Length = (USHORT)(wcslen(L"old.sys") * sizeof(WCHAR));
+    vold->Loads = 5;
+    vold->Unloads = 4;
+    vold->CurrentPagedPoolAllocations = 2;
+    vold->CurrentNonPagedPoolAllocations = 3;
+    vold->PagedPoolUsageInBytes = 512;
+    vold->NonPagedPoolUsageInBytes = 768;
+    dump("verifier_old", vold_buffer, used, vold_buffer);
+    printf("{\"VERIFIER_19H1\":%u,\"VERIFIER_OLD\":%u,\"OLD_Loads\":%u,\"OLD_DriverName\":%u,",
+           (unsigned)sizeof(SYSTEM_VERIFIER_INFORMATION_19H1), (unsigned)sizeof(SYSTEM_VERIFIER_INFORMATION_OLD),
+           (unsigned)offsetof(SYSTEM_VERIFIER_INFORMATION_OLD, Loads),
+           (unsigned)offsetof(SYSTEM_VERIFIER_INFORMATION_OLD, DriverName));
+    printf("\"SERVICE_STATUS_PROCESS\":%u,\"QUERY_SERVICE_CONFIGW\":%u,\"ENUM_SERVICE_STATUS_PROCESSW\":%u,"
            "\"PERFORMANCE_INFORMATION\":%u,\"SYSTEM_PROCESS_INFORMATION\":%u,\"SYSTEM_POOLTAG\":%u,"
            "\"WorkingSetSize\":%u,\"PrivatePageCount\":%u,\"KernelPaged\":%u,\"HandleCount\":%u,"
            "\"lpBinaryPathName\":%u,\"dwTagId\":%u,\"lpDisplayName\":%u,\"NonPagedUsed\":%u}\n",
