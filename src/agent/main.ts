@@ -1,6 +1,6 @@
 /** `drvcycle agent`: runs inside the Windows machine (or the Wine lab) and serves its SCM. */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,6 +9,7 @@ import { newRunId } from '../core/run-id.ts';
 import { LocalTarget } from '../target/local-target.ts';
 import { elevationProblem, isElevated } from '../windows/nt/elevation.ts';
 import { wineVersion } from '../windows/nt/wine.ts';
+import { restrictToAdministrators } from './acl.ts';
 import { validateToken } from './auth.ts';
 import { createAgentServer } from './server.ts';
 
@@ -47,8 +48,10 @@ export async function runAgent(argv: string[]): Promise<void> {
     strict: true,
   });
   if (!values['token-file']) throw new ConfigError('The agent needs --token-file.', USAGE);
+  const onWindows = process.platform === 'win32' && wineVersion() === null;
   if (values.init) {
     writeNewToken(values['token-file']);
+    if (onWindows) await restrictToAdministrators(values['token-file'], false);
     process.stdout.write(
       `Wrote a new 256-bit token to ${values['token-file']} (readable by its owner only). Copy it to the runner and point DRVCYCLE_AGENT_TOKEN_FILE at the copy.\n`,
     );
@@ -86,6 +89,10 @@ export async function runAgent(argv: string[]): Promise<void> {
   const stagingDir =
     values['staging-dir'] ??
     path.win32.join(process.env.ProgramData ?? 'C:\\ProgramData', 'drvcycle', 'images');
+  if (onWindows) {
+    mkdirSync(stagingDir, { recursive: true });
+    await restrictToAdministrators(stagingDir, true);
+  }
   // Services get the run id of the runner that installs them; the agent's own is only a default.
   const target = new LocalTarget({ runId: `agent-${newRunId()}`.slice(0, 40), stagingDir });
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);

@@ -89,3 +89,16 @@ test('an agent started unelevated on Windows stops at once, saying how to start 
   // Wine ignores access rights: the lab's agent never needs it.
   expect(elevationProblem(false, true)).toBeUndefined();
 });
+
+test('on Windows the staging root and the token file are left to Administrators and SYSTEM only', async () => {
+  const { icaclsArgs } = await import('../../src/agent/acl.ts');
+  expect(icaclsArgs('C:\\ProgramData\\drvcycle\\images', true)).toEqual([
+    'C:\\ProgramData\\drvcycle\\images',
+    '/inheritance:r',
+    '/grant:r',
+    '*S-1-5-32-544:(OI)(CI)F',
+    '/grant:r',
+    '*S-1-5-18:(OI)(CI)F',
+  ]);
+  expect(icaclsArgs('C:\\drvcycle\\token.txt', false)).toContain('*S-1-5-18:F');
+});
