@@ -115,8 +115,9 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
   const flakes: LabFlake[] = [];
   let failed: CycleRecord | undefined;
   for (;;) {
+    // A plan's cycles go in one batch (the target refuses a count it cannot run); after a lab
+    // flake, the batch on the fresh machine runs what is left.
     const count = deadline !== undefined ? SOAK_BATCH : (plan.count ?? 0) - collector.cycles;
-    if (count <= 0 && deadline === undefined) break;
     failed = await runCycleBatch(
       target,
       driver,
