@@ -7,7 +7,7 @@ export function validateToken(token: string): string {
   const trimmed = token.trim();
   if (trimmed.length < MIN_TOKEN_LENGTH) {
     throw new Error(
-      `The agent token must be at least ${MIN_TOKEN_LENGTH} characters (got ${trimmed.length}). Generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('hex'))" > token.txt`,
+      `The agent token must be at least ${MIN_TOKEN_LENGTH} characters (got ${trimmed.length}). Write a new one with: npx drvcycle agent --init --token-file <file>`,
     );
   }
   return trimmed;
