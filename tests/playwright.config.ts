@@ -1,11 +1,11 @@
 /** The project's own tests: unit tests of pure logic, and end-to-end tests on the Wine lab. */
 import { defineConfig } from '@playwright/test';
 import { ensureRunId } from '../src/config/run-id.ts';
-import { takeRunLock } from '../src/report/run-lock.ts';
+import { isTestRunner, takeRunLock } from '../src/report/run-lock.ts';
 
 const runId = ensureRunId();
 // One self-test run per checkout at a time: a second one would wipe the first one's results.
-if (process.env.TEST_WORKER_INDEX === undefined) takeRunLock('reports/self-test-results', runId);
+if (isTestRunner()) takeRunLock('reports/self-test-results', runId);
 // The self-tests' verdicts and reports stay out of the main job's reports/.
 process.env.DRVCYCLE_REPORTS_DIR ??= 'reports/self-test';
 

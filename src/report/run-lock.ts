@@ -50,6 +50,18 @@ export function refuseIfBusy(reportsDir: string): void {
     );
 }
 
+/**
+ * Whether this process is a `playwright test` runner: the one process of a run that holds the
+ * lock. Workers (TEST_WORKER_INDEX) and long-lived hosts that load the config without running
+ * tests (an editor's test server) do not.
+ */
+export function isTestRunner(
+  argv: readonly string[] = process.argv,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  return env.TEST_WORKER_INDEX === undefined && argv.slice(2).includes('test');
+}
+
 /** Takes the folder for this process until it exits. */
 export function takeRunLock(reportsDir: string, runId: string): void {
   refuseIfBusy(reportsDir);

@@ -4,7 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { ConfigError } from '../../src/core/errors.ts';
-import { liveRunIn, lockFile, refuseIfBusy, takeRunLock } from '../../src/report/run-lock.ts';
+import {
+  isTestRunner,
+  liveRunIn,
+  lockFile,
+  refuseIfBusy,
+  takeRunLock,
+} from '../../src/report/run-lock.ts';
 
 const lockOf = (dir: string, pid: number) =>
   writeFileSync(
@@ -48,4 +54,11 @@ test("a killed run's lock is taken over; the taker's own lock does not stop it",
   });
   expect(() => refuseIfBusy(dir)).not.toThrow();
   expect(existsSync(lockFile(dir))).toBe(true);
+});
+
+test('only a `playwright test` runner holds the lock: not its workers, not an editor loading the config', () => {
+  expect(isTestRunner(['node', 'cli.js', 'test', '--project=lab'], {})).toBe(true);
+  expect(isTestRunner(['node', 'cli.js', 'test'], { TEST_WORKER_INDEX: '0' })).toBe(false);
+  expect(isTestRunner(['node', 'cli.js', 'test-server'], {})).toBe(false);
+  expect(isTestRunner(['node', 'worker.js'], {})).toBe(false);
 });
