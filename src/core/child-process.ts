@@ -123,6 +123,16 @@ export function startDaemon(
   }
 }
 
+/** Whether a process of this machine is still there (EPERM: there, but not ours to signal). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Whether a command is on the PATH. */
 export async function hasCommand(command: string): Promise<boolean> {
   const result = await runProcess('sh', ['-c', `command -v "$1"`, 'sh', command], {

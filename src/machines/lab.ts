@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
-import { runProcess, startDaemon, tail } from '../core/child-process.ts';
+import { processAlive, runProcess, startDaemon, tail } from '../core/child-process.ts';
 import { killPrefixProcesses, processesOfPrefix } from '../lab/wine-processes.ts';
 import { wineEnv } from '../lab/wine-env.ts';
 import { labPaths, toWinePath } from '../lab/paths.ts';
@@ -97,15 +97,6 @@ async function ensureNoProcessesLeft(prefix: string): Promise<void> {
         hint: 'They are stuck in the kernel (look at /proc/<pid>/stack); a reboot of this host frees them.',
       },
     );
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface LabMachineOptions {

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { processAlive } from '../core/child-process.ts';
 import { ConfigError } from '../core/errors.ts';
 
 interface RunLock {
@@ -19,15 +20,6 @@ export function lockFile(reportsDir: string): string {
   return path.join(reportsDir, '.run.lock');
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The live run holding the folder, if another process does. */
 export function liveRunIn(reportsDir: string): RunLock | undefined {
   const file = lockFile(reportsDir);
@@ -35,7 +27,7 @@ export function liveRunIn(reportsDir: string): RunLock | undefined {
   try {
     const lock = JSON.parse(readFileSync(file, 'utf8')) as RunLock;
     const ours = lock.pid === process.pid && lock.host === os.hostname();
-    return !ours && lock.host === os.hostname() && alive(lock.pid) ? lock : undefined;
+    return !ours && lock.host === os.hostname() && processAlive(lock.pid) ? lock : undefined;
   } catch {
     return undefined;
   }

@@ -6,17 +6,7 @@
  * written exclusively beside its place and renamed into it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  lstat,
-  mkdir,
-  open,
-  readFile,
-  realpath,
-  rename,
-  rm,
-  rmdir,
-  writeFile,
-} from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, realpath, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 
@@ -53,42 +43,23 @@ async function assertRealFolders(root: string, dir: string): Promise<void> {
   }
 }
 
-export async function stageImage(
+export function stageImage(
   stagingDir: string,
   fileName: string,
   bytes: Uint8Array,
 ): Promise<string> {
-  const dir = path.join(stagingDir, imageDigest(bytes).slice(0, 16));
-  const target = path.join(dir, fileName);
-  await assertRealFolders(stagingDir, dir);
-  const present = await lstat(target).catch(() => undefined);
-  if (present?.isSymbolicLink()) throw redirected(`${target} is a link`);
-  if (present?.isFile()) {
-    const existing = await readFile(target);
-    if (Buffer.compare(existing, bytes) === 0) return target;
-  }
-  await mkdir(dir, { recursive: true });
-  await assertRealFolders(stagingDir, dir);
-  const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    // 'wx': created here, never through something already at that name.
-    await writeFile(temporary, bytes, { flag: 'wx' });
-    await rename(temporary, target);
-  } finally {
-    await rm(temporary, { force: true });
-  }
-  return target;
+  return stageStream(stagingDir, fileName, [bytes], { maxBytes: Number.POSITIVE_INFINITY });
 }
 
 /**
- * An image arriving as a stream (an upload): written to a temporary file in the staging root while
+ * An image arriving as a stream (an upload, or bytes already in memory): written to a temporary file in the staging root while
  * it is hashed and counted (memory stays bounded whatever its size or the number of uploads), its
  * SHA-256 checked against what the sender announced, then placed by content like any image.
  */
 export async function stageStream(
   stagingDir: string,
   fileName: string,
-  chunks: AsyncIterable<Uint8Array>,
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   expected: { sha256?: string | undefined; maxBytes: number },
 ): Promise<string> {
   await mkdir(stagingDir, { recursive: true });
