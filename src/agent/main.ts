@@ -1,11 +1,13 @@
 /** `drvcycle agent`: runs inside the Windows machine (or the Wine lab) and serves its SCM. */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import os from 'node:os';
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.ts';
 import { newRunId } from '../core/run-id.ts';
+import { selfSignedCertificate } from '../core/self-signed.ts';
 import { LocalTarget } from '../target/local-target.ts';
 import { elevationProblem, isElevated } from '../windows/nt/elevation.ts';
 import { wineVersion } from '../windows/nt/wine.ts';
@@ -14,22 +16,43 @@ import { validateToken } from './auth.ts';
 import { createAgentServer } from './server.ts';
 
 const USAGE =
-  'Usage: drvcycle agent --token-file <file> [--init] [--port 8765] [--host 127.0.0.1 [--allow-remote]] [--allow-dir <folder>]... [--staging-dir <folder>] [--ready-file <file>]';
+  'Usage: drvcycle agent --token-file <file> [--init] [--port 8765] [--host 127.0.0.1 [--allow-remote]] [--tls-cert <file> --tls-key <file>] [--allow-dir <folder>]... [--staging-dir <folder>] [--ready-file <file>]';
 
 export function isLoopback(host: string): boolean {
   return ['127.0.0.1', '::1', 'localhost'].includes(host);
 }
 
 /** The URL a client on this machine reaches the agent at (IPv6 in brackets; "any" as loopback). */
-export function agentUrl(host: string, port: number): string {
+export function agentUrl(host: string, port: number, tls = false): string {
   const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  return `${tls ? 'https' : 'http'}://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }
 
 /** `drvcycle agent --init`: a new random token, in a file only its owner can read. */
 function writeNewToken(file: string): void {
-  writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  writeSecret(file, `${randomBytes(32).toString('hex')}\n`);
+}
+
+function writeSecret(file: string, text: string): void {
+  writeFileSync(file, text, { mode: 0o600 });
   chmodSync(file, 0o600);
+}
+
+/** `--init` with --tls-cert/--tls-key: a new self-signed certificate; returns its fingerprint. */
+function writeNewCertificate(certFile: string, keyFile: string, host: string): string {
+  const names = [...new Set(['localhost', '127.0.0.1', '::1', os.hostname(), host])].filter(
+    (n) => n !== '0.0.0.0' && n !== '::',
+  );
+  const certificate = selfSignedCertificate({ altNames: names });
+  writeSecret(keyFile, certificate.keyPem);
+  writeFileSync(certFile, certificate.certPem);
+  return certificate.fingerprint;
+}
+
+function tlsFiles(cert: string | undefined, key: string | undefined) {
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new ConfigError('TLS needs both --tls-cert and --tls-key.', USAGE);
+  return { cert, key };
 }
 
 export async function runAgent(argv: string[]): Promise<void> {
@@ -44,19 +67,30 @@ export async function runAgent(argv: string[]): Promise<void> {
       'ready-file': { type: 'string' },
       'allow-remote': { type: 'boolean', default: false },
       init: { type: 'boolean', default: false },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
     },
     strict: true,
   });
   if (!values['token-file']) throw new ConfigError('The agent needs --token-file.', USAGE);
   const onWindows = process.platform === 'win32' && wineVersion() === null;
+  const tlsPaths = tlsFiles(values['tls-cert'], values['tls-key']);
   if (values.init) {
     writeNewToken(values['token-file']);
     if (onWindows) await restrictToAdministrators(values['token-file'], false);
     process.stdout.write(
       `Wrote a new 256-bit token to ${values['token-file']} (readable by its owner only). Copy it to the runner and point DRVCYCLE_AGENT_TOKEN_FILE at the copy.\n`,
     );
+    if (tlsPaths) {
+      const fingerprint = writeNewCertificate(tlsPaths.cert, tlsPaths.key, values.host);
+      if (onWindows) await restrictToAdministrators(tlsPaths.key, false);
+      process.stdout.write(
+        `Wrote a self-signed certificate to ${tlsPaths.cert} and its key to ${tlsPaths.key} (readable by its owner only).\nIts SHA-256 fingerprint, for the runner: DRVCYCLE_AGENT_FINGERPRINT=${fingerprint}\n`,
+      );
+    }
     return;
   }
+  const tls = tlsPaths && readTls(tlsPaths);
   if (!isLoopback(values.host) && !values['allow-remote'])
     throw new ConfigError(
       `--host ${values.host} would let other machines reach the agent, which loads kernel drivers.`,
@@ -103,6 +137,7 @@ export async function runAgent(argv: string[]): Promise<void> {
     stagingDir,
     allowedDirs: [stagingDir, ...values['allow-dir']],
     log,
+    ...(tls ? { tls } : {}),
     onShutdown: () => {
       log('shutdown requested');
       server.close();
@@ -111,17 +146,39 @@ export async function runAgent(argv: string[]): Promise<void> {
   });
   server.listen(port, values.host, () => {
     const address = server.address() as AddressInfo;
-    const url = agentUrl(values.host, address.port);
+    const url = agentUrl(values.host, address.port, tls !== undefined);
     if (!isLoopback(values.host)) {
       log(
         `WARNING: listening on ${values.host}, beyond loopback: anyone who can reach it and holds the token can load kernel drivers.`,
       );
     }
     log(`drvcycle agent listening on ${url} (staging ${stagingDir})`);
+    if (tls) log(`TLS certificate SHA-256 fingerprint: ${tls.fingerprint}`);
     if (values['ready-file']) {
       const ready = values['ready-file'];
-      writeFileSync(`${ready}.tmp`, JSON.stringify({ url, port: address.port, pid: process.pid }));
+      writeFileSync(
+        `${ready}.tmp`,
+        JSON.stringify({
+          url,
+          port: address.port,
+          pid: process.pid,
+          ...(tls ? { fingerprint: tls.fingerprint } : {}),
+        }),
+      );
       renameSync(`${ready}.tmp`, ready);
     }
   });
+}
+
+function readTls(files: { cert: string; key: string }) {
+  try {
+    const certPem = readFileSync(files.cert, 'utf8');
+    const keyPem = readFileSync(files.key, 'utf8');
+    return { certPem, keyPem, fingerprint: new X509Certificate(certPem).fingerprint256 };
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot use the TLS certificate ${files.cert} with the key ${files.key}: ${(error as Error).message}`,
+      'Create both with: npx drvcycle agent --init --token-file <file> --tls-cert <file> --tls-key <file>',
+    );
+  }
 }

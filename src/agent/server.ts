@@ -3,6 +3,7 @@
  * bearer token; bodies are size-limited and validated; image paths must be in the allow-list.
  */
 import http from 'node:http';
+import https from 'node:https';
 import { AgentRequestError, DrvcycleError, ErrorCodes, toWire } from '../core/errors.ts';
 import type { LocalTarget } from '../target/local-target.ts';
 import type { DriverRef } from '../target/types.ts';
@@ -40,6 +41,8 @@ export interface AgentOptions {
   readonly heartbeatMs?: number;
   readonly log?: (line: string) => void;
   readonly onShutdown?: () => void;
+  /** Serve HTTPS with this key and certificate (PEM); plain HTTP without. */
+  readonly tls?: { readonly keyPem: string; readonly certPem: string };
 }
 
 export const DEFAULT_MAX_JSON_BYTES = 64 * 1024;
@@ -202,7 +205,7 @@ export function createAgentServer(options: AgentOptions): http.Server {
     ],
   ];
 
-  return http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const started = performance.now();
     // The query string can carry what must not be logged (a token someone put there): only its keys.
     res.on('finish', () =>
@@ -254,7 +257,10 @@ export function createAgentServer(options: AgentOptions): http.Server {
         log(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
       send(res, status, { error: toWire(error) });
     });
-  });
+  };
+  return options.tls
+    ? https.createServer({ key: options.tls.keyPem, cert: options.tls.certPem }, handler)
+    : http.createServer(handler);
 }
 
 async function streamCycles(

@@ -14,6 +14,7 @@ const stateFile = () => path.join(labRoot(), 'manual-machine.json');
 interface ManualMachine {
   readonly url: string;
   readonly tokenFile: string;
+  readonly fingerprint: string | undefined;
   readonly dir: string;
   readonly prefix: string;
   readonly runId: string;
@@ -37,6 +38,7 @@ export async function labUp(): Promise<number> {
   const state: ManualMachine = {
     url: machine.url,
     tokenFile: path.join(machine.dir, 'agent.token'),
+    fingerprint: machine.fingerprint,
     dir: machine.dir,
     prefix: machine.prefix,
     runId,
@@ -46,10 +48,11 @@ export async function labUp(): Promise<number> {
     [
       `lab machine up: ${state.url}`,
       `token file:     ${state.tokenFile}`,
+      `certificate:    SHA-256 ${state.fingerprint}`,
       `Wine prefix:    ${state.prefix}  (debug output: ${path.join(state.dir, 'agent.stderr.log')})`,
       '',
       'Run the specs against it:',
-      `  DRVCYCLE_MACHINE=existing DRVCYCLE_AGENTS=${state.url} DRVCYCLE_AGENT_TOKEN_FILE=${state.tokenFile} npx playwright test --project=lab`,
+      `  DRVCYCLE_MACHINE=existing DRVCYCLE_AGENTS=${state.url} DRVCYCLE_AGENT_TOKEN_FILE=${state.tokenFile} DRVCYCLE_AGENT_FINGERPRINT=${state.fingerprint} npx playwright test --project=lab`,
       'Take it down: npx drvcycle lab down',
       '',
     ].join('\n'),

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.ts';
+import { normalizeFingerprint } from '../core/self-signed.ts';
 import type { AgentsConfig, MachineSettings, ProviderName } from '../machines/providers.ts';
 import { PROVIDERS } from '../machines/providers.ts';
 
@@ -18,7 +19,7 @@ export function providerFromEnv(env: NodeJS.ProcessEnv): ProviderName {
   return kind as ProviderName;
 }
 
-/** DRVCYCLE_AGENTS (comma-separated URLs) and DRVCYCLE_AGENT_TOKEN_FILE. */
+/** DRVCYCLE_AGENTS (comma-separated URLs), DRVCYCLE_AGENT_TOKEN_FILE and DRVCYCLE_AGENT_FINGERPRINT. */
 export function agentsFromEnv(env: NodeJS.ProcessEnv): AgentsConfig {
   const kind = env.DRVCYCLE_MACHINE || 'existing';
   const urls = (env.DRVCYCLE_AGENTS ?? '')
@@ -53,7 +54,26 @@ export function agentsFromEnv(env: NodeJS.ProcessEnv): AgentsConfig {
       "Copy the agent's token file to this machine and point the variable at it.",
     );
   }
-  return { urls, token };
+  const fingerprint = fingerprintFromEnv(env, urls);
+  return { urls, token, ...(fingerprint ? { fingerprint } : {}) };
+}
+
+function fingerprintFromEnv(env: NodeJS.ProcessEnv, urls: string[]): string | undefined {
+  const given = env.DRVCYCLE_AGENT_FINGERPRINT?.trim();
+  if (!given) return undefined;
+  const fingerprint = normalizeFingerprint(given);
+  if (!fingerprint)
+    throw new ConfigError(
+      `DRVCYCLE_AGENT_FINGERPRINT "${given}" is not a SHA-256 fingerprint.`,
+      'Copy the line `npx drvcycle agent --init … --tls-cert … --tls-key …` printed (64 hex digits, colons allowed).',
+    );
+  const plain = urls.filter((url) => !url.startsWith('https://'));
+  if (plain.length > 0)
+    throw new ConfigError(
+      `DRVCYCLE_AGENT_FINGERPRINT pins a certificate, but ${plain.join(', ')} ${plain.length === 1 ? 'is' : 'are'} not https.`,
+      'Start the agents with --tls-cert/--tls-key and give their https:// URLs, or drop the fingerprint.',
+    );
+  return fingerprint;
 }
 
 export function machineSettingsFromEnv(env: NodeJS.ProcessEnv): MachineSettings {

@@ -56,7 +56,10 @@ export function isDrvcycleFault(error: unknown): boolean {
     error instanceof AgentRequestError ||
     error instanceof ConfigError ||
     (error instanceof DrvcycleError &&
-      (error.code === ErrorCodes.AGENT_INTERNAL || error.code === ErrorCodes.CONFIG))
+      (error.code === ErrorCodes.AGENT_INTERNAL ||
+        error.code === ErrorCodes.CONFIG ||
+        // the run is set up against the wrong agent or certificate
+        error.code === ErrorCodes.AGENT_TLS))
   );
 }
 

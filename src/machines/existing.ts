@@ -15,7 +15,12 @@ export class ExistingMachine implements Machine {
   constructor(config: AgentsConfig, index: number, runId: string) {
     const url = config.urls[index % config.urls.length]!;
     this.name = url;
-    this.remote = new RemoteTarget({ endpoint: { url, token: config.token }, runId });
+    const endpoint = {
+      url,
+      token: config.token,
+      ...(config.fingerprint ? { fingerprint: config.fingerprint } : {}),
+    };
+    this.remote = new RemoteTarget({ endpoint, runId });
   }
 
   target(): RemoteTarget {

@@ -69,7 +69,7 @@ export class VmMachine implements Machine {
     this.name = `${hypervisor.kind} VM ${config.vm}`;
     this.agentUrl = config.agent.url;
     this.remote = new RemoteTarget({
-      endpoint: () => ({ url: this.agentUrl, token: config.agent.token }),
+      endpoint: () => ({ ...config.agent, url: this.agentUrl }),
       runId: config.runId,
     });
   }

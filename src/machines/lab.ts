@@ -19,7 +19,9 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
+import { agentFetch, type AgentEndpoint } from '../target/agent-connection.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
+import { selfSignedCertificate } from '../core/self-signed.ts';
 import { processAlive, runProcess, startDaemon, tail } from '../core/child-process.ts';
 import { killPrefixProcesses, processesOfPrefix } from '../lab/wine-processes.ts';
 import { wineEnv } from '../lab/wine-env.ts';
@@ -112,6 +114,11 @@ export interface LabMachineOptions {
    * the personality of the first one, so starting the agent under `setarch -R` removes that.
    */
   readonly addressRandomization?: boolean;
+  /**
+   * The agent serves HTTPS with a new self-signed certificate per boot, pinned by its fingerprint
+   * (the default: the lab then takes the same path as an agent on a VM); false for plain HTTP.
+   */
+  readonly tls?: boolean;
 }
 
 export class LabMachine implements Machine {
@@ -124,7 +131,7 @@ export class LabMachine implements Machine {
   private readonly options: LabMachineOptions;
   private agent: ChildProcess | undefined;
   private agentExit: string | undefined;
-  private connection: { url: string; token: string } | undefined;
+  private connection: AgentEndpoint | undefined;
   private remote: RemoteTarget | undefined;
 
   constructor(options: LabMachineOptions) {
@@ -158,6 +165,11 @@ export class LabMachine implements Machine {
 
   get url(): string {
     return this.requireConnection().url;
+  }
+
+  /** The pinned SHA-256 fingerprint of the agent's certificate (undefined over plain HTTP). */
+  get fingerprint(): string | undefined {
+    return this.requireConnection().fingerprint;
   }
 
   /** The machine's Target; it follows the agent across reverts. */
@@ -243,7 +255,7 @@ export class LabMachine implements Machine {
   /** Stops the agent and everything else in the prefix; keeps the files for a post-mortem. */
   async shutdown(): Promise<void> {
     if (this.connection && this.agent && !this.agentExit) {
-      await fetch(`${this.connection.url}/v1/shutdown`, {
+      await agentFetch(this.connection, '/v1/shutdown', {
         method: 'POST',
         headers: { Authorization: `Bearer ${this.connection.token}` },
         signal: AbortSignal.timeout(2000),
@@ -277,6 +289,20 @@ export class LabMachine implements Machine {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  private certificateFingerprint: string | undefined;
+
+  /** A new certificate per boot, written into the machine's folder; the runner pins it. */
+  private tlsArguments(): string[] {
+    if (this.options.tls === false) return [];
+    const certificate = selfSignedCertificate();
+    const certFile = path.join(this.dir, 'agent-tls.crt');
+    const keyFile = path.join(this.dir, 'agent-tls.key');
+    writeFileSync(certFile, certificate.certPem);
+    writeFileSync(keyFile, certificate.keyPem, { mode: 0o600 });
+    this.certificateFingerprint = certificate.fingerprint;
+    return ['--tls-cert', toWinePath(certFile), '--tls-key', toWinePath(keyFile)];
+  }
+
   private async startAgent(): Promise<void> {
     const token = randomBytes(32).toString('hex');
     const tokenFile = path.join(this.dir, 'agent.token');
@@ -295,6 +321,7 @@ export class LabMachine implements Machine {
       toWinePath(readyFile),
       '--staging-dir',
       LAB_STAGING_DIR,
+      ...this.tlsArguments(),
     ];
     this.agentExit = undefined;
     const command = this.options.addressRandomization
@@ -327,7 +354,9 @@ export class LabMachine implements Machine {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const ready = JSON.parse(readFileSync(readyFile, 'utf8')) as { url: string };
-    this.connection = { url: ready.url, token };
+    // The pin is the certificate the runner wrote, never what the agent's ready file claims.
+    const fingerprint = this.options.tls === false ? undefined : this.certificateFingerprint;
+    this.connection = { url: ready.url, token, ...(fingerprint ? { fingerprint } : {}) };
     if (!(await this.healthy())) {
       throw new DrvcycleError(
         ErrorCodes.LAB_MACHINE,
@@ -336,7 +365,7 @@ export class LabMachine implements Machine {
     }
   }
 
-  private requireConnection(): { url: string; token: string } {
+  private requireConnection(): AgentEndpoint {
     if (!this.connection)
       throw new DrvcycleError(ErrorCodes.LAB_MACHINE, `Lab machine ${this.index} is not running.`);
     return this.connection;

@@ -16,6 +16,8 @@ export type ProviderName = (typeof PROVIDERS)[number];
 export interface AgentsConfig {
   readonly urls: string[];
   readonly token: string;
+  /** SHA-256 fingerprint of the agents' certificate, pinned for their https URLs. */
+  readonly fingerprint?: string;
 }
 
 export type MachineSettings =
@@ -58,7 +60,11 @@ export async function acquireMachine(
   const machine = new VmMachine(hypervisor, {
     vm: name,
     snapshot: settings.snapshot,
-    agent: { url: settings.agents.urls[slot]!, token: settings.agents.token },
+    agent: {
+      url: settings.agents.urls[slot]!,
+      token: settings.agents.token,
+      ...(settings.agents.fingerprint ? { fingerprint: settings.agents.fingerprint } : {}),
+    },
     runId,
     consoleLog: settings.consoleLog?.replaceAll('{vm}', name),
   });

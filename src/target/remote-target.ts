@@ -1,4 +1,5 @@
 /** The Target for a runner anywhere: a client of the agent's HTTP/JSON API. */
+import { agentFetch, pinMismatchOf, type AgentEndpoint } from './agent-connection.ts';
 import { imageDigest } from './staging.ts';
 import { fileBody, fileDigest, isFileBody } from './upload.ts';
 import {
@@ -31,11 +32,7 @@ import {
   type TargetInfo,
 } from './types.ts';
 
-export interface AgentEndpoint {
-  /** The agent's base URL, e.g. http://127.0.0.1:8765 */
-  readonly url: string;
-  readonly token: string;
-}
+export type { AgentEndpoint } from './agent-connection.ts';
 
 export interface RemoteTargetOptions {
   /** Where the agent is; a function when it can move (a reverted lab machine gets a new port). */
@@ -349,16 +346,18 @@ export class RemoteTarget implements Target {
       payload = JSON.stringify(body);
     }
     try {
-      return await fetch(new URL(path, this.endpoint().url), {
+      return await agentFetch(this.endpoint(), path, {
         method,
         headers,
         body: payload ?? null,
         signal,
         // A streamed body (a driver image read from disk) is sent as it is read.
         ...(payload instanceof ReadableStream ? { duplex: 'half' } : {}),
-      } as RequestInit);
+      });
     } catch (error) {
-      if (signal.aborted) throw error;
+      if (signal.aborted || error instanceof DrvcycleError) throw error;
+      const mismatch = pinMismatchOf(error);
+      if (mismatch) throw mismatch;
       throw new DrvcycleError(
         ErrorCodes.AGENT_UNREACHABLE,
         `Cannot reach the drvcycle agent at ${this.endpoint().url} (${method} ${path}).`,

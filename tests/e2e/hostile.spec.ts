@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '../../fixtures/index.ts';
 import { sampleDriver } from '../../src/core/paths.ts';
-import { lab, wineSc } from './support.ts';
+import { lab, rawAgentFetch, wineSc } from './support.ts';
 
 test('hostile requests are refused and change nothing on the machine', async ({
   machine,
@@ -152,7 +152,7 @@ test('hostile requests are refused and change nothing on the machine', async ({
     },
   ];
   for (const probe of corpus) {
-    const response = await fetch(`${agent.url}${probe.path}`, probe.init);
+    const response = await rawAgentFetch(machine, probe.path, probe.init);
     const body = await response.text();
     expect(response.status, `${probe.what}: ${body}`).toBe(probe.status);
     expect(body, probe.what).not.toMatch(/\n\s+at |\.ts:\d+|node:internal/);

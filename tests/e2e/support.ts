@@ -1,4 +1,5 @@
 /** Helpers for the lab end-to-end tests. */
+import { agentFetch } from '../../src/target/agent-connection.ts';
 import { execFile } from 'node:child_process';
 import { wineEnv } from '../../src/lab/wine-env.ts';
 import { LabMachine } from '../../src/machines/lab.ts';
@@ -40,4 +41,14 @@ export function lab(machine: Machine): LabMachine {
   if (!(machine instanceof LabMachine))
     throw new Error('This end-to-end test needs the embedded lab (DRVCYCLE_MACHINE=lab).');
   return machine;
+}
+
+/** A raw request to a lab machine's agent over its pinned TLS connection (headers as given). */
+export function rawAgentFetch(machine: Machine, path: string, init: RequestInit = {}) {
+  const agent = lab(machine);
+  return agentFetch(
+    { url: agent.url, token: '', ...(agent.fingerprint ? { fingerprint: agent.fingerprint } : {}) },
+    path,
+    init,
+  );
 }

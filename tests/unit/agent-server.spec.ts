@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { expect, test } from '@playwright/test';
 import { createAgentServer } from '../../src/agent/server.ts';
+import { selfSignedCertificate } from '../../src/core/self-signed.ts';
 import { ForeignServiceError, ScmError, toWire } from '../../src/core/errors.ts';
 import type {
   SampleRequest,
@@ -519,4 +520,82 @@ test('an upload whose bytes do not match the SHA-256 the runner sent is refused,
   );
   expect(fake.installed).toEqual([]);
   expect(readdirSync(staging)).toEqual([]);
+});
+
+test.describe('over TLS with a pinned certificate', () => {
+  const certificate = selfSignedCertificate();
+  let tlsServer: http.Server;
+  let tlsUrl: string;
+  let logged: string[];
+
+  test.beforeEach(async () => {
+    logged = [];
+    tlsServer = createAgentServer({
+      target: fake as unknown as LocalTarget,
+      token: TOKEN,
+      stagingDir: staging,
+      allowedDirs: ['C:\\stage'],
+      tls: certificate,
+      log: (line) => logged.push(line),
+    });
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    tlsUrl = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
+  });
+
+  test.afterEach(async () => {
+    tlsServer.closeAllConnections?.();
+    await new Promise((resolve) => tlsServer.close(resolve));
+  });
+
+  const pinned = (fingerprint?: string) =>
+    new RemoteTarget({
+      endpoint: { url: tlsUrl, token: TOKEN, ...(fingerprint ? { fingerprint } : {}) },
+      runId: 'r1',
+    });
+
+  test('the pinned certificate is accepted, request after request', async () => {
+    for (let i = 0; i < 3; i++)
+      expect(await pinned(certificate.fingerprint).health()).toEqual({
+        ok: true,
+        scm: true,
+        uptimeMs: 1,
+      });
+    expect(logged.filter((line) => line.startsWith('GET /v1/health 200'))).toHaveLength(3);
+  });
+
+  test('another certificate is refused before the request, and so the token, is sent', async () => {
+    const other = selfSignedCertificate().fingerprint;
+    await expect(pinned(other).health()).rejects.toMatchObject({
+      code: 'DRVCYCLE_AGENT_TLS',
+      message: expect.stringContaining(certificate.fingerprint),
+    });
+    expect(logged).toEqual([]);
+  });
+
+  test('without a pin, the self-signed certificate fails the usual CA check', async () => {
+    await expect(pinned().health()).rejects.toMatchObject({ code: 'DRVCYCLE_AGENT_UNREACHABLE' });
+    expect(logged).toEqual([]);
+  });
+
+  test('a pin for a plain-HTTP agent (no certificate to check) is refused', async () => {
+    const plain = new RemoteTarget({
+      endpoint: { url, token: TOKEN, fingerprint: certificate.fingerprint },
+      runId: 'r1',
+    });
+    await expect(plain.health()).rejects.toMatchObject({ code: 'DRVCYCLE_CONFIG' });
+  });
+
+  test('a pinned runner against a plain-HTTP port is refused as not TLS', async () => {
+    const plainPort = new RemoteTarget({
+      endpoint: {
+        url: url.replace('http:', 'https:'),
+        token: TOKEN,
+        fingerprint: certificate.fingerprint,
+      },
+      runId: 'r1',
+    });
+    await expect(plainPort.health()).rejects.toMatchObject({
+      code: 'DRVCYCLE_AGENT_UNREACHABLE',
+    });
+  });
 });

@@ -68,3 +68,25 @@ test('an existing agent needs URLs and a readable token file', () => {
     }),
   ).toThrow(/ENOENT/);
 });
+
+test('a pinned agent certificate: a SHA-256 fingerprint, in any usual spelling, for https URLs only', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-'));
+  const tokenFile = path.join(dir, 'token');
+  writeFileSync(tokenFile, 't'.repeat(40));
+  const hex = 'ab'.repeat(32);
+  const canonical = 'AB:'.repeat(31) + 'AB';
+  const env = (url: string, fingerprint: string) => ({
+    DRVCYCLE_AGENTS: url,
+    DRVCYCLE_AGENT_TOKEN_FILE: tokenFile,
+    DRVCYCLE_AGENT_FINGERPRINT: fingerprint,
+  });
+  for (const spelling of [hex, canonical, `sha256:${hex}`, `SHA256/${canonical.toLowerCase()}`])
+    expect(agentsFromEnv(env('https://10.1.1.1:8765', spelling)).fingerprint).toBe(canonical);
+  expect(() => agentsFromEnv(env('https://10.1.1.1:8765', hex.slice(2)))).toThrow(
+    /is not a SHA-256 fingerprint/,
+  );
+  expect(() => agentsFromEnv(env('https://a:1,http://b:1', hex))).toThrow(
+    /but http:\/\/b:1 is not https/,
+  );
+  expect(agentsFromEnv(env('https://a:1', '')).fingerprint).toBeUndefined();
+});

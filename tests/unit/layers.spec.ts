@@ -31,7 +31,7 @@ const LAYERS: Record<string, Layer> = {
     may: ['src/core', 'src/windows/scm', 'src/windows/nt'],
     npm: ['koffi', 'p-retry'],
   },
-  'src/target': { may: ['src/core', 'src/windows'], npm: [] },
+  'src/target': { may: ['src/core', 'src/windows'], npm: ['undici'] },
   'src/lab': { may: ['src/core'], npm: [] },
   'src/agent': { may: ['src/core', 'src/windows', 'src/target'], npm: [] },
   'src/machines': { may: ['src/core', 'src/target', 'src/lab'], npm: [] },
