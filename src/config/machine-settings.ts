@@ -7,6 +7,18 @@ import { ConfigError } from '../core/errors.ts';
 import { normalizeFingerprint } from '../core/self-signed.ts';
 import type { AgentsConfig, MachineSettings, ProviderName } from '../machines/providers.ts';
 import { PROVIDERS } from '../machines/providers.ts';
+import { LAB_HOST_MODES, type LabHostMode } from '../machines/lab.ts';
+
+/** DRVCYCLE_LAB_HOST: shared (default) or own. */
+export function labHostModeFromEnv(env: NodeJS.ProcessEnv): LabHostMode {
+  const mode = env.DRVCYCLE_LAB_HOST || 'shared';
+  if (!(LAB_HOST_MODES as readonly string[]).includes(mode))
+    throw new ConfigError(
+      `Unknown DRVCYCLE_LAB_HOST "${mode}".`,
+      'Use shared (the driver loads into one long-lived host, the default) or own (a new host process per start).',
+    );
+  return mode as LabHostMode;
+}
 
 export function providerFromEnv(env: NodeJS.ProcessEnv): ProviderName {
   const kind = env.DRVCYCLE_MACHINE || 'lab';
@@ -78,7 +90,7 @@ function fingerprintFromEnv(env: NodeJS.ProcessEnv, urls: string[]): string | un
 
 export function machineSettingsFromEnv(env: NodeJS.ProcessEnv): MachineSettings {
   const provider = providerFromEnv(env);
-  if (provider === 'lab') return { provider };
+  if (provider === 'lab') return { provider, hostMode: labHostModeFromEnv(env) };
   const agents = agentsFromEnv(env);
   if (provider === 'existing') return { provider, agents };
   const vms = (env.DRVCYCLE_VMS ?? '')

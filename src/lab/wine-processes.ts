@@ -33,3 +33,15 @@ export function killPrefixProcesses(prefix: string): number[] {
   }
   return left;
 }
+
+/** The prefix's driver hosts (winedevice.exe), by their Linux process ids. */
+export function driverHostsOfPrefix(prefix: string): number[] {
+  return processesOfPrefix(prefix).filter((pid) => {
+    try {
+      const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+      return /\\winedevice\.exe$/i.test(argv0);
+    } catch {
+      return false;
+    }
+  });
+}

@@ -23,16 +23,39 @@ import { agentFetch, type AgentEndpoint } from '../target/agent-connection.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
 import { selfSignedCertificate } from '../core/self-signed.ts';
 import { processAlive, runProcess, startDaemon, tail } from '../core/child-process.ts';
-import { killPrefixProcesses, processesOfPrefix } from '../lab/wine-processes.ts';
+import {
+  driverHostsOfPrefix,
+  killPrefixProcesses,
+  processesOfPrefix,
+} from '../lab/wine-processes.ts';
 import { wineEnv } from '../lab/wine-env.ts';
 import { labPaths, toWinePath } from '../lab/paths.ts';
 import { PACKAGE_ROOT, packagePaths } from '../core/paths.ts';
 import { isBasePrefixReady } from '../lab/prefix.ts';
 import { consoleLog, step, type Log } from '../lab/progress.ts';
 import type { MachineEvidence } from '../core/classify.ts';
-import { agentAnswers, type Machine } from './machine.ts';
+import { createHash } from 'node:crypto';
+import { sampleDriver } from '../core/paths.ts';
+import { agentAnswers, HOST_KEEPER_PREFIX, type Machine } from './machine.ts';
 
 export const LAB_STAGING_DIR = 'C:\\drvcycle\\images';
+/** The load-order group drivers under test share a host in, unless they name their own. */
+export const LAB_HOST_GROUP = 'drvcycle-host';
+
+/**
+ * How the lab hosts the driver under test. `shared` (the default): in one long-lived
+ * winedevice.exe, kept alive by a keeper driver in the same load-order group, as a Windows driver
+ * is loaded into one long-lived kernel (and ~6× faster per cycle). `own`: a new winedevice.exe
+ * per start, Wine's default for a driver without a group.
+ */
+export type LabHostMode = 'shared' | 'own';
+export const LAB_HOST_MODES: readonly LabHostMode[] = ['shared', 'own'];
+
+export function hostKeeperName(group: string): string {
+  return group === LAB_HOST_GROUP
+    ? HOST_KEEPER_PREFIX
+    : `${HOST_KEEPER_PREFIX}_${createHash('sha256').update(group).digest('hex').slice(0, 8)}`;
+}
 /**
  * +pid tells the driver hosts' lines apart; debugstr carries DbgPrint output; trace+ntoskrnl
  * traces every pool allocation and free (the lab's pool signal, see metrics/wine-pool-trace.ts).
@@ -119,6 +142,7 @@ export interface LabMachineOptions {
    * (the default: the lab then takes the same path as an agent on a VM); false for plain HTTP.
    */
   readonly tls?: boolean;
+  readonly hostMode?: LabHostMode;
 }
 
 export class LabMachine implements Machine {
@@ -189,6 +213,7 @@ export class LabMachine implements Machine {
       });
     }
     await this.shutdown();
+    this.keptHosts.clear();
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(path.join(this.dir, OWNER_FILE), String(process.pid));
@@ -203,6 +228,41 @@ export class LabMachine implements Machine {
     if (!this.agent || this.agentExit) return false;
     return agentAnswers(this.target());
   }
+
+  get hostMode(): LabHostMode {
+    return this.options.hostMode ?? 'shared';
+  }
+
+  /**
+   * In the shared-host mode, the group's keeper runs (installed after a revert, started again
+   * after a crash took its host down) before the driver under test is installed in that group.
+   */
+  async driverHost(group: string | undefined): Promise<string | undefined> {
+    if (this.hostMode === 'own') return group;
+    const hostGroup = group ?? LAB_HOST_GROUP;
+    const host = this.keptHosts.get(hostGroup);
+    // A driver that crashed took the shared host down, and Wine still lists the keeper RUNNING
+    // with no process behind it. On Windows that crash is a bugcheck and a reboot: revert.
+    if (host !== undefined && !driverHostsOfPrefix(this.prefix).includes(host)) await this.revert();
+    const keeper = { name: hostKeeperName(hostGroup) };
+    const target = this.target();
+    const state = await target.query(keeper).then(
+      (status) => status.stateName,
+      () => undefined,
+    );
+    if (state === undefined)
+      await target.install({ file: sampleDriver('host_keeper') }, { ...keeper, group: hostGroup });
+    if (state !== 'RUNNING') {
+      const before = new Set(driverHostsOfPrefix(this.prefix));
+      await target.start(keeper, { timeoutMs: 30_000 });
+      const started = driverHostsOfPrefix(this.prefix).filter((pid) => !before.has(pid));
+      if (started.length === 1) this.keptHosts.set(hostGroup, started[0]!);
+    }
+    return hostGroup;
+  }
+
+  /** Per load-order group, the Linux pid of the winedevice.exe its keeper holds open. */
+  private readonly keptHosts = new Map<string, number>();
 
   get poolTrace(): boolean {
     return /(^|,)trace\+ntoskrnl(,|$)/.test(this.options.winedebug ?? DEFAULT_WINEDEBUG);

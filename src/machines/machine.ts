@@ -23,7 +23,28 @@ export interface Machine {
    * revert (a revert would erase it). Waits a bounded time for a rebooting machine's agent.
    */
   postMortem(since: Date, debugMark: number): Promise<MachineEvidence>;
+  /**
+   * Readies the driver host the driver under test loads into and returns the load-order group to
+   * install it with (the lab's shared-host mode starts its keeper there). Absent, or the group
+   * unchanged: the driver is installed as given.
+   */
+  driverHost?(group: string | undefined): Promise<string | undefined>;
   release(): Promise<void>;
+}
+
+/**
+ * The lab's driver-host keeper services: one per load-order group, started by the machine itself
+ * (not by a test), so never a test's leftover.
+ */
+export const HOST_KEEPER_PREFIX = 'drvcycle_host';
+
+export function isHostKeeper(name: string): boolean {
+  return name === HOST_KEEPER_PREFIX || /^drvcycle_host_[0-9a-f]{8}$/.test(name);
+}
+
+/** What a test left behind: services owned by drvcycle, minus the machine's own keepers. */
+export function testLeftovers<T extends { name: string }>(services: readonly T[]): T[] {
+  return services.filter((service) => !isHostKeeper(service.name));
 }
 
 /** Trouble the machine's own records show since a moment: crash dumps, bugcheck events. */

@@ -6,7 +6,7 @@ import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { ExistingMachine } from './existing.ts';
 import { HyperV } from './hyperv.ts';
 import { VmMachine, type Hypervisor } from './hypervisor.ts';
-import { LabMachine } from './lab.ts';
+import { LabMachine, type LabHostMode } from './lab.ts';
 import { Libvirt } from './libvirt.ts';
 import type { Machine } from './machine.ts';
 
@@ -21,7 +21,7 @@ export interface AgentsConfig {
 }
 
 export type MachineSettings =
-  | { readonly provider: 'lab' }
+  | { readonly provider: 'lab'; readonly hostMode?: LabHostMode }
   | { readonly provider: 'existing'; readonly agents: AgentsConfig }
   | {
       readonly provider: 'hyperv' | 'libvirt';
@@ -38,7 +38,12 @@ export async function acquireMachine(
   index: number,
   runId: string,
 ): Promise<Machine> {
-  if (settings.provider === 'lab') return LabMachine.boot({ index, runId });
+  if (settings.provider === 'lab')
+    return LabMachine.boot({
+      index,
+      runId,
+      ...(settings.hostMode ? { hostMode: settings.hostMode } : {}),
+    });
   if (settings.provider === 'existing') {
     const machine = new ExistingMachine(settings.agents, index, runId);
     if (!(await machine.healthy()))

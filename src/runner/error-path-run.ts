@@ -6,7 +6,7 @@
 import { crashLines } from '../core/classify.ts';
 import { sampleDriver } from '../core/paths.ts';
 import { makeVerdict, type Verdict } from '../core/verdict.ts';
-import type { Machine } from '../machines/machine.ts';
+import { testLeftovers, type Machine } from '../machines/machine.ts';
 import type { DriverImage, InstalledDriver, InstallOptions, Target } from '../target/types.ts';
 import {
   describeExpectation,
@@ -84,7 +84,7 @@ export async function runErrorPathCase(
       await target
         .uninstall(driver, { timeoutMs: 10_000 })
         .catch((e: Error) => problems.push(`removing ${driver.name}: ${e.message}`));
-  const leftovers = lost ? [] : await target.listOwned();
+  const leftovers = lost ? [] : testLeftovers(await target.listOwned());
   if (!lost)
     problems.push(
       ...leftoverProblems(leftovers, own, dirty ? errorCase.leftBehind?.[platform] : undefined),

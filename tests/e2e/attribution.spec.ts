@@ -166,6 +166,7 @@ test('the existing provider over two runs against one agent: the second run swee
       DRVCYCLE_MACHINE: 'existing',
       DRVCYCLE_AGENTS: agent.url,
       DRVCYCLE_AGENT_TOKEN_FILE: path.join(agent.dir, 'agent.token'),
+      DRVCYCLE_AGENT_FINGERPRINT: agent.fingerprint ?? '',
     };
     const first = startRun(['specs/cycles.spec.ts', '--project=lab', '--workers=1'], {
       reports: testInfo.outputPath('first'),

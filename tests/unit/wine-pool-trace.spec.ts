@@ -26,9 +26,9 @@ test('counts bytes the driver allocated and never freed, cycle by cycle, across 
     [...cycle('017c', true), ...cycle('0194', true), ...cycle('01b0', true)].join('\n'),
   );
   expect(trace.series()).toEqual([
-    { cycle: 1, outstandingBytes: 256, outstandingAllocations: 1 },
-    { cycle: 2, outstandingBytes: 512, outstandingAllocations: 2 },
-    { cycle: 3, outstandingBytes: 768, outstandingAllocations: 3 },
+    { cycle: 1, outstandingBytes: 256, outstandingAllocations: 1, sharedBytes: 0 },
+    { cycle: 2, outstandingBytes: 512, outstandingAllocations: 2, sharedBytes: 0 },
+    { cycle: 3, outstandingBytes: 768, outstandingAllocations: 3, sharedBytes: 0 },
   ]);
 });
 
@@ -49,7 +49,9 @@ test("other processes' pool traffic and other drivers' loads are ignored", () =>
       '004c:0060:trace:ntoskrnl:ExAllocatePoolWithTag 280 pool 0 -> 00000000014A0390',
     ].join('\n'),
   );
-  expect(trace.series()).toEqual([{ cycle: 1, outstandingBytes: 256, outstandingAllocations: 1 }]);
+  expect(trace.series()).toEqual([
+    { cycle: 1, outstandingBytes: 256, outstandingAllocations: 1, sharedBytes: 0 },
+  ]);
 });
 
 test('frees of unknown addresses and a reused address are handled', () => {
@@ -63,7 +65,9 @@ test('frees of unknown addresses and a reused address are handled', () => {
       '017c:0188:trace:ntoskrnl:ExAllocatePoolWithTag 40 pool 1 -> 0000000000000010',
     ].join('\n'),
   );
-  expect(trace.series()).toEqual([{ cycle: 1, outstandingBytes: 40, outstandingAllocations: 1 }]);
+  expect(trace.series()).toEqual([
+    { cycle: 1, outstandingBytes: 40, outstandingAllocations: 1, sharedBytes: 0 },
+  ]);
 });
 
 test('no load of the image means no samples', () => {
@@ -101,4 +105,77 @@ test('a path with spaces and characters past ASCII is followed as Wine escapes i
     ].join('\n'),
   );
   expect(trace.series().map((s) => s.outstandingBytes)).toEqual([256]);
+});
+
+test('in a shared host, what the driver allocates in its DriverEntry and DriverUnload counts, whatever else the host has loaded', () => {
+  // As captured on the lab: host 013c keeps host_keeper.sys loaded; another driver under test
+  // (clean.sys) is loaded there too and holds 4 KiB while leak_small.sys cycles.
+  const host = '013c:0148:trace:ntoskrnl:';
+  const dutCycle = (address: string, leakInUnload = false) => [
+    `${host}ZwLoadDriver (L"\\\\Registry\\\\Machine\\\\System\\\\CurrentControlSet\\\\Services\\\\dc_dut")`,
+    load('013c'),
+    `${host}ExAllocatePoolWithTag 256 pool 0 -> ${address}`,
+    `${host}init_driver init done for L"dc_dut" obj 000000000034D300`,
+    `${host}ZwUnloadDriver (L"\\\\Registry\\\\Machine\\\\System\\\\CurrentControlSet\\\\Services\\\\dc_dut")`,
+    `${host}unload_driver L"\\\\Driver\\\\dc_dut"`,
+    ...(leakInUnload ? [`${host}ExAllocatePoolWithTag 32 pool 0 -> 0000000001500000`] : []),
+    `${host}IoDeleteDriver (000000000034D300)`,
+  ];
+  const trace = new WinePoolTrace(IMAGE);
+  trace.feedText(
+    [
+      `${host}load_driver loading driver L"C:\\\\drvcycle\\\\images\\\\0123456789abcdef\\\\host_keeper.sys"`,
+      `${host}init_driver init done for L"drvcycle_host" obj 000000000034C470`,
+      ...dutCycle('00000000014A1380'),
+      `${host}load_driver loading driver L"C:\\\\drvcycle\\\\images\\\\fb92312c9c119e01\\\\clean.sys"`,
+      `${host}ExAllocatePoolWithTag 4096 pool 0 -> 00000000014A0370`,
+      `${host}init_driver init done for L"dc_clean" obj 000000000034C9A0`,
+      `${host}ExAllocatePoolWithTag 64 pool 0 -> 00000000014A2000`, // not ours: we are unloaded
+      ...dutCycle('00000000014A1490', true),
+      `${host}ExFreePoolWithTag 00000000014A1380`, // a free counts whenever it comes
+    ].join('\n'),
+  );
+  expect(trace.series()).toEqual([
+    { cycle: 1, outstandingBytes: 256, outstandingAllocations: 1, sharedBytes: 0 },
+    { cycle: 2, outstandingBytes: 256 + 32, outstandingAllocations: 2, sharedBytes: 0 },
+  ]);
+});
+
+test('in a shared host, an allocation between brackets is the driver’s only while it is the one driver loaded', () => {
+  const host = '013c:0148:trace:ntoskrnl:';
+  const trace = new WinePoolTrace(IMAGE);
+  trace.feedText(
+    [
+      `${host}load_driver loading driver L"C:\\\\drvcycle\\\\images\\\\0123456789abcdef\\\\host_keeper.sys"`,
+      `${host}init_driver init done for L"drvcycle_host" obj 000000000034C470`,
+      load('013c'),
+      `${host}init_driver init done for L"dc_dut" obj 000000000034D300`,
+      `${host}ExAllocatePoolWithTag 100 pool 0 -> 0000000001600000`, // only ours (and the keeper) loaded
+      `${host}load_driver loading driver L"C:\\\\drvcycle\\\\images\\\\fb92312c9c119e01\\\\clean.sys"`,
+      `${host}init_driver init done for L"dc_clean" obj 000000000034C9A0`,
+      `${host}ExAllocatePoolWithTag 40 pool 0 -> 0000000001600100`, // ours or clean's: shared
+      `${host}unload_driver L"\\\\Driver\\\\dc_clean"`,
+      `${host}ExAllocatePoolWithTag 8 pool 0 -> 0000000001600200`, // clean's DriverUnload
+      `${host}IoDeleteDriver (000000000034C9A0)`,
+      `${host}unload_driver L"\\\\Driver\\\\dc_dut"`,
+      `${host}IoDeleteDriver (000000000034D300)`,
+    ].join('\n'),
+  );
+  expect(trace.series()).toEqual([
+    { cycle: 1, outstandingBytes: 100, outstandingAllocations: 1, sharedBytes: 40 },
+  ]);
+});
+
+test('a DriverEntry that fails ends its bracket at the deletion of its driver object', () => {
+  const host = '013c:0148:trace:ntoskrnl:';
+  const trace = new WinePoolTrace(IMAGE);
+  trace.feedText(
+    [
+      load('013c'),
+      `${host}ExAllocatePoolWithTag 16 pool 0 -> 0000000001600000`,
+      `${host}IoDeleteDriver (000000000034D300)`,
+      `${host}ExAllocatePoolWithTag 500 pool 0 -> 0000000001600100`, // not ours: we never loaded
+    ].join('\n'),
+  );
+  expect(trace.series().map((s) => s.outstandingBytes)).toEqual([16]);
 });
