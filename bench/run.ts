@@ -1,6 +1,7 @@
 /** `npm run bench`: the project's speed, memory and detection targets, measured side by side in one run. */
 import { provisionLab } from '../src/lab/provision.ts';
 import { benchReport, benchRunnerMemory, benchSampling } from './collector.ts';
+import { benchHostMode } from './host-modes.ts';
 import { benchLeakDetection } from './leak-detection.ts';
 
 await provisionLab(() => {});
@@ -37,6 +38,23 @@ console.log('\nreport generation for a 20,000-cycle run');
 console.table([report]);
 checks.push(['report for 20,000 cycles < 30 s', (report.totalSeconds as number) < 30]);
 
+const hostModes = [await benchHostMode('shared'), await benchHostMode('own')];
+console.log(
+  '\ncycle cost on one lab machine, clean driver, per cycle (raw koffi loop: median; drvcycle and sc: marginal), both host modes',
+);
+console.table(hostModes);
+const shared = hostModes[0]!;
+const own = hostModes[1]!;
+console.log(
+  `shared-host speed-up of drvcycle's cycle: ${(own.frameworkMs / shared.frameworkMs).toFixed(1)}× (target ≥ 5×); runner peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+);
+checks.push(['lab 5× faster in the shared-host mode', own.frameworkMs / shared.frameworkMs >= 5]);
+checks.push(['framework/raw ≤ 1.10 (shared host)', shared.frameworkOverRaw <= 1.1]);
+checks.push(['sc/framework ≥ 10 (shared host)', shared.scOverFramework >= 10]);
+
 console.log('');
 for (const [name, ok] of checks) console.log(`${ok ? 'met   ' : 'MISSED'}  ${name}`);
+console.log(
+  `ratio framework/raw=${shared.frameworkOverRaw} sc/framework=${shared.scOverFramework}`,
+);
 process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;

@@ -40,6 +40,22 @@ export async function* runCycles(
   validateCycleOptions(options);
   // A batch is one operation: ownership is read once, at its start.
   services.requireOwned(name, 'cycle');
+  const release = services.holdOpen(name);
+  try {
+    yield* cycleLoop(services, name, options, every, sampler, signal);
+  } finally {
+    release();
+  }
+}
+
+async function* cycleLoop(
+  services: DriverServices,
+  name: string,
+  options: CycleOptions,
+  every: number,
+  sampler: (() => SystemSample) | undefined,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<CycleRecord> {
   // A cancelled batch ends between cycles: the cycle under way finishes, the driver stays stopped.
   for (let cycle = 1; cycle <= options.count && !signal?.aborted; cycle++) {
     let startMs: number | null = null;

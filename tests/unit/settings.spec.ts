@@ -332,8 +332,18 @@ function agentsEnv(urls = 'http://10.0.0.1:8765, http://10.0.0.2:8765') {
 }
 
 test('machines: the lab by default, existing agents when asked', () => {
-  expect(machineSettingsFromEnv({})).toEqual({ provider: 'lab' });
-  expect(machineSettingsFromEnv({ DRVCYCLE_MACHINE: '' })).toEqual({ provider: 'lab' });
+  expect(machineSettingsFromEnv({})).toEqual({ provider: 'lab', hostMode: 'shared' });
+  expect(machineSettingsFromEnv({ DRVCYCLE_MACHINE: '' })).toEqual({
+    provider: 'lab',
+    hostMode: 'shared',
+  });
+  expect(machineSettingsFromEnv({ DRVCYCLE_LAB_HOST: 'own' })).toEqual({
+    provider: 'lab',
+    hostMode: 'own',
+  });
+  expect(configError(() => machineSettingsFromEnv({ DRVCYCLE_LAB_HOST: 'one' })).problem).toBe(
+    'Unknown DRVCYCLE_LAB_HOST "one".',
+  );
   expect(machineSettingsFromEnv({ ...agentsEnv(), DRVCYCLE_MACHINE: 'existing' })).toEqual({
     provider: 'existing',
     agents: { urls: ['http://10.0.0.1:8765', 'http://10.0.0.2:8765'], token: 't'.repeat(40) },

@@ -34,9 +34,9 @@ parentPort!.on('message', (request: BlockingRequest) => {
     const ok = StartServiceW(request.handle, 0, null) !== 0;
     result = { id: request.id, ok, lastError: ok ? 0 : GetLastError() };
   } else {
-    const status = {};
+    const status = {} as NonNullable<BlockingResult['status']>;
     const ok = ControlService(request.handle, request.control, status) !== 0;
-    result = { id: request.id, ok, lastError: ok ? 0 : GetLastError() };
+    result = { id: request.id, ok, lastError: ok ? 0 : GetLastError(), status };
   }
   parentPort!.postMessage(result);
 });

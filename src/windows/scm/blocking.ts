@@ -12,6 +12,16 @@ export interface BlockingResult {
   id: number;
   ok: boolean;
   lastError: number;
+  /** ControlService's SERVICE_STATUS: the state the control left the service in. */
+  status?: {
+    type: number;
+    state: number;
+    controlsAccepted: number;
+    win32ExitCode: number;
+    serviceSpecificExitCode: number;
+    checkPoint: number;
+    waitHint: number;
+  };
 }
 type Call =
   | { call: 'StartService'; handle: ScHandle }

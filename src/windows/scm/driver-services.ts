@@ -123,10 +123,11 @@ export class DriverServices {
     if (!options.ownershipChecked) this.requireOwned(name, 'stop');
     const boundMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     const startedAt = this.clock.now();
+    let reported: ServiceStatus | undefined;
     try {
-      await this.boundCall('ControlService', name, boundMs, startedAt, options, () =>
-        this.scm.stop(name),
-      );
+      await this.boundCall('ControlService', name, boundMs, startedAt, options, async () => {
+        reported = await this.scm.stop(name);
+      });
     } catch (error) {
       // The SCM gave up waiting for DriverUnload (1053) but the driver is still unloading: keep
       // waiting within our own bound, so a hang is reported as a hang with its state.
@@ -137,11 +138,15 @@ export class DriverServices {
       ))
         throw error;
     }
-    const status = await waitWhilePending(
-      () => this.scm.queryStatus(name),
-      { operation: 'ControlService', service: name, startedAt, boundMs, cycle: options.cycle },
-      this.clock,
-    );
+    // ControlService's own status says STOPPED for a driver whose unload is done: no query needed.
+    const status =
+      reported?.state === ServiceState.STOPPED
+        ? reported
+        : await waitWhilePending(
+            () => this.scm.queryStatus(name),
+            { operation: 'ControlService', service: name, startedAt, boundMs, cycle: options.cycle },
+            this.clock,
+          );
     if (status.state !== ServiceState.STOPPED)
       throw new UnexpectedStateError({
         operation: 'ControlService',
@@ -151,6 +156,11 @@ export class DriverServices {
         cycle: options.cycle,
       });
     return { status, elapsedMs: this.clock.now() - startedAt };
+  }
+
+  /** One handle for a batch of calls on the service (see ServiceManager.holdOpen). */
+  holdOpen(name: string): () => void {
+    return this.scm.holdOpen(name);
   }
 
   query(name: string): ServiceStatus {

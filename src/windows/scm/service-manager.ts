@@ -149,17 +149,41 @@ export class ServiceManager {
     });
   }
 
-  /** Sends SERVICE_CONTROL_STOP; for a driver this returns once DriverUnload has returned. */
-  async stop(name: string): Promise<void> {
-    await this.withServiceAsync(name, SERVICE_ALL_ACCESS, async (service) => {
+  /**
+   * Sends SERVICE_CONTROL_STOP; for a driver this returns once DriverUnload has returned, with the
+   * status the control left the service in (SERVICE_STATUS: no process id or flags, drivers have
+   * neither).
+   */
+  async stop(name: string): Promise<ServiceStatus | undefined> {
+    return this.withServiceAsync(name, SERVICE_ALL_ACCESS, async (service) => {
       const result = await this.pool.run({
         call: 'ControlService',
         handle: service,
         control: SERVICE_CONTROL_STOP,
       });
       if (!result.ok) throw this.failureWith('ControlService', name, result.lastError, service);
+      const status = result.status;
+      return status && typeof status.state === 'number'
+        ? { ...status, stateName: stateName(status.state), processId: 0, serviceFlags: 0 }
+        : undefined;
     });
   }
+
+  /**
+   * Keeps one handle to the service open until the returned release is called: a cycle batch
+   * then costs StartService, a status query and ControlService per cycle, not an open and a close
+   * around each of them (each is a round trip to the SCM).
+   */
+  holdOpen(name: string): () => void {
+    const service = this.openService(name, SERVICE_ALL_ACCESS);
+    this.held.set(name, service);
+    return () => {
+      if (this.held.get(name) === service) this.held.delete(name);
+      closeHandle(service);
+    };
+  }
+
+  private readonly held = new Map<string, ScHandle>();
 
   /** DeleteService only marks the service; the entry goes when its last handle closes. */
   delete(name: string): void {
@@ -210,6 +234,8 @@ export class ServiceManager {
   }
 
   private withService<T>(name: string, access: number, use: (service: ScHandle) => T): T {
+    const held = this.held.get(name);
+    if (held) return use(held);
     const service = this.openService(name, access);
     try {
       return use(service);
@@ -223,6 +249,8 @@ export class ServiceManager {
     access: number,
     use: (service: ScHandle) => Promise<T>,
   ): Promise<T> {
+    const held = this.held.get(name);
+    if (held) return use(held);
     const service = this.openService(name, access);
     try {
       return await use(service);

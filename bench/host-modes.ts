@@ -1,0 +1,183 @@
+/**
+ * Cycle cost on the lab, measured side by side on one machine and one sample driver, for both
+ * host modes (shared: one long-lived winedevice.exe kept by a keeper; own: a new host per start):
+ *  (a) raw: a StartServiceW/ControlService loop over koffi inside the prefix (bench/raw-scm-loop.mjs);
+ *  (b) drvcycle's full cycle path: runCyclePlan (batch streamed from the agent, a sample every 10
+ *      unloads, the pool trace read and the leak decision), the window's events, the report data
+ *      (CSV, latency chart);
+ *  (c) an `sc start` / `sc stop` loop in one cmd.exe inside the prefix.
+ * Per-cycle figures: the raw loop's median; for (b) and (c) the marginal cost,
+ * (T(long) − T(short)) / (long − short) cycles, so fixed costs (events, charts, cmd start) cancel.
+ * Rounds alternate the three, and the median over rounds is reported.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Collector } from '../src/collector/collector.ts';
+import { readWindowEvents } from '../src/collector/window-events.ts';
+import { runProcess } from '../src/core/child-process.ts';
+import { DEFAULT_BYTE_THRESHOLDS } from '../src/core/leak-decision.ts';
+import { PACKAGE_ROOT, sampleDriver } from '../src/core/paths.ts';
+import { labPaths, toWinePath } from '../src/lab/paths.ts';
+import { wineEnv } from '../src/lab/wine-env.ts';
+import { LabMachine, type LabHostMode } from '../src/machines/lab.ts';
+import { latencyChartSpec, renderSvg } from '../src/report/charts.ts';
+import { runCyclePlan } from '../src/runner/cycle-runner.ts';
+import type { InstalledDriver } from '../src/target/types.ts';
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+interface Sizes {
+  readonly raw: number;
+  readonly framework: [number, number];
+  readonly sc: [number, number];
+}
+
+const SIZES: Record<LabHostMode, Sizes> = {
+  shared: { raw: 300, framework: [50, 350], sc: [5, 25] },
+  own: { raw: 60, framework: [30, 90], sc: [4, 14] },
+};
+
+async function rawLoop(machine: LabMachine, service: string, cycles: number): Promise<number> {
+  const logFile = path.join(machine.dir, `raw-loop-${cycles}.log`);
+  rmSync(logFile, { force: true });
+  await runProcess(
+    'wine',
+    [
+      labPaths.windowsNode(),
+      toWinePath(path.join(PACKAGE_ROOT, 'bench', 'raw-scm-loop.mjs')),
+      service,
+      String(cycles),
+    ],
+    // Node under Wine cannot open pipes as its stdio: its output goes to a file.
+    {
+      env: wineEnv(machine.prefix, 'fixme-all'),
+      cwd: PACKAGE_ROOT,
+      timeoutMs: 600_000,
+      output: { logFile },
+    },
+  );
+  const line = readFileSync(logFile, 'utf8')
+    .split('\n')
+    .findLast((l) => l.startsWith('{"cycles"'));
+  if (!line) throw new Error(`raw loop printed no result: see ${logFile}`);
+  const parsed = JSON.parse(line) as { failures: number; msPerCycle: number[] };
+  if (parsed.failures > 0) throw new Error(`raw loop: ${parsed.failures} failed calls`);
+  return median(parsed.msPerCycle);
+}
+
+/** A batch file of `sc start` / `sc stop` lines (Wine's cmd mangles a parenthesised for-loop body). */
+async function scLoop(machine: LabMachine, service: string, cycles: number): Promise<number> {
+  const lines = ['@echo off'];
+  for (let i = 0; i < cycles; i++)
+    lines.push(`sc start ${service} >nul`, `sc stop ${service} >nul`);
+  writeFileSync(path.join(machine.prefix, 'drive_c', 'drvcycle-sc-loop.bat'), lines.join('\r\n'));
+  const logFile = path.join(machine.dir, 'sc-loop.log');
+  rmSync(logFile, { force: true });
+  const started = performance.now();
+  await runProcess('wine', ['cmd', '/c', 'C:\\drvcycle-sc-loop.bat'], {
+    env: wineEnv(machine.prefix, 'fixme-all'),
+    timeoutMs: 600_000,
+    output: { logFile },
+  });
+  const elapsed = performance.now() - started;
+  const failed = readFileSync(logFile, 'utf8').match(/err:sc:.*/g);
+  if (failed) throw new Error(`sc loop: ${failed.join('; ')}`);
+  return elapsed;
+}
+
+async function frameworkRun(
+  machine: LabMachine,
+  driver: InstalledDriver,
+  cycles: number,
+): Promise<number> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-bench-cycles-'));
+  const started = performance.now();
+  const since = new Date();
+  const mark = machine.debugMark();
+  const collector = new Collector(path.join(dir, 'metrics.ndjson'));
+  const target = machine.target();
+  const verdict = await runCyclePlan(
+    {
+      target,
+      machine,
+      driver,
+      collector,
+      sampleRequest: { tags: [] },
+      reinstall: () => Promise.reject(new Error('bench: no reinstall')),
+    },
+    {
+      family: 'leaks',
+      count: cycles,
+      startTimeoutMs: 30_000,
+      stopTimeoutMs: 30_000,
+      sampleEvery: Number(process.env.BENCH_SAMPLE_EVERY ?? 10),
+      leak: { thresholds: DEFAULT_BYTE_THRESHOLDS, poolTags: [] },
+    },
+  );
+  if (verdict.kind !== 'pass') throw new Error(`framework run: ${verdict.summary}`);
+  await readWindowEvents(target, machine, since, mark, collector, {
+    service: driver.name,
+    imageFile: 'clean.sys',
+  });
+  collector.timingsCsv();
+  await renderSvg(latencyChartSpec(collector.timings()));
+  collector.close();
+  return performance.now() - started;
+}
+
+export interface HostModeResult {
+  readonly mode: LabHostMode;
+  readonly rawMs: number;
+  readonly frameworkMs: number;
+  readonly scMs: number;
+  readonly frameworkOverRaw: number;
+  readonly scOverFramework: number;
+}
+
+export async function benchHostMode(mode: LabHostMode, rounds = 3): Promise<HostModeResult> {
+  const sizes = SIZES[mode];
+  const machine = await LabMachine.boot({
+    index: 93,
+    runId: `bench-h-${Date.now().toString(36)}`,
+    hostMode: mode,
+  });
+  try {
+    const group = await machine.driverHost(undefined);
+    const driver = await machine
+      .target()
+      .install({ file: sampleDriver('clean') }, { name: 'dc_bench_host', group });
+    await rawLoop(machine, driver.name, 10); // warm-up: file cache, JIT
+    const raw: number[] = [];
+    const framework: number[] = [];
+    const sc: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      raw.push(await rawLoop(machine, driver.name, sizes.raw));
+      const [short, long] = sizes.framework;
+      const frameworkShort = await frameworkRun(machine, driver, short);
+      framework.push(
+        ((await frameworkRun(machine, driver, long)) - frameworkShort) / (long - short),
+      );
+      const [scShort, scLong] = sizes.sc;
+      const scShortMs = await scLoop(machine, driver.name, scShort);
+      sc.push(((await scLoop(machine, driver.name, scLong)) - scShortMs) / (scLong - scShort));
+    }
+    const rawMs = median(raw);
+    const frameworkMs = median(framework);
+    const scMs = median(sc);
+    return {
+      mode,
+      rawMs: +rawMs.toFixed(1),
+      frameworkMs: +frameworkMs.toFixed(1),
+      scMs: +scMs.toFixed(1),
+      frameworkOverRaw: +(frameworkMs / rawMs).toFixed(2),
+      scOverFramework: +(scMs / frameworkMs).toFixed(1),
+    };
+  } finally {
+    await machine.release();
+  }
+}
