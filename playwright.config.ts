@@ -1,7 +1,16 @@
-import { defineConfig } from './src/index.ts';
+import { defineConfig, drvcycleProjects } from './src/index.ts';
 
 // drvcycle's own configuration uses only the public API, as a driver team's would.
 export default defineConfig({
   testDir: 'specs',
-  projects: [{ name: 'lab' }],
+  projects: [
+    // The main job (npm run lab): every spec family on DRIVER, or the clean sample.
+    { name: 'lab' },
+    // dev, nightly-<service>, certify-<service> from the manifest (the self-check spec is
+    // drvcycle's own and certifies nothing).
+    ...drvcycleProjects({ manifest: 'drivers/manifest.jsonl' }).map((project) => ({
+      ...project,
+      testIgnore: /self-check/,
+    })),
+  ],
 });

@@ -6,6 +6,8 @@
 export { test, expect } from '../fixtures/index.ts';
 export type { Install, TestCollector, VerdictRecorder } from '../fixtures/index.ts';
 export { defineConfig, type DrvcycleConfig } from '../fixtures/define-config.ts';
+export { drvcycleProjects, type ProjectsOptions } from '../fixtures/projects.ts';
+export type { Profile } from './config/profiles.ts';
 export type { DrvcycleOptions, DriverUnderTest, Settings } from './config/settings.ts';
 export type { LeakThresholds } from './core/leak-decision.ts';
 export type { Verdict, VerdictKind } from './core/verdict.ts';

@@ -157,6 +157,16 @@ export function createAgentServer(options: AgentOptions): http.Server {
     ],
     ['GET', /^\/v1\/samplers$/, async (_req, res) => send(res, 200, await target.samplers())],
     [
+      'GET',
+      /^\/v1\/verifier$/,
+      async (_req, res) => send(res, 200, await target.verifierSettings()),
+    ],
+    [
+      'GET',
+      /^\/v1\/verifier$/,
+      async (_req, res) => send(res, 200, await target.verifierSettings()),
+    ],
+    [
       'POST',
       /^\/v1\/sample$/,
       async (req, res) =>

@@ -15,6 +15,14 @@ import {
 import { packagePaths, sampleDriver } from '../core/paths.ts';
 import { driverImageProblem, IMAGE_FILE_MACHINE } from '../core/pe-image.ts';
 import type { DriverType } from '../windows/scm/status.ts';
+import {
+  checkProfile,
+  CERTIFY_THRESHOLDS,
+  loosenedForCertify,
+  PROFILE_DEFAULTS,
+  refuseLockedEnv,
+  type Profile,
+} from './profiles.ts';
 
 export interface DriverUnderTest {
   /** The .sys file on the runner's machine (relative paths: from the current directory). */
@@ -30,6 +38,8 @@ export interface DriverUnderTest {
 
 /** What a project may set in `use` (every option is optional; unset takes the default). */
 export interface DrvcycleOptions {
+  /** dev, nightly or certify (see src/config/profiles.ts); unset: the plain defaults. */
+  readonly profile?: Profile | undefined;
   readonly driverUnderTest?: DriverUnderTest | undefined;
   readonly cycles?: number | undefined;
   readonly startTimeoutMs?: number | undefined;
@@ -42,6 +52,7 @@ export interface DrvcycleOptions {
 }
 
 export interface Settings {
+  readonly profile: Profile | undefined;
   readonly driver: Required<Omit<DriverUnderTest, 'group'>> & {
     readonly group: string | undefined;
   };
@@ -58,7 +69,7 @@ export interface Settings {
 interface NumberOption {
   readonly key: Exclude<
     keyof DrvcycleOptions & keyof Settings,
-    'driverUnderTest' | 'leakThresholds'
+    'driverUnderTest' | 'leakThresholds' | 'profile'
   >;
   readonly env: string;
   readonly fallback: number;
@@ -143,6 +154,12 @@ function readHead(file: string): Uint8Array {
 export interface ResolveOptions {
   /** A missing image among drvcycle's sample drivers is fine: the lab set-up builds them. */
   readonly samplesNotBuiltYet?: boolean;
+  /**
+   * Whether this project runs now. Global set-up checks every project of the config, selected or
+   * not (Playwright does not tell it which are), so the environment is held against a certify
+   * project only where it runs: in its worker.
+   */
+  readonly selected?: boolean;
 }
 
 function resolveDriver(
@@ -216,12 +233,20 @@ function resolveDriver(
 
 export function resolveSettings(
   use: DrvcycleOptions,
-  env: NodeJS.ProcessEnv,
+  fullEnv: NodeJS.ProcessEnv,
   options: ResolveOptions = {},
 ): Settings {
+  const profile = checkProfile(use.profile);
+  if (profile === 'certify' && options.selected !== false) refuseLockedEnv(fullEnv);
+  // A certification reads nothing from the environment; a nightly project's driver is its
+  // manifest line's, whatever DRIVER says.
+  const env = profile === 'certify' ? {} : fullEnv;
+  const driverEnv = profile === 'certify' || profile === 'nightly' ? {} : fullEnv;
+  const profileDefaults = profile ? PROFILE_DEFAULTS[profile] : undefined;
   const numbers = {} as Record<NumberOption['key'], number>;
   for (const option of NUMBER_OPTIONS) {
     const raw = env[option.env];
+    const profileDefault = profileDefaults?.[option.key as keyof typeof profileDefaults];
     numbers[option.key] =
       raw !== undefined && raw !== ''
         ? wholeNumber(option, fromEnv(raw), `${option.env}=${raw}`)
@@ -231,9 +256,10 @@ export function resolveSettings(
               use[option.key],
               `use.${option.key} (${JSON.stringify(use[option.key])})`,
             )
-          : option.fallback;
+          : (profileDefault ?? option.fallback);
   }
-  let leakThresholds = use.leakThresholds ?? DEFAULT_BYTE_THRESHOLDS;
+  let leakThresholds =
+    use.leakThresholds ?? (profile === 'certify' ? CERTIFY_THRESHOLDS : DEFAULT_BYTE_THRESHOLDS);
   const rawThreshold = env[LEAK_THRESHOLD_ENV];
   if (rawThreshold !== undefined && rawThreshold !== '')
     leakThresholds = { ...leakThresholds, perCycle: fromEnv(rawThreshold) };
@@ -245,5 +271,18 @@ export function resolveSettings(
       `Set ${LEAK_THRESHOLD_ENV} to the bytes per cycle that count as a leak (default ${DEFAULT_BYTE_THRESHOLDS.perCycle}), or fix leakThresholds in playwright.config.ts.`,
     );
   }
-  return { driver: resolveDriver(use.driverUnderTest, env, options), ...numbers, leakThresholds };
+  if (profile === 'certify') {
+    const loosened = loosenedForCertify({ ...numbers, leakThresholds });
+    if (loosened.length > 0)
+      throw new ConfigError(
+        `A certify project cannot loosen the certification: ${loosened.join('; ')}.`,
+        'Remove those options from the project (stricter values are fine), or use a nightly project for a looser run.',
+      );
+  }
+  return {
+    profile,
+    driver: resolveDriver(use.driverUnderTest, driverEnv, options),
+    ...numbers,
+    leakThresholds,
+  };
 }

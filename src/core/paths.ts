@@ -60,6 +60,8 @@ export const reportPaths = {
   verdicts: () =>
     path.resolve(process.env.DRVCYCLE_VERDICTS_FILE ?? path.join(reportsDir(), 'verdicts.json')),
   environment: () => path.join(reportsDir(), 'environment.json'),
+  certificationJson: () => path.join(reportsDir(), 'certification.json'),
+  certificationMarkdown: () => path.join(reportsDir(), 'certification.md'),
   testResults: () => path.join(reportsDir(), 'test-results'),
 };
 

@@ -23,3 +23,23 @@ export function driverFileFacts(image: Uint8Array): {
     bytes: image.byteLength,
   };
 }
+
+/**
+ * Whether the image carries an embedded Authenticode signature (a certificate table in its PE
+ * data directories). Present is not valid: only Windows (WinVerifyTrust, signtool verify /kp)
+ * can say whether it chains to a trusted root; the certification says so.
+ */
+export function embeddedSignature(image: Uint8Array): 'present' | 'absent' | 'not a PE image' {
+  const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
+  if (image.byteLength < 0x40 || view.getUint16(0, true) !== 0x5a4d) return 'not a PE image';
+  const pe = view.getUint32(0x3c, true);
+  if (pe + 24 > image.byteLength || view.getUint32(pe, true) !== 0x00004550)
+    return 'not a PE image';
+  const optional = pe + 24;
+  const magic = view.getUint16(optional, true);
+  // Data directories: at +96 (PE32) or +112 (PE32+); entry 4 is the certificate table.
+  const directories = optional + (magic === 0x20b ? 112 : 96);
+  const security = directories + 4 * 8;
+  if (security + 8 > image.byteLength) return 'absent';
+  return view.getUint32(security + 4, true) > 0 ? 'present' : 'absent';
+}

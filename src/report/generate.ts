@@ -47,7 +47,20 @@ export async function generateReport(options: { quiet?: boolean } = {}): Promise
   return path.join(reportPaths.allureReport(), 'index.html');
 }
 
-/** Certification: the quality gate in allurerc.mjs (every test passed); its exit code is the verdict. */
+/**
+ * Certification: the quality gate in allurerc.mjs (every test passed), and the certification
+ * verdict where the run had certify projects; non-zero when either fails.
+ */
 export async function qualityGate(): Promise<number> {
-  return (await allure('quality-gate', false)).code ?? 1;
+  const gate = (await allure('quality-gate', false)).code ?? 1;
+  const file = reportPaths.certificationJson();
+  if (!existsSync(file)) return gate;
+  const { verdict, certified } = JSON.parse(readFileSync(file, 'utf8')) as {
+    verdict: string;
+    certified: boolean;
+  };
+  process.stdout.write(
+    `[drvcycle] certification verdict: ${verdict}${certified ? '' : ' (rehearsal, not a certification)'}\n`,
+  );
+  return verdict === 'pass' ? gate : gate || 1;
 }

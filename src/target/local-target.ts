@@ -1,5 +1,9 @@
 /** The Target for a runner (or an agent) on the Windows machine itself: in-process koffi calls. */
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { VerifierSettingsRead } from '../windows/nt/verifier-settings.ts';
 import os from 'node:os';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { DRVCYCLE_VERSION } from '../core/version.ts';
@@ -22,6 +26,8 @@ import type {
 } from '../core/records.ts';
 import type { StaleCleanup } from '../windows/scm/driver-services.ts';
 import { stageImage, unstageImage } from './staging.ts';
+
+const execFileAsync = promisify(execFile);
 import {
   imageFileName,
   type CallOptions,
@@ -172,6 +178,28 @@ export class LocalTarget implements Target {
 
   async sample(request: SampleRequest): Promise<SystemSample> {
     return takeSample(request, await this.samplers(), this.hosts);
+  }
+
+  async verifierSettings(): Promise<VerifierSettingsRead> {
+    if (wineVersion() !== null)
+      return { available: false, reason: 'Wine has no Driver Verifier (the lab is a rehearsal)' };
+    const verifier = path.win32.join(
+      process.env.SystemRoot ?? 'C:\\Windows',
+      'System32',
+      'verifier.exe',
+    );
+    try {
+      const { stdout } = await execFileAsync(verifier, ['/querysettings'], {
+        timeout: 30_000,
+        windowsHide: true,
+      });
+      return { available: true, text: stdout };
+    } catch (error) {
+      return {
+        available: false,
+        reason: `${verifier} /querysettings failed: ${(error as Error).message}`,
+      };
+    }
   }
 
   /** The event log's entries in the window, and the crash dumps written since its start. */

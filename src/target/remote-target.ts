@@ -17,6 +17,7 @@ import type {
   SystemSample,
 } from '../core/records.ts';
 import type { EventLogRead } from '../windows/events/eventlog.ts';
+import type { VerifierSettingsRead } from '../windows/nt/verifier-settings.ts';
 import type { StaleCleanup, TimedStatus } from '../windows/scm/driver-services.ts';
 import type { ServiceStatus } from '../windows/scm/status.ts';
 import {
@@ -138,6 +139,10 @@ export class RemoteTarget implements Target {
 
   sample(request: SampleRequest): Promise<SystemSample> {
     return this.call('POST', '/v1/sample', request);
+  }
+
+  verifierSettings(): Promise<VerifierSettingsRead> {
+    return this.call('GET', '/v1/verifier', undefined, 60_000);
   }
 
   events(since: Date, until?: Date): Promise<EventLogRead> {

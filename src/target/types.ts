@@ -3,6 +3,7 @@
  * the agent (RemoteTarget). A driver's whole life goes through it: install (stage the image and
  * create the owned service), start, stop, cycles, uninstall.
  */
+import type { VerifierSettingsRead } from '../windows/nt/verifier-settings.ts';
 import type { CycleOptions, CycleRecord } from '../core/records.ts';
 import type { Availability, SampleRequest, SystemSample } from '../core/records.ts';
 import type { EventLogRead } from '../windows/events/eventlog.ts';
@@ -99,6 +100,8 @@ export interface Target {
   samplers(): Promise<Availability>;
   /** A memory sample now (the baseline before the first load, the end state after the last). */
   sample(request: SampleRequest): Promise<SystemSample>;
+  /** `verifier /querysettings` on the target (Windows only; Wine has no Driver Verifier). */
+  verifierSettings(): Promise<VerifierSettingsRead>;
   /** Event-log entries in the window, decoded; `available: false` with the reason where there is none. */
   events(since: Date, until?: Date): Promise<EventLogRead>;
   /**

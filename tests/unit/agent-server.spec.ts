@@ -57,6 +57,9 @@ class FakeTarget implements Target {
       stagingDir: 'C:\\stage',
     };
   }
+  async verifierSettings() {
+    return { available: false as const, reason: 'fake' };
+  }
   async health() {
     return { ok: true, scm: true, uptimeMs: 1 };
   }

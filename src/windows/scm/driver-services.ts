@@ -144,7 +144,13 @@ export class DriverServices {
         ? reported
         : await waitWhilePending(
             () => this.scm.queryStatus(name),
-            { operation: 'ControlService', service: name, startedAt, boundMs, cycle: options.cycle },
+            {
+              operation: 'ControlService',
+              service: name,
+              startedAt,
+              boundMs,
+              cycle: options.cycle,
+            },
             this.clock,
           );
     if (status.state !== ServiceState.STOPPED)

@@ -1,0 +1,155 @@
+/**
+ * The certification verdict of a run's certify projects: for each driver, its identity, the
+ * target, Driver Verifier's state, each criterion with its requirement, what was measured and
+ * whether it passed, and the overall verdict. Written as reports/certification.json and .md.
+ */
+import type { Settings } from '../config/settings.ts';
+import type { Verdict } from '../core/verdict.ts';
+import type { TargetInfo } from '../target/types.ts';
+import type { VerifierSettings } from '../windows/nt/verifier-settings.ts';
+
+export interface CertifiedTest {
+  readonly project: string;
+  /** The test's title path: `cycles › load/unload cycles`. */
+  readonly test: string;
+  readonly status: string;
+  readonly verdict: Verdict;
+  readonly target: TargetInfo;
+  readonly rehearsal: string | undefined;
+  readonly verifier: VerifierSettings | undefined;
+  readonly settings: Settings;
+}
+
+export interface DriverIdentity {
+  readonly file: string;
+  readonly sha256: string;
+  readonly version: string | null;
+  readonly bytes: number;
+  readonly signature: string;
+}
+
+export interface Criterion {
+  readonly name: string;
+  readonly requirement: string;
+  readonly measured: string;
+  readonly passed: boolean;
+}
+
+export interface DriverCertification {
+  readonly project: string;
+  readonly service: string;
+  readonly driver: DriverIdentity;
+  readonly target: string;
+  readonly verifier: string;
+  readonly rehearsal: string | undefined;
+  readonly criteria: Criterion[];
+  readonly verdict: 'pass' | 'fail';
+}
+
+export interface Certification {
+  readonly generatedAt: string;
+  readonly runId: string | undefined;
+  /** true when every driver's certification ran on Windows with Driver Verifier. */
+  readonly certified: boolean;
+  readonly verdict: 'pass' | 'fail';
+  readonly drivers: DriverCertification[];
+}
+
+/** What a criterion requires, in the words of the settings it ran with. */
+export function requirementOf(test: string, verdict: Verdict, s: Settings): string {
+  const family = verdict.scenario.split(' › ')[0];
+  const t = s.leakThresholds;
+  if (/soak/i.test(test) || family === 'soak')
+    return `load/unload cycles for ${s.soakSeconds} s, every one clean`;
+  if (family === 'cycles')
+    return `${s.cycles} load/unload cycles, each start within ${s.startTimeoutMs} ms and stop within ${s.stopTimeoutMs} ms, every one clean`;
+  if (family === 'leaks')
+    return `${s.leakCycles} cycles: pool growth ≤ ${t.perCycle} B/cycle after ${t.warmupCycles} warm-up cycles (≥ ${t.minSamples} samples), ≤ ${t.residualTolerance} B left after the last unload`;
+  return 'fails as documented (the expected Win32 code), leaves nothing behind, does not crash or hang';
+}
+
+function verifierLine(test: CertifiedTest): string {
+  if (test.rehearsal) return 'not available (lab rehearsal)';
+  const v = test.verifier;
+  if (!v) return 'unknown';
+  const enabled = Object.entries(v.options)
+    .filter(([, on]) => on)
+    .map(([name]) => name);
+  const drivers = v.drivers === 'all' ? 'all drivers' : v.drivers.join(', ');
+  return `verifies ${drivers}; enabled: ${enabled.join(', ')}`;
+}
+
+function targetLine(info: TargetInfo): string {
+  return info.wineVersion
+    ? `Wine ${info.wineVersion} (reports ${info.osVersion}), ${info.arch}`
+    : `${info.os} ${info.osVersion}, ${info.arch} (${info.hostname})`;
+}
+
+export function buildCertification(
+  tests: readonly CertifiedTest[],
+  identify: (imagePath: string) => DriverIdentity,
+  options: { runId?: string | undefined; now?: Date } = {},
+): Certification {
+  const byProject = new Map<string, CertifiedTest[]>();
+  for (const test of tests)
+    byProject.set(test.project, [...(byProject.get(test.project) ?? []), test]);
+  const drivers: DriverCertification[] = [];
+  for (const [project, group] of byProject) {
+    const first = group[0]!;
+    const criteria = group
+      .filter((t) => t.status !== 'skipped')
+      .map((t) => ({
+        name: t.test,
+        requirement: requirementOf(t.test, t.verdict, t.settings),
+        measured: t.verdict.summary,
+        passed: t.verdict.kind === 'pass' && (t.status === 'passed' || t.status === 'expected'),
+      }));
+    drivers.push({
+      project,
+      service: first.settings.driver.serviceName,
+      driver: identify(first.settings.driver.imagePath),
+      target: targetLine(first.target),
+      verifier: verifierLine(first),
+      rehearsal: first.rehearsal,
+      criteria,
+      verdict: criteria.length > 0 && criteria.every((c) => c.passed) ? 'pass' : 'fail',
+    });
+  }
+  return {
+    generatedAt: (options.now ?? new Date()).toISOString(),
+    runId: options.runId,
+    certified: drivers.length > 0 && drivers.every((d) => d.rehearsal === undefined),
+    verdict: drivers.length > 0 && drivers.every((d) => d.verdict === 'pass') ? 'pass' : 'fail',
+    drivers,
+  };
+}
+
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function certificationMarkdown(c: Certification): string {
+  const lines = [
+    `# Driver certification: ${c.verdict.toUpperCase()}${c.certified ? '' : ' (rehearsal, not a certification)'}`,
+    '',
+    `Generated ${c.generatedAt}${c.runId ? `, run ${c.runId}` : ''}.`,
+  ];
+  for (const d of c.drivers) {
+    lines.push(
+      '',
+      `## ${d.service}: ${d.verdict.toUpperCase()}`,
+      '',
+      `- Driver file: ${d.driver.file}, SHA-256 ${d.driver.sha256}, version ${d.driver.version ?? 'none'}, ${d.driver.bytes} bytes`,
+      `- Signature: ${d.driver.signature}`,
+      `- Target: ${d.target}`,
+      `- Driver Verifier: ${d.verifier}`,
+      ...(d.rehearsal ? [`- **Rehearsal:** ${d.rehearsal}`] : []),
+      '',
+      '| criterion | requirement | measured | result |',
+      '| --- | --- | --- | --- |',
+      ...d.criteria.map(
+        (k) =>
+          `| ${cell(k.name)} | ${cell(k.requirement)} | ${cell(k.measured)} | ${k.passed ? 'pass' : '**FAIL**'} |`,
+      ),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

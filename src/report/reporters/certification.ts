@@ -1,0 +1,87 @@
+/**
+ * Writes reports/certification.json and certification.md at the end of a run that had certify
+ * projects, from the verdicts and certification contexts their tests attached. A run without a
+ * certify project leaves any earlier certification alone.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Reporter, TestCase, TestResult } from '@playwright/test/reporter';
+import type { Settings } from '../../config/settings.ts';
+import { reportPaths } from '../../core/paths.ts';
+import type { Verdict } from '../../core/verdict.ts';
+import type { TargetInfo } from '../../target/types.ts';
+import type { VerifierSettings } from '../../windows/nt/verifier-settings.ts';
+import {
+  buildCertification,
+  certificationMarkdown,
+  type CertifiedTest,
+  type DriverIdentity,
+} from '../certification.ts';
+import { driverFileFacts, embeddedSignature } from '../driver-file.ts';
+
+interface Context {
+  readonly target: TargetInfo;
+  readonly rehearsal: string | undefined;
+  readonly verifier: VerifierSettings | undefined;
+  readonly settings: Settings;
+}
+
+function attached<T>(result: TestResult, name: string): T | undefined {
+  const attachment = result.attachments.find((a) => a.name === name && a.body);
+  return attachment ? (JSON.parse(attachment.body!.toString('utf8')) as T) : undefined;
+}
+
+export function identify(imagePath: string): DriverIdentity {
+  const image = readFileSync(imagePath);
+  const signature = embeddedSignature(image);
+  return {
+    file: path.basename(imagePath),
+    ...driverFileFacts(image),
+    signature:
+      signature === 'present'
+        ? 'embedded Authenticode signature present; not validated (drvcycle does not check the chain: use signtool verify /kp on Windows)'
+        : signature === 'absent'
+          ? 'unsigned (no embedded signature): loads only with test signing on'
+          : 'not a PE image',
+  };
+}
+
+function atomicWrite(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+export default class CertificationReporter implements Reporter {
+  private readonly runId: string | undefined;
+  private readonly tests = new Map<string, CertifiedTest>();
+
+  constructor(options: { runId?: string } = {}) {
+    this.runId = options.runId;
+  }
+
+  onTestEnd(test: TestCase, result: TestResult): void {
+    const context = attached<Context>(result, 'certification-context.json');
+    const verdict = attached<Verdict>(result, 'verdict.json');
+    if (!context || !verdict) return;
+    // The last attempt of a test is its result (a certify project allows none but the first).
+    this.tests.set(test.id, {
+      project: test.parent.project()?.name ?? '',
+      test: test.titlePath().slice(3).join(' › '),
+      status: result.status,
+      verdict,
+      ...context,
+    });
+  }
+
+  onEnd(): void {
+    if (this.tests.size === 0) return;
+    const certification = buildCertification([...this.tests.values()], identify, {
+      runId: this.runId,
+    });
+    atomicWrite(reportPaths.certificationJson(), `${JSON.stringify(certification, null, 2)}\n`);
+    atomicWrite(reportPaths.certificationMarkdown(), certificationMarkdown(certification));
+    process.stdout.write(
+      `[drvcycle] certification: ${certification.verdict.toUpperCase()}${certification.certified ? '' : ' (rehearsal on the lab, not a certification)'}: ${reportPaths.certificationMarkdown()}\n`,
+    );
+  }
+}

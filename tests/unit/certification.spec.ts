@@ -1,0 +1,214 @@
+/** Driver Verifier's settings as `verifier /querysettings` prints them, and the certification files. */
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { resolveSettings } from '../../src/config/settings.ts';
+import { sampleDriver } from '../../src/core/paths.ts';
+import type { Verdict } from '../../src/core/verdict.ts';
+import {
+  buildCertification,
+  certificationMarkdown,
+  type CertifiedTest,
+} from '../../src/report/certification.ts';
+import { embeddedSignature } from '../../src/report/driver-file.ts';
+import { identify } from '../../src/report/reporters/certification.ts';
+import {
+  parseVerifierQuerySettings,
+  verifierProblem,
+} from '../../src/windows/nt/verifier-settings.ts';
+
+/** As documented for `verifier /querysettings` (Driver Verifier, Low Resources Simulation page). */
+const DOCUMENTED = `Special pool: Disabled
+Pool tracking: Disabled
+Force IRQL checking: Disabled
+I/O verification: Disabled
+Enhanced I/O verification: Disabled
+Deadlock detection: Disabled
+DMA checking: Disabled
+Security checks: Disabled
+Force pending I/O requests: Disabled
+Low resources simulation: Enabled
+IRP Logging: Disabled
+Miscellaneous checks: Disabled
+Disk integrity checking: Disabled
+
+Low Resources Simulation options:
+
+- Fault injection probability: 1/10000.
+- Fail only allocations using pool tags: Tag1 Tag2.
+- Simulate low resources conditions only in applications: test1.exe test2.exe.
+- Boot time delay: 2 minutes.
+
+Verified drivers:
+
+blah.sys
+`;
+
+/** `verifier /standard /driver mydrv.sys` on Windows 10/11, CRLF line ends as the console writes. */
+const STANDARD = [
+  'Special pool: Enabled',
+  'Force IRQL checking: Enabled',
+  'Pool tracking: Enabled',
+  'I/O verification: Enabled',
+  'Deadlock detection: Enabled',
+  'DMA checking: Enabled',
+  'Security checks: Enabled',
+  'Force pending I/O requests: Disabled',
+  'Low resources simulation: Disabled',
+  'IRP Logging: Disabled',
+  'Miscellaneous checks: Enabled',
+  'DDI compliance checking: Enabled',
+  '',
+  'Verified drivers:',
+  '',
+  'MyDrv.sys',
+  '',
+].join('\r\n');
+
+test('verifier /querysettings: options and verified drivers, as printed', () => {
+  const documented = parseVerifierQuerySettings(DOCUMENTED);
+  expect(documented.drivers).toEqual(['blah.sys']);
+  expect(documented.options['low resources simulation']).toBe(true);
+  expect(documented.options['pool tracking']).toBe(false);
+  expect(Object.keys(documented.options)).toHaveLength(13);
+  const standard = parseVerifierQuerySettings(STANDARD);
+  expect(standard.drivers).toEqual(['mydrv.sys']);
+  expect(standard.options['pool tracking']).toBe(true);
+  expect(parseVerifierQuerySettings(STANDARD.replace('MyDrv.sys', 'None')).drivers).toEqual([]);
+  expect(
+    parseVerifierQuerySettings(STANDARD.replace('MyDrv.sys', 'No drivers are currently verified.'))
+      .drivers,
+  ).toEqual([]);
+  expect(parseVerifierQuerySettings(STANDARD.replace('MyDrv.sys', 'All Drivers')).drivers).toBe(
+    'all',
+  );
+});
+
+test('a certification needs Verifier on the driver, with pool tracking', () => {
+  expect(verifierProblem(parseVerifierQuerySettings(STANDARD), 'mydrv.sys')).toBeUndefined();
+  expect(
+    verifierProblem(
+      parseVerifierQuerySettings(STANDARD.replace('MyDrv.sys', 'All Drivers')),
+      'x.sys',
+    ),
+  ).toBeUndefined();
+  expect(verifierProblem(parseVerifierQuerySettings(STANDARD), 'other.sys')).toBe(
+    'Driver Verifier verifies mydrv.sys, not other.sys',
+  );
+  expect(
+    verifierProblem(parseVerifierQuerySettings(STANDARD.replace('MyDrv.sys', 'None')), 'x.sys'),
+  ).toBe('Driver Verifier verifies no driver, so not x.sys');
+  expect(verifierProblem(parseVerifierQuerySettings(DOCUMENTED), 'blah.sys')).toBe(
+    'Driver Verifier verifies blah.sys without pool tracking, so leaks at unload go unseen',
+  );
+});
+
+const settings = resolveSettings(
+  {
+    profile: 'certify',
+    driverUnderTest: { imagePath: sampleDriver('clean'), serviceName: 'dc_clean' },
+  },
+  {},
+);
+const windows = {
+  hostname: 'vm1',
+  os: 'Windows_NT',
+  osVersion: '10.0.22631',
+  arch: 'x64',
+  wineVersion: null,
+  agentVersion: '0.1.0',
+  pid: 1,
+  stagingDir: 'C:\\ProgramData\\drvcycle\\images',
+};
+const verdict = (kind: Verdict['kind'], scenario: string, summary: string): Verdict => ({
+  kind,
+  driver: 'dc_clean',
+  scenario,
+  summary,
+  evidence: {},
+});
+const certified = (v: Verdict, test: string): CertifiedTest => ({
+  project: 'certify-dc_clean',
+  test,
+  status: v.kind === 'pass' ? 'passed' : 'failed',
+  verdict: v,
+  target: windows,
+  rehearsal: undefined,
+  verifier: parseVerifierQuerySettings(STANDARD.replace('MyDrv.sys', 'clean.sys')),
+  settings,
+});
+
+test('a certification passes only when every criterion passed, each with its requirement and measure', () => {
+  const identity = identify(sampleDriver('clean'));
+  const pass = buildCertification(
+    [
+      certified(verdict('pass', 'cycles', 'PASS: 1000 cycles'), 'cycles › load/unload cycles'),
+      certified(verdict('pass', 'leaks', 'PASS: 0 B/cycle'), 'leaks › memory returns to baseline'),
+    ],
+    () => identity,
+    { runId: 'r1', now: new Date('2026-11-25T00:00:00Z') },
+  );
+  expect(pass).toMatchObject({ verdict: 'pass', certified: true, runId: 'r1' });
+  expect(pass.drivers[0]).toMatchObject({
+    service: 'dc_clean',
+    target: 'Windows_NT 10.0.22631, x64 (vm1)',
+    verdict: 'pass',
+  });
+  expect(pass.drivers[0]!.verifier).toContain('verifies clean.sys; enabled: special pool');
+  expect(pass.drivers[0]!.criteria[0]).toEqual({
+    name: 'cycles › load/unload cycles',
+    requirement:
+      '1000 load/unload cycles, each start within 30000 ms and stop within 30000 ms, every one clean',
+    measured: 'PASS: 1000 cycles',
+    passed: true,
+  });
+  expect(pass.drivers[0]!.criteria[1]!.requirement).toBe(
+    '1000 cycles: pool growth ≤ 64 B/cycle after 5 warm-up cycles (≥ 20 samples), ≤ 0 B left after the last unload',
+  );
+
+  const fail = buildCertification(
+    [
+      certified(verdict('pass', 'cycles', 'PASS: 1000 cycles'), 'cycles › load/unload cycles'),
+      certified(
+        verdict('leak', 'leaks', 'LEAK: 256 B/cycle'),
+        'leaks › memory returns to baseline',
+      ),
+    ],
+    () => identity,
+  );
+  expect(fail.verdict).toBe('fail');
+  const markdown = certificationMarkdown(fail);
+  expect(markdown).toContain('# Driver certification: FAIL');
+  expect(markdown).toContain('| leaks › memory returns to baseline | 1000 cycles: pool growth');
+  expect(markdown).toContain('| LEAK: 256 B/cycle | **FAIL** |');
+  expect(markdown).toContain(`SHA-256 ${identity.sha256}`);
+  expect(buildCertification([], () => identity).verdict).toBe('fail');
+});
+
+test('a lab certification is a rehearsal, never a certification, whatever its verdict', () => {
+  const rehearsal = buildCertification(
+    [
+      {
+        ...certified(verdict('pass', 'cycles', 'PASS'), 'cycles › load/unload cycles'),
+        target: { ...windows, wineVersion: '8.0' },
+        rehearsal: 'the lab runs Wine 8.0',
+        verifier: undefined,
+      },
+    ],
+    identify,
+  );
+  expect(rehearsal).toMatchObject({ verdict: 'pass', certified: false });
+  expect(certificationMarkdown(rehearsal)).toContain('PASS (rehearsal, not a certification)');
+});
+
+test('signature state from the PE certificate table: the samples are unsigned', () => {
+  const image = readFileSync(sampleDriver('clean'));
+  expect(embeddedSignature(image)).toBe('absent');
+  // The same image with a certificate table entry (data directory 4) set.
+  const signed = Buffer.from(image);
+  const pe = signed.readUInt32LE(0x3c);
+  signed.writeUInt32LE(0x1000, pe + 24 + 112 + 4 * 8);
+  signed.writeUInt32LE(0x200, pe + 24 + 112 + 4 * 8 + 4);
+  expect(embeddedSignature(signed)).toBe('present');
+  expect(embeddedSignature(Buffer.from('not a driver'))).toBe('not a PE image');
+  expect(identify(sampleDriver('clean')).signature).toContain('unsigned');
+});

@@ -1,0 +1,179 @@
+/** The drivers manifest, the projects it generates, and the profiles' rules (certify above all). */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { drvcycleProjects } from '../../fixtures/projects.ts';
+import { parseManifest } from '../../src/config/manifest.ts';
+import { resolveSettings } from '../../src/config/settings.ts';
+import { ConfigError } from '../../src/core/errors.ts';
+import { sampleDriver } from '../../src/core/paths.ts';
+
+const clean = sampleDriver('clean');
+const leak = sampleDriver('leak_small');
+
+function manifestFile(lines: string[]): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-manifest-'));
+  const file = path.join(dir, 'drivers.jsonl');
+  writeFileSync(file, lines.join('\n'));
+  return file;
+}
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+test('a manifest: one JSON object per line, comments and blank lines allowed, paths from its folder', () => {
+  const drivers = parseManifest(
+    [
+      '# the nightly drivers',
+      '{"image": "build/mydrv.sys", "service": "mydrv", "poolTags": ["MyDr"]}',
+      '',
+      '{"image": "/abs/fs.sys", "type": "filesystem", "group": "FSFilter Activity Monitor"}',
+    ].join('\n'),
+    '/work/team/drivers.jsonl',
+  );
+  expect(drivers).toEqual([
+    {
+      imagePath: '/work/team/build/mydrv.sys',
+      serviceName: 'mydrv',
+      line: 'drivers.jsonl:2',
+      poolTags: ['MyDr'],
+    },
+    {
+      imagePath: '/abs/fs.sys',
+      serviceName: 'dc_fs',
+      line: 'drivers.jsonl:4',
+      type: 'filesystem',
+      group: 'FSFilter Activity Monitor',
+    },
+  ]);
+});
+
+test('a manifest line that is wrong is named by its line, with what to write instead', () => {
+  const cases: [string, RegExp][] = [
+    ['{"image": "a.sys",}', /^m\.jsonl:1 is not a JSON object/],
+    ['["a.sys"]', /^m\.jsonl:1 is not a JSON object\.$/],
+    ['{"service": "x"}', /^m\.jsonl:1 names no "image"\.$/],
+    ['{"image": "a.sys", "tags": ["x"]}', /^m\.jsonl:1 has unknown field tags\.$/],
+    ['{"image": "a.sys", "type": "usermode"}', /"type" usermode is not a driver type/],
+    ['{"image": "a.sys", "poolTags": "Ab"}', /"poolTags" must be a list of strings/],
+  ];
+  for (const [line, message] of cases)
+    expect(configError(() => parseManifest(line, '/x/m.jsonl')).problem).toMatch(message);
+  expect(
+    configError(() => parseManifest('{"image": "a.sys"}\n{"image": "b/a.sys"}', '/x/m.jsonl'))
+      .problem,
+  ).toBe('m.jsonl:2 and m.jsonl:1 both use the service name dc_a.');
+  expect(configError(() => parseManifest('# nothing\n', '/x/m.jsonl')).problem).toBe(
+    '/x/m.jsonl lists no driver.',
+  );
+});
+
+test('projects from a manifest: dev, and nightly and certify per driver (certify without retries)', () => {
+  const file = manifestFile([
+    `{"image": ${JSON.stringify(clean)}, "service": "dc_clean"}`,
+    `{"image": ${JSON.stringify(leak)}, "service": "dc_leak"}`,
+  ]);
+  const projects = drvcycleProjects({ manifest: file });
+  expect(projects.map((p) => p.name)).toEqual([
+    'dev',
+    'nightly-dc_clean',
+    'nightly-dc_leak',
+    'certify-dc_clean',
+    'certify-dc_leak',
+  ]);
+  const [dev, , nightlyLeak, certifyClean] = projects;
+  expect(dev!.use).toEqual({
+    profile: 'dev',
+    driverUnderTest: { imagePath: clean, serviceName: 'dc_clean' },
+  });
+  expect(String(dev!.testMatch)).toContain('cycles|leaks');
+  expect(nightlyLeak!.use).toMatchObject({
+    profile: 'nightly',
+    driverUnderTest: { imagePath: leak },
+  });
+  expect(certifyClean).toMatchObject({ retries: 0, use: { profile: 'certify' } });
+  expect(drvcycleProjects({ manifest: file, profiles: ['certify'] }).map((p) => p.name)).toEqual([
+    'certify-dc_clean',
+    'certify-dc_leak',
+  ]);
+});
+
+test('profiles set their defaults; dev and nightly still take the environment', () => {
+  const driverUnderTest = { imagePath: clean };
+  const dev = resolveSettings({ profile: 'dev', driverUnderTest }, {});
+  expect([dev.cycles, dev.leakCycles, dev.soakSeconds]).toEqual([20, 40, 0]);
+  const nightly = resolveSettings({ profile: 'nightly', driverUnderTest }, { CYCLES: '500' });
+  expect([nightly.cycles, nightly.leakCycles, nightly.soakSeconds]).toEqual([500, 1000, 1800]);
+  // A nightly project's driver is its manifest line's, whatever DRIVER says.
+  expect(
+    resolveSettings({ profile: 'nightly', driverUnderTest }, { DRIVER: leak }).driver.imagePath,
+  ).toBe(clean);
+  expect(
+    resolveSettings({ profile: 'dev', driverUnderTest }, { DRIVER: leak }).driver.imagePath,
+  ).toBe(leak);
+  expect(configError(() => resolveSettings({ profile: 'weekly' as 'dev' }, {})).problem).toBe(
+    'use.profile "weekly" is not a drvcycle profile.',
+  );
+});
+
+test('certify: stricter is fine, looser is refused, and no environment variable may change it', () => {
+  const driverUnderTest = { imagePath: clean };
+  const certify = resolveSettings({ profile: 'certify', driverUnderTest }, {});
+  expect([certify.cycles, certify.leakCycles, certify.soakSeconds]).toEqual([1000, 1000, 600]);
+  expect(certify.leakThresholds).toEqual({
+    perCycle: 64,
+    warmupCycles: 5,
+    minSamples: 20,
+    residualTolerance: 0,
+  });
+  const stricter = resolveSettings(
+    {
+      profile: 'certify',
+      driverUnderTest,
+      cycles: 5000,
+      leakThresholds: { perCycle: 16, warmupCycles: 2, minSamples: 50, residualTolerance: 0 },
+    },
+    {},
+  );
+  expect([stricter.cycles, stricter.leakThresholds.perCycle]).toEqual([5000, 16]);
+
+  const looser = configError(() =>
+    resolveSettings(
+      {
+        profile: 'certify',
+        driverUnderTest,
+        cycles: 100,
+        leakThresholds: { perCycle: 4096, warmupCycles: 5, minSamples: 20, residualTolerance: 256 },
+      },
+      {},
+    ),
+  );
+  expect(looser.problem).toBe(
+    "A certify project cannot loosen the certification: cycles 100 is below the certification's 1000; leakThresholds.perCycle 4096 is above the certification's 64; leakThresholds.residualTolerance 256 is above the certification's 0.",
+  );
+
+  const env = { LEAK_THRESHOLD_BYTES: '100000', CYCLES: '3', DRIVER: leak };
+  expect(
+    configError(() => resolveSettings({ profile: 'certify', driverUnderTest }, env)).problem,
+  ).toBe(
+    `A certification is a fixed suite: CYCLES=3, LEAK_THRESHOLD_BYTES=100000, DRIVER=${leak} would change it.`,
+  );
+  // Global set-up checks every project, selected or not: there the environment is not held
+  // against a certify project, and it is not applied either.
+  const unselected = resolveSettings({ profile: 'certify', driverUnderTest }, env, {
+    selected: false,
+  });
+  expect([
+    unselected.cycles,
+    unselected.leakThresholds.perCycle,
+    unselected.driver.imagePath,
+  ]).toEqual([1000, 64, clean]);
+});
