@@ -13,6 +13,9 @@ Commands:
   drvcycle lab up | lab down
       Bring one lab machine up by hand (prints its agent URL and token file, for the existing
       provider), and take it down again.
+  drvcycle resume [playwright test arguments]
+      Finish an interrupted run (runner killed, Ctrl+C, machine lost): the same run id, only
+      the tests that did not complete, one report of both parts.
   drvcycle report [--gate]
       Generate reports/allure-report from reports/allure-results; --gate applies the
       certification quality gate (every test passed) and exits non-zero when it fails.
@@ -38,6 +41,10 @@ export async function main(argv: string[]): Promise<number> {
         const { generateReport, qualityGate } = await import('../report/generate.ts');
         process.stdout.write(`Allure report: ${await generateReport()}\n`);
         return rest.includes('--gate') ? await qualityGate() : 0;
+      }
+      case 'resume': {
+        const { resumeRun } = await import('./resume.ts');
+        return await resumeRun(rest);
       }
       case 'lab': {
         if (rest[0] === 'up' || rest[0] === 'down') {

@@ -70,7 +70,13 @@ export interface VerdictSummary {
   readonly generatedAt: string;
   readonly runId: string | undefined;
   readonly counts: Record<VerdictKind, number>;
-  readonly verdicts: (Verdict & { test: string; project: string; status: string })[];
+  readonly verdicts: (Verdict & {
+    test: string;
+    project: string;
+    status: string;
+    /** The spec file, relative to the config's rootDir (for `drvcycle resume`). */
+    file?: string;
+  })[];
 }
 
 export function summarise(

@@ -7,6 +7,8 @@ import { drvcycleProjects } from '../../fixtures/projects.ts';
 import { parseManifest } from '../../src/config/manifest.ts';
 import { resolveSettings } from '../../src/config/settings.ts';
 import { ConfigError } from '../../src/core/errors.ts';
+import type { VerdictSummary } from '../../src/core/verdict.ts';
+import { completedTestList } from '../../src/report/resume.ts';
 import { sampleDriver } from '../../src/core/paths.ts';
 
 const clean = sampleDriver('clean');
@@ -176,4 +178,33 @@ test('certify: stricter is fine, looser is refused, and no environment variable 
     unselected.leakThresholds.perCycle,
     unselected.driver.imagePath,
   ]).toEqual([1000, 64, clean]);
+});
+
+test('resume skips what completed: a Playwright test list of every verdict but an interrupted one', () => {
+  const entry = (test: string, status: string, file?: string) => ({
+    kind: 'pass' as const,
+    driver: 'dc_clean',
+    scenario: 'cycles',
+    summary: 'PASS',
+    evidence: {},
+    test,
+    project: 'nightly-dc_clean',
+    status,
+    ...(file ? { file } : {}),
+  });
+  const list = completedTestList({
+    generatedAt: '',
+    runId: 'r1',
+    counts: {} as VerdictSummary['counts'],
+    verdicts: [
+      entry('cycles › load/unload cycles', 'passed', 'cycles.spec.ts'),
+      entry('leaks › memory returns to baseline', 'failed', 'leaks.spec.ts'),
+      entry('cycles › soak: cycles for a set duration', 'interrupted', 'cycles.spec.ts'),
+      entry('error paths › second start', 'passed'),
+    ],
+  });
+  expect(list.split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([
+    '[nightly-dc_clean] › cycles.spec.ts › cycles › load/unload cycles',
+    '[nightly-dc_clean] › leaks.spec.ts › leaks › memory returns to baseline',
+  ]);
 });
