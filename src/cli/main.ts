@@ -16,9 +16,11 @@ Commands:
   drvcycle resume [playwright test arguments]
       Finish an interrupted run (runner killed, Ctrl+C, machine lost): the same run id, only
       the tests that did not complete, one report of both parts.
-  drvcycle report [--gate]
-      Generate reports/allure-report from reports/allure-results; --gate applies the
-      certification quality gate (every test passed) and exits non-zero when it fails.
+  drvcycle report [--gate] [shard reports folders...]
+      Generate reports/allure-report from reports/allure-results; with shard folders, first
+      merge them (Allure results, verdicts, environment, certification, Playwright blobs) into
+      reports/. --gate applies the quality gate (every test passed, the certification passed)
+      and exits non-zero when it fails.
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -39,6 +41,11 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'report': {
         const { generateReport, qualityGate } = await import('../report/generate.ts');
+        const shards = rest.filter((arg) => !arg.startsWith('--'));
+        if (shards.length > 0) {
+          const { mergeShardReports } = await import('./merge-shards.ts');
+          await mergeShardReports(shards);
+        }
         process.stdout.write(`Allure report: ${await generateReport()}\n`);
         return rest.includes('--gate') ? await qualityGate() : 0;
       }

@@ -22,8 +22,7 @@ export async function resumeRun(args: string[]): Promise<number> {
       'Resume runs in the reports folder of the interrupted run (DRVCYCLE_REPORTS_DIR if it had one).',
     );
   const summary = JSON.parse(readFileSync(file, 'utf8')) as VerdictSummary;
-  if (!summary.runId)
-    throw new ConfigError(`${file} names no run id.`, 'Start a new run instead.');
+  if (!summary.runId) throw new ConfigError(`${file} names no run id.`, 'Start a new run instead.');
   const list = path.join(reportsDir(), `resume-${summary.runId}.txt`);
   writeFileSync(list, completedTestList(summary));
   const done = summary.verdicts.filter((v) => v.status !== 'interrupted').length;

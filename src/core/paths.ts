@@ -63,6 +63,7 @@ export const reportPaths = {
   certificationJson: () => path.join(reportsDir(), 'certification.json'),
   certificationMarkdown: () => path.join(reportsDir(), 'certification.md'),
   testResults: () => path.join(reportsDir(), 'test-results'),
+  blobReport: () => path.join(reportsDir(), 'blob-report'),
 };
 
 /** A sample driver from drvcycle's corpus (built by the lab set-up). */

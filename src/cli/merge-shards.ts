@@ -1,0 +1,33 @@
+/** `drvcycle report <shard folders…>`: one report for a run sharded across CI machines. */
+import path from 'node:path';
+import { runProcess } from '../core/child-process.ts';
+import { ErrorCodes } from '../core/errors.ts';
+import { reportsDir } from '../core/paths.ts';
+import { mergeShards } from '../report/merge.ts';
+
+export async function mergeShardReports(shards: string[]): Promise<void> {
+  const into = reportsDir();
+  const merged = mergeShards(shards, into);
+  process.stdout.write(
+    `[drvcycle] merged ${merged.shards} shards into ${into}: ${merged.results} test results, ${merged.verdicts} verdicts, run ${merged.runIds.join(', ') || '(none)'}\n`,
+  );
+  if (merged.runIds.length > 1)
+    process.stdout.write(
+      '[drvcycle] the shards have different run ids: give every shard the same DRVCYCLE_RUN_ID to make them one run\n',
+    );
+  if (merged.blobs.length === 0) return;
+  const html = path.join(into, 'playwright-report');
+  await runProcess(
+    'npx',
+    ['playwright', 'merge-reports', '--reporter=html', path.join(into, 'blob-report')],
+    {
+      timeoutMs: 600_000,
+      env: { ...process.env, PLAYWRIGHT_HTML_OUTPUT_DIR: html, PLAYWRIGHT_HTML_OPEN: 'never' },
+      errorCode: ErrorCodes.REPORT,
+      hint: 'The shards must come from the same version of the tests and of Playwright.',
+    },
+  );
+  process.stdout.write(
+    `[drvcycle] Playwright report of all shards: ${path.join(html, 'index.html')}\n`,
+  );
+}
