@@ -6,6 +6,9 @@ const HELP = `drvcycle — load/unload, leak and error-path testing for Windows 
 Commands:
   drvcycle agent --token-file <file> [--port 8765] [--allow-dir <folder>]...
       Serve this Windows machine's SCM to a drvcycle runner (run it inside the VM).
+  drvcycle agent-bundle [--out <folder>]
+      Write drvcycle-agent-<version>-win-x64.zip: node.exe, the agent in one script, koffi's
+      win32 build and install-agent.ps1 (a SYSTEM scheduled task at boot), for a VM image.
   drvcycle provision
       Set up the embedded Wine lab (packages, Windows Node, koffi, base prefix, sample drivers).
   drvcycle lab [playwright test arguments]
@@ -31,6 +34,10 @@ export async function main(argv: string[]): Promise<number> {
         const { runAgent } = await import('../agent/main.ts');
         await runAgent(rest);
         return -1; // keeps running
+      }
+      case 'agent-bundle': {
+        const { writeAgentBundle } = await import('./agent-bundle.ts');
+        return await writeAgentBundle(rest);
       }
       case 'provision': {
         const { provisionLab } = await import('../lab/provision.ts');

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { hasCommand, runProcess } from '../core/child-process.ts';
+import { ensureLabAgentBundle } from './agent-bundle.ts';
 import { buildSampleDrivers } from './drivers.ts';
 import { assertCanInstall, installCommand, missingPackages } from './packages.ts';
 import { labRoot } from './paths.ts';
@@ -33,5 +34,8 @@ export async function provisionLab(log: Log = consoleLog): Promise<void> {
   await step(log, 'koffi for win32-x64', () => ensureWindowsKoffi(logFile));
   await step(log, 'base Wine prefix (Windows 10)', () => ensureBasePrefix(logFile));
   await step(log, 'sample drivers (mingw-w64)', () => buildSampleDrivers(logFile));
+  await step(log, 'agent bundle (node.exe, agent, koffi: the zip a VM image gets)', () =>
+    ensureLabAgentBundle(),
+  );
   log('lab ready');
 }

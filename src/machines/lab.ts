@@ -29,8 +29,9 @@ import {
   processesOfPrefix,
 } from '../lab/wine-processes.ts';
 import { wineEnv } from '../lab/wine-env.ts';
+import { labBundle } from '../lab/agent-bundle.ts';
 import { labPaths, toWinePath } from '../lab/paths.ts';
-import { PACKAGE_ROOT, packagePaths } from '../core/paths.ts';
+import { PACKAGE_ROOT } from '../core/paths.ts';
 import { isBasePrefixReady } from '../lab/prefix.ts';
 import { consoleLog, step, type Log } from '../lab/progress.ts';
 import type { MachineEvidence } from '../core/classify.ts';
@@ -369,9 +370,10 @@ export class LabMachine implements Machine {
     const readyFile = path.join(this.dir, 'agent.ready.json');
     writeFileSync(tokenFile, token, { mode: 0o600 });
     rmSync(readyFile, { force: true });
+    // The agent bundle, unpacked from its zip: what a VM image gets (src/lab/agent-bundle.ts).
     const args = [
-      labPaths.windowsNode(),
-      toWinePath(packagePaths.cli()),
+      labBundle.node(),
+      toWinePath(labBundle.agentScript()),
       'agent',
       '--port',
       '0',

@@ -1,9 +1,12 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '../../fixtures/index.ts';
 import { runProcess } from '../../src/core/child-process.ts';
 import { packagePaths } from '../../src/core/paths.ts';
+import { contentHash } from '../../src/bundle/agent-bundle.ts';
+import { unzipTo } from '../../src/bundle/unzip.ts';
+import { labBundle } from '../../src/lab/agent-bundle.ts';
 import { labRoot } from '../../src/lab/paths.ts';
 import { selfSignedCertificate } from '../../src/core/self-signed.ts';
 import { agentFetch } from '../../src/target/agent-connection.ts';
@@ -16,6 +19,16 @@ test('the agent runs under the Windows Node runtime inside Wine', async ({ targe
   expect(info.os).toBe('Windows_NT');
   expect(info.wineVersion).toMatch(/^\d+\.\d+/);
   expect(info.agentVersion).toBe('0.1.0');
+});
+
+test('the lab agent runs from the agent bundle, unpacked from its zip', async ({ machine }) => {
+  const agent = lab(machine);
+  const cmdline = readFileSync(`/proc/${agent.agentPid}/cmdline`, 'utf8').split('\0');
+  expect(cmdline.join(' ')).toContain('\\agent-bundle\\drvcycle-agent\\agent\\agent.js agent');
+  expect(existsSync(labBundle.zip())).toBe(true);
+  const unpacked = test.info().outputPath('bundle');
+  await unzipTo(labBundle.zip(), unpacked);
+  expect(contentHash(path.join(unpacked, 'drvcycle-agent'))).toBe(contentHash(labBundle.dir()));
 });
 
 test('the lab agent refuses requests without the right token', async ({ machine }) => {

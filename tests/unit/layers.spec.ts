@@ -32,7 +32,8 @@ const LAYERS: Record<string, Layer> = {
     npm: ['koffi', 'p-retry'],
   },
   'src/target': { may: ['src/core', 'src/windows'], npm: ['undici'] },
-  'src/lab': { may: ['src/core'], npm: [] },
+  'src/bundle': { may: ['src/core'], npm: ['esbuild', 'yazl', 'yauzl'] },
+  'src/lab': { may: ['src/core', 'src/bundle'], npm: [] },
   'src/agent': { may: ['src/core', 'src/windows', 'src/target'], npm: [] },
   'src/machines': { may: ['src/core', 'src/target', 'src/lab'], npm: [] },
   'src/collector': {

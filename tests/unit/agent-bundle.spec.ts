@@ -1,0 +1,72 @@
+/** The agent bundle's layout, its zip round trip and its install script (the lab runs it: tests/e2e/agent.spec.ts). */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { contentHash, stageAgentBundle, zipFolder } from '../../src/bundle/agent-bundle.ts';
+import { unzipTo } from '../../src/bundle/unzip.ts';
+import { dependencyDir } from '../../src/core/paths.ts';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'drvcycle-bundle-'));
+
+/** A stand-in for node.exe and koffi.node: the layout and the zip do not look inside them. */
+function fakeBinaries(dir: string) {
+  writeFileSync(path.join(dir, 'node.exe'), 'fake node.exe');
+  writeFileSync(path.join(dir, 'koffi.node'), 'fake koffi.node');
+  return {
+    nodeExe: path.join(dir, 'node.exe'),
+    koffiDir: dependencyDir('koffi'),
+    koffiNative: path.join(dir, 'koffi.node'),
+  };
+}
+
+test('the bundle: node.exe, the agent in one script with its worker, koffi, the install script', async () => {
+  const dir = tmp();
+  const folder = await stageAgentBundle(fakeBinaries(dir), path.join(dir, 'out'));
+  const zip = path.join(dir, 'agent.zip');
+  await zipFolder(folder, zip);
+  const files = (await unzipTo(zip, path.join(dir, 'unpacked'))).sort();
+  expect(files).toEqual([
+    'drvcycle-agent/README.txt',
+    'drvcycle-agent/agent/agent.js',
+    'drvcycle-agent/agent/blocking-worker.js',
+    'drvcycle-agent/agent/node_modules/koffi/build/koffi/win32_x64/koffi.node',
+    'drvcycle-agent/agent/node_modules/koffi/index.js',
+    'drvcycle-agent/agent/node_modules/koffi/package.json',
+    'drvcycle-agent/agent/node_modules/koffi/src/koffi/index.js',
+    'drvcycle-agent/agent/node_modules/koffi/src/koffi/src/static.js',
+    'drvcycle-agent/agent/package.json',
+    'drvcycle-agent/install-agent.ps1',
+    'drvcycle-agent/node.exe',
+  ]);
+  expect(contentHash(path.join(dir, 'unpacked', 'drvcycle-agent'))).toBe(contentHash(folder));
+  const agent = readFileSync(path.join(folder, 'agent', 'agent.js'), 'utf8');
+  // koffi stays a package (its loader finds its native module beside it); the rest is inside.
+  expect(agent).toMatch(/from ["']koffi["']/);
+  expect(agent).not.toMatch(/from ["']p-retry["']/);
+});
+
+test('the content hash follows the content', async () => {
+  const dir = tmp();
+  const inputs = fakeBinaries(dir);
+  const a = contentHash(await stageAgentBundle(inputs, path.join(dir, 'a')));
+  const b = contentHash(await stageAgentBundle(inputs, path.join(dir, 'b')));
+  expect(a).toBe(b);
+  writeFileSync(inputs.koffiNative, 'another koffi.node');
+  expect(contentHash(await stageAgentBundle(inputs, path.join(dir, 'c')))).not.toBe(a);
+});
+
+test('install-agent.ps1: elevated only, token and certificate once, a SYSTEM task at startup', async () => {
+  const dir = tmp();
+  const folder = await stageAgentBundle(fakeBinaries(dir), path.join(dir, 'out'));
+  const script = readFileSync(path.join(folder, 'install-agent.ps1'), 'utf8');
+  expect(script).toContain('\r\n');
+  expect(script).toContain('[Security.Principal.WindowsBuiltInRole]::Administrator');
+  expect(script).toContain('agent --init --token-file $token --tls-cert $cert --tls-key $key');
+  expect(script).toContain('New-ScheduledTaskTrigger -AtStartup');
+  expect(script).toContain(
+    "New-ScheduledTaskPrincipal -UserId 'SYSTEM' -LogonType ServiceAccount -RunLevel Highest",
+  );
+  expect(script).toContain("if ($AllowRemote) { $arguments += ' --allow-remote' }");
+  expect(script).toContain('DRVCYCLE_AGENT_FINGERPRINT=$fingerprint');
+});
