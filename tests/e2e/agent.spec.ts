@@ -7,7 +7,7 @@ import { packagePaths } from '../../src/core/paths.ts';
 import { contentHash } from '../../src/bundle/agent-bundle.ts';
 import { unzipTo } from '../../src/bundle/unzip.ts';
 import { labBundle } from '../../src/lab/agent-bundle.ts';
-import { labRoot } from '../../src/lab/paths.ts';
+import { labRoot, toWinePath } from '../../src/lab/paths.ts';
 import { selfSignedCertificate } from '../../src/core/self-signed.ts';
 import { agentFetch } from '../../src/target/agent-connection.ts';
 import { RemoteTarget } from '../../src/target/remote-target.ts';
@@ -24,7 +24,7 @@ test('the agent runs under the Windows Node runtime inside Wine', async ({ targe
 test('the lab agent runs from the agent bundle, unpacked from its zip', async ({ machine }) => {
   const agent = lab(machine);
   const cmdline = readFileSync(`/proc/${agent.agentPid}/cmdline`, 'utf8').split('\0');
-  expect(cmdline.join(' ')).toContain('\\agent-bundle\\drvcycle-agent\\agent\\agent.js agent');
+  expect(cmdline.join(' ')).toContain(`${toWinePath(labBundle.agentScript())} agent --port 0`);
   expect(existsSync(labBundle.zip())).toBe(true);
   const unpacked = test.info().outputPath('bundle');
   await unzipTo(labBundle.zip(), unpacked);
