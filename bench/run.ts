@@ -40,7 +40,7 @@ checks.push(['report for 20,000 cycles < 30 s', (report.totalSeconds as number) 
 
 const hostModes = [await benchHostMode('shared'), await benchHostMode('own')];
 console.log(
-  '\ncycle cost on one lab machine, clean driver, per cycle (raw koffi loop: median; drvcycle and sc: marginal), both host modes',
+  '\ncycle cost on one lab machine, clean driver, mean per cycle (raw koffi loop: total over cycles, and its median; drvcycle and sc: marginal), both host modes',
 );
 console.table(hostModes);
 const shared = hostModes[0]!;
