@@ -71,7 +71,7 @@ class SyntheticCycleTarget {
   }
 }
 
-export async function benchRunnerMemory(): Promise<Record<string, unknown>> {
+export async function benchRunnerMemory(large = 20_000): Promise<Record<string, unknown>> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('Run with node --expose-gc (npm run bench does).');
   const token = 'b'.repeat(64);
@@ -100,16 +100,17 @@ export async function benchRunnerMemory(): Promise<Record<string, unknown>> {
   };
   await heapAfter(1_000); // warm-up: JIT, sockets
   const small = await heapAfter(1_000);
-  const large = await heapAfter(20_000);
+  const big = await heapAfter(large);
   server.close();
   return {
     heapMiBAt1000: +small.heapMiB.toFixed(1),
-    heapMiBAt20000: +large.heapMiB.toFixed(1),
-    heapRatio: +(large.heapMiB / small.heapMiB).toFixed(3),
+    cycles: large,
+    heapMiBAtLarge: +big.heapMiB.toFixed(1),
+    heapRatio: +(big.heapMiB / small.heapMiB).toFixed(3),
     rssMiBAt1000: +small.rssMiB.toFixed(1),
-    rssMiBAt20000: +large.rssMiB.toFixed(1),
+    rssMiBAtLarge: +big.rssMiB.toFixed(1),
     target: 'heap within ±10 %',
-    ndjsonFile: path.join(dir, 'm20000.ndjson'),
+    ndjsonFile: path.join(dir, `m${large}.ndjson`),
   };
 }
 

@@ -193,3 +193,48 @@ export async function benchHostMode(mode: LabHostMode, rounds = 3): Promise<Host
     await machine.release();
   }
 }
+
+/** Throughput of two lab machines cycling at once against one alone: the lab's scale-out on 2 cores. */
+export async function benchTwoMachines(cycles = 400): Promise<{
+  oneMachineCyclesPerSecond: number;
+  twoMachinesCyclesPerSecond: number;
+  throughputRatio: number;
+}> {
+  const runId = `bench-2m-${Date.now().toString(36)}`;
+  const machines = await Promise.all(
+    [0, 1].map((i) => LabMachine.boot({ index: 96 + i, runId, hostMode: 'shared' })),
+  );
+  try {
+    const drivers = await Promise.all(
+      machines.map(async (machine) =>
+        machine
+          .target()
+          .install(
+            { file: sampleDriver('clean') },
+            { name: 'dc_bench_scale', group: await machine.driverHost(undefined) },
+          ),
+      ),
+    );
+    const cycle = async (index: number) => {
+      for await (const record of machines[index]!.target().runCycles(drivers[index]!, {
+        count: cycles,
+      }))
+        if (record.outcome !== 'ok')
+          throw new Error(`machine ${index}: cycle ${record.cycle} failed`);
+    };
+    await cycle(0); // warm-up
+    let started = performance.now();
+    await cycle(0);
+    const one = cycles / ((performance.now() - started) / 1000);
+    started = performance.now();
+    await Promise.all([cycle(0), cycle(1)]);
+    const two = (2 * cycles) / ((performance.now() - started) / 1000);
+    return {
+      oneMachineCyclesPerSecond: +one.toFixed(1),
+      twoMachinesCyclesPerSecond: +two.toFixed(1),
+      throughputRatio: +(two / one).toFixed(2),
+    };
+  } finally {
+    await Promise.all(machines.map((machine) => machine.release()));
+  }
+}

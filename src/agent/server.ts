@@ -215,6 +215,17 @@ export function createAgentServer(options: AgentOptions): http.Server {
     ],
   ];
 
+  // The agent's SCM work blocks its thread (a call into services.exe), so requests take turns:
+  // one per turn of the event loop, and between two turns the loop reads the sockets again,
+  // where a health check is answered at once. A health check that arrives behind a queue of
+  // requests is answered after the one under way, not after all of them.
+  let lastTurn: Promise<void> = Promise.resolve();
+  const nextTurn = (): Promise<void> => {
+    const turn = lastTurn.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+    lastTurn = turn;
+    return turn;
+  };
+
   const handler: http.RequestListener = (req, res) => {
     const started = performance.now();
     // The query string can carry what must not be logged (a token someone put there): only its keys.
@@ -235,9 +246,8 @@ export function createAgentServer(options: AgentOptions): http.Server {
         );
       }
       const url = new URL(req.url ?? '/', 'http://agent');
-      // Health answers first, whatever else is queued: every other request lets the requests
-      // already received be dispatched before it does its (blocking) SCM work.
-      if (url.pathname !== '/v1/health') await new Promise((resolve) => setImmediate(resolve));
+      // Health answers first, whatever else is queued: every other request waits for its turn.
+      if (url.pathname !== '/v1/health') await nextTurn();
       for (const [method, pattern, handler] of routes) {
         const match = pattern.exec(url.pathname);
         if (match && req.method === method) return handler(req, res, match.slice(1));

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import type http from 'node:http';
 import { expect, test } from '@playwright/test';
 import { createAgentServer } from '../../src/agent/server.ts';
@@ -60,7 +61,12 @@ class FakeTarget implements Target {
   async verifierSettings() {
     return { available: false as const, reason: 'fake' };
   }
+  /** Where the agent's work happened, in order (the health-first test reads it). */
+  readonly handled: string[] = [];
+  /** How long a listOwned blocks the agent's thread, as a slow SCM enumeration does. */
+  blockingListMs = 0;
   async health() {
+    this.handled.push('health');
     return { ok: true, scm: true, uptimeMs: 1 };
   }
   async install(
@@ -112,6 +118,9 @@ class FakeTarget implements Target {
     this.calls.push(`uninstall ${driver.name} timeoutMs=${String(options.timeoutMs)}`);
   }
   async listOwned() {
+    const until = performance.now() + this.blockingListMs;
+    while (performance.now() < until); // the SCM call the agent's thread waits in
+    this.handled.push('list');
     return [];
   }
   async cleanupStale(currentRunId = this.runId) {
@@ -229,6 +238,31 @@ test('a wrong token, or a token of another length, gets 401', async () => {
   await expect(client('c'.repeat(64)).health()).rejects.toMatchObject({
     code: 'DRVCYCLE_UNAUTHORIZED',
   });
+});
+
+test('health answers first: a health check that arrives behind queued requests overtakes them', async () => {
+  fake.blockingListMs = 20;
+  // The client runs on its own thread: the agent's blocking work must not hold up the sending.
+  const client = new Worker(
+    `const { parentPort, workerData: { url, token } } = require('node:worker_threads');
+     const get = (path) => fetch(url + path, { headers: { Authorization: 'Bearer ' + token } }).then((r) => r.text());
+     // Sixteen kept-alive connections first, so the sixteen lists arrive together.
+     Promise.all(Array.from({ length: 16 }, () => get('/v1/samplers'))).then(() => {
+       const lists = Array.from({ length: 16 }, () => get('/v1/services'));
+       setTimeout(() => get('/v1/health').then(() => Promise.all(lists)).then(() => parentPort.postMessage('done')), 30);
+     });`,
+    { eval: true, workerData: { url, token: TOKEN } },
+  );
+  await new Promise((resolve, reject) => {
+    client.once('message', resolve);
+    client.once('error', reject);
+  });
+  await client.terminate();
+  expect(fake.handled.filter((h) => h === 'list')).toHaveLength(16);
+  // Sent 30 ms in, while the first lists hold the agent: answered within a few turns (the loop
+  // needs a turn or two to accept and read it), not after all sixteen, where a first-come queue
+  // puts it.
+  expect(fake.handled.indexOf('health'), fake.handled.join(' ')).toBeLessThan(8);
 });
 
 test('the right token is accepted', async () => {
