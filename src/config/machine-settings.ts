@@ -31,17 +31,45 @@ export function providerFromEnv(env: NodeJS.ProcessEnv): ProviderName {
   return kind as ProviderName;
 }
 
-/** DRVCYCLE_AGENTS (comma-separated URLs), DRVCYCLE_AGENT_TOKEN_FILE and DRVCYCLE_AGENT_FINGERPRINT. */
-export function agentsFromEnv(env: NodeJS.ProcessEnv): AgentsConfig {
-  const kind = env.DRVCYCLE_MACHINE || 'existing';
-  const urls = (env.DRVCYCLE_AGENTS ?? '')
+/**
+ * The agents' URLs: DRVCYCLE_AGENTS (comma-separated), or DRVCYCLE_AGENTS_FILE, a pool of
+ * machines kept in a file (one URL per line, `#` comments), one per worker in order.
+ */
+function agentUrlsFromEnv(env: NodeJS.ProcessEnv): string[] {
+  const file = env.DRVCYCLE_AGENTS_FILE;
+  if (file && env.DRVCYCLE_AGENTS)
+    throw new ConfigError(
+      'Both DRVCYCLE_AGENTS and DRVCYCLE_AGENTS_FILE are set.',
+      'Keep one: the list, or the file that holds it.',
+    );
+  let text = env.DRVCYCLE_AGENTS ?? '';
+  if (file) {
+    try {
+      text = readFileSync(file, 'utf8')
+        .split(/\r?\n/)
+        .map((line) => line.replace(/#.*/, ''))
+        .join(',');
+    } catch (error) {
+      throw new ConfigError(
+        `Cannot read DRVCYCLE_AGENTS_FILE ${file}: ${(error as NodeJS.ErrnoException).code}.`,
+        'Point it at a text file with one agent URL per line.',
+      );
+    }
+  }
+  return text
     .split(',')
     .map((u) => u.trim())
     .filter(Boolean);
+}
+
+/** The agents' URLs, DRVCYCLE_AGENT_TOKEN_FILE and DRVCYCLE_AGENT_FINGERPRINT. */
+export function agentsFromEnv(env: NodeJS.ProcessEnv): AgentsConfig {
+  const kind = env.DRVCYCLE_MACHINE || 'existing';
+  const urls = agentUrlsFromEnv(env);
   if (urls.length === 0) {
     throw new ConfigError(
-      `DRVCYCLE_MACHINE=${kind} needs DRVCYCLE_AGENTS.`,
-      'Set DRVCYCLE_AGENTS to the agent URL(s), e.g. DRVCYCLE_AGENTS=http://127.0.0.1:8765 (one per worker).',
+      `DRVCYCLE_MACHINE=${kind} needs DRVCYCLE_AGENTS (or DRVCYCLE_AGENTS_FILE).`,
+      'Set DRVCYCLE_AGENTS to the agent URL(s), e.g. DRVCYCLE_AGENTS=http://127.0.0.1:8765 (one per worker), or list them in a file, one per line, named by DRVCYCLE_AGENTS_FILE.',
     );
   }
   for (const url of urls) {

@@ -69,6 +69,26 @@ test('an existing agent needs URLs and a readable token file', () => {
   ).toThrow(/ENOENT/);
 });
 
+test('a pool of agents kept in a file: one URL per line, comments allowed', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-'));
+  const tokenFile = path.join(dir, 'token');
+  writeFileSync(tokenFile, 't'.repeat(40));
+  const pool = path.join(dir, 'agents.txt');
+  writeFileSync(
+    pool,
+    '# the nightly VMs\nhttps://10.1.1.1:8765\n\nhttps://10.1.1.2:8765  # spare\r\n',
+  );
+  expect(
+    agentsFromEnv({ DRVCYCLE_AGENTS_FILE: pool, DRVCYCLE_AGENT_TOKEN_FILE: tokenFile }).urls,
+  ).toEqual(['https://10.1.1.1:8765', 'https://10.1.1.2:8765']);
+  expect(() =>
+    agentsFromEnv({ DRVCYCLE_AGENTS_FILE: pool, DRVCYCLE_AGENTS: 'http://x:1' }),
+  ).toThrow(/Both DRVCYCLE_AGENTS and DRVCYCLE_AGENTS_FILE are set/);
+  expect(() => agentsFromEnv({ DRVCYCLE_AGENTS_FILE: path.join(dir, 'none') })).toThrow(
+    /Cannot read DRVCYCLE_AGENTS_FILE .*ENOENT/,
+  );
+});
+
 test('a pinned agent certificate: a SHA-256 fingerprint, in any usual spelling, for https URLs only', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-'));
   const tokenFile = path.join(dir, 'token');

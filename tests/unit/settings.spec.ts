@@ -358,7 +358,7 @@ test('machines: an unknown provider is refused with the ones there are', () => {
 
 test('machines: existing without agents is refused, saying what to set', () => {
   const error = configError(() => machineSettingsFromEnv({ DRVCYCLE_MACHINE: 'existing' }));
-  expect(error.problem).toBe('DRVCYCLE_MACHINE=existing needs DRVCYCLE_AGENTS.');
+  expect(error.problem).toBe('DRVCYCLE_MACHINE=existing needs DRVCYCLE_AGENTS (or DRVCYCLE_AGENTS_FILE).');
   expect(error.hint).toContain('Set DRVCYCLE_AGENTS to the agent URL(s)');
   const { DRVCYCLE_AGENTS } = agentsEnv();
   expect(
