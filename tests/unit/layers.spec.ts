@@ -27,6 +27,7 @@ const LAYERS: Record<string, Layer> = {
   'src/core': { may: [], npm: [] },
   'src/windows/scm': { may: ['src/core'], npm: ['koffi', 'p-retry'] },
   'src/windows/nt': { may: ['src/core', 'src/windows/scm'], npm: ['koffi', 'p-retry'] },
+  'src/windows/pnp': { may: ['src/core'], npm: ['koffi'] },
   'src/windows/events': {
     may: ['src/core', 'src/windows/scm', 'src/windows/nt'],
     npm: ['koffi', 'p-retry'],

@@ -1,0 +1,135 @@
+/**
+ * koffi bindings for the SetupAPI and newdev functions that install, find and remove a device,
+ * loaded once and lazily. On Wine 8 only these are used: the ones that change a device's state
+ * (SetupDiChangeState, CM_Disable_DevNode, CM_Enable_DevNode, DIF_PROPERTYCHANGE …) are stubs
+ * there that abort the caller or do nothing (src/windows/pnp/strategies.ts never calls them).
+ */
+import koffi from 'koffi';
+
+type Fn = (...args: unknown[]) => unknown;
+
+export const DICD_GENERATE_ID = 0x1;
+export const DIGCF_PRESENT = 0x2;
+export const DIGCF_ALLCLASSES = 0x4;
+export const SPDRP_HARDWAREID = 0x1;
+export const DIF_REMOVE = 0x5;
+export const DIF_REGISTERDEVICE = 0x19;
+export const INSTALLFLAG_FORCE = 0x1;
+export const ERROR_NO_MORE_ITEMS = 259;
+export const INVALID_HANDLE_VALUE = -1n;
+
+let bindings: ReturnType<typeof bind> | undefined;
+
+function bind() {
+  const setupapi = koffi.load('setupapi.dll');
+  const newdev = koffi.load('newdev.dll');
+  const kernel32 = koffi.load('kernel32.dll');
+  const GUID = koffi.struct('DC_GUID', {
+    Data1: 'uint32',
+    Data2: 'uint16',
+    Data3: 'uint16',
+    Data4: koffi.array('uint8', 8),
+  });
+  const SP_DEVINFO_DATA = koffi.struct('DC_SP_DEVINFO_DATA', {
+    cbSize: 'uint32',
+    ClassGuid: GUID,
+    DevInst: 'uint32',
+    Reserved: 'uintptr',
+  });
+  const fn = (lib: ReturnType<typeof koffi.load>, proto: string) => lib.func(proto) as Fn;
+  return {
+    SP_DEVINFO_DATA_SIZE: koffi.sizeof(SP_DEVINFO_DATA),
+    GetLastError: fn(kernel32, 'uint32 __stdcall GetLastError()'),
+    /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupdicreatedeviceinfolist */
+    SetupDiCreateDeviceInfoList: fn(
+      setupapi,
+      'intptr __stdcall SetupDiCreateDeviceInfoList(const DC_GUID* classGuid, void* hwnd)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupdicreatedeviceinfow */
+    SetupDiCreateDeviceInfoW: fn(
+      setupapi,
+      'int __stdcall SetupDiCreateDeviceInfoW(intptr set, str16 name, const DC_GUID* classGuid, str16 description, void* hwnd, uint32 flags, _Inout_ DC_SP_DEVINFO_DATA* data)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupdisetdeviceregistrypropertyw */
+    SetupDiSetDeviceRegistryPropertyW: fn(
+      setupapi,
+      'int __stdcall SetupDiSetDeviceRegistryPropertyW(intptr set, _Inout_ DC_SP_DEVINFO_DATA* data, uint32 property, const uint8_t* buffer, uint32 size)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupdicallclassinstaller */
+    SetupDiCallClassInstaller: fn(
+      setupapi,
+      'int __stdcall SetupDiCallClassInstaller(uint32 function, intptr set, _Inout_ DC_SP_DEVINFO_DATA* data)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupdigetclassdevsw */
+    SetupDiGetClassDevsW: fn(
+      setupapi,
+      'intptr __stdcall SetupDiGetClassDevsW(const DC_GUID* classGuid, str16 enumerator, void* hwnd, uint32 flags)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupdienumdeviceinfo */
+    SetupDiEnumDeviceInfo: fn(
+      setupapi,
+      'int __stdcall SetupDiEnumDeviceInfo(intptr set, uint32 index, _Inout_ DC_SP_DEVINFO_DATA* data)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupdigetdeviceregistrypropertyw */
+    SetupDiGetDeviceRegistryPropertyW: fn(
+      setupapi,
+      'int __stdcall SetupDiGetDeviceRegistryPropertyW(intptr set, _Inout_ DC_SP_DEVINFO_DATA* data, uint32 property, _Out_ uint32* type, _Out_ uint8_t* buffer, uint32 size, _Out_ uint32* required)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupdigetdeviceinstanceidw */
+    SetupDiGetDeviceInstanceIdW: fn(
+      setupapi,
+      'int __stdcall SetupDiGetDeviceInstanceIdW(intptr set, _Inout_ DC_SP_DEVINFO_DATA* data, _Out_ uint16_t* buffer, uint32 size, _Out_ uint32* required)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupdidestroydeviceinfolist */
+    SetupDiDestroyDeviceInfoList: fn(
+      setupapi,
+      'int __stdcall SetupDiDestroyDeviceInfoList(intptr set)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/newdev/nf-newdev-updatedriverforplugandplaydevicesw */
+    UpdateDriverForPlugAndPlayDevicesW: fn(
+      newdev,
+      'int __stdcall UpdateDriverForPlugAndPlayDevicesW(void* hwnd, str16 hardwareId, str16 infPath, uint32 flags, _Out_ int* rebootRequired)',
+    ),
+  };
+}
+
+export function setupapi(): ReturnType<typeof bind> {
+  bindings ??= bind();
+  return bindings;
+}
+
+/** `{4d36e97d-e325-11ce-bfc1-08002be10318}` as the GUID struct koffi passes. */
+export function guidStruct(text: string): {
+  Data1: number;
+  Data2: number;
+  Data3: number;
+  Data4: number[];
+} {
+  const m = /^\{?([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})\}?$/i.exec(
+    text.trim(),
+  );
+  if (!m)
+    throw new TypeError(
+      `Expected a GUID such as {4d36e97d-e325-11ce-bfc1-08002be10318}, got ${text}.`,
+    );
+  const tail = `${m[4]}${m[5]}`;
+  return {
+    Data1: parseInt(m[1]!, 16),
+    Data2: parseInt(m[2]!, 16),
+    Data3: parseInt(m[3]!, 16),
+    Data4: Array.from({ length: 8 }, (_, i) => parseInt(tail.slice(i * 2, i * 2 + 2), 16)),
+  };
+}
+
+/** A REG_MULTI_SZ value as UTF-16LE bytes: each string NUL-terminated, then one more NUL. */
+export function multiSz(values: readonly string[]): Uint8Array {
+  return new Uint8Array(Buffer.from(`${values.map((v) => `${v}\0`).join('')}\0`, 'utf16le'));
+}
+
+/** The strings of a REG_MULTI_SZ value read back (UTF-16LE). */
+export function parseMultiSz(bytes: Uint8Array): string[] {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .toString('utf16le')
+    .split('\0')
+    .filter(Boolean);
+}
