@@ -44,8 +44,13 @@ export async function buildSampleDrivers(logFile: string): Promise<'already-done
   const sourceDir = packagePaths.driverSources();
   const outDir = packagePaths.driverBuild();
   mkdirSync(outDir, { recursive: true });
-  const header = path.join(sourceDir, 'common.h');
-  const headerTime = existsSync(header) ? statSync(header).mtimeMs : 0;
+  // A driver is rebuilt when any shared header (common.h, pnp_common.h) is newer than it.
+  const headerTime = Math.max(
+    0,
+    ...readdirSync(sourceDir)
+      .filter((f) => f.endsWith('.h'))
+      .map((f) => statSync(path.join(sourceDir, f)).mtimeMs),
+  );
   const built: string[] = [];
   const ddk = ddkIncludeDir();
   for (const file of readdirSync(sourceDir)

@@ -2,8 +2,9 @@
  * Root-enumerated devices for a PnP driver under test, over SetupAPI: add one (create the device
  * node, give it the hardware id, register it, install the INF's driver on it: DriverEntry,
  * AddDevice and START_DEVICE run before the call returns), find them by hardware id, remove
- * them (DIF_REMOVE: SURPRISE_REMOVAL then REMOVE_DEVICE). These calls work the same on Windows
- * and on Wine 8, where they are the only ones drvcycle uses to change a device.
+ * them (DIF_REMOVE: on Windows an orderly removal, QUERY_REMOVE_DEVICE then REMOVE_DEVICE; on
+ * Wine 8 SURPRISE_REMOVAL then REMOVE_DEVICE). These calls exist on Windows and on Wine 8, where
+ * they are the only ones drvcycle uses to change a device.
  */
 import { ScmError } from '../../core/errors.ts';
 import {
