@@ -11,6 +11,10 @@ const sample = (name: string, extra: DrvcycleOptions = {}): DrvcycleOptions => (
   driverUnderTest: { imagePath: sampleDriver(name) },
   ...extra,
 });
+const pnp = (name: string, extra: DrvcycleOptions = {}): DrvcycleOptions => ({
+  driverUnderTest: { imagePath: sampleDriver(name), kind: 'pnp' },
+  ...extra,
+});
 const CYCLES = /cycles\.spec\.ts/;
 const LEAKS = /leaks\.spec\.ts/;
 const ERROR_PATHS = /error-paths\.spec\.ts/;
@@ -47,6 +51,20 @@ export default defineConfig({
       name: 'hang_in_unload',
       testMatch: CYCLES,
       use: sample('hang_in_unload', { cycles: 5, stopTimeoutMs: 3_000 }),
+    },
+    // PnP function drivers, each on a root-enumerated device from the INF drvcycle writes.
+    {
+      name: 'pnp_clean',
+      testMatch: [CYCLES, LEAKS],
+      use: pnp('pnp_clean', { cycles: 10, leakCycles: 40 }),
+    },
+    { name: 'pnp_leak_start', testMatch: LEAKS, use: pnp('pnp_leak_start', { leakCycles: 40 }) },
+    { name: 'pnp_fail_start', testMatch: CYCLES, use: pnp('pnp_fail_start', { cycles: 5 }) },
+    { name: 'pnp_crash_remove', testMatch: CYCLES, use: pnp('pnp_crash_remove', { cycles: 5 }) },
+    {
+      name: 'pnp_hang_remove',
+      testMatch: CYCLES,
+      use: pnp('pnp_hang_remove', { cycles: 5, stopTimeoutMs: 15_000 }),
     },
   ],
 });

@@ -121,12 +121,17 @@ export function validateInstall(
   }
   if (input.retry !== undefined && input.retry !== false && input.retry !== 'false')
     throw invalid('Expected `retry` to be false or absent.');
+  if (input.pnp !== undefined && input.pnp !== true && input.pnp !== 'true')
+    throw invalid('Expected `pnp` to be true or absent.');
+  if (input.pnp !== undefined && group !== undefined)
+    throw invalid('A PnP driver takes no load-order group: its INF installs it.');
   const common = {
     name,
     runId,
     type,
     group,
     ...(input.retry !== undefined ? { retry: false } : {}),
+    ...(input.pnp !== undefined ? { pnp: true } : {}),
   } as const;
   if (input.binaryPath === undefined) return { ...common, fileName: validateFileName(input.file) };
   if (typeof input.binaryPath !== 'string')
@@ -173,8 +178,11 @@ export function validateCycles(body: unknown): CycleOptions {
       `Expected \`sampleEvery\` to be a whole number of cycles (0: never), got ${JSON.stringify(sampleEvery)}.`,
     );
   }
+  if (input.pnp !== undefined && typeof input.pnp !== 'boolean')
+    throw invalid(`Expected \`pnp\` to be true or false, got ${JSON.stringify(input.pnp)}.`);
   return {
     count,
+    ...(input.pnp === true ? { pnp: true } : {}),
     ...(sampleEvery !== undefined
       ? { sampleEvery, sample: validateSampleRequest(input.sample) }
       : {}),

@@ -34,7 +34,15 @@ export interface DriverUnderTest {
   readonly group?: string | undefined;
   /** The driver's pool tags, sampled after each unload where the target offers pool-tag counters. */
   readonly poolTags?: readonly string[] | undefined;
+  /**
+   * `pnp` for a Plug and Play function driver: drvcycle installs it on a root-enumerated device
+   * (hardware id `root\<service>`) from an INF it writes, and cycles it by removing the device,
+   * stopping the service and adding the device again. Default `legacy` (StartService/ControlService).
+   */
+  readonly kind?: DriverKind | undefined;
 }
+
+export type DriverKind = 'legacy' | 'pnp';
 
 /** What a project may set in `use` (every option is optional; unset takes the default). */
 export interface DrvcycleOptions {
@@ -101,6 +109,7 @@ export const DRIVER_ENV = {
   type: 'DRIVER_TYPE',
   group: 'DRIVER_GROUP',
   poolTags: 'DRIVER_POOL_TAGS',
+  kind: 'DRIVER_KIND',
 } as const;
 export const LEAK_THRESHOLD_ENV = 'LEAK_THRESHOLD_BYTES';
 
@@ -228,7 +237,23 @@ function resolveDriver(
         `The pool tag ${JSON.stringify(tag)} (DRIVER_POOL_TAGS, driverUnderTest.poolTags) is not a pool tag.`,
         "A pool tag has 1-4 printable ASCII characters, as in ExAllocatePool2(…, 'DcLs'); separate several with commas.",
       );
-  return { imagePath, serviceName, type, group, poolTags };
+  if (env.DRIVER_INF)
+    throw new ConfigError(
+      `DRIVER_INF=${env.DRIVER_INF}: drvcycle does not install a driver from its own INF yet.`,
+      'Set DRIVER_KIND=pnp instead: drvcycle writes an INF for a root-enumerated device (hardware id root\\<service>) and installs the driver on it.',
+    );
+  const kind = env[DRIVER_ENV.kind] || fromUse?.kind || 'legacy';
+  if (kind !== 'legacy' && kind !== 'pnp')
+    throw new ConfigError(
+      `The driver kind ${JSON.stringify(kind)} (DRIVER_KIND, driverUnderTest.kind) is not a driver kind.`,
+      'Use legacy (the default: StartService/ControlService) or pnp (a Plug and Play function driver on a root-enumerated device).',
+    );
+  if (kind === 'pnp' && group !== undefined)
+    throw new ConfigError(
+      `A PnP driver takes no load-order group (DRIVER_GROUP=${group}).`,
+      'Drop DRIVER_GROUP (driverUnderTest.group): the INF drvcycle writes installs the driver.',
+    );
+  return { imagePath, serviceName, type, group, poolTags, kind };
 }
 
 export function resolveSettings(

@@ -86,7 +86,16 @@ export type ScmOperation =
   | 'QueryServiceConfig2'
   | 'ChangeServiceConfig2'
   | 'DeleteService'
-  | 'EnumServicesStatusEx';
+  | 'EnumServicesStatusEx'
+  // PnP devices (SetupAPI, newdev): the device added, found or removed.
+  | 'SetupDiCreateDeviceInfoList'
+  | 'SetupDiCreateDeviceInfo'
+  | 'SetupDiSetDeviceRegistryProperty'
+  | 'SetupDiCallClassInstaller(DIF_REGISTERDEVICE)'
+  | 'SetupDiCallClassInstaller(DIF_REMOVE)'
+  | 'SetupDiGetClassDevs'
+  | 'SetupDiEnumDeviceInfo'
+  | 'UpdateDriverForPlugAndPlayDevices';
 
 export interface ScmErrorDetails {
   readonly operation: ScmOperation;
@@ -205,7 +214,7 @@ export class ScmTimeoutError extends DrvcycleError {
 }
 
 export interface UnexpectedStateDetails {
-  readonly operation: 'StartService' | 'ControlService';
+  readonly operation: 'StartService' | 'ControlService' | 'UpdateDriverForPlugAndPlayDevices';
   readonly service: string;
   readonly expected: string;
   readonly state: string;
@@ -214,7 +223,7 @@ export interface UnexpectedStateDetails {
 
 /** The SCM reported success, but the service did not reach the state the operation promised. */
 export class UnexpectedStateError extends DrvcycleError {
-  readonly operation: 'StartService' | 'ControlService';
+  readonly operation: 'StartService' | 'ControlService' | 'UpdateDriverForPlugAndPlayDevices';
   readonly service: string;
   readonly expected: string;
   readonly state: string;

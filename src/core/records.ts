@@ -27,6 +27,8 @@ export interface CycleOptions {
   /** Take a memory sample after every k-th unload (0 or unset: never). */
   readonly sampleEvery?: number;
   readonly sample?: SampleRequest;
+  /** A PnP driver: a cycle adds its device, then removes it and stops the service. */
+  readonly pnp?: boolean;
 }
 
 export interface PerformanceInfo {

@@ -21,7 +21,9 @@ export async function runCycleBatch(
   const first = batch.firstCycle ?? 1;
   let last = first - 1;
   try {
-    for await (const raw of target.runCycles(driver, options)) {
+    // A PnP driver (installed with `pnp`) is cycled through its device.
+    const pnp = 'pnp' in driver && driver.pnp !== undefined;
+    for await (const raw of target.runCycles(driver, pnp ? { ...options, pnp } : options)) {
       const record = { ...raw, cycle: first + raw.cycle - 1 };
       last = record.cycle;
       batch.onRecord?.(record);

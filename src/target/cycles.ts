@@ -1,6 +1,7 @@
 /** The load/unload loop that runs inside the target: one record per cycle, as it completes. */
 import { ScmError, ScmTimeoutError, toWire, UnexpectedStateError } from '../core/errors.ts';
 import type { CycleOptions, CycleRecord, SystemSample } from '../core/records.ts';
+import type { DeviceSpec } from '../windows/pnp/devices.ts';
 import type { DriverServices } from '../windows/scm/driver-services.ts';
 import { stateName } from '../windows/scm/status.ts';
 
@@ -35,6 +36,7 @@ export async function* runCycles(
   options: CycleOptions,
   sampler?: () => SystemSample,
   signal?: AbortSignal,
+  pnp?: DeviceSpec,
 ): AsyncGenerator<CycleRecord> {
   const every = options.sampleEvery ?? 0;
   validateCycleOptions(options);
@@ -42,7 +44,7 @@ export async function* runCycles(
   services.requireOwned(name, 'cycle');
   const release = services.holdOpen(name);
   try {
-    yield* cycleLoop(services, name, options, every, sampler, signal);
+    yield* cycleLoop(services, name, options, every, sampler, signal, pnp);
   } finally {
     release();
   }
@@ -55,30 +57,29 @@ async function* cycleLoop(
   every: number,
   sampler: (() => SystemSample) | undefined,
   signal: AbortSignal | undefined,
+  pnp: DeviceSpec | undefined,
 ): AsyncGenerator<CycleRecord> {
+  // A PnP driver is loaded by adding its device and unloaded by removing it (then its service
+  // is stopped): the lab's way, which Wine 8 supports (src/windows/pnp/devices.ts).
+  const load = (cycle: number) => {
+    const call = { timeoutMs: options.startTimeoutMs, cycle, ownershipChecked: true };
+    return pnp ? services.pnpStart(name, pnp, call) : services.start(name, call);
+  };
+  const unload = (cycle: number) => {
+    const call = { timeoutMs: options.stopTimeoutMs, cycle, ownershipChecked: true };
+    return pnp ? services.pnpStop(name, pnp.hardwareId, call) : services.stop(name, call);
+  };
   // A cancelled batch ends between cycles: the cycle under way finishes, the driver stays stopped.
   for (let cycle = 1; cycle <= options.count && !signal?.aborted; cycle++) {
     let startMs: number | null = null;
     try {
-      startMs = (
-        await services.start(name, {
-          timeoutMs: options.startTimeoutMs,
-          cycle,
-          ownershipChecked: true,
-        })
-      ).elapsedMs;
+      startMs = (await load(cycle)).elapsedMs;
     } catch (error) {
       yield failed(services, name, cycle, 'start-failed', startMs, null, error);
       return;
     }
     try {
-      const stopMs = (
-        await services.stop(name, {
-          timeoutMs: options.stopTimeoutMs,
-          cycle,
-          ownershipChecked: true,
-        })
-      ).elapsedMs;
+      const stopMs = (await unload(cycle)).elapsedMs;
       const sample = sampler && every > 0 && cycle % every === 0 ? sampler() : undefined;
       yield {
         cycle,

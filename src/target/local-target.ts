@@ -25,6 +25,13 @@ import type {
   SystemSample,
 } from '../core/records.ts';
 import type { StaleCleanup } from '../windows/scm/driver-services.ts';
+import {
+  installedPnpSpec,
+  pnpDeployedImage,
+  removeDeployedImage,
+  stagePnpDriver,
+  unstagePnpDriver,
+} from './pnp-install.ts';
 import { stageImage, unstageImage } from './staging.ts';
 
 const execFileAsync = promisify(execFile);
@@ -104,6 +111,31 @@ export class LocalTarget implements Target {
             'bytes' in image ? image.bytes : await readFile(image.file),
           );
     const runId = options.runId ?? this.options.runId;
+    if (options.pnp) {
+      // The service is created as for any driver (owned, stopped, no driver code run yet) at the
+      // image the INF deploys; adding the device (each cycle's load) installs the INF onto it.
+      const spec = await stagePnpDriver(this.options.stagingDir, options.name, binaryPath, runId);
+      const deployed = pnpDeployedImage(options.name);
+      const config = await this.services
+        .install(
+          { name: options.name, binaryPath: deployed, type: 'kernel', group: undefined, runId },
+          toScm(options),
+        )
+        .catch(async (error: unknown) => {
+          removeDeployedImage(options.name);
+          await unstagePnpDriver(this.options.stagingDir, spec);
+          throw error;
+        });
+      return {
+        name: options.name,
+        binaryPath: deployed,
+        type: 'kernel',
+        group: undefined,
+        runId,
+        config,
+        pnp: { hardwareId: spec.hardwareId },
+      };
+    }
     const type = options.type ?? 'kernel';
     const config = await this.services.install(
       { name: options.name, binaryPath, type, group: options.group, runId },
@@ -135,10 +167,25 @@ export class LocalTarget implements Target {
   async uninstall(driver: DriverRef, options: CallOptions = {}): Promise<void> {
     await this.cancelCycles(driver);
     const image = this.imageOf(driver.name);
+    const pnp = this.isPnp(driver.name, image)
+      ? installedPnpSpec(this.options.stagingDir, driver.name)
+      : undefined;
+    // A PnP driver's devices go first: stopping it under a live device breaks the host.
+    if (pnp) await this.services.pnpRemoveDevices(driver.name, pnp.hardwareId);
     await this.services.uninstall(driver.name, toScm(options));
+    if (pnp) {
+      removeDeployedImage(driver.name);
+      await unstagePnpDriver(this.options.stagingDir, pnp);
+      return;
+    }
     const same = (other: string | undefined) => other?.toLowerCase() === image?.toLowerCase();
     if (image && !this.services.listOwned().some((s) => same(this.imageOf(s.name))))
       await unstageImage(this.options.stagingDir, image);
+  }
+
+  /** A PnP driver drvcycle installed: its image is the one its INF deployed for this service only. */
+  private isPnp(name: string, image: string | undefined): boolean {
+    return image?.toLowerCase() === pnpDeployedImage(name).toLowerCase();
   }
 
   /** The service's image path as the SCM has it (`\??\` prefix dropped), if it exists. */
@@ -218,6 +265,7 @@ export class LocalTarget implements Target {
         { hint: 'Wait for that batch to end, or cancel it (cancelCycles) first.' },
       );
     const availability = options.sampleEvery ? this.probedSamplers() : undefined;
+    const pnp = options.pnp ? installedPnpSpec(this.options.stagingDir, driver.name) : undefined;
     const controller = new AbortController();
     let ended!: () => void;
     const done = new Promise<void>((resolve) => (ended = resolve));
@@ -228,6 +276,7 @@ export class LocalTarget implements Target {
       options,
       availability ? () => takeSample(options.sample ?? {}, availability, this.hosts) : undefined,
       controller.signal,
+      pnp,
     );
     const batches = this.batches;
     return (async function* () {

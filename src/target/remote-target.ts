@@ -81,9 +81,14 @@ export class RemoteTarget implements Target {
       ...(options.type ? { type: options.type } : {}),
       ...(options.group ? { group: options.group } : {}),
       ...(options.retry === false ? { retry: 'false' } : {}),
+      ...(options.pnp ? { pnp: 'true' } : {}),
     };
     if ('binaryPath' in image)
-      return this.call('PUT', this.path(options), { ...settings, binaryPath: image.binaryPath });
+      return this.call('PUT', this.path(options), {
+        ...settings,
+        ...(options.pnp ? { pnp: true } : {}),
+        binaryPath: image.binaryPath,
+      });
     // A file is streamed from disk (memory stays flat whatever its size); its SHA-256 goes with
     // it, so the agent can tell an image that arrived damaged.
     const sha256 = 'bytes' in image ? imageDigest(image.bytes) : await fileDigest(image.file);

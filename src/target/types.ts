@@ -28,6 +28,12 @@ export interface InstallOptions {
   readonly group?: string | undefined;
   /** Retry transient SCM states; on by default, error-path cases turn it off. */
   readonly retry?: boolean;
+  /**
+   * A Plug and Play driver: installed on a root-enumerated device (hardware id
+   * `root\<name>`) from the INF drvcycle writes, loaded by adding the device and unloaded by
+   * removing it (then stopping the service).
+   */
+  readonly pnp?: boolean;
 }
 
 /** A driver service drvcycle created: the one shape every later call takes. */
@@ -41,6 +47,8 @@ export interface InstalledDriver {
   /** The run whose ownership marker the service carries (the runner's). */
   readonly runId: string;
   readonly config: ServiceConfig;
+  /** Set for a PnP driver: its device's hardware id. */
+  readonly pnp?: { readonly hardwareId: string } | undefined;
 }
 
 /** Options of one start, stop or delete. */

@@ -86,6 +86,30 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
     evidence: { state: 'STOP_PENDING', boundMs: 3000 },
   });
 
+  // PnP drivers: cycled through their root-enumerated device (remove, stop, re-add).
+  expect(of('pnp_clean', /cycles › load\/unload/)).toMatchObject({
+    kind: 'pass',
+    status: 'passed',
+  });
+  expect(of('pnp_clean', /leaks/)).toMatchObject({ kind: 'pass', status: 'passed' });
+  expect(of('pnp_leak_start', /leaks/)).toMatchObject({
+    kind: 'leak',
+    evidence: { signal: 'wine-pool-trace', slopeBytesPerCycle: 256 },
+  });
+  // Wine 8 ignores a failed START_DEVICE (Windows gives the device problem code 10): on the lab
+  // the driver cycles, which the README says.
+  expect(of('pnp_fail_start', /cycles › load\/unload/)).toMatchObject({ kind: 'pass' });
+  expect(of('pnp_crash_remove', /cycles › load\/unload/)).toMatchObject({
+    kind: 'crash',
+    cycle: 1,
+    phase: 'unload',
+  });
+  expect(of('pnp_hang_remove', /cycles › load\/unload/)).toMatchObject({
+    kind: 'hang',
+    cycle: 1,
+    phase: 'unload',
+  });
+
   // The error-path catalog and the self-check on the clean driver: every case as expected.
   const catalog = verdicts.filter(
     (v) => v.project === 'clean' && /^(error paths|self-check) › /.test(v.test),
@@ -110,11 +134,11 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
   expect(unloadable.every((v) => v.kind === 'pass')).toBe(true);
 
   expect(counts).toMatchObject({
-    pass: 3 + ERROR_PATH_CASES.length + DRIVER_ERROR_PATHS.filter((c) => !c.needsLoad).length,
-    leak: 2,
+    pass: 6 + ERROR_PATH_CASES.length + DRIVER_ERROR_PATHS.filter((c) => !c.needsLoad).length,
+    leak: 3,
     'load-failure': 2,
-    crash: 2,
-    hang: 1,
+    crash: 3,
+    hang: 2,
     environment: 0,
     error: 0,
     'error-path-mismatch': 0,

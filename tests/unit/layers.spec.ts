@@ -25,7 +25,7 @@ import ts from 'typescript';
  */
 const LAYERS: Record<string, Layer> = {
   'src/core': { may: [], npm: [] },
-  'src/windows/scm': { may: ['src/core'], npm: ['koffi', 'p-retry'] },
+  'src/windows/scm': { may: ['src/core', 'src/windows/pnp'], npm: ['koffi', 'p-retry'] },
   'src/windows/nt': { may: ['src/core', 'src/windows/scm'], npm: ['koffi', 'p-retry'] },
   'src/windows/pnp': { may: ['src/core'], npm: ['koffi'] },
   'src/windows/events': {

@@ -64,6 +64,7 @@ test('with nothing set, every option takes its default and the driver is the cle
       type: 'kernel',
       group: undefined,
       poolTags: [],
+      kind: 'legacy',
     },
     cycles: 50,
     leakCycles: 200,
@@ -104,6 +105,7 @@ test('values set in use beat the defaults', () => {
       type: 'filesystem',
       group: 'FSFilter Activity Monitor',
       poolTags: ['DcLs', 'Dc1'],
+      kind: 'legacy',
     },
     cycles: 7,
     leakCycles: 70,
@@ -160,6 +162,7 @@ test('DRIVER replaces the whole driverUnderTest of use', () => {
     type: 'kernel',
     group: undefined,
     poolTags: [],
+    kind: 'legacy',
   });
 });
 
@@ -177,10 +180,15 @@ test('DRIVER_SERVICE, DRIVER_TYPE, DRIVER_GROUP and DRIVER_POOL_TAGS beat use', 
     type: 'kernel',
     group: 'env group',
     poolTags: ['DcLs', 'DcXx', 'Ab'],
+    kind: 'legacy',
   });
   // Each one alone overrides only its own field.
   const alone = resolveSettings(fullDriver(mine), { [DRIVER_ENV.group]: 'env group' }).driver;
-  expect(alone).toEqual({ ...fullDriver(mine).driverUnderTest, group: 'env group' });
+  expect(alone).toEqual({
+    ...fullDriver(mine).driverUnderTest,
+    group: 'env group',
+    kind: 'legacy',
+  });
   // DRIVER and its companions together.
   const { other } = scratch();
   expect(
@@ -191,7 +199,31 @@ test('DRIVER_SERVICE, DRIVER_TYPE, DRIVER_GROUP and DRIVER_POOL_TAGS beat use', 
     type: 'kernel',
     group: 'env group',
     poolTags: ['DcLs', 'DcXx', 'Ab'],
+    kind: 'legacy',
   });
+});
+
+test('DRIVER_KIND=pnp: a PnP driver, with no load-order group; DRIVER_INF is refused for now', () => {
+  const { mine } = scratch();
+  expect(
+    resolveSettings({ driverUnderTest: { imagePath: mine } }, { DRIVER_KIND: 'pnp' }).driver.kind,
+  ).toBe('pnp');
+  expect(
+    resolveSettings({ driverUnderTest: { imagePath: mine, kind: 'pnp' } }, {}).driver.kind,
+  ).toBe('pnp');
+  expect(
+    configError(() =>
+      resolveSettings({ driverUnderTest: { imagePath: mine } }, { DRIVER_KIND: 'wdf' }),
+    ).problem,
+  ).toBe('The driver kind "wdf" (DRIVER_KIND, driverUnderTest.kind) is not a driver kind.');
+  expect(
+    configError(() =>
+      resolveSettings({ driverUnderTest: { imagePath: mine, kind: 'pnp', group: 'x' } }, {}),
+    ).problem,
+  ).toBe('A PnP driver takes no load-order group (DRIVER_GROUP=x).');
+  expect(configError(() => resolveSettings({}, { DRIVER_INF: 'my.inf' })).hint).toContain(
+    'DRIVER_KIND=pnp',
+  );
 });
 
 test('LEAK_THRESHOLD_BYTES overrides the bytes per cycle, and only that', () => {
@@ -358,7 +390,9 @@ test('machines: an unknown provider is refused with the ones there are', () => {
 
 test('machines: existing without agents is refused, saying what to set', () => {
   const error = configError(() => machineSettingsFromEnv({ DRVCYCLE_MACHINE: 'existing' }));
-  expect(error.problem).toBe('DRVCYCLE_MACHINE=existing needs DRVCYCLE_AGENTS (or DRVCYCLE_AGENTS_FILE).');
+  expect(error.problem).toBe(
+    'DRVCYCLE_MACHINE=existing needs DRVCYCLE_AGENTS (or DRVCYCLE_AGENTS_FILE).',
+  );
   expect(error.hint).toContain('Set DRVCYCLE_AGENTS to the agent URL(s)');
   const { DRVCYCLE_AGENTS } = agentsEnv();
   expect(

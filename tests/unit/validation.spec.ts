@@ -123,3 +123,21 @@ test('tokens: minimum length, and the bearer check', () => {
   expect(bearerMatches(undefined, token)).toBe(false);
   expect(bearerMatches('Bearer ', token)).toBe(false);
 });
+
+test('a PnP install and a PnP batch: `pnp` is true or absent, and a PnP driver takes no group', () => {
+  expect(validateInstall('dc_p', { file: 'p.sys', runId: 'r1', pnp: 'true' }, allow)).toMatchObject(
+    { pnp: true, fileName: 'p.sys' },
+  );
+  expect(validateInstall('dc_p', { file: 'p.sys', runId: 'r1' }, allow)).not.toHaveProperty('pnp');
+  expect(() => validateInstall('dc_p', { file: 'p.sys', runId: 'r1', pnp: 'yes' }, allow)).toThrow(
+    'Expected `pnp` to be true or absent.',
+  );
+  expect(() =>
+    validateInstall('dc_p', { file: 'p.sys', runId: 'r1', pnp: 'true', group: 'g' }, allow),
+  ).toThrow('A PnP driver takes no load-order group: its INF installs it.');
+  expect(validateCycles({ count: 3, pnp: true })).toEqual({ count: 3, pnp: true });
+  expect(validateCycles({ count: 3, pnp: false })).toEqual({ count: 3 });
+  expect(() => validateCycles({ count: 3, pnp: 'true' })).toThrow(
+    /Expected `pnp` to be true or false/,
+  );
+});

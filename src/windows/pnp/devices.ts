@@ -6,7 +6,7 @@
  * Wine 8 SURPRISE_REMOVAL then REMOVE_DEVICE). These calls exist on Windows and on Wine 8, where
  * they are the only ones drvcycle uses to change a device.
  */
-import { ScmError } from '../../core/errors.ts';
+import { ScmError, type ScmOperation } from '../../core/errors.ts';
 import {
   DICD_GENERATE_ID,
   DIF_REGISTERDEVICE,
@@ -38,8 +38,12 @@ function devInfoData(): DevInfoData {
   };
 }
 
-function failure(operation: string, service: string, code = setupapi().GetLastError() as number) {
-  return new ScmError({ operation: operation as never, service, win32Code: code });
+function failure(
+  operation: ScmOperation,
+  service: string,
+  code = setupapi().GetLastError() as number,
+) {
+  return new ScmError({ operation, service, win32Code: code });
 }
 
 export interface DeviceSpec {

@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import koffi from 'koffi';
+import { addRootDevice, removeDevices } from '../pnp/devices.ts';
 import type { BlockingRequest, BlockingResult } from './blocking.ts';
 
 const advapi32 = koffi.load('advapi32.dll');
@@ -33,6 +34,27 @@ parentPort!.on('message', (request: BlockingRequest) => {
   if (request.call === 'StartService') {
     const ok = StartServiceW(request.handle, 0, null) !== 0;
     result = { id: request.id, ok, lastError: ok ? 0 : GetLastError() };
+  } else if (request.call === 'PnpAdd' || request.call === 'PnpRemove') {
+    try {
+      const removed =
+        request.call === 'PnpAdd'
+          ? (addRootDevice(request.spec), undefined)
+          : removeDevices(request.hardwareId, request.service);
+      result = {
+        id: request.id,
+        ok: true,
+        lastError: 0,
+        ...(removed === undefined ? {} : { removed }),
+      };
+    } catch (error) {
+      const { operation, win32Code } = error as { operation?: string; win32Code?: number };
+      result = {
+        id: request.id,
+        ok: false,
+        lastError: win32Code ?? 0,
+        operation: operation ?? request.call,
+      };
+    }
   } else {
     const status = {} as NonNullable<BlockingResult['status']>;
     const ok = ControlService(request.handle, request.control, status) !== 0;

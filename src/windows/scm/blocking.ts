@@ -3,15 +3,18 @@
  * whose DriverUnload hangs) keeps its worker; later calls get another one.
  */
 import { Worker } from 'node:worker_threads';
+import type { DeviceSpec } from '../pnp/devices.ts';
 import type { ScHandle } from './advapi32.ts';
 
-export type BlockingRequest =
-  | { id: number; call: 'StartService'; handle: ScHandle }
-  | { id: number; call: 'ControlService'; handle: ScHandle; control: number };
+export type BlockingRequest = { id: number } & Call;
 export interface BlockingResult {
   id: number;
   ok: boolean;
   lastError: number;
+  /** For a SetupAPI call that failed: which one (its last error is `lastError`). */
+  operation?: string;
+  /** PnpRemove: how many devices were removed. */
+  removed?: number;
   /** ControlService's SERVICE_STATUS: the state the control left the service in. */
   status?: {
     type: number;
@@ -25,7 +28,11 @@ export interface BlockingResult {
 }
 type Call =
   | { call: 'StartService'; handle: ScHandle }
-  | { call: 'ControlService'; handle: ScHandle; control: number };
+  | { call: 'ControlService'; handle: ScHandle; control: number }
+  /** Adds a root-enumerated device and installs its driver: DriverEntry, AddDevice, START. */
+  | { call: 'PnpAdd'; spec: DeviceSpec }
+  /** DIF_REMOVE on the devices with the hardware id: REMOVE_DEVICE runs. */
+  | { call: 'PnpRemove'; hardwareId: string; service: string };
 
 const MAX_IDLE = 2;
 

@@ -7,6 +7,7 @@ import {
   ScmError,
   ScmTimeoutError,
   UnexpectedStateError,
+  type ScmOperation,
 } from '../../core/errors.ts';
 import type { ServiceConfig } from './layouts.ts';
 import {
@@ -18,6 +19,7 @@ import {
   type Ownership,
 } from './ownership.ts';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.ts';
+import type { DeviceSpec } from '../pnp/devices.ts';
 import type { ServiceManager } from './service-manager.ts';
 import {
   driverTypeCode,
@@ -164,6 +166,75 @@ export class DriverServices {
     return { status, elapsedMs: this.clock.now() - startedAt };
   }
 
+  /**
+   * A PnP driver's load: adds its root-enumerated device (drvcycle's INF installs the driver on
+   * it: DriverEntry, AddDevice and START_DEVICE run), bounded; the service must then run.
+   */
+  async pnpStart(
+    name: string,
+    spec: DeviceSpec,
+    options: ScmCallOptions = {},
+  ): Promise<TimedStatus> {
+    if (!options.ownershipChecked) this.requireOwned(name, 'start');
+    const boundMs = options.timeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    const startedAt = this.clock.now();
+    await this.boundCall(
+      'UpdateDriverForPlugAndPlayDevices',
+      name,
+      boundMs,
+      startedAt,
+      options,
+      () => this.scm.pnpAdd(spec),
+    );
+    const status = this.scm.queryStatus(name);
+    if (status.state !== ServiceState.RUNNING)
+      throw new UnexpectedStateError({
+        operation: 'UpdateDriverForPlugAndPlayDevices',
+        service: name,
+        expected: 'RUNNING',
+        state: stateName(status.state),
+        cycle: options.cycle,
+      });
+    return { status, elapsedMs: this.clock.now() - startedAt };
+  }
+
+  /**
+   * A PnP driver's unload: removes its devices (REMOVE_DEVICE runs), then stops the service if
+   * it still runs (Windows unloads the image after its last device goes; Wine keeps it loaded
+   * until the stop). Never the other way round: stopping a PnP driver whose device still exists
+   * breaks the lab's host. The bound covers both.
+   */
+  async pnpStop(
+    name: string,
+    hardwareId: string,
+    options: ScmCallOptions = {},
+  ): Promise<TimedStatus> {
+    if (!options.ownershipChecked) this.requireOwned(name, 'stop');
+    const boundMs = options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    const startedAt = this.clock.now();
+    await this.boundCall(
+      'SetupDiCallClassInstaller(DIF_REMOVE)',
+      name,
+      boundMs,
+      startedAt,
+      options,
+      async () => {
+        await this.scm.pnpRemove(hardwareId, name);
+      },
+    );
+    if (this.scm.queryStatus(name).state === ServiceState.STOPPED)
+      return { status: this.scm.queryStatus(name), elapsedMs: this.clock.now() - startedAt };
+    const left = Math.max(1, Math.round(boundMs - (this.clock.now() - startedAt)));
+    const stopped = await this.stop(name, { ...options, timeoutMs: left, ownershipChecked: true });
+    return { status: stopped.status, elapsedMs: this.clock.now() - startedAt };
+  }
+
+  /** Removes a PnP driver's devices, whatever their number (uninstall). */
+  pnpRemoveDevices(name: string, hardwareId: string): Promise<number> {
+    this.requireOwned(name, 'delete');
+    return this.scm.pnpRemove(hardwareId, name);
+  }
+
   /** One handle for a batch of calls on the service (see ServiceManager.holdOpen). */
   holdOpen(name: string): () => void {
     return this.scm.holdOpen(name);
@@ -256,7 +327,7 @@ export class DriverServices {
 
   /** Runs a blocking SCM call with retries, giving up (with the state it sees) at the bound. */
   private async boundCall(
-    operation: 'StartService' | 'ControlService',
+    operation: ScmOperation,
     name: string,
     boundMs: number,
     startedAt: number,

@@ -4,6 +4,7 @@
  */
 import { advapi32, copyNativeBytes, withNativeBuffer, type ScHandle } from './advapi32.ts';
 import { BlockingCallPool } from './blocking.ts';
+import type { DeviceSpec } from '../pnp/devices.ts';
 import { ScmError, type ScmOperation } from '../../core/errors.ts';
 import {
   decodeEnumServiceStatusProcess,
@@ -167,6 +168,21 @@ export class ServiceManager {
         ? { ...status, stateName: stateName(status.state), processId: 0, serviceFlags: 0 }
         : undefined;
     });
+  }
+
+  /** Adds a root-enumerated device and installs its driver, on the worker pool (it blocks). */
+  async pnpAdd(spec: DeviceSpec): Promise<void> {
+    const result = await this.pool.run({ call: 'PnpAdd', spec });
+    if (!result.ok)
+      throw this.failureWith(result.operation as ScmOperation, spec.service, result.lastError);
+  }
+
+  /** Removes the devices with the hardware id (REMOVE_DEVICE runs), on the worker pool. */
+  async pnpRemove(hardwareId: string, service: string): Promise<number> {
+    const result = await this.pool.run({ call: 'PnpRemove', hardwareId, service });
+    if (!result.ok)
+      throw this.failureWith(result.operation as ScmOperation, service, result.lastError);
+    return result.removed ?? 0;
   }
 
   /**
