@@ -180,9 +180,15 @@ export function validateCycles(body: unknown): CycleOptions {
   }
   if (input.pnp !== undefined && typeof input.pnp !== 'boolean')
     throw invalid(`Expected \`pnp\` to be true or false, got ${JSON.stringify(input.pnp)}.`);
+  const strategy = input.pnpStrategy;
+  if (strategy !== undefined && strategy !== 'remove-readd' && strategy !== 'disable-enable')
+    throw invalid(
+      `Expected \`pnpStrategy\` "remove-readd" or "disable-enable", got ${JSON.stringify(strategy)}.`,
+    );
   return {
     count,
     ...(input.pnp === true ? { pnp: true } : {}),
+    ...(strategy !== undefined ? { pnpStrategy: strategy } : {}),
     ...(sampleEvery !== undefined
       ? { sampleEvery, sample: validateSampleRequest(input.sample) }
       : {}),

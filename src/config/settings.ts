@@ -40,6 +40,11 @@ export interface DriverUnderTest {
    * stopping the service and adding the device again. Default `legacy` (StartService/ControlService).
    */
   readonly kind?: DriverKind | undefined;
+  /**
+   * A PnP driver's cycle: `remove-readd` or `disable-enable` (Windows only, HLK's way). Unset:
+   * disable-enable on Windows, remove-readd on the lab.
+   */
+  readonly pnpStrategy?: 'remove-readd' | 'disable-enable' | undefined;
 }
 
 export type DriverKind = 'legacy' | 'pnp';
@@ -61,8 +66,9 @@ export interface DrvcycleOptions {
 
 export interface Settings {
   readonly profile: Profile | undefined;
-  readonly driver: Required<Omit<DriverUnderTest, 'group'>> & {
+  readonly driver: Required<Omit<DriverUnderTest, 'group' | 'pnpStrategy'>> & {
     readonly group: string | undefined;
+    readonly pnpStrategy?: 'remove-readd' | 'disable-enable' | undefined;
   };
   readonly cycles: number;
   readonly startTimeoutMs: number;
@@ -110,6 +116,7 @@ export const DRIVER_ENV = {
   group: 'DRIVER_GROUP',
   poolTags: 'DRIVER_POOL_TAGS',
   kind: 'DRIVER_KIND',
+  pnpStrategy: 'DRIVER_PNP_STRATEGY',
 } as const;
 export const LEAK_THRESHOLD_ENV = 'LEAK_THRESHOLD_BYTES';
 
@@ -253,7 +260,30 @@ function resolveDriver(
       `A PnP driver takes no load-order group (DRIVER_GROUP=${group}).`,
       'Drop DRIVER_GROUP (driverUnderTest.group): the INF drvcycle writes installs the driver.',
     );
-  return { imagePath, serviceName, type, group, poolTags, kind };
+  const pnpStrategy = env[DRIVER_ENV.pnpStrategy] || fromUse?.pnpStrategy || undefined;
+  if (
+    pnpStrategy !== undefined &&
+    pnpStrategy !== 'remove-readd' &&
+    pnpStrategy !== 'disable-enable'
+  )
+    throw new ConfigError(
+      `The PnP cycle strategy ${JSON.stringify(pnpStrategy)} (DRIVER_PNP_STRATEGY, driverUnderTest.pnpStrategy) is not one.`,
+      'Use remove-readd or disable-enable (Windows only), or leave it unset.',
+    );
+  if (pnpStrategy !== undefined && kind !== 'pnp')
+    throw new ConfigError(
+      `DRIVER_PNP_STRATEGY=${pnpStrategy} is for a PnP driver.`,
+      'Set DRIVER_KIND=pnp too, or drop the strategy.',
+    );
+  return {
+    imagePath,
+    serviceName,
+    type,
+    group,
+    poolTags,
+    kind,
+    ...(pnpStrategy ? { pnpStrategy } : {}),
+  };
 }
 
 export function resolveSettings(

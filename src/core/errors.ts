@@ -20,6 +20,7 @@ export const ErrorCodes = {
   AGENT_UNREACHABLE: 'DRVCYCLE_AGENT_UNREACHABLE',
   AGENT_INTERNAL: 'DRVCYCLE_AGENT_INTERNAL',
   AGENT_TLS: 'DRVCYCLE_AGENT_TLS',
+  PNP: 'DRVCYCLE_PNP',
   CONFIG: 'DRVCYCLE_CONFIG',
   LAB_SETUP: 'DRVCYCLE_LAB_SETUP',
   LAB_MACHINE: 'DRVCYCLE_LAB_MACHINE',
@@ -95,7 +96,9 @@ export type ScmOperation =
   | 'SetupDiCallClassInstaller(DIF_REMOVE)'
   | 'SetupDiGetClassDevs'
   | 'SetupDiEnumDeviceInfo'
-  | 'UpdateDriverForPlugAndPlayDevices';
+  | 'UpdateDriverForPlugAndPlayDevices'
+  | 'CM_Enable_DevNode'
+  | 'CM_Disable_DevNode';
 
 export interface ScmErrorDetails {
   readonly operation: ScmOperation;
@@ -347,6 +350,7 @@ const REVIVERS: Record<ErrorCode, Reviver> = {
   DRVCYCLE_AGENT_UNREACHABLE: plain,
   DRVCYCLE_AGENT_INTERNAL: plain,
   DRVCYCLE_AGENT_TLS: plain,
+  DRVCYCLE_PNP: plain,
   DRVCYCLE_LAB_SETUP: plain,
   DRVCYCLE_LAB_MACHINE: plain,
   DRVCYCLE_VM_COMMAND: plain,

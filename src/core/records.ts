@@ -29,6 +29,11 @@ export interface CycleOptions {
   readonly sample?: SampleRequest;
   /** A PnP driver: a cycle adds its device, then removes it and stops the service. */
   readonly pnp?: boolean;
+  /**
+   * How a PnP driver is cycled: `remove-readd` (the lab's way, and Windows') or `disable-enable`
+   * (Windows only, as HLK does). Unset: disable-enable on Windows, remove-readd on the lab.
+   */
+  readonly pnpStrategy?: 'remove-readd' | 'disable-enable';
 }
 
 export interface PerformanceInfo {

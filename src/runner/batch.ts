@@ -4,7 +4,7 @@
  */
 import { toWire } from '../core/errors.ts';
 import type { CycleOptions, CycleRecord } from '../core/records.ts';
-import type { DriverRef, Target } from '../target/types.ts';
+import type { DriverRef, InstalledDriver, Target } from '../target/types.ts';
 
 export interface BatchOptions {
   /** Number of the batch's first cycle, so successive batches (the soak) count on. */
@@ -22,8 +22,11 @@ export async function runCycleBatch(
   let last = first - 1;
   try {
     // A PnP driver (installed with `pnp`) is cycled through its device.
-    const pnp = 'pnp' in driver && driver.pnp !== undefined;
-    for await (const raw of target.runCycles(driver, pnp ? { ...options, pnp } : options)) {
+    const pnp = 'pnp' in driver ? (driver as InstalledDriver).pnp : undefined;
+    const batchOptions: CycleOptions = pnp
+      ? { ...options, pnp: true, ...(pnp.strategy ? { pnpStrategy: pnp.strategy } : {}) }
+      : options;
+    for await (const raw of target.runCycles(driver, batchOptions)) {
       const record = { ...raw, cycle: first + raw.cycle - 1 };
       last = record.cycle;
       batch.onRecord?.(record);

@@ -1,7 +1,16 @@
 /** The load/unload loop that runs inside the target: one record per cycle, as it completes. */
-import { ScmError, ScmTimeoutError, toWire, UnexpectedStateError } from '../core/errors.ts';
+import {
+  DrvcycleError,
+  ErrorCodes,
+  ScmError,
+  ScmTimeoutError,
+  toWire,
+  UnexpectedStateError,
+} from '../core/errors.ts';
 import type { CycleOptions, CycleRecord, SystemSample } from '../core/records.ts';
-import type { DeviceSpec } from '../windows/pnp/devices.ts';
+import { deviceInstanceIds, type DeviceSpec } from '../windows/pnp/devices.ts';
+import { pnpStrategyFor } from '../windows/pnp/strategies.ts';
+import { wineVersion } from '../windows/nt/wine.ts';
 import type { DriverServices } from '../windows/scm/driver-services.ts';
 import { stateName } from '../windows/scm/status.ts';
 
@@ -59,15 +68,24 @@ async function* cycleLoop(
   signal: AbortSignal | undefined,
   pnp: DeviceSpec | undefined,
 ): AsyncGenerator<CycleRecord> {
-  // A PnP driver is loaded by adding its device and unloaded by removing it (then its service
-  // is stopped): the lab's way, which Wine 8 supports (src/windows/pnp/devices.ts).
+  // A PnP driver is loaded and unloaded through its device (src/windows/pnp/strategies.ts):
+  // remove/re-add, or on Windows disable/enable, set up here before the first cycle.
+  const strategy = pnp ? pnpStrategyFor(wineVersion() !== null, options.pnpStrategy) : undefined;
+  const instanceId =
+    pnp && strategy === 'disable-enable' ? await disabledDevice(services, name, pnp) : undefined;
   const load = (cycle: number) => {
     const call = { timeoutMs: options.startTimeoutMs, cycle, ownershipChecked: true };
-    return pnp ? services.pnpStart(name, pnp, call) : services.start(name, call);
+    if (!pnp) return services.start(name, call);
+    return instanceId
+      ? services.pnpSetEnabled(name, instanceId, true, call)
+      : services.pnpStart(name, pnp, call);
   };
   const unload = (cycle: number) => {
     const call = { timeoutMs: options.stopTimeoutMs, cycle, ownershipChecked: true };
-    return pnp ? services.pnpStop(name, pnp.hardwareId, call) : services.stop(name, call);
+    if (!pnp) return services.stop(name, call);
+    return instanceId
+      ? services.pnpSetEnabled(name, instanceId, false, call)
+      : services.pnpStop(name, pnp.hardwareId, call);
   };
   // A cancelled batch ends between cycles: the cycle under way finishes, the driver stays stopped.
   for (let cycle = 1; cycle <= options.count && !signal?.aborted; cycle++) {
@@ -119,4 +137,26 @@ function failed(
     }
   }
   return { cycle, outcome, startMs, stopMs, state, error: toWire(error) };
+}
+
+/**
+ * Disable/enable needs the device: added once (from the INF) and disabled, so each cycle
+ * starts from an unloaded driver as with any other strategy. Its instance id is what the
+ * Configuration Manager calls take.
+ */
+async function disabledDevice(
+  services: DriverServices,
+  name: string,
+  pnp: DeviceSpec,
+): Promise<string> {
+  if (deviceInstanceIds(pnp.hardwareId, name).length === 0)
+    await services.pnpStart(name, pnp, { ownershipChecked: true });
+  const [instanceId] = deviceInstanceIds(pnp.hardwareId, name);
+  if (!instanceId)
+    throw new DrvcycleError(
+      ErrorCodes.PNP,
+      `The device of "${name}" was added but cannot be found.`,
+    );
+  await services.pnpSetEnabled(name, instanceId, false, { ownershipChecked: true });
+  return instanceId;
 }

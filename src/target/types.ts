@@ -47,8 +47,13 @@ export interface InstalledDriver {
   /** The run whose ownership marker the service carries (the runner's). */
   readonly runId: string;
   readonly config: ServiceConfig;
-  /** Set for a PnP driver: its device's hardware id. */
-  readonly pnp?: { readonly hardwareId: string } | undefined;
+  /** Set for a PnP driver: its device's hardware id, and how the runner wants it cycled. */
+  readonly pnp?:
+    | {
+        readonly hardwareId: string;
+        readonly strategy?: 'remove-readd' | 'disable-enable' | undefined;
+      }
+    | undefined;
 }
 
 /** Options of one start, stop or delete. */

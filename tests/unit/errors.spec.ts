@@ -87,6 +87,7 @@ const REPRESENTATIVES: Record<ErrorCode, () => DrvcycleError> = {
   DRVCYCLE_AGENT_UNREACHABLE: plain(ErrorCodes.AGENT_UNREACHABLE),
   DRVCYCLE_AGENT_INTERNAL: plain(ErrorCodes.AGENT_INTERNAL),
   DRVCYCLE_AGENT_TLS: plain(ErrorCodes.AGENT_TLS),
+  DRVCYCLE_PNP: plain(ErrorCodes.PNP),
   DRVCYCLE_LAB_SETUP: plain(ErrorCodes.LAB_SETUP),
   DRVCYCLE_LAB_MACHINE: plain(ErrorCodes.LAB_MACHINE),
   DRVCYCLE_VM_COMMAND: plain(ErrorCodes.VM_COMMAND),

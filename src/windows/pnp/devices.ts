@@ -147,3 +147,16 @@ export function removeDevices(hardwareId: string, service: string): number {
       throw failure('SetupDiCallClassInstaller(DIF_REMOVE)', service);
   });
 }
+
+/** The device instance ids (ROOT\\DC_X\\0000) of the devices with the hardware id. */
+export function deviceInstanceIds(hardwareId: string, service: string): string[] {
+  const api = setupapi();
+  const ids: string[] = [];
+  forEachDevice(hardwareId, service, (set, data) => {
+    const buffer = new Uint16Array(512);
+    const required = [0];
+    if (api.SetupDiGetDeviceInstanceIdW(set, data, buffer, buffer.length, required))
+      ids.push(Buffer.from(buffer.buffer).toString('utf16le').replace(/\0.*$/s, ''));
+  });
+  return ids;
+}

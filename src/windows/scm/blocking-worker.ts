@@ -5,7 +5,9 @@
  */
 import { parentPort } from 'node:worker_threads';
 import koffi from 'koffi';
+import { windowsConfigManager } from '../pnp/cfgmgr.ts';
 import { addRootDevice, removeDevices } from '../pnp/devices.ts';
+import { DisableEnableCycle } from '../pnp/strategies.ts';
 import type { BlockingRequest, BlockingResult } from './blocking.ts';
 
 const advapi32 = koffi.load('advapi32.dll');
@@ -34,6 +36,29 @@ parentPort!.on('message', (request: BlockingRequest) => {
   if (request.call === 'StartService') {
     const ok = StartServiceW(request.handle, 0, null) !== 0;
     result = { id: request.id, ok, lastError: ok ? 0 : GetLastError() };
+  } else if (request.call === 'PnpDisable' || request.call === 'PnpEnable') {
+    try {
+      const cycle = new DisableEnableCycle(
+        windowsConfigManager(false),
+        request.instanceId,
+        request.service,
+      );
+      if (request.call === 'PnpDisable') cycle.down();
+      else cycle.up();
+      result = { id: request.id, ok: true, lastError: 0 };
+    } catch (error) {
+      const e = error as { operation?: string; configret?: number; problemCode?: number };
+      result = {
+        id: request.id,
+        ok: false,
+        lastError: 0,
+        pnp: {
+          operation: e.operation ?? request.call,
+          ...(e.configret !== undefined ? { configret: e.configret } : {}),
+          ...(e.problemCode !== undefined ? { problem: e.problemCode } : {}),
+        },
+      };
+    }
   } else if (request.call === 'PnpAdd' || request.call === 'PnpRemove') {
     try {
       const removed =

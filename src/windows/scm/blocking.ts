@@ -15,6 +15,8 @@ export interface BlockingResult {
   operation?: string;
   /** PnpRemove: how many devices were removed. */
   removed?: number;
+  /** PnpDisable/PnpEnable that failed: the Configuration Manager's answer or the device's problem. */
+  pnp?: { operation: string; configret?: number; problem?: number };
   /** ControlService's SERVICE_STATUS: the state the control left the service in. */
   status?: {
     type: number;
@@ -32,7 +34,10 @@ type Call =
   /** Adds a root-enumerated device and installs its driver: DriverEntry, AddDevice, START. */
   | { call: 'PnpAdd'; spec: DeviceSpec }
   /** DIF_REMOVE on the devices with the hardware id: REMOVE_DEVICE runs. */
-  | { call: 'PnpRemove'; hardwareId: string; service: string };
+  | { call: 'PnpRemove'; hardwareId: string; service: string }
+  /** Windows only: CM_Disable_DevNode / CM_Enable_DevNode on the device (QUERY_REMOVE, REMOVE / load, START). */
+  | { call: 'PnpDisable'; instanceId: string; service: string }
+  | { call: 'PnpEnable'; instanceId: string; service: string };
 
 const MAX_IDLE = 2;
 

@@ -229,6 +229,30 @@ export class DriverServices {
     return { status: stopped.status, elapsedMs: this.clock.now() - startedAt };
   }
 
+  /**
+   * Windows' disable/enable strategy, bounded like a start (enable: the driver is loaded and its
+   * device started) or a stop (disable: REMOVE_DEVICE, and the image unloads with its last device).
+   */
+  async pnpSetEnabled(
+    name: string,
+    instanceId: string,
+    up: boolean,
+    options: ScmCallOptions = {},
+  ): Promise<TimedStatus> {
+    if (!options.ownershipChecked) this.requireOwned(name, up ? 'start' : 'stop');
+    const boundMs = options.timeoutMs ?? (up ? DEFAULT_START_TIMEOUT_MS : DEFAULT_STOP_TIMEOUT_MS);
+    const startedAt = this.clock.now();
+    await this.boundCall(
+      up ? 'CM_Enable_DevNode' : 'CM_Disable_DevNode',
+      name,
+      boundMs,
+      startedAt,
+      options,
+      () => this.scm.pnpSetEnabled(instanceId, name, up),
+    );
+    return { status: this.scm.queryStatus(name), elapsedMs: this.clock.now() - startedAt };
+  }
+
   /** Removes a PnP driver's devices, whatever their number (uninstall). */
   pnpRemoveDevices(name: string, hardwareId: string): Promise<number> {
     this.requireOwned(name, 'delete');

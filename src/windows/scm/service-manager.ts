@@ -5,6 +5,7 @@
 import { advapi32, copyNativeBytes, withNativeBuffer, type ScHandle } from './advapi32.ts';
 import { BlockingCallPool } from './blocking.ts';
 import type { DeviceSpec } from '../pnp/devices.ts';
+import { PnpDeviceError } from '../pnp/strategies.ts';
 import { ScmError, type ScmOperation } from '../../core/errors.ts';
 import {
   decodeEnumServiceStatusProcess,
@@ -183,6 +184,20 @@ export class ServiceManager {
     if (!result.ok)
       throw this.failureWith(result.operation as ScmOperation, service, result.lastError);
     return result.removed ?? 0;
+  }
+
+  /** Windows: disables (`up: false`) or enables the device, on the worker pool (it blocks). */
+  async pnpSetEnabled(instanceId: string, service: string, up: boolean): Promise<void> {
+    const result = await this.pool.run({
+      call: up ? 'PnpEnable' : 'PnpDisable',
+      instanceId,
+      service,
+    });
+    if (!result.ok)
+      throw new PnpDeviceError({
+        ...(result.pnp ?? { operation: up ? 'CM_Enable_DevNode' : 'CM_Disable_DevNode' }),
+        service,
+      });
   }
 
   /**

@@ -1,0 +1,107 @@
+/**
+ * The Configuration Manager calls of the Windows disable/enable strategy (cfgmgr32.dll), as HLK
+ * and `pnputil /disable-device` / `/enable-device` (Windows 10 2004+) do it. On Wine 8 every one
+ * of these is a stub that returns an error or does nothing (CM_Locate_DevNodeW gives
+ * CR_NO_SUCH_DEVNODE, CM_Disable_DevNode / CM_Enable_DevNode / CM_Get_DevNode_Status are
+ * unimplemented): the bindings refuse to run there, and the lab uses remove/re-add instead.
+ */
+import koffi from 'koffi';
+import { DrvcycleError, ErrorCodes } from '../../core/errors.ts';
+
+/** CONFIGRET values (cfgmgr32.h) drvcycle names in its messages. */
+export const CONFIGRET_NAMES: Readonly<Record<number, string>> = {
+  0x00: 'CR_SUCCESS',
+  0x01: 'CR_DEFAULT',
+  0x02: 'CR_OUT_OF_MEMORY',
+  0x03: 'CR_INVALID_POINTER',
+  0x04: 'CR_INVALID_FLAG',
+  0x05: 'CR_INVALID_DEVNODE',
+  0x0d: 'CR_NO_SUCH_DEVNODE',
+  0x13: 'CR_FAILURE',
+  0x17: 'CR_REMOVE_VETOED',
+  0x1f: 'CR_INVALID_DEVICE_ID',
+  0x21: 'CR_NOT_DISABLEABLE',
+  0x33: 'CR_ACCESS_DENIED',
+  0x34: 'CR_CALL_NOT_IMPLEMENTED',
+};
+
+export const CR_SUCCESS = 0;
+export const CM_LOCATE_DEVNODE_NORMAL = 0x0;
+/** Fail rather than show UI when something vetoes the disable. */
+export const CM_DISABLE_UI_NOT_OK = 0x4;
+export const DN_DRIVER_LOADED = 0x2;
+export const DN_STARTED = 0x8;
+export const DN_DISABLEABLE = 0x2000;
+export const DN_HAS_PROBLEM = 0x400;
+
+/** CM_PROB_* values a cycle can end in (cfg.h). */
+export const PROBLEM_NAMES: Readonly<Record<number, string>> = {
+  1: 'CM_PROB_NOT_CONFIGURED',
+  3: 'CM_PROB_OUT_OF_MEMORY',
+  10: 'CM_PROB_FAILED_START',
+  18: 'CM_PROB_REINSTALL',
+  21: 'CM_PROB_WILL_BE_REMOVED',
+  22: 'CM_PROB_DISABLED',
+  24: 'CM_PROB_DEVICE_NOT_THERE',
+  28: 'CM_PROB_FAILED_INSTALL',
+  31: 'CM_PROB_FAILED_ADD',
+  38: 'CM_PROB_DRIVER_FAILED_PRIOR_UNLOAD',
+  39: 'CM_PROB_DRIVER_FAILED_LOAD',
+  43: 'CM_PROB_FAILED_POST_START',
+  47: 'CM_PROB_HELD_FOR_EJECT',
+};
+
+export const configretName = (code: number) =>
+  CONFIGRET_NAMES[code] ?? `CONFIGRET 0x${code.toString(16).padStart(2, '0')}`;
+export const problemName = (code: number) => PROBLEM_NAMES[code] ?? `CM_PROB ${code}`;
+
+/** What the disable/enable strategy needs of cfgmgr32: an interface, so its logic is testable. */
+export interface ConfigManager {
+  locate(instanceId: string): { cr: number; devInst: number };
+  disable(devInst: number, flags: number): number;
+  enable(devInst: number, flags: number): number;
+  status(devInst: number): { cr: number; status: number; problem: number };
+}
+
+type Fn = (...args: unknown[]) => unknown;
+
+/** The real cfgmgr32, refused on Wine (see above). */
+export function windowsConfigManager(onWine: boolean): ConfigManager {
+  if (onWine)
+    throw new DrvcycleError(
+      ErrorCodes.CONFIG,
+      'The disable/enable strategy needs the Windows Configuration Manager; on Wine 8 its calls are stubs, so drvcycle never makes them on the lab.',
+      {
+        hint: 'On the lab a PnP driver is cycled by removing and re-adding its device (the default there).',
+      },
+    );
+  const cfgmgr = koffi.load('cfgmgr32.dll');
+  const fn = (proto: string) => cfgmgr.func(proto) as Fn;
+  /** https://learn.microsoft.com/windows/win32/api/cfgmgr32/nf-cfgmgr32-cm_locate_devnodew */
+  const locate = fn(
+    'uint32 __stdcall CM_Locate_DevNodeW(_Out_ uint32* devInst, str16 id, uint32 flags)',
+  );
+  /** https://learn.microsoft.com/windows/win32/api/cfgmgr32/nf-cfgmgr32-cm_disable_devnode */
+  const disable = fn('uint32 __stdcall CM_Disable_DevNode(uint32 devInst, uint32 flags)');
+  /** https://learn.microsoft.com/windows/win32/api/cfgmgr32/nf-cfgmgr32-cm_enable_devnode */
+  const enable = fn('uint32 __stdcall CM_Enable_DevNode(uint32 devInst, uint32 flags)');
+  /** https://learn.microsoft.com/windows/win32/api/cfgmgr32/nf-cfgmgr32-cm_get_devnode_status */
+  const status = fn(
+    'uint32 __stdcall CM_Get_DevNode_Status(_Out_ uint32* status, _Out_ uint32* problem, uint32 devInst, uint32 flags)',
+  );
+  return {
+    locate(instanceId) {
+      const devInst = [0];
+      const cr = locate(devInst, instanceId, CM_LOCATE_DEVNODE_NORMAL) as number;
+      return { cr, devInst: devInst[0]! };
+    },
+    disable: (devInst, flags) => disable(devInst, flags) as number,
+    enable: (devInst, flags) => enable(devInst, flags) as number,
+    status(devInst) {
+      const out = [0];
+      const problem = [0];
+      const cr = status(out, problem, devInst, 0) as number;
+      return { cr, status: out[0]!, problem: problem[0]! };
+    },
+  };
+}
