@@ -3,6 +3,7 @@ import { provisionLab } from '../src/lab/provision.ts';
 import { benchReport, benchRunnerMemory, benchSampling } from './collector.ts';
 import { benchHostMode, benchTwoMachines } from './host-modes.ts';
 import { benchLeakDetection } from './leak-detection.ts';
+import { benchPnp } from './pnp.ts';
 
 await provisionLab(() => {});
 const checks: [string, boolean][] = [];
@@ -44,6 +45,12 @@ const twoMachines = await benchTwoMachines();
 console.log('\ntwo lab machines cycling at once vs one alone (shared host, 2 cores)');
 console.table([twoMachines]);
 checks.push(['2 machines ≥ 1.5× the throughput of one', twoMachines.throughputRatio >= 1.5]);
+
+const pnp = await benchPnp();
+console.log(
+  '\nPnP cycle on the lab (pnp_clean: remove the device, stop the service, add it again), side by side',
+);
+console.table([pnp]);
 
 const hostModes = [await benchHostMode('shared'), await benchHostMode('own')];
 console.log(
