@@ -6,7 +6,8 @@
  *   {"image": "build/mydrv.sys", "service": "mydrv", "poolTags": ["MyDr"]}
  *   {"image": "build/myfs.sys", "type": "filesystem", "group": "FSFilter Activity Monitor"}
  *
- * Fields: image (required), service, type (kernel | filesystem), group, poolTags. Each line is
+ * Fields: image (required), service, type (kernel | filesystem), group, poolTags, kind (legacy |
+ * pnp), pnpStrategy (remove-readd | disable-enable). Each line is
  * checked like DRIVER and its companions (src/config/settings.ts) when a project uses it.
  */
 import { readFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { DriverUnderTest } from './settings.ts';
 import { serviceNameFor } from './settings.ts';
 
-const FIELDS = new Set(['image', 'service', 'type', 'group', 'poolTags']);
+const FIELDS = new Set(['image', 'service', 'type', 'group', 'poolTags', 'kind', 'pnpStrategy']);
 
 export interface ManifestDriver extends DriverUnderTest {
   readonly serviceName: string;
@@ -84,6 +85,19 @@ export function parseManifest(text: string, file: string): ManifestDriver[] {
       );
     seen.set(serviceName.toLowerCase(), at);
     const group = text('group');
+    const kind = text('kind');
+    if (kind !== undefined && kind !== 'legacy' && kind !== 'pnp')
+      throw new ConfigError(`${at}: "kind" ${kind} is not a driver kind.`, 'Use legacy or pnp.');
+    const pnpStrategy = text('pnpStrategy');
+    if (
+      pnpStrategy !== undefined &&
+      pnpStrategy !== 'remove-readd' &&
+      pnpStrategy !== 'disable-enable'
+    )
+      throw new ConfigError(
+        `${at}: "pnpStrategy" ${pnpStrategy} is not a PnP cycle strategy.`,
+        'Use remove-readd or disable-enable.',
+      );
     drivers.push({
       imagePath,
       serviceName,
@@ -91,6 +105,8 @@ export function parseManifest(text: string, file: string): ManifestDriver[] {
       ...(type ? { type } : {}),
       ...(group ? { group } : {}),
       ...(tags ? { poolTags: tags as string[] } : {}),
+      ...(kind ? { kind } : {}),
+      ...(pnpStrategy ? { pnpStrategy } : {}),
     });
   });
   if (drivers.length === 0)

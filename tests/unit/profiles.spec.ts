@@ -38,6 +38,7 @@ test('a manifest: one JSON object per line, comments and blank lines allowed, pa
       '{"image": "build/mydrv.sys", "service": "mydrv", "poolTags": ["MyDr"]}',
       '',
       '{"image": "/abs/fs.sys", "type": "filesystem", "group": "FSFilter Activity Monitor"}',
+      '{"image": "pnp.sys", "kind": "pnp", "pnpStrategy": "remove-readd"}',
     ].join('\n'),
     '/work/team/drivers.jsonl',
   );
@@ -55,6 +56,13 @@ test('a manifest: one JSON object per line, comments and blank lines allowed, pa
       type: 'filesystem',
       group: 'FSFilter Activity Monitor',
     },
+    {
+      imagePath: '/work/team/pnp.sys',
+      serviceName: 'dc_pnp',
+      line: 'drivers.jsonl:5',
+      kind: 'pnp',
+      pnpStrategy: 'remove-readd',
+    },
   ]);
 });
 
@@ -66,6 +74,7 @@ test('a manifest line that is wrong is named by its line, with what to write ins
     ['{"image": "a.sys", "tags": ["x"]}', /^m\.jsonl:1 has unknown field tags\.$/],
     ['{"image": "a.sys", "type": "usermode"}', /"type" usermode is not a driver type/],
     ['{"image": "a.sys", "poolTags": "Ab"}', /"poolTags" must be a list of strings/],
+    ['{"image": "a.sys", "kind": "wdf"}', /"kind" wdf is not a driver kind/],
   ];
   for (const [line, message] of cases)
     expect(configError(() => parseManifest(line, '/x/m.jsonl')).problem).toMatch(message);
