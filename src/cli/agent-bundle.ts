@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleZipName, stageAgentBundle, zipFolder } from '../bundle/agent-bundle.ts';
-import { dependencyDir } from '../core/paths.ts';
-import { labPaths, labRoot } from '../lab/paths.ts';
+import { bundleInputs } from '../lab/agent-bundle.ts';
+import { labRoot } from '../lab/paths.ts';
 import { consoleLog, step } from '../lab/progress.ts';
-import { ensureWindowsKoffi, ensureWindowsNode, windowsKoffiTarget } from '../lab/runtime.ts';
+import { ensureWindowsKoffi, ensureWindowsNode } from '../lab/runtime.ts';
 
 export async function writeAgentBundle(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { out: { type: 'string', default: '.' } } });
@@ -19,14 +19,7 @@ export async function writeAgentBundle(argv: string[]): Promise<number> {
   await step(consoleLog, 'koffi for win32-x64', () => ensureWindowsKoffi(logFile));
   const staging = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-agent-bundle-'));
   try {
-    const folder = await stageAgentBundle(
-      {
-        nodeExe: labPaths.windowsNode(),
-        koffiDir: dependencyDir('koffi'),
-        koffiNative: windowsKoffiTarget(),
-      },
-      staging,
-    );
+    const folder = await stageAgentBundle(bundleInputs(), staging);
     const zip = path.resolve(values.out, bundleZipName());
     await zipFolder(folder, zip);
     const sha256 = createHash('sha256').update(readFileSync(zip)).digest('hex');

@@ -19,6 +19,7 @@ import {
 import path from 'node:path';
 import {
   BUNDLE_FOLDER,
+  type BundleInputs,
   bundleZipName,
   contentHash,
   stageAgentBundle,
@@ -44,18 +45,20 @@ export const labBundle = {
   agentScript: () => path.join(labBundle.dir(), 'agent', 'agent.js'),
 };
 
+/** What the bundle is made of on this machine: the lab's Windows runtime and koffi's win32 build. */
+export function bundleInputs(): BundleInputs {
+  return {
+    nodeExe: labPaths.windowsNode(),
+    koffiDir: dependencyDir('koffi'),
+    koffiNative: windowsKoffiTarget(),
+  };
+}
+
 export async function ensureLabAgentBundle(): Promise<'already-done' | string> {
   mkdirSync(bundlesDir(), { recursive: true });
   const staging = mkdtempSync(path.join(bundlesDir(), '.staging-'));
   try {
-    const folder = await stageAgentBundle(
-      {
-        nodeExe: labPaths.windowsNode(),
-        koffiDir: dependencyDir('koffi'),
-        koffiNative: windowsKoffiTarget(),
-      },
-      staging,
-    );
+    const folder = await stageAgentBundle(bundleInputs(), staging);
     const hash = contentHash(folder);
     const unpacked = unpackedFor(hash);
     const current = existsSync(currentFile()) ? readFileSync(currentFile(), 'utf8').trim() : '';
