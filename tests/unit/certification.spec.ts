@@ -1,8 +1,9 @@
 /** Driver Verifier's settings as `verifier /querysettings` prints them, and the certification files. */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { resolveSettings } from '../../src/config/settings.ts';
-import { sampleDriver } from '../../src/core/paths.ts';
 import type { Verdict } from '../../src/core/verdict.ts';
 import {
   buildCertification,
@@ -11,6 +12,7 @@ import {
 } from '../../src/report/certification.ts';
 import { embeddedSignature } from '../../src/report/driver-file.ts';
 import { identify } from '../../src/report/reporters/certification.ts';
+import { peImage } from './pe-fixtures.ts';
 import {
   parseVerifierQuerySettings,
   verifierProblem,
@@ -102,10 +104,17 @@ test('a certification needs Verifier on the driver, with pool tracking', () => {
   );
 });
 
+/** A driver image as a linker writes its headers (the samples are built only by the lab set-up). */
+const cleanImage = (() => {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-image-')), 'clean.sys');
+  writeFileSync(file, peImage());
+  return file;
+})();
+
 const settings = resolveSettings(
   {
     profile: 'certify',
-    driverUnderTest: { imagePath: sampleDriver('clean'), serviceName: 'dc_clean' },
+    driverUnderTest: { imagePath: cleanImage, serviceName: 'dc_clean' },
   },
   {},
 );
@@ -138,7 +147,7 @@ const certified = (v: Verdict, test: string): CertifiedTest => ({
 });
 
 test('a certification passes only when every criterion passed, each with its requirement and measure', () => {
-  const identity = identify(sampleDriver('clean'));
+  const identity = identify(cleanImage);
   const pass = buildCertification(
     [
       certified(verdict('pass', 'cycles', 'PASS: 1000 cycles'), 'cycles › load/unload cycles'),
@@ -200,8 +209,8 @@ test('a lab certification is a rehearsal, never a certification, whatever its ve
   expect(certificationMarkdown(rehearsal)).toContain('PASS (rehearsal, not a certification)');
 });
 
-test('signature state from the PE certificate table: the samples are unsigned', () => {
-  const image = readFileSync(sampleDriver('clean'));
+test('signature state from the PE certificate table: unsigned, or an embedded signature present', () => {
+  const image = readFileSync(cleanImage);
   expect(embeddedSignature(image)).toBe('absent');
   // The same image with a certificate table entry (data directory 4) set.
   const signed = Buffer.from(image);
@@ -210,5 +219,6 @@ test('signature state from the PE certificate table: the samples are unsigned', 
   signed.writeUInt32LE(0x200, pe + 24 + 112 + 4 * 8 + 4);
   expect(embeddedSignature(signed)).toBe('present');
   expect(embeddedSignature(Buffer.from('not a driver'))).toBe('not a PE image');
-  expect(identify(sampleDriver('clean')).signature).toContain('unsigned');
+  expect(identify(cleanImage)).toMatchObject({ file: 'clean.sys', bytes: 1024, version: null });
+  expect(identify(cleanImage).signature).toContain('unsigned');
 });

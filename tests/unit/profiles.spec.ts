@@ -9,10 +9,16 @@ import { resolveSettings } from '../../src/config/settings.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import type { VerdictSummary } from '../../src/core/verdict.ts';
 import { completedTestList } from '../../src/report/resume.ts';
-import { sampleDriver } from '../../src/core/paths.ts';
+import { peImage } from './pe-fixtures.ts';
 
-const clean = sampleDriver('clean');
-const leak = sampleDriver('leak_small');
+/** Driver images as a linker writes their headers (the sample drivers are built only by the lab set-up). */
+function image(name: string): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-image-')), `${name}.sys`);
+  writeFileSync(file, peImage());
+  return file;
+}
+const clean = image('clean');
+const leak = image('leak_small');
 
 function manifestFile(lines: string[]): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-manifest-'));

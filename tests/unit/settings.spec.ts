@@ -221,9 +221,11 @@ test('DRIVER_KIND=pnp: a PnP driver, with no load-order group; DRIVER_INF is ref
       resolveSettings({ driverUnderTest: { imagePath: mine, kind: 'pnp', group: 'x' } }, {}),
     ).problem,
   ).toBe('A PnP driver takes no load-order group (DRIVER_GROUP=x).');
-  expect(configError(() => resolveSettings({}, { DRIVER_INF: 'my.inf' })).hint).toContain(
-    'DRIVER_KIND=pnp',
-  );
+  expect(
+    configError(() =>
+      resolveSettings({ driverUnderTest: { imagePath: mine } }, { DRIVER_INF: 'my.inf' }),
+    ).hint,
+  ).toContain('DRIVER_KIND=pnp');
 });
 
 test('LEAK_THRESHOLD_BYTES overrides the bytes per cycle, and only that', () => {
