@@ -28,6 +28,7 @@ import type { StaleCleanup } from '../windows/scm/driver-services.ts';
 import {
   installedPnpSpec,
   pnpDeployedImage,
+  pnpHardwareId,
   removeDeployedImage,
   stagePnpDriver,
   unstagePnpDriver,
@@ -167,15 +168,19 @@ export class LocalTarget implements Target {
   async uninstall(driver: DriverRef, options: CallOptions = {}): Promise<void> {
     await this.cancelCycles(driver);
     const image = this.imageOf(driver.name);
-    const pnp = this.isPnp(driver.name, image)
-      ? installedPnpSpec(this.options.stagingDir, driver.name)
-      : undefined;
-    // A PnP driver's devices go first: stopping it under a live device breaks the host.
-    if (pnp) await this.services.pnpRemoveDevices(driver.name, pnp.hardwareId);
-    await this.services.uninstall(driver.name, toScm(options));
-    if (pnp) {
+    if (this.isPnp(driver.name, image)) {
+      // Its devices go first: stopping a PnP driver under a live device breaks the host.
+      await this.services.pnpRemoveDevices(driver.name, pnpHardwareId(driver.name));
+      const staged = (() => {
+        try {
+          return installedPnpSpec(this.options.stagingDir, driver.name);
+        } catch {
+          return undefined; // its image is gone already: nothing staged to find
+        }
+      })();
+      await this.services.uninstall(driver.name, toScm(options));
       removeDeployedImage(driver.name);
-      await unstagePnpDriver(this.options.stagingDir, pnp);
+      if (staged) await unstagePnpDriver(this.options.stagingDir, staged);
       return;
     }
     const same = (other: string | undefined) => other?.toLowerCase() === image?.toLowerCase();

@@ -75,7 +75,14 @@ export function pnpDeviceSpec(service: string, infPath: string): DeviceSpec {
  * in the staging folder named by that image's content (nothing to remember across agent restarts).
  */
 export function installedPnpSpec(stagingDir: string, service: string): DeviceSpec {
-  const digest = imageDigest(readFileSync(pnpDeployedImage(service)));
+  const deployed = pnpDeployedImage(service);
+  if (!existsSync(deployed))
+    throw new DrvcycleError(
+      ErrorCodes.PNP,
+      `The PnP driver "${service}" has no image at ${deployed} any more: something removed it.`,
+      { hint: 'Install the driver again (uninstall removes what is left of it).' },
+    );
+  const digest = imageDigest(readFileSync(deployed));
   return pnpDeviceSpec(
     service,
     path.win32.join(stagingDir, 'pnp', digest.slice(0, 16), `${service}.inf`),
