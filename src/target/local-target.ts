@@ -183,6 +183,7 @@ export class LocalTarget implements Target {
       if (staged) await unstagePnpDriver(this.options.stagingDir, staged);
       return;
     }
+    await this.services.uninstall(driver.name, toScm(options));
     const same = (other: string | undefined) => other?.toLowerCase() === image?.toLowerCase();
     if (image && !this.services.listOwned().some((s) => same(this.imageOf(s.name))))
       await unstageImage(this.options.stagingDir, image);
