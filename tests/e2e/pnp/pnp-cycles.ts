@@ -40,6 +40,10 @@ const spec = {
   service,
 };
 const scm = ServiceManager.open();
+/** Wine usually keeps the image loaded after its last device goes, but not always: stop if it runs. */
+const stopIfRunning = async () => {
+  if (scm.queryStatus(service).state !== 1) await scm.stop(service);
+};
 const step = (name: string, extra: Record<string, unknown> = {}) =>
   console.log(
     JSON.stringify({
@@ -59,13 +63,13 @@ step('installed', {
 for (let cycle = 1; cycle <= Number(cyclesText); cycle++) {
   const started = performance.now();
   const removed = removeDevices(spec.hardwareId, service);
-  await scm.stop(service);
+  await stopIfRunning();
   step('down', { cycle, removed });
   addRootDevice(spec);
   step('up', { cycle, ms: performance.now() - started });
 }
 removeDevices(spec.hardwareId, service);
-await scm.stop(service);
+await stopIfRunning();
 scm.delete(service);
 console.log(JSON.stringify({ step: 'removed', devices: countDevices(spec.hardwareId, service) }));
 process.exit(0);
