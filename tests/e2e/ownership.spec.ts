@@ -19,14 +19,18 @@ test('refuses to create over, stop, change or delete a service drvcycle does not
   expect(created.code, created.output).toBe(0);
   const foreign = refTo('dc_foreign');
 
+  // Each refusal is caught as it comes (they run at once): none is left unhandled meanwhile.
+  const caught = (attempt: Promise<unknown>) => attempt.catch((e: unknown) => e);
   const attempts = {
-    create: target.install({ binaryPath: 'C:\\drvcycle\\images\\x.sys' }, { name: 'dc_foreign' }),
-    stop: target.stop(foreign),
-    delete: target.markForDelete(foreign),
-    remove: target.uninstall(foreign),
+    create: caught(
+      target.install({ binaryPath: 'C:\\drvcycle\\images\\x.sys' }, { name: 'dc_foreign' }),
+    ),
+    stop: caught(target.stop(foreign)),
+    delete: caught(target.markForDelete(foreign)),
+    remove: caught(target.uninstall(foreign)),
   };
   for (const [action, attempt] of Object.entries(attempts)) {
-    const error = await attempt.catch((e: unknown) => e);
+    const error = await attempt;
     expect(error, action).toBeInstanceOf(ForeignServiceError);
     expect((error as Error).message, action).toMatch(
       /^Refusing to (create over|stop|delete) service "dc_foreign": drvcycle did not create it/,
