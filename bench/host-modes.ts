@@ -19,6 +19,7 @@ import { Collector } from '../src/collector/collector.ts';
 import { readWindowEvents } from '../src/collector/window-events.ts';
 import { runProcess } from '../src/core/child-process.ts';
 import { DEFAULT_BYTE_THRESHOLDS } from '../src/core/leak-decision.ts';
+import { median } from '../src/core/stats.ts';
 import { PACKAGE_ROOT, sampleDriver } from '../src/core/paths.ts';
 import { labPaths, toWinePath } from '../src/lab/paths.ts';
 import { wineEnv } from '../src/lab/wine-env.ts';
@@ -26,12 +27,6 @@ import { LabMachine, type LabHostMode } from '../src/machines/lab.ts';
 import { latencyChartSpec, renderSvg } from '../src/report/charts.ts';
 import { runCyclePlan } from '../src/runner/cycle-runner.ts';
 import type { InstalledDriver } from '../src/target/types.ts';
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 interface Sizes {
   readonly raw: number;

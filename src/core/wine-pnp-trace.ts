@@ -11,6 +11,7 @@
  * Wine's trace does not name the PnP minor function: on the lab an up sends one (START_DEVICE)
  * and a down two (SURPRISE_REMOVAL, REMOVE_DEVICE).
  */
+import { unescapeWinePath } from './wine-pool-trace.ts';
 
 export interface PnpCycleCallbacks {
   readonly cycle: number;
@@ -31,8 +32,6 @@ const DELETE_DEVICE = line('IoDeleteDevice ([0-9a-f]+)');
 const UNLOAD = line('unload_driver L"(.*)"');
 const ALREADY_LOADED = line('ZwLoadDriver driver L"(.*)" already loaded');
 
-const unescape = (text: string) => text.replace(/\\\\/g, '\\').toLowerCase();
-
 export function pnpCallbacks(debugOutput: string, service: string): PnpCycleCallbacks[] {
   const image = `\\${service.toLowerCase()}.sys`;
   const driverObject = `\\driver\\${service.toLowerCase()}`;
@@ -42,7 +41,7 @@ export function pnpCallbacks(debugOutput: string, service: string): PnpCycleCall
   const devices = new Set<string>();
   for (const text of debugOutput.split('\n')) {
     let m: RegExpExecArray | null;
-    if ((m = LOAD.exec(text)) && unescape(m[1]!).endsWith(image)) {
+    if ((m = LOAD.exec(text)) && unescapeWinePath(m[1]!).endsWith(image)) {
       current = {
         cycle: cycles.length + 1,
         driverEntry: 0,
@@ -57,7 +56,8 @@ export function pnpCallbacks(debugOutput: string, service: string): PnpCycleCall
     if (!current) continue;
     if ((m = INIT_DONE.exec(text)) && m[1]!.toLowerCase() === service.toLowerCase())
       current.driverEntry++;
-    else if ((m = ALREADY_LOADED.exec(text))) addingDevice = unescape(m[1]!) === driverObject;
+    else if ((m = ALREADY_LOADED.exec(text)))
+      addingDevice = unescapeWinePath(m[1]!) === driverObject;
     else if ((m = ATTACH.exec(text)) && addingDevice) {
       current.addDevice++;
       devices.add(m[1]!.toLowerCase());
@@ -65,7 +65,8 @@ export function pnpCallbacks(debugOutput: string, service: string): PnpCycleCall
     } else if ((m = PNP_IRP.exec(text)) && devices.has(m[1]!.toLowerCase())) current.pnpIrps++;
     else if ((m = DELETE_DEVICE.exec(text)) && devices.delete(m[1]!.toLowerCase()))
       current.devicesDeleted++;
-    else if ((m = UNLOAD.exec(text)) && unescape(m[1]!) === driverObject) current.driverUnload++;
+    else if ((m = UNLOAD.exec(text)) && unescapeWinePath(m[1]!) === driverObject)
+      current.driverUnload++;
   }
   return cycles;
 }

@@ -41,7 +41,6 @@ export const labBundle = {
     const hash = existsSync(currentFile()) ? readFileSync(currentFile(), 'utf8').trim() : '';
     return path.join(unpackedFor(hash), BUNDLE_FOLDER);
   },
-  node: () => path.join(labBundle.dir(), 'node.exe'),
   agentScript: () => path.join(labBundle.dir(), 'agent', 'agent.js'),
 };
 

@@ -31,12 +31,11 @@ import {
 import { wineEnv } from '../lab/wine-env.ts';
 import { labBundle } from '../lab/agent-bundle.ts';
 import { labPaths, toWinePath } from '../lab/paths.ts';
-import { PACKAGE_ROOT } from '../core/paths.ts';
 import { isBasePrefixReady } from '../lab/prefix.ts';
 import { consoleLog, step, type Log } from '../lab/progress.ts';
 import type { MachineEvidence } from '../core/classify.ts';
 import { createHash } from 'node:crypto';
-import { sampleDriver } from '../core/paths.ts';
+import { PACKAGE_ROOT, sampleDriver } from '../core/paths.ts';
 import { agentAnswers, HOST_KEEPER_PREFIX, type Machine } from './machine.ts';
 
 export const LAB_STAGING_DIR = 'C:\\drvcycle\\images';
@@ -371,9 +370,10 @@ export class LabMachine implements Machine {
     writeFileSync(tokenFile, token, { mode: 0o600 });
     rmSync(readyFile, { force: true });
     // The agent bundle, unpacked from its zip: what a VM image gets (src/lab/agent-bundle.ts).
+    const bundle = labBundle.dir(); // read once: `current` may move on under a provisioning
     const args = [
-      labBundle.node(),
-      toWinePath(labBundle.agentScript()),
+      path.join(bundle, 'node.exe'),
+      toWinePath(path.join(bundle, 'agent', 'agent.js')),
       'agent',
       '--port',
       '0',

@@ -4,29 +4,15 @@
  * reporter the run uses and a run that dies keeps what it had. The run's reporter rebuilds it once
  * more at the end.
  */
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { summarise, type VerdictSummary } from '../core/verdict.ts';
+import { atomicWrite } from './atomic-write.ts';
 
 export type VerdictEntry = VerdictSummary['verdicts'][number];
 
 export function runVerdictDir(summaryFile: string, runId: string): string {
   return path.join(path.dirname(summaryFile), 'verdicts.d', runId);
-}
-
-function atomicWrite(file: string, body: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, body);
-  renameSync(tmp, file);
 }
 
 export function rebuildSummary(summaryFile: string, runId: string): VerdictSummary {

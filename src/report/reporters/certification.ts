@@ -3,7 +3,7 @@
  * projects, from the verdicts and certification contexts their tests attached. A run without a
  * certify project leaves any earlier certification alone.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import type { Settings } from '../../config/settings.ts';
@@ -17,6 +17,7 @@ import {
   type CertifiedTest,
   type DriverIdentity,
 } from '../certification.ts';
+import { atomicWrite } from '../atomic-write.ts';
 import { driverFileFacts, embeddedSignature } from '../driver-file.ts';
 
 interface Context {
@@ -44,11 +45,6 @@ export function identify(imagePath: string): DriverIdentity {
           ? 'unsigned (no embedded signature): loads only with test signing on'
           : 'not a PE image',
   };
-}
-
-function atomicWrite(file: string, text: string): void {
-  writeFileSync(`${file}.tmp`, text);
-  renameSync(`${file}.tmp`, file);
 }
 
 export default class CertificationReporter implements Reporter {

@@ -222,11 +222,16 @@ export class DriverServices {
         await this.scm.pnpRemove(hardwareId, name);
       },
     );
-    if (this.scm.queryStatus(name).state === ServiceState.STOPPED)
-      return { status: this.scm.queryStatus(name), elapsedMs: this.clock.now() - startedAt };
+    const removed = this.scm.queryStatus(name);
+    if (removed.state === ServiceState.STOPPED)
+      return { status: removed, elapsedMs: this.clock.now() - startedAt };
     const left = Math.max(1, Math.round(boundMs - (this.clock.now() - startedAt)));
     try {
-      const stopped = await this.stop(name, { ...options, timeoutMs: left, ownershipChecked: true });
+      const stopped = await this.stop(name, {
+        ...options,
+        timeoutMs: left,
+        ownershipChecked: true,
+      });
       return { status: stopped.status, elapsedMs: this.clock.now() - startedAt };
     } catch (error) {
       // The image unloaded by itself with its last device between the query and the stop (Wine
