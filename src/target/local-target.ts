@@ -34,8 +34,6 @@ import {
   unstagePnpDriver,
 } from './pnp-install.ts';
 import { stageImage, unstageImage } from './staging.ts';
-
-const execFileAsync = promisify(execFile);
 import {
   imageFileName,
   type CallOptions,
@@ -48,6 +46,8 @@ import {
   type Target,
   type TargetInfo,
 } from './types.ts';
+
+const execFileAsync = promisify(execFile);
 
 export interface LocalTargetOptions {
   readonly runId: string;
@@ -116,6 +116,8 @@ export class LocalTarget implements Target {
       // The service is created as for any driver (owned, stopped, no driver code run yet) at the
       // image the INF deploys; adding the device (each cycle's load) installs the INF onto it.
       const spec = await stagePnpDriver(this.options.stagingDir, options.name, binaryPath, runId);
+      // Its image now lives beside the INF: the upload it came from is not needed any more.
+      await this.releaseStaged(binaryPath);
       const deployed = pnpDeployedImage(options.name);
       const config = await this.services
         .install(
@@ -184,8 +186,13 @@ export class LocalTarget implements Target {
       return;
     }
     await this.services.uninstall(driver.name, toScm(options));
-    const same = (other: string | undefined) => other?.toLowerCase() === image?.toLowerCase();
-    if (image && !this.services.listOwned().some((s) => same(this.imageOf(s.name))))
+    if (image) await this.releaseStaged(image);
+  }
+
+  /** A staged image goes once no service drvcycle owns uses it (unstageImage keeps others' files). */
+  private async releaseStaged(image: string): Promise<void> {
+    const same = (other: string | undefined) => other?.toLowerCase() === image.toLowerCase();
+    if (!this.services.listOwned().some((s) => same(this.imageOf(s.name))))
       await unstageImage(this.options.stagingDir, image);
   }
 
