@@ -123,8 +123,6 @@ export function validateInstall(
     throw invalid('Expected `retry` to be false or absent.');
   if (input.pnp !== undefined && input.pnp !== true && input.pnp !== 'true')
     throw invalid('Expected `pnp` to be true or absent.');
-  if (input.pnp !== undefined && group !== undefined)
-    throw invalid('A PnP driver takes no load-order group: its INF installs it.');
   const common = {
     name,
     runId,

@@ -24,7 +24,7 @@ export type CollectorLine =
       sample: SystemSample;
     }
   | { type: 'memory'; signal: string; cycle: number; value: number }
-  | { type: 'flake'; cycle: number; win32Code: number; why: string }
+  | { type: 'flake'; cycle: number; win32Code?: number; why: string }
   | { type: 'event'; source: string; time: string; line: string; trouble: boolean };
 
 class GrowableFloats {

@@ -17,6 +17,15 @@
  * brackets it is the driver's when it is the only driver loaded in the host besides drvcycle's
  * keeper (which allocates nothing); when other drivers are loaded too it cannot be told apart
  * and is counted as shared, never as the driver's. Frees count whenever they come.
+ *
+ * Wine hands out process ids again once 512 have been used, so a long run sees one id for many
+ * hosts. A host's life shows in the trace: its main loop creates the PnP manager,
+ *   …:IoCreateDriver (L"\\Driver\\PnpManager", 000000031CAAA080)
+ * (sometimes after the first driver already loaded on the service thread), and it ends by
+ * deleting that manager, an IoDeleteDriver of an object no unload announced. A process that ended,
+ * or one whose id shows a second manager (the earlier one died without ending), is over: what it
+ * left allocated is lost for good (still counted, never freed by a newcomer with its id), and
+ * what it had loaded is forgotten.
  */
 const LOAD = /^([0-9a-f]+):[0-9a-f]+:trace:ntoskrnl:load_driver loading driver L"(.*)"\s*$/i;
 const ALLOC =
@@ -25,6 +34,8 @@ const FREE = /^([0-9a-f]+):[0-9a-f]+:trace:ntoskrnl:ExFreePool\w*\s+([0-9a-f]+)\
 const INIT_DONE =
   /^([0-9a-f]+):[0-9a-f]+:trace:ntoskrnl:init_driver init done for L"(.*)" obj ([0-9a-f]+)\s*$/i;
 const UNLOAD = /^([0-9a-f]+):[0-9a-f]+:trace:ntoskrnl:unload_driver L"(.*)"\s*$/i;
+const HOST_START =
+  /^([0-9a-f]+):[0-9a-f]+:trace:ntoskrnl:IoCreateDriver \(L"\\\\Driver\\\\PnpManager"/i;
 const DELETE_DRIVER = /^([0-9a-f]+):[0-9a-f]+:trace:ntoskrnl:IoDeleteDriver \(([0-9a-f]+)\)\s*$/i;
 
 export interface PoolCycleSample {
@@ -65,6 +76,10 @@ interface LoadedDriver {
 interface HostState {
   readonly loaded: Map<string, LoadedDriver>;
   bracket: { ours: boolean; keeper: boolean; object?: string } | undefined;
+  /** Its PnP manager was created in this trace. */
+  managerSeen: boolean;
+  /** Unloads of drivers loaded before this trace began: their IoDeleteDriver is not the end. */
+  foreignUnloads: number;
 }
 
 export class WinePoolTrace {
@@ -82,6 +97,13 @@ export class WinePoolTrace {
   }
 
   feed(line: string): void {
+    const hostStart = HOST_START.exec(line);
+    if (hostStart) {
+      const pid = hostStart[1]!;
+      if (this.hostStates.get(pid)?.managerSeen) this.processEnded(pid);
+      this.host(pid).managerSeen = true;
+      return;
+    }
     const load = LOAD.exec(line);
     if (load) {
       const image = unescapeWinePath(load[2]!);
@@ -119,10 +141,21 @@ export class WinePoolTrace {
     this.followBrackets(line);
   }
 
+  /** The winedevice.exe under `pid` is gone: its allocations can no longer be freed. */
+  private processEnded(pid: string): void {
+    this.hostStates.delete(pid);
+    const prefix = `${pid}:`;
+    for (const key of [...this.live.keys()]) {
+      if (!key.startsWith(prefix)) continue;
+      this.live.delete(key);
+      this.abandoned++;
+    }
+  }
+
   private host(pid: string): HostState {
     let state = this.hostStates.get(pid);
     if (!state) {
-      state = { loaded: new Map(), bracket: undefined };
+      state = { loaded: new Map(), bracket: undefined, managerSeen: false, foreignUnloads: 0 };
       this.hostStates.set(pid, state);
     }
     return state;
@@ -159,19 +192,29 @@ export class WinePoolTrace {
     if (unload) {
       const state = this.host(unload[1]!);
       const service = unescapeWinePath(unload[2]!).replace(/^\\driver\\/, '');
+      let known = false;
       for (const [object, driver] of state.loaded)
-        if (driver.service === service)
+        if (driver.service === service) {
           state.bracket = { ours: driver.ours, keeper: driver.keeper, object };
+          known = true;
+        }
+      if (!known) state.foreignUnloads++;
       return;
     }
     const deleted = DELETE_DRIVER.exec(line);
     if (deleted) {
-      const state = this.host(deleted[1]!);
+      const pid = deleted[1]!;
+      const state = this.host(pid);
       const object = deleted[2]!.toLowerCase();
-      state.loaded.delete(object);
       // Ends an unload, or a DriverEntry that failed (its object never reached "init done").
       if (state.bracket && (state.bracket.object === object || state.bracket.object === undefined))
         state.bracket = undefined;
+      else if (!state.loaded.has(object)) {
+        if (state.foreignUnloads > 0) state.foreignUnloads--;
+        // No unload announced it: the host deletes its PnP manager on the way out.
+        else this.processEnded(pid);
+      }
+      state.loaded.delete(object);
     }
   }
 

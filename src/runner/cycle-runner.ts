@@ -4,7 +4,7 @@
  * (nothing else keeps them), and turns the run into a verdict: the first bad cycle classified, a
  * leak decided on the best memory signal the machine offers, or a pass.
  */
-import { classifyCycleFailure, labHostSpawnFailure, type LabFlake } from '../core/classify.ts';
+import { classifyCycleFailure, labFlakeOf, type LabFlake } from '../core/classify.ts';
 import type { Collector } from '../collector/collector.ts';
 import { decideLeak, type LeakThresholds } from '../core/leak-decision.ts';
 import type { CycleRecord, SampleRequest } from '../core/records.ts';
@@ -126,7 +126,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     );
     if (failed) {
       const flake = onWine
-        ? labHostSpawnFailure(failed, machine.debugOutput(segment.mark), driver.name)
+        ? labFlakeOf(failed, machine.debugOutput(segment.mark), driver.name)
         : undefined;
       const repeated = flakes.at(-1)?.cycle === failed.cycle;
       if (!flake || repeated || flakes.length >= MAX_LAB_FLAKES) break;
@@ -151,7 +151,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     flakes.length > 0 ? { labFlakes: flakes.length, flakes } : ({} as Record<string, unknown>);
   if (failed) {
     collector.cycle(failed);
-    const labGaveUp = labHostSpawnFailure(failed, machine.debugOutput(segment.mark), driver.name);
+    const labGaveUp = labFlakeOf(failed, machine.debugOutput(segment.mark), driver.name);
     if (onWine && labGaveUp)
       return makeVerdict({
         ...base,

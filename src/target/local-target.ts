@@ -115,13 +115,19 @@ export class LocalTarget implements Target {
     if (options.pnp) {
       // The service is created as for any driver (owned, stopped, no driver code run yet) at the
       // image the INF deploys; adding the device (each cycle's load) installs the INF onto it.
-      const spec = await stagePnpDriver(this.options.stagingDir, options.name, binaryPath, runId);
+      const spec = await stagePnpDriver(
+        this.options.stagingDir,
+        options.name,
+        binaryPath,
+        runId,
+        options.group,
+      );
       // Its image now lives beside the INF: the upload it came from is not needed any more.
       await this.releaseStaged(binaryPath);
       const deployed = pnpDeployedImage(options.name);
       const config = await this.services
         .install(
-          { name: options.name, binaryPath: deployed, type: 'kernel', group: undefined, runId },
+          { name: options.name, binaryPath: deployed, type: 'kernel', group: options.group, runId },
           toScm(options),
         )
         .catch(async (error: unknown) => {
@@ -133,7 +139,7 @@ export class LocalTarget implements Target {
         name: options.name,
         binaryPath: deployed,
         type: 'kernel',
-        group: undefined,
+        group: options.group,
         runId,
         config,
         pnp: { hardwareId: spec.hardwareId },

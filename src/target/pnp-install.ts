@@ -29,6 +29,7 @@ export async function stagePnpDriver(
   service: string,
   stagedImage: string,
   runId: string,
+  loadOrderGroup?: string,
 ): Promise<DeviceSpec> {
   const deployed = pnpDeployedImage(service);
   if (existsSync(deployed))
@@ -55,6 +56,7 @@ export async function stagePnpDriver(
       imageFile: `${service}.sys`,
       displayName: ownedDisplayName(service, runId),
       description: ownedDescription(runId, new Date()),
+      ...(loadOrderGroup ? { loadOrderGroup } : {}),
     }),
   );
   return pnpDeviceSpec(service, infPath);

@@ -1,3 +1,4 @@
+import { testLeftovers } from '../../src/machines/machine.ts';
 import { expect, test } from '../../fixtures/index.ts';
 import { ForeignServiceError } from '../../src/core/errors.ts';
 import { lab, refTo, sample, wineSc } from './support.ts';
@@ -63,11 +64,15 @@ test('stale cleanup removes only services owned by earlier runs', async ({
   ).toBe(0);
   const current = await install(...sample('clean'));
 
-  expect((await target.listOwned()).map((s) => s.name).sort()).toEqual(['dc_clean', 'dc_stale']);
+  expect(
+    testLeftovers(await target.listOwned())
+      .map((s) => s.name)
+      .sort(),
+  ).toEqual(['dc_clean', 'dc_stale']);
   const cleanup = await target.cleanupStale();
   expect(cleanup).toEqual({ removed: ['dc_stale'], failed: [] });
 
-  expect((await target.listOwned()).map((s) => s.name)).toEqual([current.name]);
+  expect(testLeftovers(await target.listOwned()).map((s) => s.name)).toEqual([current.name]);
   expect((await target.query(refTo('dc_foreign2'))).stateName).toBe('STOPPED');
   await expect(target.query(refTo('dc_stale'))).rejects.toMatchObject({ win32Code: 1060 });
   expect((await wineSc(lab(machine), ['delete', 'dc_foreign2'])).code).toBe(0);

@@ -33,8 +33,13 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
     expect(found, `${project} ${scenario}`).toHaveLength(1);
     return found[0]!;
   };
+  // A failed check names the verdict it got, whole: the evidence a CI log needs.
+  const check = (project: string, scenario: RegExp) => {
+    const v = of(project, scenario);
+    return expect(v, `${project}: ${v.summary} ${JSON.stringify(v.evidence)}`);
+  };
 
-  expect(of('clean', /cycles › load\/unload/)).toMatchObject({ kind: 'pass', status: 'passed' });
+  check('clean', /cycles › load\/unload/).toMatchObject({ kind: 'pass', status: 'passed' });
   for (const project of ['clean', 'device_legacy']) {
     const v = of(project, /leaks/);
     expect(v, v.summary).toMatchObject({
@@ -43,7 +48,7 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
     });
     expect(v.evidence.samples as number).toBeGreaterThanOrEqual(195);
   }
-  expect(of('leak_small', /leaks/)).toMatchObject({
+  check('leak_small', /leaks/).toMatchObject({
     kind: 'leak',
     status: 'failed',
     evidence: { slopeBytesPerCycle: 256 },
@@ -51,18 +56,18 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
   expect(of('leak_small', /leaks/).summary).toMatch(
     /^LEAK: wine-pool-trace: grows 256 B per cycle/,
   );
-  expect(of('leak_large', /leaks/)).toMatchObject({
+  check('leak_large', /leaks/).toMatchObject({
     kind: 'leak',
     evidence: { slopeBytesPerCycle: 1_048_576 },
   });
 
-  expect(of('entry_fail_resources', /cycles/)).toMatchObject({
+  check('entry_fail_resources', /cycles/).toMatchObject({
     kind: 'load-failure',
     cycle: 1,
     phase: 'load',
     evidence: { win32Code: 1450, ntstatus: '0xC000009A STATUS_INSUFFICIENT_RESOURCES' },
   });
-  expect(of('entry_fail_config', /cycles/)).toMatchObject({
+  check('entry_fail_config', /cycles/).toMatchObject({
     kind: 'load-failure',
     cycle: 1,
     evidence: { win32Code: 87, ntstatus: '0xC0000182 STATUS_DEVICE_CONFIGURATION_ERROR' },
@@ -70,8 +75,8 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
   expect(of('entry_fail_config', /cycles/).summary).toMatch(
     /^LOAD FAILURE at cycle 1: StartService on service "dc_entry_fail_config" failed at cycle 1: 87 ERROR_INVALID_PARAMETER/,
   );
-  expect(of('crash_in_entry', /cycles/)).toMatchObject({ kind: 'crash', cycle: 1, phase: 'load' });
-  expect(of('crash_in_unload', /cycles/)).toMatchObject({
+  check('crash_in_entry', /cycles/).toMatchObject({ kind: 'crash', cycle: 1, phase: 'load' });
+  check('crash_in_unload', /cycles/).toMatchObject({
     kind: 'crash',
     cycle: 1,
     phase: 'unload',
@@ -79,7 +84,7 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
   expect(of('crash_in_unload', /cycles/).summary).toMatch(
     /^CRASH in unload at cycle 1: the driver host died: wine: Unhandled page fault/,
   );
-  expect(of('hang_in_unload', /cycles/)).toMatchObject({
+  check('hang_in_unload', /cycles/).toMatchObject({
     kind: 'hang',
     cycle: 1,
     phase: 'unload',
@@ -87,24 +92,24 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
   });
 
   // PnP drivers: cycled through their root-enumerated device (remove, stop, re-add).
-  expect(of('pnp_clean', /cycles › load\/unload/)).toMatchObject({
+  check('pnp_clean', /cycles › load\/unload/).toMatchObject({
     kind: 'pass',
     status: 'passed',
   });
-  expect(of('pnp_clean', /leaks/)).toMatchObject({ kind: 'pass', status: 'passed' });
-  expect(of('pnp_leak_start', /leaks/)).toMatchObject({
+  check('pnp_clean', /leaks/).toMatchObject({ kind: 'pass', status: 'passed' });
+  check('pnp_leak_start', /leaks/).toMatchObject({
     kind: 'leak',
     evidence: { signal: 'wine-pool-trace', slopeBytesPerCycle: 256 },
   });
   // Wine 8 ignores a failed START_DEVICE (Windows gives the device problem code 10): on the lab
   // the driver cycles, which the README says.
-  expect(of('pnp_fail_start', /cycles › load\/unload/)).toMatchObject({ kind: 'pass' });
-  expect(of('pnp_crash_remove', /cycles › load\/unload/)).toMatchObject({
+  check('pnp_fail_start', /cycles › load\/unload/).toMatchObject({ kind: 'pass' });
+  check('pnp_crash_remove', /cycles › load\/unload/).toMatchObject({
     kind: 'crash',
     cycle: 1,
     phase: 'unload',
   });
-  expect(of('pnp_hang_remove', /cycles › load\/unload/)).toMatchObject({
+  check('pnp_hang_remove', /cycles › load\/unload/).toMatchObject({
     kind: 'hang',
     cycle: 1,
     phase: 'unload',

@@ -5,8 +5,10 @@
 import { expect, test } from '@playwright/test';
 import {
   classifyCycleFailure,
+  labFlakeOf,
   labHostSpawnFailure,
   verdictForUnrecorded,
+  winePnpManagerRace,
   verifierPoolLeak,
 } from '../../src/core/classify.ts';
 import {
@@ -179,6 +181,55 @@ test("the lab's host that died at start (1359, the shared user data not mapped) 
       record,
       `${debug}\n0130:013c:err:ntoskrnl:ZwLoadDriver failed to create driver L"\\\\Registry\\\\Machine\\\\System\\\\CurrentControlSet\\\\Services\\\\dc_flake": c00000e5`,
       'dc_flake',
+    ),
+  ).toBeUndefined();
+});
+
+test("Wine's PnP manager race in a fresh host is the lab's flake; the same fault after the manager exists is the driver's", () => {
+  // The first start of a PnP driver in a fresh winedevice.exe (CI, 2026-11-26): the host said
+  // RUNNING, the driver loaded, and Wine enumerated its root device before creating the manager.
+  const record = start(
+    new DrvcycleError(
+      ErrorCodes.SCM_UNEXPECTED_STATE,
+      'UpdateDriverForPlugAndPlayDevices: STOPPED',
+    ),
+    1,
+  );
+  const crash =
+    'wine: Unhandled page fault on read access to 0000000000000008 at address 000000031CAA2391 (thread 0148), starting debugger...';
+  const loaded = [
+    '0140:0148:trace:ntoskrnl:ZwLoadDriver (L"\\\\Registry\\\\Machine\\\\System\\\\CurrentControlSet\\\\Services\\\\dc_pnp_x")',
+    '0140:0148:trace:ntoskrnl:load_driver loading driver L"C:\\\\windows\\\\system32\\\\drivers\\\\dc_pnp_x.sys"',
+    '0140:0148:trace:ntoskrnl:init_driver init done for L"dc_pnp_x" obj 000000000034C4D0',
+  ];
+  const rootDevice =
+    '0140:0148:trace:ntoskrnl:IoCreateDevice (0000000000000000, 424, <null>, 4, 80, 0, 0000000001A9F7F8)';
+  const manager =
+    '0140:0144:trace:ntoskrnl:IoCreateDriver (L"\\\\Driver\\\\PnpManager", 000000031CAAA080)';
+  const race = [...loaded, rootDevice, crash, manager].join('\n');
+  expect(winePnpManagerRace(record, race)).toEqual({
+    cycle: 1,
+    why: `Wine's PnP manager did not exist yet in the fresh driver host (process 0140) when it enumerated the driver's device: IoCreateDevice on a NULL driver object faulted inside Wine (${crash})`,
+  });
+  expect(labFlakeOf(record, race, 'dc_pnp_x')).toMatchObject({ cycle: 1 });
+
+  // The manager existed: the same fault is not Wine's race.
+  expect(winePnpManagerRace(record, [manager, ...loaded, rootDevice, crash].join('\n'))).toBe(
+    undefined,
+  );
+  // A driver that calls IoCreateDevice with a NULL driver object itself (its own device type).
+  const ownFdo =
+    '0140:0148:trace:ntoskrnl:IoCreateDevice (0000000000000000, 40, <null>, 34, 100, 0, 0000000001A9F238)';
+  expect(winePnpManagerRace(record, [...loaded, ownFdo, crash].join('\n'))).toBeUndefined();
+  // Another thread's fault, a stop, another address read.
+  expect(
+    winePnpManagerRace(record, [...loaded, rootDevice, crash.replace('0148', '0150')].join('\n')),
+  ).toBeUndefined();
+  expect(winePnpManagerRace({ ...record, outcome: 'stop-failed' }, race)).toBeUndefined();
+  expect(
+    winePnpManagerRace(
+      record,
+      race.replace('read access to 0000000000000008', 'read access to 0000000000000010'),
     ),
   ).toBeUndefined();
 });

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { formatRow } from '../../src/report/reporters/summary.ts';
+import { ERROR_LINES, errorExcerpt, formatRow } from '../../src/report/reporters/summary.ts';
 import {
   AgentRequestError,
   DrvcycleError,
@@ -246,7 +246,7 @@ test('progress lines', () => {
   expect(lines[0]).toMatch(/^\[dc_x\] cycle 5\/10 \(/);
 });
 
-test('the end-of-run summary shows the cycle figures and the first line of an error', () => {
+test('the end-of-run summary shows the cycle figures and a failure with its diff', () => {
   const summary = {
     driver: 'dc_clean',
     requested: 100,
@@ -262,9 +262,28 @@ test('the end-of-run summary shows the cycle figures and the first line of an er
       title: 't',
       status: 'failed',
       summary: undefined,
-      error: 'LOAD FAILURE at cycle 1\nstack',
+      error: 'LOAD FAILURE at cycle 1',
     }),
   ).toBe('FAILED  t\n      LOAD FAILURE at cycle 1');
+  // An assertion keeps its expected/received lines, without colour codes or blank lines.
+  const assertion =
+    'Error: \u001b[2mexpect(\u001b[22m\u001b[31mreceived\u001b[39m\u001b[2m).toEqual(\u001b[22mexpected\u001b[2m)\u001b[22m\n\n' +
+    '- Expected  - 1\n+ Received  + 1\n\n  Array [\n-   256,\n+   0,\n  ]';
+  expect(formatRow({ title: 't', status: 'failed', summary: undefined, error: assertion })).toBe(
+    [
+      'FAILED  t',
+      '      Error: expect(received).toEqual(expected)',
+      '      - Expected  - 1',
+      '      + Received  + 1',
+      '        Array [',
+      '      -   256,',
+      '      +   0,',
+      '        ]',
+    ].join('\n'),
+  );
+  const long = Array.from({ length: ERROR_LINES + 5 }, (_, i) => `line ${i}`).join('\n');
+  expect(errorExcerpt(long).split('\n')).toHaveLength(ERROR_LINES + 1);
+  expect(errorExcerpt(long).split('\n').at(-1)).toBe('… 5 more lines');
 });
 
 /** A fake lab: its batches yield what `script` says for each batch, in order. Fakes, unit test only. */

@@ -88,6 +88,84 @@ test("a host process id that Wine reuses does not hide the earlier host's leak",
   expect(trace.series().at(-1)!.outstandingAllocations).toBe(3);
 });
 
+/** The first ntoskrnl line of every winedevice.exe (its PnP manager), as Wine 8 prints it. */
+const hostStart = (pid: string) =>
+  `${pid}:01a0:trace:ntoskrnl:IoCreateDriver (L"\\\\Driver\\\\PnpManager", 000000031CAAA080)`;
+
+test('a new host process under a reused id neither frees nor inherits the earlier host’s pool', () => {
+  // Wine hands out process ids again once 512 have been used (server/process.c alloc_ptid): a
+  // long own-host run reuses them. The new process frees an address the earlier one leaked, after
+  // allocating it before the driver loaded (not the driver's): the leak must stay counted.
+  const trace = new WinePoolTrace(IMAGE);
+  trace.feedText(
+    [
+      hostStart('017c'),
+      ...cycle('017c', true),
+      `017c:0188:trace:ntoskrnl:IoDeleteDriver (000000000034C410)`,
+      hostStart('017c'),
+      `017c:01a0:trace:ntoskrnl:ExAllocatePoolWithTag 256 pool 0 -> 00000000014A1380`,
+      `017c:01a0:trace:ntoskrnl:ExFreePoolWithTag 00000000014A1380`,
+      ...cycle('017c', true),
+    ].join('\n'),
+  );
+  expect(trace.series().map((s) => s.outstandingBytes)).toEqual([256, 512]);
+  expect(trace.series().at(-1)!.outstandingAllocations).toBe(2);
+});
+
+test('a host that died with the driver loaded does not make a new process under its id the driver’s', () => {
+  // The earlier host crashed in the driver (no unload, no IoDeleteDriver); a new winedevice for
+  // another driver gets its id. Its allocations are not the driver's.
+  const trace = new WinePoolTrace(IMAGE);
+  trace.feedText(
+    [
+      hostStart('017c'),
+      load('017c'),
+      `017c:0188:trace:ntoskrnl:init_driver init done for L"dc_leak_small" obj 000000000034C410`,
+      hostStart('017c'),
+      `017c:01a0:trace:ntoskrnl:ExAllocatePoolWithTag 4096 pool 0 -> 00000000014A0370`,
+    ].join('\n'),
+  );
+  expect(trace.series().map((s) => s.outstandingBytes)).toEqual([0]);
+});
+
+test('a host that ended (its PnP manager deleted) is over, even when its successor loads before creating its manager', () => {
+  const trace = new WinePoolTrace(IMAGE);
+  const [loadLine, entryAlloc, ...rest] = cycle('017c', false);
+  trace.feedText(
+    [
+      hostStart('017c'),
+      ...cycle('017c', true),
+      `017c:0188:trace:ntoskrnl:IoDeleteDriver (000000000034C410)`,
+      // pnp_manager_stop on the way out: an object no unload announced.
+      `017c:01a0:trace:ntoskrnl:IoDeleteDriver (0000000000348BA0)`,
+      // The next host under the same id; its service thread loads the driver first.
+      loadLine!,
+      entryAlloc!,
+      hostStart('017c'),
+      ...rest,
+    ].join('\n'),
+  );
+  // The first host's 256 bytes stay lost; the second host's 4 KiB, freed at unload, is not a leak.
+  expect(trace.series().map((s) => s.outstandingBytes)).toEqual([256, 256]);
+});
+
+test('in a shared host, the unload of a driver loaded before the trace began does not end the host', () => {
+  const trace = new WinePoolTrace(IMAGE);
+  trace.feedText(
+    [
+      load('0130'),
+      `0130:013c:trace:ntoskrnl:ExAllocatePoolWithTag 64 pool 0 -> 00000000014A0690`,
+      `0130:013c:trace:ntoskrnl:init_driver init done for L"dc_leak_small" obj 000000000034C410`,
+      `0130:013c:trace:ntoskrnl:unload_driver L"\\\\Driver\\\\dc_other"`,
+      `0130:013c:trace:ntoskrnl:IoDeleteDriver (000000000034D9A0)`,
+      `0130:013c:trace:ntoskrnl:unload_driver L"\\\\Driver\\\\dc_leak_small"`,
+      `0130:013c:trace:ntoskrnl:ExFreePoolWithTag 00000000014A0690`,
+      `0130:013c:trace:ntoskrnl:IoDeleteDriver (000000000034C410)`,
+    ].join('\n'),
+  );
+  expect(trace.series().map((s) => s.outstandingBytes)).toEqual([0]);
+});
+
 test('a path with spaces and characters past ASCII is followed as Wine escapes it (\\XXXX)', () => {
   // The load line exactly as Wine 8 printed it for this image (lab, 2026-11-25).
   const image = 'C:\\drvcycle\\images\\e67c1157dfafa37e\\Drïver ünder tést 試験.sys';

@@ -27,8 +27,52 @@ export function formatRow(row: Row): string {
   const figures = s
     ? `  ${s.driver}: ${s.completed}/${s.requested} cycles, start p50 ${ms(s.start.p50)} / p95 ${ms(s.start.p95)} ms, stop p50 ${ms(s.stop.p50)} / p95 ${ms(s.stop.p95)} ms`
     : '';
-  const error = row.error ? `\n      ${row.error.split('\n')[0]}` : '';
+  const error = row.error ? `\n${indent(errorExcerpt(row.error), '      ')}` : '';
   return `${head}${figures}${error}`;
+}
+
+/** Lines of a failure kept at the end of a run: enough for an assertion's expected/received diff. */
+export const ERROR_LINES = 24;
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/**
+ * A failure as the end of a CI log shows it: colour codes gone, blank lines dropped, at most
+ * ERROR_LINES lines (a verdict is one line; an assertion keeps its diff).
+ */
+export function errorExcerpt(message: string): string {
+  const lines = message
+    .replace(ANSI, '')
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line.trim() !== '');
+  if (lines.length <= ERROR_LINES) return lines.join('\n');
+  return [...lines.slice(0, ERROR_LINES), `… ${lines.length - ERROR_LINES} more lines`].join('\n');
+}
+
+const indent = (text: string, prefix: string) =>
+  text
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n');
+
+/**
+ * A driver's verdict is its one line; drvcycle's own failure (an `error` verdict, or none) shows
+ * the test's error itself, so an assertion keeps its diff at the end of a CI log.
+ */
+function rowError(
+  verdict: { kind: string; summary: string } | undefined,
+  result: TestResult,
+): string | undefined {
+  if (verdict && verdict.kind !== 'pass' && (verdict.kind !== 'error' || !result.error))
+    return verdict.summary.split('\n')[0];
+  if (!result.error) return undefined;
+  return withLocation(result.error.message ?? result.error.value ?? '', result.error.location);
+}
+
+function withLocation(message: string, location: { file: string; line: number } | undefined) {
+  return location ? `${message}\n    at ${location.file}:${location.line}` : message;
 }
 
 export default class SummaryReporter implements Reporter {
@@ -45,7 +89,7 @@ export default class SummaryReporter implements Reporter {
       title: test.titlePath().slice(1).join(' › '),
       status: result.status,
       summary: json<CycleSummary>('cycle-summary.json'),
-      error: verdict && verdict.kind !== 'pass' ? verdict.summary : result.error?.message,
+      error: rowError(verdict, result),
     });
   }
 

@@ -17,6 +17,11 @@ export interface RootDeviceInf {
   /** drvcycle's ownership marker for the service (`drvcycle:run=<id> …`). */
   readonly displayName: string;
   readonly description: string;
+  /**
+   * The service's load-order group. On the lab, the group of a host kept alive by drvcycle's
+   * keeper: a PnP driver then loads into a long-lived winedevice.exe, as into one kernel on Windows.
+   */
+  readonly loadOrderGroup?: string;
 }
 
 const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
@@ -59,6 +64,7 @@ export function rootDeviceInf(spec: RootDeviceInf): string {
     'StartType = 3',
     'ErrorControl = 1',
     `ServiceBinary = %12%\\${spec.imageFile}`,
+    ...(spec.loadOrderGroup ? [`LoadOrderGroup = ${quoted(spec.loadOrderGroup)}`] : []),
     '',
     '[Strings]',
     'Provider = "drvcycle"',

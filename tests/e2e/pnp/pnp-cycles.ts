@@ -1,6 +1,6 @@
 /**
  * Runs inside a lab prefix, under the Windows Node (which strips the types itself):
- *   node.exe pnp-cycles.ts <stage folder> <sample> <cycles> <run id>
+ *   node.exe pnp-cycles.ts <stage folder> <sample> <cycles> <run id> <image> [load-order group]
  * Installs the sample PnP driver on a root-enumerated device from the INF drvcycle writes, then
  * cycles it the lab's way (remove the device, stop the service, add the device again), and
  * prints one JSON line per step for tests/e2e/pnp.spec.ts.
@@ -11,12 +11,13 @@ import { addRootDevice, countDevices, removeDevices } from '../../../src/windows
 import { GUID_DEVCLASS_SYSTEM, rootDeviceInf } from '../../../src/windows/pnp/inf.ts';
 import { ServiceManager } from '../../../src/windows/scm/service-manager.ts';
 
-const [stage, sample, cyclesText, runId, image] = process.argv.slice(2) as [
+const [stage, sample, cyclesText, runId, image, group] = process.argv.slice(2) as [
   string,
   string,
   string,
   string,
   string,
+  string | undefined,
 ];
 const service = `dc_${sample}`;
 mkdirSync(stage, { recursive: true });
@@ -30,6 +31,7 @@ writeFileSync(
     imageFile: `${sample}.sys`,
     displayName: `drvcycle:run=${runId} ${service}`,
     description: `drvcycle:run=${runId}`,
+    ...(group ? { loadOrderGroup: group } : {}),
   }),
 );
 const spec = {
