@@ -8,6 +8,7 @@ import { AgentRequestError, DrvcycleError, ErrorCodes, toWire } from '../core/er
 import type { LocalTarget } from '../target/local-target.ts';
 import type { DriverRef } from '../target/types.ts';
 import { bearerMatches } from './auth.ts';
+import { MAX_INF_BYTES, takeStagedInf } from './staged-inf.ts';
 import {
   decodePathSegment,
   isJson,
@@ -90,7 +91,7 @@ export function createAgentServer(options: AgentOptions): http.Server {
       async (req, res, params) => {
         const { name } = service(params);
         const jsonBody = isJson(req);
-        const { binaryPath, fileName, ...install } = validateInstall(
+        const { binaryPath, fileName, infSha256, ...install } = validateInstall(
           name,
           jsonBody ? objectOf(await json(req)) : queryOf(req),
           options.allowedDirs,
@@ -105,11 +106,36 @@ export function createAgentServer(options: AgentOptions): http.Server {
         const staged =
           binaryPath ??
           (await receiveImage(req, options.stagingDir, fileName!, queryOf(req).sha256, maxImage));
+        const inf = infSha256
+          ? await takeStagedInf(options.stagingDir, name, infSha256)
+          : undefined;
         send(
           res,
           201,
-          await exclusive({ name }, () => target.install({ binaryPath: staged }, install)),
+          await exclusive({ name }, () =>
+            target.install(
+              { binaryPath: staged },
+              inf === undefined ? install : { ...install, inf },
+            ),
+          ),
         );
+      },
+    ],
+    [
+      'PUT',
+      /^\/v1\/services\/([^/]+)\/inf$/,
+      async (req, res, params) => {
+        // A team INF, staged by content before the install that names it by its SHA-256.
+        const { name } = service(params);
+        const sha256 = queryOf(req).sha256;
+        if (typeof sha256 !== 'string')
+          throw new AgentRequestError(
+            400,
+            ErrorCodes.INVALID_REQUEST,
+            'Expected `sha256`: the SHA-256 of the INF, in the query string.',
+          );
+        await receiveImage(req, options.stagingDir, `${name}.inf`, sha256, MAX_INF_BYTES);
+        send(res, 201, { inf: sha256.toLowerCase() });
       },
     ],
     ['GET', /^\/v1\/services$/, async (_req, res) => send(res, 200, await target.listOwned())],

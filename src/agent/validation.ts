@@ -94,6 +94,8 @@ export interface InstallRequest extends InstallOptions {
   readonly binaryPath?: string;
   /** The file name an uploaded image gets (query string). */
   readonly fileName?: string;
+  /** The SHA-256 of a team INF uploaded before (PUT /v1/services/<name>/inf): a PnP install from it. */
+  readonly infSha256?: string;
 }
 
 export function validateRunId(runId: unknown): string {
@@ -123,11 +125,20 @@ export function validateInstall(
     throw invalid('Expected `retry` to be false or absent.');
   if (input.pnp !== undefined && input.pnp !== true && input.pnp !== 'true')
     throw invalid('Expected `pnp` to be true or absent.');
+  const infSha256 = input.inf;
+  if (
+    infSha256 !== undefined &&
+    (typeof infSha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(infSha256))
+  )
+    throw invalid(
+      'Expected `inf`: the SHA-256 (64 hex digits) of the INF uploaded for this service.',
+    );
   const common = {
     name,
     runId,
     type,
     group,
+    ...(infSha256 !== undefined ? { infSha256: infSha256.toLowerCase() } : {}),
     ...(input.retry !== undefined ? { retry: false } : {}),
     ...(input.pnp !== undefined ? { pnp: true } : {}),
   } as const;

@@ -7,7 +7,8 @@
  *   {"image": "build/myfs.sys", "type": "filesystem", "group": "FSFilter Activity Monitor"}
  *
  * Fields: image (required), service, type (kernel | filesystem), group, poolTags, kind (legacy |
- * pnp), pnpStrategy (remove-readd | disable-enable). Each line is
+ * pnp), pnpStrategy (remove-readd | disable-enable), inf (the team's INF: a PnP driver whose service
+ * is the INF's). Each line is
  * checked like DRIVER and its companions (src/config/settings.ts) when a project uses it.
  */
 import { readFileSync } from 'node:fs';
@@ -15,8 +16,18 @@ import path from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import type { DriverUnderTest } from './settings.ts';
 import { serviceNameFor } from './settings.ts';
+import { decodeInf, readTeamInf } from '../core/team-inf.ts';
 
-const FIELDS = new Set(['image', 'service', 'type', 'group', 'poolTags', 'kind', 'pnpStrategy']);
+const FIELDS = new Set([
+  'image',
+  'service',
+  'type',
+  'group',
+  'poolTags',
+  'kind',
+  'pnpStrategy',
+  'inf',
+]);
 
 export interface ManifestDriver extends DriverUnderTest {
   readonly serviceName: string;
@@ -76,7 +87,10 @@ export function parseManifest(text: string, file: string): ManifestDriver[] {
         'Use kernel or filesystem.',
       );
     const imagePath = path.resolve(path.dirname(file), image);
-    const serviceName = text('service') ?? serviceNameFor(imagePath);
+    const inf = text('inf');
+    const infPath = inf ? path.resolve(path.dirname(file), inf) : undefined;
+    const serviceName =
+      text('service') ?? (infPath && serviceOfInf(infPath, imagePath)) ?? serviceNameFor(imagePath);
     const earlier = seen.get(serviceName.toLowerCase());
     if (earlier)
       throw new ConfigError(
@@ -107,6 +121,7 @@ export function parseManifest(text: string, file: string): ManifestDriver[] {
       ...(tags ? { poolTags: tags as string[] } : {}),
       ...(kind ? { kind } : {}),
       ...(pnpStrategy ? { pnpStrategy } : {}),
+      ...(infPath ? { infPath } : {}),
     });
   });
   if (drivers.length === 0)
@@ -125,4 +140,13 @@ export function readManifest(file: string): ManifestDriver[] {
     );
   }
   return parseManifest(text, path.resolve(file));
+}
+
+/** The service an INF installs, when it can be read (drvcycle's set-up reports what is wrong). */
+function serviceOfInf(infPath: string, imagePath: string): string | undefined {
+  try {
+    return readTeamInf(decodeInf(readFileSync(infPath)), path.basename(imagePath)).service;
+  } catch {
+    return undefined;
+  }
 }

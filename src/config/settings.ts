@@ -4,7 +4,7 @@
  * (env wins). Every value is checked here; a bad one is a ConfigError that names the option and
  * what it accepts. globalSetup resolves every project's settings before any machine boots.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../core/leak-decision.ts';
 import { packagePaths, sampleDriver } from '../core/paths.ts';
 import { driverImageProblem, IMAGE_FILE_MACHINE } from '../core/pe-image.ts';
+import { decodeInf, deployedImagePath, readTeamInf, TeamInfError } from '../core/team-inf.ts';
 import type { DriverType } from '../windows/scm/status.ts';
 import {
   checkProfile,
@@ -45,6 +46,12 @@ export interface DriverUnderTest {
    * disable-enable on Windows, remove-readd on the lab.
    */
   readonly pnpStrategy?: 'remove-readd' | 'disable-enable' | undefined;
+  /**
+   * The driver team's INF for the image (relative paths: from the current directory). It makes
+   * the driver a PnP driver: its first model line gives the root-enumerated hardware id, its
+   * AddService the service name, its [Version] the class. Copies only the driver image.
+   */
+  readonly infPath?: string | undefined;
 }
 
 export type DriverKind = 'legacy' | 'pnp';
@@ -66,9 +73,10 @@ export interface DrvcycleOptions {
 
 export interface Settings {
   readonly profile: Profile | undefined;
-  readonly driver: Required<Omit<DriverUnderTest, 'group' | 'pnpStrategy'>> & {
+  readonly driver: Required<Omit<DriverUnderTest, 'group' | 'pnpStrategy' | 'infPath'>> & {
     readonly group: string | undefined;
     readonly pnpStrategy?: 'remove-readd' | 'disable-enable' | undefined;
+    readonly infPath?: string | undefined;
   };
   readonly cycles: number;
   readonly startTimeoutMs: number;
@@ -117,6 +125,7 @@ export const DRIVER_ENV = {
   poolTags: 'DRIVER_POOL_TAGS',
   kind: 'DRIVER_KIND',
   pnpStrategy: 'DRIVER_PNP_STRATEGY',
+  infPath: 'DRIVER_INF',
 } as const;
 export const LEAK_THRESHOLD_ENV = 'LEAK_THRESHOLD_BYTES';
 
@@ -216,8 +225,14 @@ function resolveDriver(
       );
   }
 
-  const serviceName =
-    env[DRIVER_ENV.serviceName] || fromUse?.serviceName || serviceNameFor(imagePath);
+  const inf = resolveInf(env[DRIVER_ENV.infPath] || fromUse?.infPath, imagePath);
+  const givenService = env[DRIVER_ENV.serviceName] || fromUse?.serviceName;
+  if (inf && givenService && givenService.toLowerCase() !== inf.service.toLowerCase())
+    throw new ConfigError(
+      `The service name ${givenService} (DRIVER_SERVICE, driverUnderTest.serviceName) is not the one ${inf.path} installs (${inf.service}).`,
+      'Drop DRIVER_SERVICE: with an INF, the service is the one its AddService line names.',
+    );
+  const serviceName = inf?.service ?? givenService ?? serviceNameFor(imagePath);
   if (!SERVICE_NAME.test(serviceName))
     throw new ConfigError(
       `The service name ${JSON.stringify(serviceName)} (DRIVER_SERVICE, driverUnderTest.serviceName) is not allowed.`,
@@ -244,12 +259,12 @@ function resolveDriver(
         `The pool tag ${JSON.stringify(tag)} (DRIVER_POOL_TAGS, driverUnderTest.poolTags) is not a pool tag.`,
         "A pool tag has 1-4 printable ASCII characters, as in ExAllocatePool2(…, 'DcLs'); separate several with commas.",
       );
-  if (env.DRIVER_INF)
+  const kind = env[DRIVER_ENV.kind] || fromUse?.kind || (inf ? 'pnp' : 'legacy');
+  if (inf && kind !== 'pnp')
     throw new ConfigError(
-      `DRIVER_INF=${env.DRIVER_INF}: drvcycle does not install a driver from its own INF yet.`,
-      'Set DRIVER_KIND=pnp instead: drvcycle writes an INF for a root-enumerated device (hardware id root\\<service>) and installs the driver on it.',
+      `DRIVER_KIND=${kind} with an INF (${inf.path}): an INF installs a PnP driver.`,
+      'Drop DRIVER_KIND (an INF makes the driver a PnP driver), or drop DRIVER_INF to cycle it as a legacy driver.',
     );
-  const kind = env[DRIVER_ENV.kind] || fromUse?.kind || 'legacy';
   if (kind !== 'legacy' && kind !== 'pnp')
     throw new ConfigError(
       `The driver kind ${JSON.stringify(kind)} (DRIVER_KIND, driverUnderTest.kind) is not a driver kind.`,
@@ -283,7 +298,45 @@ function resolveDriver(
     poolTags,
     kind,
     ...(pnpStrategy ? { pnpStrategy } : {}),
+    ...(inf ? { infPath: inf.path } : {}),
   };
+}
+
+/** A team INF, read and checked against the image before any machine boots. */
+function resolveInf(
+  given: string | undefined,
+  imagePath: string,
+): { path: string; service: string } | undefined {
+  if (!given) return undefined;
+  const infPath = path.resolve(given);
+  const source = `DRIVER_INF=${given}`;
+  let bytes: Buffer;
+  try {
+    if (!statSync(infPath).isFile())
+      throw new ConfigError(
+        `${source}: ${infPath} is not a file.`,
+        "Point DRIVER_INF (or driverUnderTest.infPath) at your driver's .inf.",
+      );
+    bytes = readFileSync(infPath);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(
+      `${source}: ${infPath} does not exist.`,
+      "Point DRIVER_INF (or driverUnderTest.infPath) at your driver's .inf.",
+    );
+  }
+  try {
+    const inf = readTeamInf(decodeInf(bytes), path.basename(imagePath));
+    deployedImagePath(inf.serviceBinary);
+    return { path: infPath, service: inf.service };
+  } catch (error) {
+    if (error instanceof TeamInfError)
+      throw new ConfigError(
+        `${source}: ${infPath} cannot be installed: ${error.message}.`,
+        error.hint,
+      );
+    throw error;
+  }
 }
 
 export function resolveSettings(
@@ -340,4 +393,10 @@ export function resolveSettings(
     ...numbers,
     leakThresholds,
   };
+}
+
+/** The team INF's text for an install, when the driver under test has one. */
+export function teamInf(settings: Pick<Settings, 'driver'>): { inf?: string } {
+  const { infPath } = settings.driver;
+  return infPath ? { inf: decodeInf(readFileSync(infPath)) } : {};
 }

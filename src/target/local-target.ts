@@ -27,8 +27,7 @@ import type {
 import type { StaleCleanup } from '../windows/scm/driver-services.ts';
 import {
   installedPnpSpec,
-  pnpDeployedImage,
-  pnpHardwareId,
+  stagedInfOf,
   removeDeployedImage,
   stagePnpDriver,
   unstagePnpDriver,
@@ -46,6 +45,7 @@ import {
   type Target,
   type TargetInfo,
 } from './types.ts';
+import { imagePathOnDisk } from '../windows/scm/image-path.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -112,37 +112,41 @@ export class LocalTarget implements Target {
             'bytes' in image ? image.bytes : await readFile(image.file),
           );
     const runId = options.runId ?? this.options.runId;
-    if (options.pnp) {
+    if (options.pnp || options.inf !== undefined) {
       // The service is created as for any driver (owned, stopped, no driver code run yet) at the
       // image the INF deploys; adding the device (each cycle's load) installs the INF onto it.
-      const spec = await stagePnpDriver(
-        this.options.stagingDir,
-        options.name,
-        binaryPath,
+      const staged = await stagePnpDriver(this.options.stagingDir, options.name, binaryPath, {
         runId,
-        options.group,
+        loadOrderGroup: options.group,
+        teamInf: options.inf,
+      }).finally(() =>
+        // Its image now lives beside the INF, or the install was refused: the upload goes.
+        this.releaseStaged(binaryPath),
       );
-      // Its image now lives beside the INF: the upload it came from is not needed any more.
-      await this.releaseStaged(binaryPath);
-      const deployed = pnpDeployedImage(options.name);
       const config = await this.services
         .install(
-          { name: options.name, binaryPath: deployed, type: 'kernel', group: options.group, runId },
+          {
+            name: options.name,
+            binaryPath: staged.deployed,
+            type: 'kernel',
+            group: options.group,
+            runId,
+          },
           toScm(options),
         )
         .catch(async (error: unknown) => {
-          removeDeployedImage(options.name);
-          await unstagePnpDriver(this.options.stagingDir, spec);
+          removeDeployedImage(staged.deployed);
+          await unstagePnpDriver(this.options.stagingDir, staged.spec, staged.deployed);
           throw error;
         });
       return {
         name: options.name,
-        binaryPath: deployed,
+        binaryPath: staged.deployed,
         type: 'kernel',
         group: options.group,
         runId,
         config,
-        pnp: { hardwareId: spec.hardwareId },
+        pnp: { hardwareId: staged.spec.hardwareId },
       };
     }
     const type = options.type ?? 'kernel';
@@ -176,19 +180,14 @@ export class LocalTarget implements Target {
   async uninstall(driver: DriverRef, options: CallOptions = {}): Promise<void> {
     await this.cancelCycles(driver);
     const image = this.imageOf(driver.name);
-    if (this.isPnp(driver.name, image)) {
+    const stagedInf = image && stagedInfOf(this.options.stagingDir, driver.name, image);
+    if (image && stagedInf) {
+      const spec = installedPnpSpec(this.options.stagingDir, driver.name, image);
       // Its devices go first: stopping a PnP driver under a live device breaks the host.
-      await this.services.pnpRemoveDevices(driver.name, pnpHardwareId(driver.name));
-      const staged = (() => {
-        try {
-          return installedPnpSpec(this.options.stagingDir, driver.name);
-        } catch {
-          return undefined; // its image is gone already: nothing staged to find
-        }
-      })();
+      await this.services.pnpRemoveDevices(driver.name, spec.hardwareId);
       await this.services.uninstall(driver.name, toScm(options));
-      removeDeployedImage(driver.name);
-      if (staged) await unstagePnpDriver(this.options.stagingDir, staged);
+      removeDeployedImage(image);
+      await unstagePnpDriver(this.options.stagingDir, spec, image);
       return;
     }
     await this.services.uninstall(driver.name, toScm(options));
@@ -202,15 +201,27 @@ export class LocalTarget implements Target {
       await unstageImage(this.options.stagingDir, image);
   }
 
-  /** A PnP driver drvcycle installed: its image is the one its INF deployed for this service only. */
-  private isPnp(name: string, image: string | undefined): boolean {
-    return image?.toLowerCase() === pnpDeployedImage(name).toLowerCase();
+  /** A PnP driver's deployed image: the service's image path, which its INF set. */
+  private pnpImageOf(name: string): string {
+    const image = this.imageOf(name);
+    if (!image)
+      throw new DrvcycleError(
+        ErrorCodes.PNP,
+        `The PnP driver "${name}" has no service image path.`,
+        {
+          hint: 'Install the driver again.',
+        },
+      );
+    return image;
   }
 
   /** The service's image path as the SCM has it (`\??\` prefix dropped), if it exists. */
   private imageOf(name: string): string | undefined {
     try {
-      return this.services.config(name).binaryPath.replace(/^\\\?\?\\/, '');
+      return imagePathOnDisk(
+        this.services.config(name).binaryPath,
+        process.env.SystemRoot ?? 'C:\\Windows',
+      );
     } catch {
       return undefined;
     }
@@ -284,7 +295,9 @@ export class LocalTarget implements Target {
         { hint: 'Wait for that batch to end, or cancel it (cancelCycles) first.' },
       );
     const availability = options.sampleEvery ? this.probedSamplers() : undefined;
-    const pnp = options.pnp ? installedPnpSpec(this.options.stagingDir, driver.name) : undefined;
+    const pnp = options.pnp
+      ? installedPnpSpec(this.options.stagingDir, driver.name, this.pnpImageOf(driver.name))
+      : undefined;
     const controller = new AbortController();
     let ended!: () => void;
     const done = new Promise<void>((resolve) => (ended = resolve));

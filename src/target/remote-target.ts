@@ -1,4 +1,5 @@
 /** The Target for a runner anywhere: a client of the agent's HTTP/JSON API. */
+import { encodeInf } from '../core/team-inf.ts';
 import { agentFetch, pinMismatchOf, type AgentEndpoint } from './agent-connection.ts';
 import { imageDigest } from './staging.ts';
 import { fileBody, fileDigest, isFileBody } from './upload.ts';
@@ -81,7 +82,10 @@ export class RemoteTarget implements Target {
       ...(options.type ? { type: options.type } : {}),
       ...(options.group ? { group: options.group } : {}),
       ...(options.retry === false ? { retry: 'false' } : {}),
-      ...(options.pnp ? { pnp: 'true' } : {}),
+      ...(options.pnp || options.inf !== undefined ? { pnp: 'true' } : {}),
+      ...(options.inf !== undefined
+        ? { inf: await this.uploadInf(options.name, options.inf) }
+        : {}),
     };
     if ('binaryPath' in image)
       return this.call('PUT', this.path(options), {
@@ -95,6 +99,18 @@ export class RemoteTarget implements Target {
     const query = new URLSearchParams({ ...settings, file: imageFileName(image), sha256 });
     const body = 'bytes' in image ? image.bytes : await fileBody(image.file);
     return this.call('PUT', `${this.path(options)}?${query}`, body);
+  }
+
+  /** A team INF goes first, staged by content; the install names it by its SHA-256. */
+  private async uploadInf(service: string, text: string): Promise<string> {
+    const bytes = encodeInf(text);
+    const sha256 = imageDigest(bytes);
+    const { inf } = await this.call<{ inf: string }>(
+      'PUT',
+      `${this.path({ name: service })}/inf?${new URLSearchParams({ sha256 })}`,
+      bytes,
+    );
+    return inf;
   }
 
   start(driver: DriverRef, options: CallOptions = {}): Promise<TimedStatus> {

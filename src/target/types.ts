@@ -34,6 +34,11 @@ export interface InstallOptions {
    * removing it (then stopping the service).
    */
   readonly pnp?: boolean;
+  /**
+   * The driver team's INF (its text): a PnP driver installed from it (its first model line's
+   * root-enumerated hardware id, its service), its service section carrying drvcycle's marker.
+   */
+  readonly inf?: string;
 }
 
 /** A driver service drvcycle created: the one shape every later call takes. */

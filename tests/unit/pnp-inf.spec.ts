@@ -1,6 +1,6 @@
 /** INF files for PnP drivers: the one drvcycle writes, and reading a driver team's own. */
 import { expect, test } from '@playwright/test';
-import { firstModel, GUID_DEVCLASS_SYSTEM, rootDeviceInf } from '../../src/windows/pnp/inf.ts';
+import { firstModel, GUID_DEVCLASS_SYSTEM, rootDeviceInf } from '../../src/core/inf.ts';
 import { guidStruct, multiSz, parseMultiSz } from '../../src/windows/pnp/setupapi.ts';
 
 /** In the layout of the WDK's KMDF samples (echo.inx after stampinf), with a vendor's quirks. */

@@ -72,6 +72,36 @@ test('a manifest: one JSON object per line, comments and blank lines allowed, pa
   ]);
 });
 
+test('a manifest line with the team’s INF: a PnP driver whose service is the INF’s', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-manifest-'));
+  writeFileSync(
+    path.join(dir, 'echo.inf'),
+    [
+      '[Version]',
+      'Class=System',
+      '[Manufacturer]',
+      '%M%=Models,NTamd64',
+      '[Models.NTamd64]',
+      '%D%=Install, Root\\ECHO',
+      '[Install.NT]',
+      'CopyFiles=@echo.sys',
+      '[Install.NT.Services]',
+      'AddService=ECHO,2,Svc',
+      '[Svc]',
+      'ServiceBinary=%12%\\echo.sys',
+    ].join('\r\n'),
+  );
+  const file = path.join(dir, 'drivers.jsonl');
+  expect(parseManifest('{"image": "build/echo.sys", "inf": "echo.inf"}', file)).toEqual([
+    {
+      imagePath: path.join(dir, 'build/echo.sys'),
+      serviceName: 'ECHO',
+      line: 'drivers.jsonl:1',
+      infPath: path.join(dir, 'echo.inf'),
+    },
+  ]);
+});
+
 test('a manifest line that is wrong is named by its line, with what to write instead', () => {
   const cases: [string, RegExp][] = [
     ['{"image": "a.sys",}', /^m\.jsonl:1 is not a JSON object/],

@@ -14,6 +14,7 @@ import {
   NUMBER_OPTIONS,
   resolveSettings,
   serviceNameFor,
+  teamInf,
   type DrvcycleOptions,
 } from '../../src/config/settings.ts';
 import { ConfigError } from '../../src/core/errors.ts';
@@ -203,7 +204,7 @@ test('DRIVER_SERVICE, DRIVER_TYPE, DRIVER_GROUP and DRIVER_POOL_TAGS beat use', 
   });
 });
 
-test('DRIVER_KIND=pnp: a PnP driver, with no load-order group; DRIVER_INF is refused for now', () => {
+test('DRIVER_KIND=pnp: a PnP driver, with no load-order group', () => {
   const { mine } = scratch();
   expect(
     resolveSettings({ driverUnderTest: { imagePath: mine } }, { DRIVER_KIND: 'pnp' }).driver.kind,
@@ -221,11 +222,87 @@ test('DRIVER_KIND=pnp: a PnP driver, with no load-order group; DRIVER_INF is ref
       resolveSettings({ driverUnderTest: { imagePath: mine, kind: 'pnp', group: 'x' } }, {}),
     ).problem,
   ).toBe('A PnP driver takes no load-order group (DRIVER_GROUP=x).');
+});
+
+/** A driver team's INF for my_driver.sys, beside it (UTF-16LE with a BOM, as Unicode INFs are). */
+function teamInfFor(dir: string, image: string, service = 'MyDriver') {
+  const file = path.join(dir, `${service}.inf`);
+  const text = [
+    '[Version]',
+    'Signature="$WINDOWS NT$"',
+    'Class=System',
+    'ClassGuid={4d36e97d-e325-11ce-bfc1-08002be10318}',
+    '[Manufacturer]',
+    '%Mfg%=Models,NTamd64',
+    '[Models.NTamd64]',
+    `%Desc%=Install, Root\\${service}`,
+    '[Install.NT]',
+    `CopyFiles=@${image}`,
+    '[Install.NT.Services]',
+    `AddService=${service},0x00000002,Service_Inst`,
+    '[Service_Inst]',
+    'ServiceType=1',
+    'StartType=3',
+    'ErrorControl=1',
+    `ServiceBinary=%12%\\${image}`,
+    '[Strings]',
+    'Mfg="Team"',
+    'Desc="Team device"',
+  ].join('\r\n');
+  writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+  return file;
+}
+
+test('DRIVER_INF: the INF makes a PnP driver, names its service, and is checked before a machine boots', () => {
+  const { mine, other, missing } = scratch();
+  const dir = path.dirname(mine);
+  const inf = teamInfFor(dir, 'my_driver.sys');
+  const driver = resolveSettings(
+    { driverUnderTest: { imagePath: mine } },
+    { DRIVER_INF: inf },
+  ).driver;
+  expect(driver).toMatchObject({ kind: 'pnp', serviceName: 'MyDriver', infPath: inf });
+  expect(teamInf({ driver }).inf).toContain('AddService=MyDriver,0x00000002,Service_Inst');
+  // From playwright.config.ts too.
+  expect(
+    resolveSettings({ driverUnderTest: { imagePath: mine, infPath: inf } }, {}).driver.serviceName,
+  ).toBe('MyDriver');
+
   expect(
     configError(() =>
-      resolveSettings({ driverUnderTest: { imagePath: mine } }, { DRIVER_INF: 'my.inf' }),
-    ).hint,
-  ).toContain('DRIVER_KIND=pnp');
+      resolveSettings({ driverUnderTest: { imagePath: other } }, { DRIVER_INF: inf }),
+    ).problem,
+  ).toBe(
+    `DRIVER_INF=${inf}: ${inf} cannot be installed: its install section copies my_driver.sys, not the driver image Other Driver.sys: the INF is for a file drvcycle was not given.`,
+  );
+  expect(
+    configError(() =>
+      resolveSettings({ driverUnderTest: { imagePath: mine } }, { DRIVER_INF: missing }),
+    ).problem,
+  ).toBe(`DRIVER_INF=${missing}: ${missing} does not exist.`);
+  expect(
+    configError(() =>
+      resolveSettings({ driverUnderTest: { imagePath: mine } }, { DRIVER_INF: dir }),
+    ).problem,
+  ).toBe(`DRIVER_INF=${dir}: ${dir} is not a file.`);
+  expect(
+    configError(() =>
+      resolveSettings(
+        { driverUnderTest: { imagePath: mine } },
+        { DRIVER_INF: inf, DRIVER_SERVICE: 'dc_other' },
+      ),
+    ).problem,
+  ).toBe(
+    `The service name dc_other (DRIVER_SERVICE, driverUnderTest.serviceName) is not the one ${inf} installs (MyDriver).`,
+  );
+  expect(
+    configError(() =>
+      resolveSettings(
+        { driverUnderTest: { imagePath: mine } },
+        { DRIVER_INF: inf, DRIVER_KIND: 'legacy' },
+      ),
+    ).problem,
+  ).toBe(`DRIVER_KIND=legacy with an INF (${inf}): an INF installs a PnP driver.`);
 });
 
 test('LEAK_THRESHOLD_BYTES overrides the bytes per cycle, and only that', () => {

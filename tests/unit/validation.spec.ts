@@ -136,6 +136,14 @@ test('a PnP install and a PnP batch: `pnp` is true or absent, a group goes into 
   expect(
     validateInstall('dc_p', { file: 'p.sys', runId: 'r1', pnp: 'true', group: 'g' }, allow),
   ).toMatchObject({ pnp: true, group: 'g' });
+  // A team INF, uploaded before, is named by its SHA-256.
+  const sha = 'AB'.repeat(32);
+  expect(
+    validateInstall('dc_p', { file: 'p.sys', runId: 'r1', pnp: 'true', inf: sha }, allow),
+  ).toMatchObject({ pnp: true, infSha256: sha.toLowerCase() });
+  expect(() =>
+    validateInstall('dc_p', { file: 'p.sys', runId: 'r1', pnp: 'true', inf: '../x.inf' }, allow),
+  ).toThrow('Expected `inf`: the SHA-256 (64 hex digits) of the INF uploaded for this service.');
   expect(validateCycles({ count: 3, pnp: true })).toEqual({ count: 3, pnp: true });
   expect(validateCycles({ count: 3, pnp: false })).toEqual({ count: 3 });
   expect(() => validateCycles({ count: 3, pnp: 'true' })).toThrow(

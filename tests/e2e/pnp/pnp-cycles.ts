@@ -8,7 +8,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { addRootDevice, countDevices, removeDevices } from '../../../src/windows/pnp/devices.ts';
-import { GUID_DEVCLASS_SYSTEM, rootDeviceInf } from '../../../src/windows/pnp/inf.ts';
+import { GUID_DEVCLASS_SYSTEM, rootDeviceInf } from '../../../src/core/inf.ts';
 import { ServiceManager } from '../../../src/windows/scm/service-manager.ts';
 
 const [stage, sample, cyclesText, runId, image, group] = process.argv.slice(2) as [

@@ -1,0 +1,197 @@
+/**
+ * A driver team's own INF: what drvcycle needs from it (the first model line's hardware id, its
+ * service, the class, the one file it copies and where), checked before anything is installed,
+ * and the copy drvcycle installs, whose service section carries drvcycle's ownership marker.
+ */
+import path from 'node:path';
+import { firstModel, infSections, type InfModel } from './inf.ts';
+
+export interface TeamInf {
+  readonly hardwareId: string;
+  readonly service: string;
+  readonly classGuid: string | undefined;
+  readonly className: string | undefined;
+  /** The section AddService names: the service's settings. */
+  readonly serviceSection: string;
+  /** The image file the INF copies (the driver under test). */
+  readonly imageFile: string;
+  /** ServiceBinary as written, e.g. `%12%\mydriver.sys`. */
+  readonly serviceBinary: string;
+}
+
+/** Why an INF cannot be installed by drvcycle: a sentence for the user, and what to do. */
+export class TeamInfError extends Error {
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.name = 'TeamInfError';
+    this.hint = hint;
+  }
+}
+
+const SERVICE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * What drvcycle takes from the INF, checked against the image it is given: a root-enumerated
+ * hardware id (drvcycle creates the device), one AddService, and a CopyFiles of exactly that image.
+ */
+export function readTeamInf(text: string, imageFileName: string): TeamInf {
+  let model: InfModel;
+  try {
+    model = withStrings(firstModel(text), infSections(text));
+  } catch (error) {
+    throw new TeamInfError(
+      `it has no usable model line: ${(error as Error).message}`,
+      'drvcycle reads [Manufacturer] → the models section (…NTamd64 when declared) → its first line "desc = install-section, hardware-id".',
+    );
+  }
+  if (!/^root\\/i.test(model.hardwareId))
+    throw new TeamInfError(
+      `its first model line is for the hardware id ${model.hardwareId}, which a bus enumerates: drvcycle can only create root-enumerated devices (root\\…)`,
+      'Put a root-enumerated model line first (e.g. "%Desc% = Install, Root\\MyDriver"), as a software driver or a test INF has, or cycle the driver as DRIVER_KIND=pnp without DRIVER_INF.',
+    );
+  if (!model.service)
+    throw new TeamInfError(
+      `[${model.installSection}.Services] has no AddService line`,
+      'A PnP function driver installs its service with "AddService = name, 0x00000002, service-install-section".',
+    );
+  if (!SERVICE_NAME.test(model.service))
+    throw new TeamInfError(
+      `its service name ${JSON.stringify(model.service)} is not one drvcycle can own (1-64 letters, digits, "_" or "-")`,
+      'Rename the service in the AddService line.',
+    );
+  const sections = infSections(text);
+  const addService = (sections.get(`${model.installSection}.services`.toLowerCase()) ?? []).find(
+    (line) => /^addservice\s*=/i.test(line),
+  )!;
+  const serviceSection = addService.split(',')[2]?.trim();
+  if (!serviceSection || !sections.has(serviceSection.toLowerCase()))
+    throw new TeamInfError(
+      `the AddService line "${addService}" names no service-install section the INF has`,
+      'Give AddService its third field: the section with ServiceType, StartType, ErrorControl and ServiceBinary.',
+    );
+  const serviceBinary = (sections.get(serviceSection.toLowerCase()) ?? [])
+    .map((line) => /^ServiceBinary\s*=\s*(.+)$/i.exec(line)?.[1]?.trim())
+    .find(Boolean);
+  if (!serviceBinary)
+    throw new TeamInfError(
+      `[${serviceSection}] has no ServiceBinary`,
+      'Add "ServiceBinary = %12%\\yourdriver.sys" to the service-install section.',
+    );
+  const copied = model.files.map((file) => file.toLowerCase());
+  if (!copied.includes(imageFileName.toLowerCase()))
+    throw new TeamInfError(
+      `its install section copies ${model.files.length ? model.files.join(', ') : 'no file'}, not the driver image ${imageFileName}: the INF is for a file drvcycle was not given`,
+      'Point DRIVER at the .sys the INF installs, or fix the CopyFiles of the INF.',
+    );
+  const others = model.files.filter((file) => file.toLowerCase() !== imageFileName.toLowerCase());
+  if (others.length > 0)
+    throw new TeamInfError(
+      `it copies ${others.join(', ')} besides ${imageFileName}; drvcycle sends only the driver image to the machine`,
+      'Give drvcycle an INF that copies only the driver image (a co-installer is not needed on Windows 10 and later).',
+    );
+  if (path.win32.basename(unquote(serviceBinary)).toLowerCase() !== imageFileName.toLowerCase())
+    throw new TeamInfError(
+      `its ServiceBinary ${serviceBinary} is not the image it copies (${imageFileName})`,
+      'Make ServiceBinary name the copied image, e.g. "%12%\\' + imageFileName + '".',
+    );
+  return {
+    hardwareId: model.hardwareId,
+    service: model.service,
+    classGuid: model.classGuid?.replace(/^"|"$/g, ''),
+    className: model.className?.replace(/^"|"$/g, ''),
+    serviceSection,
+    imageFile: imageFileName,
+    serviceBinary,
+  };
+}
+
+const unquote = (text: string) => text.replace(/^"|"$/g, '');
+
+/** `%key%` from [Strings] in the hardware id and service name (numeric ids are directories). */
+function withStrings(model: InfModel, sections: ReturnType<typeof infSections>): InfModel {
+  const strings = new Map(
+    (sections.get('strings') ?? []).map((line) => {
+      const eq = line.indexOf('=');
+      return [line.slice(0, eq).trim().toLowerCase(), unquote(line.slice(eq + 1).trim())] as const;
+    }),
+  );
+  const resolve = (value: string) =>
+    value.replace(
+      /%([^%\d][^%]*)%/g,
+      (whole, key: string) => strings.get(key.toLowerCase()) ?? whole,
+    );
+  return {
+    ...model,
+    hardwareId: resolve(model.hardwareId),
+    ...(model.service ? { service: resolve(model.service) } : {}),
+  };
+}
+
+/** Where ServiceBinary puts the image on the target (the standard directory ids of an INF). */
+export function deployedImagePath(serviceBinary: string, systemRoot = 'C:\\windows'): string {
+  const match = /^%(\d+)%\\(.+)$/.exec(unquote(serviceBinary));
+  const dirs: Record<string, string> = {
+    '10': systemRoot,
+    '11': path.win32.join(systemRoot, 'system32'),
+    '12': path.win32.join(systemRoot, 'system32', 'drivers'),
+  };
+  const dir = match ? dirs[match[1]!] : undefined;
+  if (!match || !dir || match[2]!.includes('..'))
+    throw new TeamInfError(
+      `its ServiceBinary ${serviceBinary} is not under %10%, %11% or %12% (the Windows, system32 and drivers folders)`,
+      'Use "ServiceBinary = %12%\\yourdriver.sys", where drivers are installed.',
+    );
+  return path.win32.join(dir, match[2]!);
+}
+
+export interface OwnedServiceSettings {
+  readonly displayName: string;
+  readonly description: string;
+  readonly loadOrderGroup?: string | undefined;
+}
+
+const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
+
+/**
+ * The INF drvcycle installs: the team's, line for line, except that its service-install section
+ * carries drvcycle's ownership marker (DisplayName, Description) and, on the lab, the kept host's
+ * LoadOrderGroup. Without the marker drvcycle would not own, and so never remove, the service.
+ */
+export function ownedTeamInf(text: string, inf: TeamInf, owned: OwnedServiceSettings): string {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const replaced = /^\s*(DisplayName|Description|LoadOrderGroup)\s*=/i;
+  const out: string[] = [];
+  let inService = false;
+  for (const line of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
+    const header = /^\s*\[([^\]]+)\]/.exec(line);
+    if (header) {
+      inService = header[1]!.trim().toLowerCase() === inf.serviceSection.toLowerCase();
+      out.push(line);
+      if (inService) {
+        out.push(`DisplayName = ${quoted(owned.displayName)}`);
+        out.push(`Description = ${quoted(owned.description)}`);
+        if (owned.loadOrderGroup) out.push(`LoadOrderGroup = ${quoted(owned.loadOrderGroup)}`);
+      }
+      continue;
+    }
+    if (inService && replaced.test(line)) continue;
+    out.push(line);
+  }
+  return out.join(eol);
+}
+
+/** An INF file's text: Unicode INFs are UTF-16LE with a byte-order mark, the others ASCII/UTF-8. */
+export function decodeInf(bytes: Uint8Array): string {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buffer[0] === 0xff && buffer[1] === 0xfe) return buffer.subarray(2).toString('utf16le');
+  const text = buffer.toString('utf8');
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
+}
+
+/** The bytes SetupAPI reads back as written: ASCII as is, anything else as UTF-16LE with a BOM. */
+export function encodeInf(text: string): Buffer {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(text)) return Buffer.from(text, 'latin1');
+  return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+}

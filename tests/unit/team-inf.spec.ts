@@ -1,0 +1,177 @@
+import { expect, test } from '@playwright/test';
+import {
+  decodeInf,
+  deployedImagePath,
+  encodeInf,
+  ownedTeamInf,
+  readTeamInf,
+  TeamInfError,
+} from '../../src/core/team-inf.ts';
+import { firstModel, infSections } from '../../src/core/inf.ts';
+
+/** The layout of the KMDF echo sample's INF (Windows-driver-samples), after stampinf for amd64. */
+const ECHO = [
+  ';',
+  '; ECHO.INF',
+  ';',
+  '[Version]',
+  'Signature="$WINDOWS NT$"',
+  'Class=Sample',
+  'ClassGuid={78A1C341-4539-11d3-B88D-00C04FAD5171}',
+  'Provider=%ProviderString%',
+  'DriverVer=03/20/2003,5.00.3788',
+  'CatalogFile=KmdfSamples.cat',
+  'PnpLockdown=1',
+  '',
+  '[DestinationDirs]',
+  'DefaultDestDir = 12',
+  '',
+  '[SourceDisksNames]',
+  '1 = %DiskId1%,,,""',
+  '',
+  '[SourceDisksFiles]',
+  'echo.sys  = 1,,',
+  '',
+  '[Manufacturer]',
+  '%StdMfg%=Standard,NTamd64.10.0...16299',
+  '',
+  '[Standard.NTamd64.10.0...16299]',
+  '%Echo.DeviceDesc%=Echo_Device, root\\ECHO',
+  '',
+  '[Echo_Device.NT]',
+  'CopyFiles=Drivers_Dir',
+  '',
+  '[Drivers_Dir]',
+  'echo.sys',
+  '',
+  '[Echo_Device.NT.Services]',
+  'AddService = %ServiceName%,%SPSVCINST_ASSOCSERVICE%, echo_Service_Inst',
+  '',
+  '[echo_Service_Inst]',
+  'DisplayName    = %ECHO.SVCDESC%',
+  'ServiceType    = 1               ; SERVICE_KERNEL_DRIVER',
+  'StartType      = 3               ; SERVICE_DEMAND_START',
+  'ErrorControl   = 1               ; SERVICE_ERROR_NORMAL',
+  'ServiceBinary  = %12%\\echo.sys',
+  '',
+  '[Strings]',
+  'SPSVCINST_ASSOCSERVICE= 0x00000002',
+  'ServiceName = "ECHO"',
+  'ProviderString = "TODO-Set-Provider"',
+  'StdMfg = "(Standard system devices)"',
+  'DiskId1 = "WDF Sample Echo Installation Disk #1"',
+  'Echo.DeviceDesc = "Sample WDF Echo Driver"',
+  'ECHO.SVCDESC = "Sample WDF Echo Service"',
+].join('\r\n');
+
+const problem = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof TeamInfError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a TeamInfError');
+};
+
+test('a team INF gives its hardware id, service (through [Strings]), class and image', () => {
+  expect(readTeamInf(ECHO, 'echo.sys')).toEqual({
+    hardwareId: 'root\\ECHO',
+    service: 'ECHO',
+    classGuid: '{78A1C341-4539-11d3-B88D-00C04FAD5171}',
+    className: 'Sample',
+    serviceSection: 'echo_Service_Inst',
+    imageFile: 'echo.sys',
+    serviceBinary: '%12%\\echo.sys',
+  });
+  // The image name is compared as Windows does: without case.
+  expect(readTeamInf(ECHO, 'ECHO.SYS').hardwareId).toBe('root\\ECHO');
+});
+
+test('an INF drvcycle cannot install is refused with the reason and what to do', () => {
+  expect(problem(() => readTeamInf(ECHO, 'other.sys'))).toBe(
+    'its install section copies echo.sys, not the driver image other.sys: the INF is for a file drvcycle was not given',
+  );
+  expect(
+    problem(() => readTeamInf(ECHO.replace('root\\ECHO', 'PCI\\VEN_8086&DEV_1234'), 'echo.sys')),
+  ).toMatch(/^its first model line is for the hardware id PCI\\VEN_8086&DEV_1234, which a bus/);
+  expect(problem(() => readTeamInf(ECHO.replace('[Manufacturer]', '[Nothing]'), 'echo.sys'))).toBe(
+    'it has no usable model line: the INF has no [Manufacturer] section',
+  );
+  expect(
+    problem(() =>
+      readTeamInf(
+        ECHO.replace('echo.sys\r\n\r\n[Echo', 'echo.sys\r\nEchoCoInstaller.dll\r\n\r\n[Echo'),
+        'echo.sys',
+      ),
+    ),
+  ).toBe(
+    'it copies EchoCoInstaller.dll besides echo.sys; drvcycle sends only the driver image to the machine',
+  );
+  expect(
+    problem(() =>
+      readTeamInf(ECHO.replace('AddService = %ServiceName%,', 'AddService = ../x,'), 'echo.sys'),
+    ),
+  ).toMatch(/^its service name "..\/x" is not one drvcycle can own/);
+  expect(
+    problem(() => readTeamInf(ECHO.replace('ServiceBinary  = %12%\\echo.sys', ''), 'echo.sys')),
+  ).toBe('[echo_Service_Inst] has no ServiceBinary');
+  expect(
+    problem(() =>
+      readTeamInf(
+        ECHO.replace('[Echo_Device.NT.Services]\r\nAddService', '[Echo_Device.NT.Services]\r\n;'),
+        'echo.sys',
+      ),
+    ),
+  ).toBe('[Echo_Device.NT.Services] has no AddService line');
+});
+
+test('ServiceBinary names where the image goes: the drivers folder, system32 or Windows', () => {
+  expect(deployedImagePath('%12%\\echo.sys')).toBe('C:\\windows\\system32\\drivers\\echo.sys');
+  expect(deployedImagePath('"%11%\\echo.sys"', 'D:\\Win')).toBe('D:\\Win\\system32\\echo.sys');
+  expect(deployedImagePath('%10%\\echo.sys')).toBe('C:\\windows\\echo.sys');
+  // The driver store (13, Windows 10 1709+) is chosen at install time: not known beforehand.
+  expect(problem(() => deployedImagePath('%13%\\echo.sys'))).toMatch(
+    /^its ServiceBinary %13%\\echo.sys is not under %10%, %11% or %12%/,
+  );
+  expect(problem(() => deployedImagePath('%12%\\..\\..\\evil.sys'))).toMatch(/is not under/);
+});
+
+test('the INF drvcycle installs is the team’s, its service section carrying drvcycle’s marker', () => {
+  const inf = readTeamInf(ECHO, 'echo.sys');
+  const owned = ownedTeamInf(ECHO, inf, {
+    displayName: 'ECHO (drvcycle:run=r1)',
+    description: 'drvcycle:run=r1 "at" 2026-11-26',
+    loadOrderGroup: 'drvcycle-host',
+  });
+  expect(owned.split('\r\n')).toHaveLength(ECHO.split('\r\n').length + 2); // 3 added, 1 replaced
+  const sections = infSections(owned);
+  expect(sections.get('echo_service_inst')).toEqual([
+    'DisplayName = "ECHO (drvcycle:run=r1)"',
+    'Description = "drvcycle:run=r1 ""at"" 2026-11-26"',
+    'LoadOrderGroup = "drvcycle-host"',
+    'ServiceType    = 1',
+    'StartType      = 3',
+    'ErrorControl   = 1',
+    'ServiceBinary  = %12%\\echo.sys',
+  ]);
+  // Everything else is untouched: the same model, files and strings.
+  expect(firstModel(owned)).toEqual(firstModel(ECHO));
+  expect(sections.get('strings')).toEqual(infSections(ECHO).get('strings'));
+  // Without a group (Windows), no LoadOrderGroup line.
+  expect(
+    ownedTeamInf(ECHO, inf, { displayName: 'd', description: 'e' }).includes('LoadOrderGroup'),
+  ).toBe(false);
+});
+
+test('an INF is read in the encoding it was written in, and written so SetupAPI reads it back', () => {
+  const unicode = '[Strings]\r\nDesc = "Gerät für Tests"';
+  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(unicode, 'utf16le')]);
+  expect(decodeInf(utf16)).toBe(unicode);
+  expect(decodeInf(Buffer.from(`\uFEFF${ECHO}`, 'utf8'))).toBe(ECHO);
+  expect(decodeInf(Buffer.from(ECHO, 'latin1'))).toBe(ECHO);
+  // ASCII stays ASCII; anything else becomes UTF-16LE with its byte-order mark.
+  expect(encodeInf(ECHO).equals(Buffer.from(ECHO, 'latin1'))).toBe(true);
+  expect(encodeInf(unicode).equals(utf16)).toBe(true);
+  expect(decodeInf(encodeInf(unicode))).toBe(unicode);
+});
