@@ -55,7 +55,7 @@ export default defineConfig({
     // PnP function drivers, each on a root-enumerated device from the INF drvcycle writes.
     {
       name: 'pnp_clean',
-      testMatch: [CYCLES, LEAKS],
+      testMatch: [CYCLES, LEAKS, ERROR_PATHS],
       use: pnp('pnp_clean', { cycles: 10, leakCycles: 40 }),
     },
     { name: 'pnp_leak_start', testMatch: LEAKS, use: pnp('pnp_leak_start', { leakCycles: 40 }) },

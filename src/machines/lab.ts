@@ -76,12 +76,15 @@ export async function pruneOrphanMachines(
   const pruned: string[] = [];
   for (const name of readdirSync(root)) {
     const dir = path.join(root, name);
-    const owner = Number(
-      existsSync(path.join(dir, OWNER_FILE))
-        ? readFileSync(path.join(dir, OWNER_FILE), 'utf8')
-        : NaN,
-    );
-    if (Number.isInteger(owner) && isAlive(owner)) continue;
+    const ownerAlive = () => {
+      const owner = Number(
+        existsSync(path.join(dir, OWNER_FILE))
+          ? readFileSync(path.join(dir, OWNER_FILE), 'utf8')
+          : NaN,
+      );
+      return Number.isInteger(owner) && isAlive(owner);
+    };
+    if (ownerAlive()) continue;
     const prefix = path.join(dir, 'prefix');
     if (existsSync(prefix))
       await runProcess('wineserver', ['-k'], {
@@ -90,8 +93,14 @@ export async function pruneOrphanMachines(
         timeoutMs: 30_000,
       }).catch(() => undefined);
     await ensureNoProcessesLeft(prefix);
-    rmSync(dir, { recursive: true, force: true });
-    pruned.push(name);
+    // A live run may have taken the name meanwhile (a machine being set up): it is not a leftover.
+    if (ownerAlive()) continue;
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      pruned.push(name);
+    } catch {
+      // Something writes there: not a leftover to fight over. The next set-up looks again.
+    }
   }
   return pruned;
 }
@@ -214,9 +223,13 @@ export class LabMachine implements Machine {
     }
     await this.shutdown();
     this.keptHosts.clear();
-    rmSync(this.dir, { recursive: true, force: true });
+    // The owner file stays while the rest goes: another run's set-up never sees this machine
+    // without an owner, so never takes it for a killed run's leftover.
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(path.join(this.dir, OWNER_FILE), String(process.pid));
+    for (const entry of readdirSync(this.dir))
+      if (entry !== OWNER_FILE)
+        rmSync(path.join(this.dir, entry), { recursive: true, force: true });
     await runProcess('cp', ['-a', '--reflink=auto', labPaths.basePrefix(), this.prefix], {
       output: { logFile: path.join(this.dir, 'revert.log') },
       timeoutMs: 120_000,

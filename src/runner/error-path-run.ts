@@ -57,6 +57,15 @@ export async function runErrorPathCase(
       installBytes: (fileName, bytes, name) => track(ctx.install({ bytes, fileName }, { name })),
       installSample: (sample) =>
         track(ctx.install({ file: sampleDriver(sample) }, { name: `dc_ep_${sample}` })),
+      installPnp: async (fileName, bytes, name, inf) => {
+        const group = await machine.driverHost?.(undefined);
+        return track(
+          ctx.install(
+            { bytes, fileName },
+            { name, pnp: true, ...(group ? { group } : {}), ...(inf ? { inf } : {}) },
+          ),
+        );
+      },
       installMissing: async (name) => {
         const binaryPath = `${info.stagingDir}\\missing\\missing.sys`;
         return track(ctx.install({ binaryPath }, { name }));

@@ -3,11 +3,13 @@
  * (one table, so a difference between them is visible), and how to provoke it.
  */
 import {
+  DrvcycleError,
   ScmError,
   ScmTimeoutError,
   UnexpectedStateError,
   type ScmOperation,
 } from '../core/errors.ts';
+import { rootDeviceInf } from '../core/inf.ts';
 import type { InstalledDriver, Target } from '../target/types.ts';
 import { notAnImage, truncated, withMachineType, IMAGE_FILE_MACHINE_I386 } from './images.ts';
 
@@ -16,7 +18,9 @@ export type Expectation =
   | { readonly outcome: 'error'; readonly operation: ScmOperation; readonly win32Code: number }
   | { readonly outcome: 'timeout'; readonly state: string }
   | { readonly outcome: 'stop-ineffective'; readonly state: string }
-  | { readonly outcome: 'crash' };
+  | { readonly outcome: 'crash' }
+  /** drvcycle refuses the request before Windows is asked (a DrvcycleError code). */
+  | { readonly outcome: 'refused'; readonly code: string };
 
 export type Observation =
   | { readonly outcome: 'ok' }
@@ -28,6 +32,7 @@ export type Observation =
     }
   | { readonly outcome: 'timeout'; readonly state: string; readonly message: string }
   | { readonly outcome: 'stop-ineffective'; readonly state: string; readonly message: string }
+  | { readonly outcome: 'refused'; readonly code: string; readonly message: string }
   | { readonly outcome: 'crash'; readonly message: string };
 
 export interface CaseContext {
@@ -38,6 +43,13 @@ export interface CaseContext {
   installSample(sample: string): Promise<InstalledDriver>;
   /** A service whose image path lies in the staging folder but has no file. */
   installMissing(serviceName: string): Promise<InstalledDriver>;
+  /** A PnP driver on its root-enumerated device, from drvcycle's INF or the given one. */
+  installPnp(
+    fileName: string,
+    bytes: Uint8Array,
+    serviceName: string,
+    inf?: string,
+  ): Promise<InstalledDriver>;
   readonly stopTimeoutMs: number;
 }
 
@@ -51,6 +63,8 @@ export interface ErrorPathCase {
    * drvcycle's sample drivers, proving that drvcycle and the machine detect each kind of failure.
    */
   readonly family: 'driver' | 'self-check';
+  /** The driver kind a `driver` case is for (legacy unless it says pnp). */
+  readonly kind?: 'legacy' | 'pnp';
   /** The case starts the driver under test: skipped, with the reason, when that driver cannot load. */
   readonly needsLoad?: boolean;
   /** The case leaves a driver loaded or a host hung on this platform: the machine is recovered after it. */
@@ -77,6 +91,8 @@ export async function observe(step: () => Promise<unknown>): Promise<Observation
         win32Code: error.win32Code,
         message: error.problem,
       };
+    if (error instanceof DrvcycleError)
+      return { outcome: 'refused', code: error.code, message: error.problem };
     throw error;
   }
 }
@@ -93,6 +109,8 @@ export function describeExpectation(e: Expectation): string {
       return `stop "succeeds" but the service stays ${e.state}`;
     case 'crash':
       return 'the driver crashes (host dies / bugcheck)';
+    case 'refused':
+      return `drvcycle refuses it (${e.code}) before Windows is asked`;
   }
 }
 
@@ -104,6 +122,8 @@ export function matches(expected: Expectation, observed: Observation): boolean {
   if (expected.outcome !== observed.outcome) return false;
   if (expected.outcome === 'error' && observed.outcome === 'error')
     return expected.operation === observed.operation && expected.win32Code === observed.win32Code;
+  if (expected.outcome === 'refused' && observed.outcome === 'refused')
+    return expected.code === observed.code;
   if (
     (expected.outcome === 'timeout' || expected.outcome === 'stop-ineffective') &&
     'state' in observed
@@ -254,6 +274,42 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
     },
   },
   {
+    id: 'pnp-duplicate-install',
+    family: 'driver',
+    kind: 'pnp',
+    title: 'duplicate install (PnP)',
+    // The service exists: CreateService refuses, before any file, INF or device is touched.
+    windows: { outcome: 'error', operation: 'CreateService', win32Code: 1073 },
+    lab: { outcome: 'error', operation: 'CreateService', win32Code: 1073 },
+    leavesDirty: clean,
+    run: async (ctx) => {
+      await ctx.installPnp('under_test.sys', ctx.imageUnderTest, 'dc_ep_pnpdup');
+      return observe(() => ctx.installPnp('under_test.sys', ctx.imageUnderTest, 'dc_ep_pnpdup'));
+    },
+  },
+  {
+    id: 'pnp-inf-missing-file',
+    family: 'driver',
+    kind: 'pnp',
+    title: 'INF for a missing file (PnP)',
+    // Its CopyFiles names a file the machine was never given: refused before SetupAPI runs.
+    windows: { outcome: 'refused', code: 'DRVCYCLE_PNP' },
+    lab: { outcome: 'refused', code: 'DRVCYCLE_PNP' },
+    leavesDirty: clean,
+    run: (ctx) => {
+      const inf = rootDeviceInf({
+        service: 'dc_ep_pnpinf',
+        hardwareId: 'root\\dc_ep_pnpinf',
+        imageFile: 'missing_file.sys',
+        displayName: 'dc_ep_pnpinf',
+        description: 'an INF for a file that is not there',
+      });
+      return observe(() =>
+        ctx.installPnp('under_test.sys', ctx.imageUnderTest, 'dc_ep_pnpinf', inf),
+      );
+    },
+  },
+  {
     id: 'entry-failure',
     family: 'self-check',
     title: 'DriverEntry failure (STATUS_INSUFFICIENT_RESOURCES)',
@@ -342,6 +398,8 @@ export function withCrashEvidence(
 
 /** The error paths of the driver under test. */
 export const DRIVER_ERROR_PATHS = ERROR_PATH_CASES.filter((c) => c.family === 'driver');
+/** The driver kind a case is for. */
+export const caseKind = (c: ErrorPathCase) => c.kind ?? 'legacy';
 /** The self-check: each failure kind provoked with a sample driver, and detected. */
 export const SELF_CHECK_CASES = ERROR_PATH_CASES.filter((c) => c.family === 'self-check');
 

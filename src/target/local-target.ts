@@ -112,6 +112,21 @@ export class LocalTarget implements Target {
             'bytes' in image ? image.bytes : await readFile(image.file),
           );
     const runId = options.runId ?? this.options.runId;
+    if ((options.pnp || options.inf !== undefined) && this.imageOf(options.name) !== undefined) {
+      // The service exists: CreateService refuses (1073), before any file, INF or device is touched.
+      await this.releaseStaged(binaryPath);
+      await this.services.install(
+        { name: options.name, binaryPath, type: 'kernel', group: options.group, runId },
+        toScm(options),
+      );
+      // Gone in between: what was just created is not a PnP install. Undo it and say so.
+      await this.services.uninstall(options.name, toScm(options));
+      throw new DrvcycleError(
+        ErrorCodes.PNP,
+        `The service "${options.name}" disappeared while its PnP install was being refused.`,
+        { hint: 'Something else removes services on this machine: install again.' },
+      );
+    }
     if (options.pnp || options.inf !== undefined) {
       // The service is created as for any driver (owned, stopped, no driver code run yet) at the
       // image the INF deploys; adding the device (each cycle's load) installs the INF onto it.

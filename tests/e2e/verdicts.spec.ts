@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from '../../fixtures/index.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import type { VerdictSummary } from '../../src/core/verdict.ts';
-import { DRIVER_ERROR_PATHS, ERROR_PATH_CASES } from '../../src/runner/error-paths.ts';
+import { caseKind, DRIVER_ERROR_PATHS, ERROR_PATH_CASES } from '../../src/runner/error-paths.ts';
 
 test('every sample driver gets its verdict from the specs', async ({}, testInfo) => {
   test.setTimeout(15 * 60_000);
@@ -119,11 +119,21 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
   const catalog = verdicts.filter(
     (v) => v.project === 'clean' && /^(error paths|self-check) › /.test(v.test),
   );
+  const legacyCatalog = ERROR_PATH_CASES.filter((c) => caseKind(c) === 'legacy');
   expect(catalog.map((v) => `${v.kind} ${v.test}`).sort()).toEqual(
-    ERROR_PATH_CASES.map(
-      (c) => `pass ${c.family === 'self-check' ? 'self-check' : 'error paths'} › ${c.title}`,
-    ).sort(),
+    legacyCatalog
+      .map((c) => `pass ${c.family === 'self-check' ? 'self-check' : 'error paths'} › ${c.title}`)
+      .sort(),
   );
+  // A PnP driver gets the PnP cases (the legacy ones are skipped, saying why), each as expected.
+  const pnpCases = DRIVER_ERROR_PATHS.filter((c) => caseKind(c) === 'pnp');
+  expect(pnpCases.length).toBeGreaterThan(0);
+  expect(
+    verdicts
+      .filter((v) => v.project === 'pnp_clean' && v.test.startsWith('error paths › '))
+      .map((v) => `${v.kind} ${v.test}`)
+      .sort(),
+  ).toEqual(pnpCases.map((c) => `pass error paths › ${c.title}`).sort());
   // Self-checks name their sample drivers, never the driver under test.
   for (const v of catalog.filter((c) => c.test.startsWith('self-check')))
     expect(v.driver).toMatch(/^dc_ep_/);
@@ -132,14 +142,17 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
     (v) => v.project === 'entry_fail_resources' && v.test.startsWith('error paths › '),
   );
   expect(unloadable.map((v) => v.test).sort()).toEqual(
-    DRIVER_ERROR_PATHS.filter((c) => !c.needsLoad)
+    DRIVER_ERROR_PATHS.filter((c) => !c.needsLoad && caseKind(c) === 'legacy')
       .map((c) => `error paths › ${c.title}`)
       .sort(),
   );
   expect(unloadable.every((v) => v.kind === 'pass')).toBe(true);
 
   expect(counts).toMatchObject({
-    pass: 6 + ERROR_PATH_CASES.length + DRIVER_ERROR_PATHS.filter((c) => !c.needsLoad).length,
+    pass:
+      6 +
+      ERROR_PATH_CASES.length +
+      DRIVER_ERROR_PATHS.filter((c) => !c.needsLoad && caseKind(c) === 'legacy').length,
     leak: 3,
     'load-failure': 2,
     crash: 3,
