@@ -148,6 +148,13 @@ export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
       detail: `a service drvcycle does not own is in the way: ${what}`,
       evidence: { ...codes, cause: 'foreign-service' },
     });
+  if (error instanceof UnexpectedStateError && imageLeftAfterLastDevice(error))
+    return makeVerdict({
+      ...base,
+      kind: 'unload-failure',
+      detail: `the driver image stayed loaded after its last device went (the service is ${record.state} after ${error.operation}; Windows unloads a PnP driver with its last device): it holds a reference on its driver object or a device object, or has no DriverUnload, a leak of the driver object`,
+      evidence: { ...codes, cause: 'driver-object-leak' },
+    });
   if (error instanceof ScmError || error instanceof UnexpectedStateError) {
     // StartService's Win32 code is a lossy translation of what DriverEntry returned; the lab
     // logs the exact NTSTATUS.
@@ -311,4 +318,17 @@ export function verdictForUnrecorded(input: {
     detail: `${input.status === 'timedOut' ? 'the test ran out of time' : 'drvcycle failed'}: ${first}`,
     evidence: { cause: input.status === 'timedOut' ? 'test-timeout' : 'exception', message: first },
   });
+}
+
+/**
+ * Windows unloads a PnP driver with its last device (src/windows/pnp/image-unload.ts): a service
+ * not STOPPED once its devices were removed or disabled is the driver's image left loaded.
+ */
+function imageLeftAfterLastDevice(error: UnexpectedStateError): boolean {
+  return (
+    (error.operation === 'SetupDiCallClassInstaller(DIF_REMOVE)' ||
+      error.operation === 'CM_Disable_DevNode') &&
+    error.expected === 'STOPPED' &&
+    error.state !== 'STOPPED'
+  );
 }

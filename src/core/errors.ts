@@ -216,8 +216,16 @@ export class ScmTimeoutError extends DrvcycleError {
   }
 }
 
+export type UnexpectedStateOperation =
+  | 'StartService'
+  | 'ControlService'
+  | 'UpdateDriverForPlugAndPlayDevices'
+  // Windows unloads a PnP driver with its last device: the service should then be STOPPED.
+  | 'SetupDiCallClassInstaller(DIF_REMOVE)'
+  | 'CM_Disable_DevNode';
+
 export interface UnexpectedStateDetails {
-  readonly operation: 'StartService' | 'ControlService' | 'UpdateDriverForPlugAndPlayDevices';
+  readonly operation: UnexpectedStateOperation;
   readonly service: string;
   readonly expected: string;
   readonly state: string;
@@ -226,7 +234,7 @@ export interface UnexpectedStateDetails {
 
 /** The SCM reported success, but the service did not reach the state the operation promised. */
 export class UnexpectedStateError extends DrvcycleError {
-  readonly operation: 'StartService' | 'ControlService' | 'UpdateDriverForPlugAndPlayDevices';
+  readonly operation: UnexpectedStateOperation;
   readonly service: string;
   readonly expected: string;
   readonly state: string;

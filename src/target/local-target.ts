@@ -10,6 +10,7 @@ import { DRVCYCLE_VERSION } from '../core/version.ts';
 import { useSystemMessages } from '../core/win32-codes.ts';
 import { systemMessage } from '../windows/nt/format-message.ts';
 import { wineVersion } from '../windows/nt/wine.ts';
+import { realClock } from '../windows/scm/wait.ts';
 import { DriverServices, type TimedStatus } from '../windows/scm/driver-services.ts';
 import { NO_RETRY } from '../windows/scm/retry.ts';
 import { ServiceManager } from '../windows/scm/service-manager.ts';
@@ -65,7 +66,9 @@ export class LocalTarget implements Target {
     this.options = options;
     useSystemMessages(systemMessage);
     this.scm = ServiceManager.open();
-    this.services = new DriverServices(this.scm);
+    this.services = new DriverServices(this.scm, realClock, {
+      unloadsWithLastDevice: wineVersion() === null,
+    });
   }
 
   get runId(): string {

@@ -29,6 +29,7 @@ import {
   type ServiceStatus,
 } from './status.ts';
 import { realClock, waitWhilePending, type Clock } from './wait.ts';
+import { imageLeftLoaded, settleAfterLastDevice } from '../pnp/image-unload.ts';
 import { Win32 } from '../../core/win32-codes.ts';
 
 export interface DriverServiceSpec {
@@ -67,9 +68,20 @@ export class DriverServices {
   private readonly scm: ServiceManager;
   private readonly clock: Clock;
 
-  constructor(scm: ServiceManager, clock: Clock = realClock) {
+  /**
+   * Whether the PnP manager unloads a driver with its last device (Windows). Wine keeps the image
+   * until the service is stopped, so there drvcycle stops it after the removal.
+   */
+  private readonly unloadsWithLastDevice: boolean;
+
+  constructor(
+    scm: ServiceManager,
+    clock: Clock = realClock,
+    options: { readonly unloadsWithLastDevice?: boolean } = {},
+  ) {
     this.scm = scm;
     this.clock = clock;
+    this.unloadsWithLastDevice = options.unloadsWithLastDevice ?? true;
   }
 
   /** Creates the service; refuses when a service of that name exists and is not drvcycle's. */
@@ -225,6 +237,17 @@ export class DriverServices {
     const removed = this.scm.queryStatus(name);
     if (removed.state === ServiceState.STOPPED)
       return { status: removed, elapsedMs: this.clock.now() - startedAt };
+    if (this.unloadsWithLastDevice) {
+      // Windows: the image goes with its last device, or something holds it (a driver-object leak).
+      const settled = await settleAfterLastDevice(
+        () => this.scm.queryStatus(name),
+        { startedAt, boundMs },
+        this.clock,
+      );
+      if (settled.state === ServiceState.STOPPED)
+        return { status: settled, elapsedMs: this.clock.now() - startedAt };
+      throw imageLeftLoaded('SetupDiCallClassInstaller(DIF_REMOVE)', name, settled, options.cycle);
+    }
     const left = Math.max(1, Math.round(boundMs - (this.clock.now() - startedAt)));
     try {
       const stopped = await this.stop(name, {
@@ -263,6 +286,16 @@ export class DriverServices {
       options,
       () => this.scm.pnpSetEnabled(instanceId, name, up),
     );
+    if (!up && this.unloadsWithLastDevice) {
+      const settled = await settleAfterLastDevice(
+        () => this.scm.queryStatus(name),
+        { startedAt, boundMs },
+        this.clock,
+      );
+      if (settled.state !== ServiceState.STOPPED)
+        throw imageLeftLoaded('CM_Disable_DevNode', name, settled, options.cycle);
+      return { status: settled, elapsedMs: this.clock.now() - startedAt };
+    }
     return { status: this.scm.queryStatus(name), elapsedMs: this.clock.now() - startedAt };
   }
 
