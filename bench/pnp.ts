@@ -21,6 +21,8 @@ export async function benchPnp(cycles = 30): Promise<Record<string, number | str
     runId: `bench-pnp-${Date.now().toString(36)}`,
   });
   try {
+    // The lab's default for both: the driver loads into the host its keeper holds open.
+    const group = await machine.driverHost(undefined);
     const log = path.join(machine.dir, 'raw-pnp.log');
     rmSync(log, { force: true });
     await runProcess(
@@ -33,6 +35,7 @@ export async function benchPnp(cycles = 30): Promise<Record<string, number | str
         String(cycles),
         'bench',
         toWinePath(sampleDriver('pnp_clean')),
+        ...(group ? [group] : []),
       ],
       { env: wineEnv(machine.prefix, 'fixme-all'), timeoutMs: 600_000, output: { logFile: log } },
     );
@@ -43,7 +46,7 @@ export async function benchPnp(cycles = 30): Promise<Record<string, number | str
     const target = machine.target();
     const driver = await target.install(
       { file: sampleDriver('pnp_clean') },
-      { name: 'dc_bench_pnp', pnp: true },
+      { name: 'dc_bench_pnp', pnp: true, ...(group ? { group } : {}) },
     );
     const batch = async (count: number) => {
       const started = performance.now();
@@ -58,6 +61,7 @@ export async function benchPnp(cycles = 30): Promise<Record<string, number | str
     await target.uninstall(driver);
     return {
       strategy: 'remove-readd',
+      host: group ? `shared (${group})` : 'own',
       rawMsPerCycle: +mean(raw.slice(1)).toFixed(1),
       frameworkMsPerCycle: +framework.toFixed(1),
       frameworkOverRaw: +(framework / mean(raw.slice(1))).toFixed(2),
