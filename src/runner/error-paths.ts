@@ -138,6 +138,11 @@ const startFails = (win32Code: number): Expectation => ({
   win32Code,
 });
 const clean = { windows: false, lab: false };
+const serviceExists: Expectation = {
+  outcome: 'error',
+  operation: 'CreateService',
+  win32Code: 1073,
+};
 
 async function startDerived(
   ctx: CaseContext,
@@ -265,8 +270,8 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
     id: 'duplicate-create',
     family: 'driver',
     title: 'duplicate create',
-    windows: { outcome: 'error', operation: 'CreateService', win32Code: 1073 },
-    lab: { outcome: 'error', operation: 'CreateService', win32Code: 1073 },
+    windows: serviceExists,
+    lab: serviceExists,
     leavesDirty: clean,
     run: async (ctx) => {
       await ctx.installBytes('under_test.sys', ctx.imageUnderTest, 'dc_ep_dup');
@@ -279,8 +284,8 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
     kind: 'pnp',
     title: 'duplicate install (PnP)',
     // The service exists: CreateService refuses, before any file, INF or device is touched.
-    windows: { outcome: 'error', operation: 'CreateService', win32Code: 1073 },
-    lab: { outcome: 'error', operation: 'CreateService', win32Code: 1073 },
+    windows: serviceExists,
+    lab: serviceExists,
     leavesDirty: clean,
     run: async (ctx) => {
       await ctx.installPnp('under_test.sys', ctx.imageUnderTest, 'dc_ep_pnpdup');
