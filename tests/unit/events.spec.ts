@@ -106,6 +106,36 @@ const cases: [string, number, string, string, boolean][] = [
     'the driver \\Driver\\dcdev failed to load for device ROOT\\dcdevice\\0000 (status 0xC0000365 STATUS_FAILED_DRIVER_ENTRY)',
     true,
   ],
+  // Microsoft-Windows-Kernel-PnP/Configuration, in the field layout Windows 11 writes (410 as on
+  // a real machine; 411 carries the same fields with a problem code and an NTSTATUS).
+  [
+    'Microsoft-Windows-Kernel-PnP',
+    410,
+    "<Data Name='DeviceInstanceId'>ROOT\\DCTEAMPNP\\0000</Data><Data Name='DriverName'>oem12.inf</Data><Data Name='ClassGuid'>{78A1C341-4539-11d3-B88D-00C04FAD5171}</Data><Data Name='ServiceName'>DcTeamPnp</Data><Data Name='LowerFilters'></Data><Data Name='UpperFilters'></Data><Data Name='Problem'>0x0</Data><Data Name='Status'>0x0</Data>",
+    'device ROOT\\DCTEAMPNP\\0000 was started (service DcTeamPnp, oem12.inf)',
+    false,
+  ],
+  [
+    'Microsoft-Windows-Kernel-PnP',
+    411,
+    "<Data Name='DeviceInstanceId'>ROOT\\DC_PNP_FAIL_START\\0000</Data><Data Name='DriverName'>oem13.inf</Data><Data Name='ClassGuid'>{4d36e97d-e325-11ce-bfc1-08002be10318}</Data><Data Name='ServiceName'>dc_pnp_fail_start</Data><Data Name='LowerFilters'></Data><Data Name='UpperFilters'></Data><Data Name='Problem'>0xA</Data><Data Name='Status'>0xC0000182</Data>",
+    'device ROOT\\DC_PNP_FAIL_START\\0000 had a problem starting (service dc_pnp_fail_start, oem13.inf): problem 10 CM_PROB_FAILED_START, status 0xC0000182 STATUS_DEVICE_CONFIGURATION_ERROR',
+    true,
+  ],
+  [
+    'Microsoft-Windows-Kernel-PnP',
+    400,
+    "<Data Name='DeviceInstanceId'>ROOT\\DCTEAMPNP\\0000</Data><Data Name='DriverName'>oem12.inf</Data><Data Name='ClassGuid'>{78A1C341-4539-11d3-B88D-00C04FAD5171}</Data><Data Name='DriverDate'>11/26/2026</Data><Data Name='DriverVersion'>1.0.0.0</Data><Data Name='DriverProvider'>drvcycle sample team</Data><Data Name='DriverInbox'>false</Data><Data Name='DriverSection'>DcTeamPnp_Device.NT</Data><Data Name='DriverRank'>0xff0000</Data><Data Name='MatchingDeviceId'>root\\dcteampnp</Data><Data Name='OutrankedDrivers'></Data><Data Name='DeviceUpdated'>false</Data><Data Name='Status'>0x0</Data><Data Name='ParentDeviceInstanceId'>HTREE\\ROOT\\0</Data>",
+    'device ROOT\\DCTEAMPNP\\0000 was configured from oem12.inf (DcTeamPnp_Device.NT)',
+    false,
+  ],
+  [
+    'Microsoft-Windows-Kernel-PnP',
+    430,
+    "<Data Name='DeviceInstanceId'>ROOT\\DCTEAMPNP\\0000</Data>",
+    'device ROOT\\DCTEAMPNP\\0000 requires further installation (no driver was installed on it)',
+    true,
+  ],
   [
     'Microsoft-Windows-CodeIntegrity',
     3001,
@@ -205,6 +235,12 @@ test("an event about another service or driver is not the driver's trouble; one 
   expect(concernsDriver(blocked('\\Device\\HarddiskVolume3\\Windows\\other.sys'), driver)).toBe(
     false,
   );
+  // Kernel-PnP names the driver's root device (ROOT\<SERVICE>\nnnn), or its service.
+  const deleted = (instance: string) =>
+    event('Microsoft-Windows-Kernel-PnP', 420, `<Data Name='DeviceInstanceId'>${instance}</Data>`);
+  expect(concernsDriver(deleted('ROOT\\DC_MINE\\0000'), driver)).toBe(true);
+  expect(concernsDriver(deleted('ROOT\\DC_MINE_OTHER\\0000'), driver)).toBe(false);
+  expect(concernsDriver(deleted('PCI\\VEN_8086&DEV_100F\\3&0'), driver)).toBe(false);
   // A bugcheck names no driver: it is always evidence.
   expect(
     concernsDriver(

@@ -2,6 +2,7 @@
 import { describeWin32Error } from '../../core/win32-codes.ts';
 import { formatNtstatus } from '../../core/ntstatus.ts';
 import { bugCheckName } from '../nt/crash-dump.ts';
+import { problemName } from '../pnp/problem-codes.ts';
 import type { WindowsEvent } from './event-xml.ts';
 
 export const SCM_PROVIDER = 'Service Control Manager';
@@ -38,6 +39,24 @@ type Decoder = (e: WindowsEvent) => { line: string; trouble: boolean; subject?: 
 function statusOf(value: string | undefined): string {
   if (value === undefined || !/^-?\d+$/.test(value)) return value ? ` (status ${value})` : '';
   return ` (status ${formatNtstatus(Number(value))})`;
+}
+
+const hex = (value: string | undefined) => {
+  const number = value === undefined ? NaN : Number(value);
+  return Number.isFinite(number) ? number >>> 0 : 0;
+};
+
+/** Kernel-PnP 410 and 411: the device started, or with a problem code and an NTSTATUS. */
+function deviceStart(e: WindowsEvent, what: string): ReturnType<Decoder> {
+  const problem = hex(e.data.Problem);
+  const status = hex(e.data.Status);
+  return {
+    line: `device ${p(e, 'DeviceInstanceId')} ${what} (service ${p(e, 'ServiceName')}, ${p(e, 'DriverName')})${
+      problem ? `: problem ${problem} ${problemName(problem)}` : ''
+    }${status ? `, status ${formatNtstatus(status)}` : ''}`,
+    trouble: problem !== 0 || status !== 0,
+    subject: p(e, 'ServiceName'),
+  };
 }
 
 const DECODERS: Record<string, Record<number, Decoder>> = {
@@ -110,6 +129,25 @@ const DECODERS: Record<string, Record<number, Decoder>> = {
       trouble: true,
       subject: p(e, 'FailureName'),
     }),
+    // Microsoft-Windows-Kernel-PnP/Configuration: a PnP driver's device, cycle by cycle. Problem
+    // and Status are hexadecimal there ("0xA", "0xC0000182"); DriverName is the INF's name.
+    400: (e) => ({
+      line: `device ${p(e, 'DeviceInstanceId')} was configured from ${p(e, 'DriverName')} (${p(e, 'DriverSection')})`,
+      trouble: false,
+      subject: p(e, 'DeviceInstanceId'),
+    }),
+    410: (e) => deviceStart(e, 'was started'),
+    411: (e) => deviceStart(e, 'had a problem starting'),
+    420: (e) => ({
+      line: `device ${p(e, 'DeviceInstanceId')} was deleted`,
+      trouble: false,
+      subject: p(e, 'DeviceInstanceId'),
+    }),
+    430: (e) => ({
+      line: `device ${p(e, 'DeviceInstanceId')} requires further installation (no driver was installed on it)`,
+      trouble: true,
+      subject: p(e, 'DeviceInstanceId'),
+    }),
   },
   [CODE_INTEGRITY_PROVIDER]: {
     // 3001 reports an unsigned module that was loaded anyway (test signing, say), not a block.
@@ -168,7 +206,11 @@ export function eventQueryXPath(since: Date, until?: Date): string {
   return `*[System[Provider[${providers}] and ${time}]]`;
 }
 
-export const EVENT_CHANNELS = ['System', 'Microsoft-Windows-CodeIntegrity/Operational'] as const;
+export const EVENT_CHANNELS = [
+  'System',
+  'Microsoft-Windows-CodeIntegrity/Operational',
+  'Microsoft-Windows-Kernel-PnP/Configuration',
+] as const;
 
 /**
  * Whether an event is about the driver under test: it names the service, the `\\Driver\\<service>`
@@ -185,6 +227,8 @@ export function concernsDriver(
   const image = driver.imageFile.toLowerCase();
   return (
     subject === service ||
+    // Kernel-PnP names a device: drvcycle's root device of the driver is ROOT\<SERVICE>\nnnn.
+    subject.startsWith(`root\\${service}\\`) ||
     // SCM events name a service by its display name, which carries drvcycle's marker.
     subject.startsWith(`${service} (drvcycle:run=`) ||
     subject.endsWith(`\\driver\\${service}`) ||

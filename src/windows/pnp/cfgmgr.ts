@@ -7,6 +7,7 @@
  */
 import koffi from 'koffi';
 import { DrvcycleError, ErrorCodes } from '../../core/errors.ts';
+export { PROBLEM_NAMES, problemName } from './problem-codes.ts';
 
 /** CONFIGRET values (cfgmgr32.h) drvcycle names in its messages. */
 export const CONFIGRET_NAMES: Readonly<Record<number, string>> = {
@@ -34,26 +35,8 @@ export const DN_STARTED = 0x8;
 export const DN_DISABLEABLE = 0x2000;
 export const DN_HAS_PROBLEM = 0x400;
 
-/** CM_PROB_* values a cycle can end in (cfg.h). */
-export const PROBLEM_NAMES: Readonly<Record<number, string>> = {
-  1: 'CM_PROB_NOT_CONFIGURED',
-  3: 'CM_PROB_OUT_OF_MEMORY',
-  10: 'CM_PROB_FAILED_START',
-  18: 'CM_PROB_REINSTALL',
-  21: 'CM_PROB_WILL_BE_REMOVED',
-  22: 'CM_PROB_DISABLED',
-  24: 'CM_PROB_DEVICE_NOT_THERE',
-  28: 'CM_PROB_FAILED_INSTALL',
-  31: 'CM_PROB_FAILED_ADD',
-  38: 'CM_PROB_DRIVER_FAILED_PRIOR_UNLOAD',
-  39: 'CM_PROB_DRIVER_FAILED_LOAD',
-  43: 'CM_PROB_FAILED_POST_START',
-  47: 'CM_PROB_HELD_FOR_EJECT',
-};
-
 export const configretName = (code: number) =>
   CONFIGRET_NAMES[code] ?? `CONFIGRET 0x${code.toString(16).padStart(2, '0')}`;
-export const problemName = (code: number) => PROBLEM_NAMES[code] ?? `CM_PROB ${code}`;
 
 /** What the disable/enable strategy needs of cfgmgr32: an interface, so its logic is testable. */
 export interface ConfigManager {
