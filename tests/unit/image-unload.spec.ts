@@ -6,10 +6,7 @@
 import { expect, test } from '@playwright/test';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
 import { toWire, UnexpectedStateError } from '../../src/core/errors.ts';
-import {
-  IMAGE_UNLOAD_SETTLE_MS,
-  settleAfterLastDevice,
-} from '../../src/windows/pnp/image-unload.ts';
+import { IMAGE_UNLOAD_SETTLE_MS, settleAfterLastDevice } from '../../src/windows/scm/pnp-unload.ts';
 import { DriverServices } from '../../src/windows/scm/driver-services.ts';
 import type { ServiceManager } from '../../src/windows/scm/service-manager.ts';
 import { ServiceState, type ServiceStatus } from '../../src/windows/scm/status.ts';

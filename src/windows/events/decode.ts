@@ -2,7 +2,7 @@
 import { describeWin32Error } from '../../core/win32-codes.ts';
 import { formatNtstatus } from '../../core/ntstatus.ts';
 import { bugCheckName } from '../nt/crash-dump.ts';
-import { problemName } from '../pnp/problem-codes.ts';
+import { problemName } from '../../core/cm-problems.ts';
 import type { WindowsEvent } from './event-xml.ts';
 
 export const SCM_PROVIDER = 'Service Control Manager';

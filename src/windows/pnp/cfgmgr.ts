@@ -7,7 +7,7 @@
  */
 import koffi from 'koffi';
 import { DrvcycleError, ErrorCodes } from '../../core/errors.ts';
-export { PROBLEM_NAMES, problemName } from './problem-codes.ts';
+export { PROBLEM_NAMES, problemName } from '../../core/cm-problems.ts';
 
 /** CONFIGRET values (cfgmgr32.h) drvcycle names in its messages. */
 export const CONFIGRET_NAMES: Readonly<Record<number, string>> = {

@@ -29,7 +29,7 @@ import {
   type ServiceStatus,
 } from './status.ts';
 import { realClock, waitWhilePending, type Clock } from './wait.ts';
-import { imageLeftLoaded, settleAfterLastDevice } from '../pnp/image-unload.ts';
+import { imageLeftLoaded, settleAfterLastDevice } from './pnp-unload.ts';
 import { Win32 } from '../../core/win32-codes.ts';
 
 export interface DriverServiceSpec {
