@@ -24,7 +24,10 @@ export interface RootDeviceInf {
   readonly loadOrderGroup?: string;
 }
 
-const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
+/** An INF string value, quoted (a `"` inside doubled). */
+export const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
+/** An INF value without its surrounding quotes. */
+export const unquote = (text: string) => text.replace(/^"|"$/g, '');
 
 export function rootDeviceInf(spec: RootDeviceInf): string {
   return [
@@ -130,7 +133,7 @@ const value = (sections: Sections, section: string, key: string) =>
 const list = (text: string) =>
   text
     .split(',')
-    .map((item) => item.trim().replace(/^"|"$/g, ''))
+    .map((item) => unquote(item.trim()))
     .filter(Boolean);
 
 /**

@@ -4,7 +4,7 @@
  * and the copy drvcycle installs, whose service section carries drvcycle's ownership marker.
  */
 import path from 'node:path';
-import { firstModel, infSections, type InfModel } from './inf.ts';
+import { firstModel, infSections, quoted, unquote, type InfModel } from './inf.ts';
 
 export interface TeamInf {
   readonly hardwareId: string;
@@ -36,9 +36,10 @@ const SERVICE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
  * hardware id (drvcycle creates the device), one AddService, and a CopyFiles of exactly that image.
  */
 export function readTeamInf(text: string, imageFileName: string): TeamInf {
+  const sections = infSections(text);
   let model: InfModel;
   try {
-    model = withStrings(firstModel(text), infSections(text));
+    model = withStrings(firstModel(text), sections);
   } catch (error) {
     throw new TeamInfError(
       `it has no usable model line: ${(error as Error).message}`,
@@ -60,7 +61,6 @@ export function readTeamInf(text: string, imageFileName: string): TeamInf {
       `its service name ${JSON.stringify(model.service)} is not one drvcycle can own (1-64 letters, digits, "_" or "-")`,
       'Rename the service in the AddService line.',
     );
-  const sections = infSections(text);
   const addService = (sections.get(`${model.installSection}.services`.toLowerCase()) ?? []).find(
     (line) => /^addservice\s*=/i.test(line),
   )!;
@@ -98,15 +98,13 @@ export function readTeamInf(text: string, imageFileName: string): TeamInf {
   return {
     hardwareId: model.hardwareId,
     service: model.service,
-    classGuid: model.classGuid?.replace(/^"|"$/g, ''),
-    className: model.className?.replace(/^"|"$/g, ''),
+    classGuid: model.classGuid && unquote(model.classGuid),
+    className: model.className && unquote(model.className),
     serviceSection,
     imageFile: imageFileName,
     serviceBinary,
   };
 }
-
-const unquote = (text: string) => text.replace(/^"|"$/g, '');
 
 /** `%key%` from [Strings] in the hardware id and service name (numeric ids are directories). */
 function withStrings(model: InfModel, sections: ReturnType<typeof infSections>): InfModel {
@@ -150,8 +148,6 @@ export interface OwnedServiceSettings {
   readonly description: string;
   readonly loadOrderGroup?: string | undefined;
 }
-
-const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
 
 /**
  * The INF drvcycle installs: the team's, line for line, except that its service-install section

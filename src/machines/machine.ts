@@ -33,6 +33,15 @@ export interface Machine {
 }
 
 /**
+ * The install options that put a PnP driver where the machine hosts it: on the lab, the kept
+ * host's group (a fresh Wine host races its PnP manager against the driver's device).
+ */
+export async function pnpHostOptions(machine: Machine): Promise<{ group?: string }> {
+  const group = await machine.driverHost?.(undefined);
+  return group ? { group } : {};
+}
+
+/**
  * The lab's driver-host keeper services: one per load-order group, started by the machine itself
  * (not by a test), so never a test's leftover.
  */

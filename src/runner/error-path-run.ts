@@ -6,7 +6,7 @@
 import { crashLines } from '../core/classify.ts';
 import { sampleDriver } from '../core/paths.ts';
 import { makeVerdict, type Verdict } from '../core/verdict.ts';
-import { testLeftovers, type Machine } from '../machines/machine.ts';
+import { pnpHostOptions, testLeftovers, type Machine } from '../machines/machine.ts';
 import type { DriverImage, InstalledDriver, InstallOptions, Target } from '../target/types.ts';
 import {
   describeExpectation,
@@ -57,15 +57,13 @@ export async function runErrorPathCase(
       installBytes: (fileName, bytes, name) => track(ctx.install({ bytes, fileName }, { name })),
       installSample: (sample) =>
         track(ctx.install({ file: sampleDriver(sample) }, { name: `dc_ep_${sample}` })),
-      installPnp: async (fileName, bytes, name, inf) => {
-        const group = await machine.driverHost?.(undefined);
-        return track(
+      installPnp: async (fileName, bytes, name, inf) =>
+        track(
           ctx.install(
             { bytes, fileName },
-            { name, pnp: true, ...(group ? { group } : {}), ...(inf ? { inf } : {}) },
+            { name, pnp: true, ...(await pnpHostOptions(machine)), ...(inf ? { inf } : {}) },
           ),
-        );
-      },
+        ),
       installMissing: async (name) => {
         const binaryPath = `${info.stagingDir}\\missing\\missing.sys`;
         return track(ctx.install({ binaryPath }, { name }));

@@ -29,6 +29,7 @@ import type { StaleCleanup } from '../windows/scm/driver-services.ts';
 import {
   installedPnpSpec,
   stagedInfOf,
+  stagedPnpSpec,
   removeDeployedImage,
   stagePnpDriver,
   unstagePnpDriver,
@@ -200,7 +201,7 @@ export class LocalTarget implements Target {
     const image = this.imageOf(driver.name);
     const stagedInf = image && stagedInfOf(this.options.stagingDir, driver.name, image);
     if (image && stagedInf) {
-      const spec = installedPnpSpec(this.options.stagingDir, driver.name, image);
+      const spec = stagedPnpSpec(driver.name, stagedInf);
       // Its devices go first: stopping a PnP driver under a live device breaks the host.
       await this.services.pnpRemoveDevices(driver.name, spec.hardwareId);
       await this.services.uninstall(driver.name, toScm(options));

@@ -4,7 +4,7 @@
  * - drvcycle's own INF for a root-enumerated device (hardware id `root\<service>`), which copies
  *   the image to system32\drivers\<service>.sys, a name only this service uses;
  * - or the driver team's INF (DRIVER_INF), as written except for its service section, which
- *   carries drvcycle's ownership marker (src/windows/pnp/team-inf.ts).
+ *   carries drvcycle's ownership marker (src/core/team-inf.ts).
  * Either way the service's DisplayName and Description carry the marker, and the staged INF is
  * found again from the deployed image (nothing to remember across agent restarts).
  */
@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'n
 import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import type { DeviceSpec } from '../windows/pnp/devices.ts';
-import { firstModel, GUID_DEVCLASS_SYSTEM, rootDeviceInf } from '../core/inf.ts';
+import { firstModel, GUID_DEVCLASS_SYSTEM, rootDeviceInf, unquote } from '../core/inf.ts';
 import {
   decodeInf,
   deployedImagePath,
@@ -122,7 +122,7 @@ export async function stagePnpDriver(
 /** The device spec an INF gives: its first model line's hardware id and its class. */
 export function pnpDeviceSpec(service: string, infPath: string, infText: string): DeviceSpec {
   const model = firstModel(infText);
-  const classGuid = model.classGuid?.replace(/^"|"$/g, '');
+  const classGuid = model.classGuid && unquote(model.classGuid);
   return {
     deviceName: service.toUpperCase(),
     hardwareId: model.hardwareId,
@@ -158,6 +158,11 @@ export function installedPnpSpec(
       `The PnP driver "${service}" has no staged INF for its image ${deployed} any more: something removed or replaced it.`,
       { hint: 'Install the driver again (uninstall removes what is left of it).' },
     );
+  return stagedPnpSpec(service, infPath);
+}
+
+/** The device spec a staged INF gives. */
+export function stagedPnpSpec(service: string, infPath: string): DeviceSpec {
   return pnpDeviceSpec(service, infPath, decodeInf(readFileSync(infPath)));
 }
 

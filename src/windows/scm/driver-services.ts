@@ -237,17 +237,14 @@ export class DriverServices {
     const removed = this.scm.queryStatus(name);
     if (removed.state === ServiceState.STOPPED)
       return { status: removed, elapsedMs: this.clock.now() - startedAt };
-    if (this.unloadsWithLastDevice) {
-      // Windows: the image goes with its last device, or something holds it (a driver-object leak).
-      const settled = await settleAfterLastDevice(
-        () => this.scm.queryStatus(name),
-        { startedAt, boundMs },
-        this.clock,
+    if (this.unloadsWithLastDevice)
+      return this.unloadedWithLastDevice(
+        'SetupDiCallClassInstaller(DIF_REMOVE)',
+        name,
+        startedAt,
+        boundMs,
+        options.cycle,
       );
-      if (settled.state === ServiceState.STOPPED)
-        return { status: settled, elapsedMs: this.clock.now() - startedAt };
-      throw imageLeftLoaded('SetupDiCallClassInstaller(DIF_REMOVE)', name, settled, options.cycle);
-    }
     const left = Math.max(1, Math.round(boundMs - (this.clock.now() - startedAt)));
     try {
       const stopped = await this.stop(name, {
@@ -286,17 +283,36 @@ export class DriverServices {
       options,
       () => this.scm.pnpSetEnabled(instanceId, name, up),
     );
-    if (!up && this.unloadsWithLastDevice) {
-      const settled = await settleAfterLastDevice(
-        () => this.scm.queryStatus(name),
-        { startedAt, boundMs },
-        this.clock,
+    if (!up && this.unloadsWithLastDevice)
+      return this.unloadedWithLastDevice(
+        'CM_Disable_DevNode',
+        name,
+        startedAt,
+        boundMs,
+        options.cycle,
       );
-      if (settled.state !== ServiceState.STOPPED)
-        throw imageLeftLoaded('CM_Disable_DevNode', name, settled, options.cycle);
-      return { status: settled, elapsedMs: this.clock.now() - startedAt };
-    }
     return { status: this.scm.queryStatus(name), elapsedMs: this.clock.now() - startedAt };
+  }
+
+  /**
+   * Windows: the image goes with the driver's last device (removed or disabled), or something
+   * holds it, a driver-object leak the verdict names.
+   */
+  private async unloadedWithLastDevice(
+    operation: 'SetupDiCallClassInstaller(DIF_REMOVE)' | 'CM_Disable_DevNode',
+    name: string,
+    startedAt: number,
+    boundMs: number,
+    cycle: number | undefined,
+  ): Promise<TimedStatus> {
+    const settled = await settleAfterLastDevice(
+      () => this.scm.queryStatus(name),
+      { startedAt, boundMs },
+      this.clock,
+    );
+    if (settled.state !== ServiceState.STOPPED)
+      throw imageLeftLoaded(operation, name, settled, cycle);
+    return { status: settled, elapsedMs: this.clock.now() - startedAt };
   }
 
   /** Removes a PnP driver's devices, whatever their number (uninstall). */
