@@ -251,8 +251,14 @@ export class LocalTarget implements Target {
   }
 
   /** Uninstalls owned services of every run but `currentRunId` (default: this target's). */
+  /**
+   * Removes what earlier runs left, each service the way its own uninstall does (a PnP driver's
+   * devices first: stopping it under a live device breaks the host, and leaves the device).
+   */
   cleanupStale(currentRunId = this.options.runId): Promise<StaleCleanup> {
-    return this.services.cleanupStale(currentRunId);
+    return this.services.cleanupStale(currentRunId, {}, (name, timeoutMs) =>
+      this.uninstall({ name }, { timeoutMs }),
+    );
   }
 
   private availability: Availability | undefined;

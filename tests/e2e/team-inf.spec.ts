@@ -13,6 +13,8 @@ import { testLeftovers } from '../../src/machines/machine.ts';
 import { runProcess } from '../../src/core/child-process.ts';
 import type { LabMachine } from '../../src/machines/lab.ts';
 import { wineEnv } from '../../src/lab/wine-env.ts';
+import { pnpHostOptions } from '../../src/machines/machine.ts';
+import { RemoteTarget } from '../../src/target/remote-target.ts';
 import { lab, refTo } from './support.ts';
 
 async function wineReg(machine: LabMachine, args: string[]): Promise<string> {
@@ -95,4 +97,55 @@ test('an INF for a file drvcycle was not given is refused, with nothing installe
     ? readdirSync(staging, { recursive: true, encoding: 'utf8' }).map((f) => path.basename(f))
     : [];
   expect(files.filter((f) => /^(pnp_clean\.sys|DcTeamPnp\.inf)$/i.test(f))).toEqual([]);
+});
+
+test('a PnP driver an earlier run left behind is swept with its device, image and staged INF', async ({
+  machine,
+  target,
+}) => {
+  const agent = lab(machine);
+  // The earlier run (killed before its teardown): the same agent, another run's marker.
+  const earlier = new RemoteTarget({
+    endpoint: () => ({
+      url: agent.url,
+      token: readFileSync(path.join(agent.dir, 'agent.token'), 'utf8').trim(),
+      ...(agent.fingerprint ? { fingerprint: agent.fingerprint } : {}),
+    }),
+    runId: 'earlier-killed-run',
+  });
+  const left = await earlier.install(
+    { file: sampleDriver('pnp_clean') },
+    { name: 'DcTeamPnp', pnp: true, inf: TEAM_INF, ...(await pnpHostOptions(machine)) },
+  );
+  // It cycled, then its runner was killed: the agent ended the batch after the cycle under way,
+  // and the service, its deployed image and its staged INF stayed.
+  for await (const record of earlier.runCycles(left, { count: 1, pnp: true }))
+    expect(record.outcome).toBe('ok');
+
+  expect(await target.cleanupStale()).toEqual({ removed: ['DcTeamPnp'], failed: [] });
+  await expect(target.query(refTo('DcTeamPnp'))).rejects.toMatchObject({ win32Code: 1060 });
+  expect(existsSync(deployedOnLinux(agent.prefix))).toBe(false);
+  const device = await wineReg(agent, [
+    'query',
+    'HKLM\\System\\CurrentControlSet\\Enum\\ROOT\\DCTEAMPNP',
+  ]);
+  expect(device).toMatch(/Unable to find the specified registry key/);
+  const staging = path.join(agent.prefix, 'drive_c/drvcycle/images');
+  const files = existsSync(staging)
+    ? readdirSync(staging, { recursive: true, encoding: 'utf8' }).map((f) => path.basename(f))
+    : [];
+  expect(files.filter((f) => /^(pnp_clean\.sys|DcTeamPnp\.inf)$/i.test(f))).toEqual([]);
+  // The next run installs the same driver again (a deployed image left behind would refuse it).
+  const again = await target.install(
+    { file: sampleDriver('pnp_clean') },
+    { name: 'DcTeamPnp', pnp: true, inf: TEAM_INF, ...(await pnpHostOptions(machine)) },
+  );
+  try {
+    const records = [];
+    for await (const record of target.runCycles(again, { count: 2, pnp: true }))
+      records.push(record);
+    expect(records.map((r) => r.outcome)).toEqual(['ok', 'ok']);
+  } finally {
+    await target.uninstall(again, { timeoutMs: 10_000 });
+  }
 });

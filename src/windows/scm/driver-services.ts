@@ -384,12 +384,17 @@ export class DriverServices {
   }
 
   /** Uninstalls services that other runs created and left behind; never touches foreign ones. */
-  async cleanupStale(currentRunId: string, options: ScmCallOptions = {}): Promise<StaleCleanup> {
+  async cleanupStale(
+    currentRunId: string,
+    options: ScmCallOptions = {},
+    remove: (name: string, timeoutMs: number) => Promise<void> = (name, timeoutMs) =>
+      this.uninstall(name, { timeoutMs }),
+  ): Promise<StaleCleanup> {
     const result: StaleCleanup = { removed: [], failed: [] };
     for (const service of this.listOwned()) {
       if (!isStale({ owned: true, runId: service.runId }, currentRunId)) continue;
       try {
-        await this.uninstall(service.name, { timeoutMs: options.timeoutMs ?? 10_000 });
+        await remove(service.name, options.timeoutMs ?? 10_000);
         result.removed.push(service.name);
       } catch (error) {
         result.failed.push({
