@@ -54,7 +54,7 @@ console.table([pnp]);
 
 const hostModes = [await benchHostMode('shared'), await benchHostMode('own')];
 console.log(
-  '\ncycle cost on one lab machine, clean driver, mean per cycle (raw koffi loop: total over cycles, and its median; drvcycle and sc: marginal), both host modes',
+  "\ncycle cost on one lab machine, clean driver, mean per cycle (raw koffi loop: total over cycles, and its median; drvcycle and sc: marginal; sc: the DESIGN's `wine sc` shell loop, scInCmd: sc lines in one cmd.exe), both host modes; ratios: median over rounds of the ratio within each",
 );
 console.table(hostModes);
 const shared = hostModes[0]!;
@@ -64,11 +64,14 @@ console.log(
 );
 checks.push(['lab 5× faster in the shared-host mode', own.frameworkMs / shared.frameworkMs >= 5]);
 checks.push(['framework/raw ≤ 1.10 (shared host)', shared.frameworkOverRaw <= 1.1]);
-checks.push(['sc/framework ≥ 10 (shared host)', shared.scOverFramework >= 10]);
+checks.push([
+  'sc/framework ≥ 10 (shared host; sc as the DESIGN measured it, a `wine sc` per call)',
+  shared.scOverFramework >= 10,
+]);
 
 console.log('');
 for (const [name, ok] of checks) console.log(`${ok ? 'met   ' : 'MISSED'}  ${name}`);
 console.log(
-  `ratio framework/raw=${shared.frameworkOverRaw} sc/framework=${shared.scOverFramework}`,
+  `ratio framework/raw=${shared.frameworkOverRaw} sc/framework=${shared.scOverFramework} (sc lines in one cmd.exe: sc/framework=${shared.scInCmdOverFramework})`,
 );
 process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
