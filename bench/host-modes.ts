@@ -44,11 +44,11 @@ const SIZES: Record<LabHostMode, Sizes> = {
   own: { raw: 60, framework: [30, 90], sc: [4, 14], scShell: [2, 6] },
 };
 
-async function rawLoop(
+export async function rawLoop(
   machine: LabMachine,
   service: string,
   cycles: number,
-): Promise<{ mean: number; median: number }> {
+): Promise<{ mean: number; median: number; cpuMs: number }> {
   const logFile = path.join(machine.dir, `raw-loop-${cycles}.log`);
   rmSync(logFile, { force: true });
   await runProcess(
@@ -71,10 +71,14 @@ async function rawLoop(
     .split('\n')
     .findLast((l) => l.startsWith('{"cycles"'));
   if (!line) throw new Error(`raw loop printed no result: see ${logFile}`);
-  const parsed = JSON.parse(line) as { failures: number; msPerCycle: number[] };
+  const parsed = JSON.parse(line) as { failures: number; msPerCycle: number[]; cpuMs: number };
   if (parsed.failures > 0) throw new Error(`raw loop: ${parsed.failures} failed calls`);
   const total = parsed.msPerCycle.reduce((sum, ms) => sum + ms, 0);
-  return { mean: total / parsed.msPerCycle.length, median: median(parsed.msPerCycle) };
+  return {
+    mean: total / parsed.msPerCycle.length,
+    median: median(parsed.msPerCycle),
+    cpuMs: parsed.cpuMs,
+  };
 }
 
 /** A batch file of `sc start` / `sc stop` lines (Wine's cmd mangles a parenthesised for-loop body). */

@@ -1,7 +1,8 @@
 /**
  * The raw baseline of `npm run bench`: a StartServiceW/ControlService(STOP) loop over koffi, run by
  * the Windows Node.js inside a lab prefix, with nothing else around it (no agent, no HTTP, no
- * records). Prints one JSON line: {"cycles":N,"failures":F,"msPerCycle":[…]}.
+ * records). Prints one JSON line: {"cycles":N,"failures":F,"msPerCycle":[…],"cpuMs":C}, C being
+ * this process's own CPU time over the loop.
  *   wine node.exe bench/raw-scm-loop.mjs <service> <cycles>
  */
 import { performance } from 'node:perf_hooks';
@@ -40,6 +41,7 @@ const handle = OpenServiceW(manager, service, SERVICE_START | SERVICE_STOP);
 if (!handle) throw new Error(`OpenServiceW(${service}) failed: ${GetLastError()}`);
 const times = [];
 let failures = 0;
+const cpuBefore = process.cpuUsage();
 const status = {};
 for (let i = 0; i < count; i++) {
   const started = performance.now();
@@ -49,4 +51,12 @@ for (let i = 0; i < count; i++) {
 }
 CloseServiceHandle(handle);
 CloseServiceHandle(manager);
-console.log(JSON.stringify({ cycles: count, failures, msPerCycle: times }));
+const cpu = process.cpuUsage(cpuBefore);
+console.log(
+  JSON.stringify({
+    cycles: count,
+    failures,
+    msPerCycle: times,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  }),
+);

@@ -1,6 +1,7 @@
 /** `npm run bench`: the project's speed, memory and detection targets, measured side by side in one run. */
 import { provisionLab } from '../src/lab/provision.ts';
 import { benchReport, benchRunnerMemory, benchSampling } from './collector.ts';
+import { benchCpuShares } from './cpu-shares.ts';
 import { benchHostMode, benchTwoMachines } from './host-modes.ts';
 import { benchLeakDetection } from './leak-detection.ts';
 import { benchPnp } from './pnp.ts';
@@ -62,6 +63,10 @@ const own = hostModes[1]!;
 console.log(
   `shared-host speed-up of drvcycle's cycle: ${(own.frameworkMs / shared.frameworkMs).toFixed(1)}× (target ≥ 5×); runner peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
 );
+console.log(
+  "\nwhere a shared-host cycle goes, raw loop vs drvcycle's batch (no samples): CPU ms per cycle from /proc, median of 3 rounds of 500 (steadier than wall time on a shared machine)",
+);
+console.table(await benchCpuShares());
 checks.push(['lab 5× faster in the shared-host mode', own.frameworkMs / shared.frameworkMs >= 5]);
 checks.push(['framework/raw ≤ 1.10 (shared host)', shared.frameworkOverRaw <= 1.1]);
 checks.push([
