@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { median } from '../src/core/stats.ts';
 import { sampleDriver } from '../src/core/paths.ts';
-import { processesOfPrefix } from '../src/lab/wine-processes.ts';
+import { processesOfPrefix, wineImageOf } from '../src/lab/wine-processes.ts';
 import { LabMachine } from '../src/machines/lab.ts';
 import { rawLoop } from './host-modes.ts';
 
@@ -25,14 +25,8 @@ function cpuMsOf(statFile: string): number {
   }
 }
 
-function processName(pid: number): string {
-  try {
-    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
-    return path.win32.basename(path.posix.basename(argv0));
-  } catch {
-    return '?';
-  }
-}
+const processName = (pid: number) =>
+  path.win32.basename(path.posix.basename(wineImageOf(pid))) || '?';
 
 /** CPU ms so far of each process of the prefix by name, and of each thread of `threadsOf`. */
 function snapshot(prefix: string, threadsOf: number): Map<string, number> {
@@ -73,10 +67,8 @@ export async function benchCpuShares(cycles = 500, rounds = 3): Promise<CpuShare
       { file: sampleDriver('clean') },
       { name: 'dc_bench_cpu', group },
     );
-    const linuxAgent = processesOfPrefix(machine.prefix).find(
-      (pid) => processName(pid) === 'node.exe' && readdirSync(`/proc/${pid}/task`).length > 1,
-    );
-    if (!linuxAgent) throw new Error(`the agent of ${machine.prefix} was not found in /proc`);
+    const linuxAgent = machine.agentPid;
+    if (linuxAgent === undefined) throw new Error(`the agent of ${machine.prefix} is not running`);
     await rawLoop(machine, driver.name, 20); // warm-up
     const raw: Map<string, number>[] = [];
     const framework: Map<string, number>[] = [];

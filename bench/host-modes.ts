@@ -187,7 +187,7 @@ export async function benchHostMode(mode: LabHostMode, rounds = 5): Promise<Host
       .target()
       .install({ file: sampleDriver('clean') }, { name: 'dc_bench_host', group });
     await rawLoop(machine, driver.name, 10); // warm-up: file cache, JIT
-    // Warm-up: the agent's batch thread.
+    // Warm-up: the agent's SCM worker, the runner's record stream.
     for await (const record of machine.target().runCycles(driver, { count: 10 }))
       if (record.outcome !== 'ok') throw new Error(`warm-up: cycle ${record.cycle} failed`);
     const perRound: {
@@ -197,9 +197,12 @@ export async function benchHostMode(mode: LabHostMode, rounds = 5): Promise<Host
       sc: number;
       scInCmd: number;
     }[] = [];
-    const marginal = async (run: (cycles: number) => Promise<number>, [short, long]: number[]) => {
-      const shortMs = await run(short!);
-      return ((await run(long!)) - shortMs) / (long! - short!);
+    const marginal = async (
+      run: (cycles: number) => Promise<number>,
+      [short, long]: [number, number],
+    ) => {
+      const shortMs = await run(short);
+      return ((await run(long)) - shortMs) / (long - short);
     };
     for (let round = 0; round < rounds; round++) {
       const before = await rawLoop(machine, driver.name, sizes.raw);

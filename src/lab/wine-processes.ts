@@ -34,14 +34,16 @@ export function killPrefixProcesses(prefix: string): number[] {
   return left;
 }
 
+/** A Wine process's image as Wine names it in argv[0] (`C:\windows\system32\…`); '' once gone. */
+export function wineImageOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+  } catch {
+    return '';
+  }
+}
+
 /** The prefix's driver hosts (winedevice.exe), by their Linux process ids. */
 export function driverHostsOfPrefix(prefix: string): number[] {
-  return processesOfPrefix(prefix).filter((pid) => {
-    try {
-      const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
-      return /\\winedevice\.exe$/i.test(argv0);
-    } catch {
-      return false;
-    }
-  });
+  return processesOfPrefix(prefix).filter((pid) => /\\winedevice\.exe$/i.test(wineImageOf(pid)));
 }
