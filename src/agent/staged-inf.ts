@@ -4,9 +4,8 @@
  * The install takes its text and the upload goes: the installed copy is the one drvcycle writes.
  */
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { AgentRequestError, ErrorCodes } from '../core/errors.ts';
-import { imageDigest, unstageImage } from '../target/staging.ts';
+import { imageDigest, stagedFile, unstageImage } from '../target/staging.ts';
 import { decodeInf } from '../core/team-inf.ts';
 
 export const MAX_INF_BYTES = 1024 * 1024;
@@ -16,7 +15,7 @@ export async function takeStagedInf(
   service: string,
   sha256: string,
 ): Promise<string> {
-  const file = path.join(stagingDir, sha256.slice(0, 16), `${service}.inf`);
+  const file = stagedFile(stagingDir, sha256, `${service}.inf`);
   const bytes = await readFile(file).catch(() => undefined);
   if (!bytes || imageDigest(bytes) !== sha256) {
     throw new AgentRequestError(

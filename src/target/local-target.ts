@@ -47,7 +47,7 @@ import {
   type Target,
   type TargetInfo,
 } from './types.ts';
-import { imagePathOnDisk } from '../windows/scm/image-path.ts';
+import { imagePathOnDisk, systemRoot } from '../windows/scm/image-path.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -234,13 +234,10 @@ export class LocalTarget implements Target {
     return image;
   }
 
-  /** The service's image path as the SCM has it (`\??\` prefix dropped), if it exists. */
+  /** The service's image path as a file (see imagePathOnDisk), if the service exists. */
   private imageOf(name: string): string | undefined {
     try {
-      return imagePathOnDisk(
-        this.services.config(name).binaryPath,
-        process.env.SystemRoot ?? 'C:\\Windows',
-      );
+      return imagePathOnDisk(this.services.config(name).binaryPath);
     } catch {
       return undefined;
     }
@@ -250,9 +247,9 @@ export class LocalTarget implements Target {
     return this.services.listOwned();
   }
 
-  /** Uninstalls owned services of every run but `currentRunId` (default: this target's). */
   /**
-   * Removes what earlier runs left, each service the way its own uninstall does (a PnP driver's
+   * Uninstalls owned services of every run but `currentRunId` (default: this target's): removes
+   * what earlier runs left, each service the way its own uninstall does (a PnP driver's
    * devices first: stopping it under a live device breaks the host, and leaves the device).
    */
   cleanupStale(currentRunId = this.options.runId): Promise<StaleCleanup> {
@@ -285,11 +282,7 @@ export class LocalTarget implements Target {
   async verifierSettings(): Promise<VerifierSettingsRead> {
     if (wineVersion() !== null)
       return { available: false, reason: 'Wine has no Driver Verifier (the lab is a rehearsal)' };
-    const verifier = path.win32.join(
-      process.env.SystemRoot ?? 'C:\\Windows',
-      'System32',
-      'verifier.exe',
-    );
+    const verifier = path.win32.join(systemRoot(), 'System32', 'verifier.exe');
     try {
       const { stdout } = await execFileAsync(verifier, ['/querysettings'], {
         timeout: 30_000,

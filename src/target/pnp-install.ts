@@ -21,12 +21,11 @@ import {
   readTeamInf,
   TeamInfError,
 } from '../core/team-inf.ts';
+import { systemRoot } from '../windows/scm/image-path.ts';
 import { ownedDescription, ownedDisplayName } from '../windows/scm/ownership.ts';
-import { imageDigest, stageImage, unstageImage } from './staging.ts';
+import { imageDigest, stagedFile, stageImage, unstageImage } from './staging.ts';
 
 export const pnpHardwareId = (service: string) => `root\\${service}`;
-
-const systemRoot = () => process.env.SystemRoot ?? 'C:\\windows';
 
 /** Where drvcycle's own INF puts the image: a file name only this service uses. */
 export function pnpDeployedImage(service: string): string {
@@ -140,8 +139,11 @@ export function stagedInfOf(
   deployed: string,
 ): string | undefined {
   if (!existsSync(deployed)) return undefined;
-  const digest = imageDigest(readFileSync(deployed));
-  const infPath = path.win32.join(stagingDir, 'pnp', digest.slice(0, 16), `${service}.inf`);
+  const infPath = stagedFile(
+    path.win32.join(stagingDir, 'pnp'),
+    imageDigest(readFileSync(deployed)),
+    `${service}.inf`,
+  );
   return existsSync(infPath) ? infPath : undefined;
 }
 

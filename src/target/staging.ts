@@ -14,6 +14,11 @@ export function imageDigest(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** Where a file with that SHA-256 is staged: `<stagingDir>\<sha256 prefix>\<file name>`. */
+export function stagedFile(stagingDir: string, sha256: string, fileName: string): string {
+  return path.join(stagingDir, sha256.slice(0, 16), fileName);
+}
+
 function redirected(what: string): DrvcycleError {
   return new DrvcycleError(
     ErrorCodes.PATH_NOT_ALLOWED,
@@ -82,8 +87,8 @@ export async function stageStream(
     const digest = hash.digest('hex');
     if (expected.sha256 && expected.sha256.toLowerCase() !== digest)
       throw new UploadError('damaged', size, digest);
-    const dir = path.join(stagingDir, digest.slice(0, 16));
-    const target = path.join(dir, fileName);
+    const target = stagedFile(stagingDir, digest, fileName);
+    const dir = path.dirname(target);
     await assertRealFolders(stagingDir, dir);
     const present = await lstat(target).catch(() => undefined);
     if (present?.isSymbolicLink()) throw redirected(`${target} is a link`);

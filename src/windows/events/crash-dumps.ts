@@ -6,6 +6,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describeBugCheck, parseDumpHeader } from '../nt/crash-dump.ts';
+import { systemRoot } from '../scm/image-path.ts';
 import type { DecodedEvent } from './decode.ts';
 
 /** DUMP_HEADER64 fills the first page: everything drvcycle reads lies in its first 4 KiB. */
@@ -33,7 +34,7 @@ async function readHeader(file: string): Promise<Uint8Array> {
 
 export async function readCrashDumps(
   since: Date,
-  windowsDir = process.env.SystemRoot ?? 'C:\\Windows',
+  windowsDir = systemRoot(),
 ): Promise<DecodedEvent[]> {
   const events: DecodedEvent[] = [];
   for (const file of await dumpFiles(windowsDir)) {

@@ -7,14 +7,18 @@
  */
 import path from 'node:path';
 
-export function imagePathOnDisk(binaryPath: string, systemRoot = 'C:\\Windows'): string {
+/** The Windows folder of this machine (Wine sets SystemRoot too). */
+export const systemRoot = (): string => process.env.SystemRoot ?? 'C:\\Windows';
+
+export function imagePathOnDisk(binaryPath: string, windowsFolder = systemRoot()): string {
   const raw = binaryPath.trim().replace(/^"|"$/g, '');
   if (/^\\\?\?\\/.test(raw)) return raw.slice(4);
   if (/^\\SystemRoot\\/i.test(raw))
-    return path.win32.join(systemRoot, raw.slice('\\SystemRoot\\'.length));
+    return path.win32.join(windowsFolder, raw.slice('\\SystemRoot\\'.length));
   if (/^%SystemRoot%\\/i.test(raw))
-    return path.win32.join(systemRoot, raw.slice('%SystemRoot%\\'.length));
-  if (/^%windir%\\/i.test(raw)) return path.win32.join(systemRoot, raw.slice('%windir%\\'.length));
-  if (!/^[A-Za-z]:\\|^\\\\/.test(raw)) return path.win32.join(systemRoot, raw);
+    return path.win32.join(windowsFolder, raw.slice('%SystemRoot%\\'.length));
+  if (/^%windir%\\/i.test(raw))
+    return path.win32.join(windowsFolder, raw.slice('%windir%\\'.length));
+  if (!/^[A-Za-z]:\\|^\\\\/.test(raw)) return path.win32.join(windowsFolder, raw);
   return raw;
 }
