@@ -11,7 +11,8 @@ import type { CycleOptions, CycleRecord, SystemSample } from '../core/records.ts
 import { deviceInstanceIds, type DeviceSpec } from '../windows/pnp/devices.ts';
 import { pnpStrategyFor } from '../windows/pnp/strategies.ts';
 import { wineVersion } from '../windows/nt/wine.ts';
-import type { DriverServices } from '../windows/scm/driver-services.ts';
+import type { DriverServices, ScmCallOptions } from '../windows/scm/driver-services.ts';
+import { Win32 } from '../core/win32-codes.ts';
 import { stateName } from '../windows/scm/status.ts';
 
 export function validateCycleOptions(options: CycleOptions): CycleOptions {
@@ -73,44 +74,118 @@ async function* cycleLoop(
   const strategy = pnp ? pnpStrategyFor(wineVersion() !== null, options.pnpStrategy) : undefined;
   const instanceId =
     pnp && strategy === 'disable-enable' ? await disabledDevice(services, name, pnp) : undefined;
-  const load = (cycle: number) => {
-    const call = { timeoutMs: options.startTimeoutMs, cycle, ownershipChecked: true };
-    if (!pnp) return services.start(name, call);
+  const startCall = (cycle: number) => ({
+    timeoutMs: options.startTimeoutMs,
+    cycle,
+    ownershipChecked: true,
+  });
+  const stopCall = (cycle: number) => ({
+    timeoutMs: options.stopTimeoutMs,
+    cycle,
+    ownershipChecked: true,
+  });
+  // A service's start is confirmed by the stop that follows it (see confirmedByStop).
+  const load = (cycle: number): Promise<Load> => {
+    if (!pnp) return services.startService(name, startCall(cycle));
     return instanceId
-      ? services.pnpSetEnabled(name, instanceId, true, call)
-      : services.pnpStart(name, pnp, call);
+      ? services.pnpSetEnabled(name, instanceId, true, startCall(cycle))
+      : services.pnpStart(name, pnp, startCall(cycle));
   };
   const unload = (cycle: number) => {
-    const call = { timeoutMs: options.stopTimeoutMs, cycle, ownershipChecked: true };
-    if (!pnp) return services.stop(name, call);
+    if (!pnp) return services.stop(name, stopCall(cycle));
     return instanceId
-      ? services.pnpSetEnabled(name, instanceId, false, call)
-      : services.pnpStop(name, pnp.hardwareId, call);
+      ? services.pnpSetEnabled(name, instanceId, false, stopCall(cycle))
+      : services.pnpStop(name, pnp.hardwareId, stopCall(cycle));
+  };
+  const begin = (cycle: number) => {
+    const loading = load(cycle);
+    loading.catch(() => {}); // awaited at its cycle; a record may be out in between
+    return { cycle, loading };
   };
   // A cancelled batch ends between cycles: the cycle under way finishes, the driver stays stopped.
-  for (let cycle = 1; cycle <= options.count && !signal?.aborted; cycle++) {
-    let startMs: number | null = null;
-    try {
-      startMs = (await load(cycle)).elapsedMs;
-    } catch (error) {
-      yield failed(services, name, cycle, 'start-failed', startMs, null, error);
-      return;
+  let next: { cycle: number; loading: Promise<Load> } | undefined = signal?.aborted
+    ? undefined
+    : begin(1);
+  try {
+    while (next) {
+      const { cycle, loading } = next;
+      next = undefined;
+      let loaded: Load;
+      try {
+        loaded = await loading;
+      } catch (error) {
+        yield failed(services, name, cycle, 'start-failed', null, null, error);
+        return;
+      }
+      let record: CycleRecord;
+      try {
+        const stopMs = (await unload(cycle)).elapsedMs;
+        const sample = sampler && every > 0 && cycle % every === 0 ? sampler() : undefined;
+        record = {
+          cycle,
+          outcome: 'ok',
+          startMs: loaded.elapsedMs,
+          stopMs,
+          state: 'STOPPED',
+          ...(sample ? { sample } : {}),
+        };
+      } catch (error) {
+        const startError =
+          !pnp && loaded.startedAt !== undefined
+            ? await unconfirmedStart(services, name, loaded.startedAt, startCall(cycle), error)
+            : undefined;
+        yield startError
+          ? failed(services, name, cycle, 'start-failed', null, null, startError)
+          : failed(services, name, cycle, 'stop-failed', loaded.elapsedMs, null, error);
+        return;
+      }
+      // The next load begins before this record is handed on, so the record's delivery (the
+      // agent's write to the runner) overlaps that load instead of adding to the cycle.
+      if (cycle < options.count && !signal?.aborted) next = begin(cycle + 1);
+      yield record;
     }
-    try {
-      const stopMs = (await unload(cycle)).elapsedMs;
-      const sample = sampler && every > 0 && cycle % every === 0 ? sampler() : undefined;
-      yield {
-        cycle,
-        outcome: 'ok',
-        startMs,
-        stopMs,
-        state: 'STOPPED',
-        ...(sample ? { sample } : {}),
-      };
-    } catch (error) {
-      yield failed(services, name, cycle, 'stop-failed', startMs, null, error);
-      return;
+  } finally {
+    // The consumer stopped reading with a load under way: it is finished and undone, so the
+    // driver is left stopped. Its outcome has no reader; the caller's cleanup sees the state.
+    if (next) {
+      const { cycle, loading } = next;
+      await loading.then(
+        () => unload(cycle).catch(() => undefined),
+        () => undefined,
+      );
     }
+  }
+}
+
+interface Load {
+  readonly elapsedMs: number;
+  /** Set for a service start whose state was not read back: its stop confirms it. */
+  readonly startedAt?: number;
+}
+
+/**
+ * A start is confirmed by the stop that follows it: ControlService(STOP) succeeds only on a
+ * running service. When the stop fails because the service was not running (1062) or was still
+ * starting (1061 retried to its end, or the stop's bound reached in START_PENDING), the start is
+ * checked as a lone start would be, and its failure is the cycle's.
+ */
+async function unconfirmedStart(
+  services: DriverServices,
+  name: string,
+  startedAt: number,
+  call: ScmCallOptions,
+  stopError: unknown,
+): Promise<unknown> {
+  const notRunning =
+    (stopError instanceof ScmError && stopError.win32Code === Win32.SERVICE_NOT_ACTIVE) ||
+    ((stopError instanceof ScmError || stopError instanceof ScmTimeoutError) &&
+      stopError.state === 'START_PENDING');
+  if (!notRunning) return undefined;
+  try {
+    await services.confirmStarted(name, startedAt, call);
+    return undefined;
+  } catch (error) {
+    return error;
   }
 }
 

@@ -111,15 +111,45 @@ export class DriverServices {
   }
 
   async start(name: string, options: ScmCallOptions = {}): Promise<TimedStatus> {
+    const { startedAt } = await this.startService(name, options);
+    const status = await this.confirmStarted(name, startedAt, options);
+    return { status, elapsedMs: this.clock.now() - startedAt };
+  }
+
+  /**
+   * StartService alone, bounded, its state not read back. For a driver, StartService returns once
+   * DriverEntry has returned STATUS_SUCCESS, so the service runs; a batch lets its next stop
+   * confirm it (a stop control is accepted only by a running service) and calls confirmStarted
+   * only when that stop says otherwise.
+   */
+  async startService(
+    name: string,
+    options: ScmCallOptions = {},
+  ): Promise<{ startedAt: number; elapsedMs: number }> {
     if (!options.ownershipChecked) this.requireOwned(name, 'start');
     const boundMs = options.timeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     const startedAt = this.clock.now();
     await this.boundCall('StartService', name, boundMs, startedAt, options, () =>
       this.scm.start(name),
     );
+    return { startedAt, elapsedMs: this.clock.now() - startedAt };
+  }
+
+  /** Waits out START_PENDING within the start's bound (from `startedAt`) and requires RUNNING. */
+  async confirmStarted(
+    name: string,
+    startedAt: number,
+    options: ScmCallOptions = {},
+  ): Promise<ServiceStatus> {
     const status = await waitWhilePending(
       () => this.scm.queryStatus(name),
-      { operation: 'StartService', service: name, startedAt, boundMs, cycle: options.cycle },
+      {
+        operation: 'StartService',
+        service: name,
+        startedAt,
+        boundMs: options.timeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+        cycle: options.cycle,
+      },
       this.clock,
     );
     if (status.state !== ServiceState.RUNNING)
@@ -130,7 +160,7 @@ export class DriverServices {
         state: stateName(status.state),
         cycle: options.cycle,
       });
-    return { status, elapsedMs: this.clock.now() - startedAt };
+    return status;
   }
 
   async stop(name: string, options: ScmCallOptions = {}): Promise<TimedStatus> {
