@@ -1,14 +1,23 @@
 /**
  * Runs the SCM calls that can block for a long time (StartService waits for DriverEntry,
  * ControlService for DriverUnload) on a worker thread, so the agent keeps answering heartbeats.
- * GetLastError is read on the same thread, right after the call.
+ * GetLastError is read on the same thread, right after the call. The thread waits on its shared
+ * word, never in an event loop (see blocking.ts).
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import koffi from 'koffi';
 import { windowsConfigManager } from '../pnp/cfgmgr.ts';
 import { addRootDevice, removeDevices } from '../pnp/devices.ts';
 import { DisableEnableCycle } from '../pnp/strategies.ts';
-import type { BlockingRequest, BlockingResult } from './blocking.ts';
+import type { ScHandle } from './advapi32.ts';
+import {
+  HANDLE_SLOT,
+  Kind,
+  Slot,
+  type BlockingRequest,
+  type BlockingResult,
+  type WorkerChannel,
+} from './blocking.ts';
 
 const advapi32 = koffi.load('advapi32.dll');
 const kernel32 = koffi.load('kernel32.dll');
@@ -31,7 +40,7 @@ const ControlService = advapi32.func('ControlService', 'int', [
   koffi.out(koffi.pointer(SERVICE_STATUS)),
 ]);
 
-parentPort!.on('message', (request: BlockingRequest) => {
+function serve(request: BlockingRequest): BlockingResult {
   let result: BlockingResult;
   if (request.call === 'StartService') {
     const ok = StartServiceW(request.handle, 0, null) !== 0;
@@ -85,5 +94,30 @@ parentPort!.on('message', (request: BlockingRequest) => {
     const ok = ControlService(request.handle, request.control, status) !== 0;
     result = { id: request.id, ok, lastError: ok ? 0 : GetLastError(), status };
   }
-  parentPort!.postMessage(result);
-});
+  return result;
+}
+
+const channel = workerData as WorkerChannel;
+const control = new Int32Array(channel.control);
+const handles = new BigInt64Array(channel.control);
+for (;;) {
+  Atomics.wait(control, Slot.signal, 0);
+  Atomics.store(control, Slot.signal, 0);
+  const id = control[Slot.id]!;
+  const kind = control[Slot.kind];
+  if (kind === Kind.Message) {
+    for (let message = receiveMessageOnPort(channel.requests); message;) {
+      parentPort!.postMessage(serve(message.message as BlockingRequest));
+      message = receiveMessageOnPort(channel.requests);
+    }
+  } else {
+    const handle = handles[HANDLE_SLOT]! as ScHandle;
+    parentPort!.postMessage(
+      serve(
+        kind === Kind.StartService
+          ? { id, call: 'StartService', handle }
+          : { id, call: 'ControlService', handle, control: control[Slot.control]! },
+      ),
+    );
+  }
+}

@@ -1,8 +1,14 @@
 /**
  * A small pool of worker threads for blocking SCM calls. A call that never returns (a driver
  * whose DriverUnload hangs) keeps its worker; later calls get another one.
+ *
+ * A worker waits on a shared word (Atomics.wait), not in an event loop: StartService and
+ * ControlService are handed over in shared memory and one notify, the other calls as a message
+ * it takes synchronously. Waking an event loop costs a wineserver round trip under Wine, and a
+ * cycle makes two such calls; the result still comes back as a message, which the owning
+ * thread's loop must see.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { DeviceSpec } from '../pnp/devices.ts';
 import type { ScHandle } from './advapi32.ts';
 
@@ -41,25 +47,45 @@ type Call =
 
 const MAX_IDLE = 2;
 
+/** The shared words a worker waits on and reads its SCM call from (Int32 indexes). */
+export const Slot = { signal: 0, kind: 1, id: 2, control: 3 } as const;
+/** The handle, as a BigInt64 index into the same buffer. */
+export const HANDLE_SLOT = 2;
+export const CONTROL_BYTES = 24;
+export const Kind = { StartService: 1, ControlService: 2, Message: 3 } as const;
+
+export interface WorkerChannel {
+  readonly control: SharedArrayBuffer;
+  readonly requests: MessagePort;
+}
+
+interface PooledWorker {
+  readonly thread: Worker;
+  readonly control: Int32Array;
+  readonly handle: BigInt64Array;
+  readonly requests: MessagePort;
+}
+
 export class BlockingCallPool {
-  private readonly idle: Worker[] = [];
-  private readonly all = new Set<Worker>();
+  private readonly idle: PooledWorker[] = [];
+  private readonly all = new Set<PooledWorker>();
   private nextId = 1;
 
   run(call: Call): Promise<BlockingResult> {
-    const worker = this.idle.pop() ?? this.spawn();
+    const pooled = this.idle.pop() ?? this.spawn();
+    const worker = pooled.thread;
     const id = this.nextId++;
     return new Promise<BlockingResult>((resolve, reject) => {
       const onMessage = (result: BlockingResult) => {
         if (result.id !== id) return;
         cleanup();
-        if (this.idle.length < MAX_IDLE) this.idle.push(worker);
-        else this.retire(worker);
+        if (this.idle.length < MAX_IDLE) this.idle.push(pooled);
+        else this.retire(pooled);
         resolve(result);
       };
       const onError = (error: Error) => {
         cleanup();
-        this.all.delete(worker);
+        this.all.delete(pooled);
         reject(error);
       };
       const cleanup = () => {
@@ -68,7 +94,7 @@ export class BlockingCallPool {
       };
       worker.on('message', onMessage);
       worker.on('error', onError);
-      worker.postMessage({ id, ...call } satisfies BlockingRequest);
+      signal(pooled, id, call);
     });
   }
 
@@ -78,17 +104,46 @@ export class BlockingCallPool {
     this.idle.length = 0;
   }
 
-  private spawn(): Worker {
+  private spawn(): PooledWorker {
     // .ts from the sources (Node 22 strips types), .js from the published build.
     const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    const worker = new Worker(new URL(`./blocking-worker${extension}`, import.meta.url));
-    worker.unref();
-    this.all.add(worker);
-    return worker;
+    const control = new SharedArrayBuffer(CONTROL_BYTES);
+    const { port1, port2 } = new MessageChannel();
+    const thread = new Worker(new URL(`./blocking-worker${extension}`, import.meta.url), {
+      workerData: { control, requests: port2 } satisfies WorkerChannel,
+      transferList: [port2],
+    });
+    thread.unref();
+    port1.unref();
+    const pooled = {
+      thread,
+      control: new Int32Array(control),
+      handle: new BigInt64Array(control),
+      requests: port1,
+    };
+    this.all.add(pooled);
+    return pooled;
   }
 
-  private retire(worker: Worker): void {
-    this.all.delete(worker);
-    void worker.terminate();
+  private retire(pooled: PooledWorker): void {
+    this.all.delete(pooled);
+    pooled.requests.close();
+    void pooled.thread.terminate();
   }
+}
+
+/** Hands one call to an idle worker and wakes it. */
+function signal(pooled: PooledWorker, id: number, call: Call): void {
+  const { control } = pooled;
+  control[Slot.id] = id;
+  if (call.call === 'StartService' || call.call === 'ControlService') {
+    control[Slot.kind] = Kind[call.call];
+    control[Slot.control] = call.call === 'ControlService' ? call.control : 0;
+    pooled.handle[HANDLE_SLOT] = BigInt(call.handle);
+  } else {
+    control[Slot.kind] = Kind.Message;
+    pooled.requests.postMessage({ id, ...call } satisfies BlockingRequest);
+  }
+  Atomics.store(control, Slot.signal, 1);
+  Atomics.notify(control, Slot.signal);
 }
