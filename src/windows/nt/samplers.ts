@@ -122,10 +122,6 @@ export function readPerformance(): PerformanceInfo | null {
 }
 
 /**
- * Driver-host processes by name. Names are looked up once per process id (opening every process
- * on every sample would cost more than the cycle it measures); ids that disappear are forgotten.
- */
-/**
  * The driver hosts (WUDFHost.exe for UMDF drivers on Windows, winedevice.exe in the lab) from
  * SystemProcessInformation: names, handle counts and private bytes of every process, without
  * opening any (a LocalService WUDFHost.exe may refuse to be opened). Kernel drivers live in no
