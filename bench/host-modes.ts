@@ -81,24 +81,43 @@ export async function rawLoop(
   };
 }
 
-/** A batch file of `sc start` / `sc stop` lines (Wine's cmd mangles a parenthesised for-loop body). */
-async function scLoop(machine: LabMachine, service: string, cycles: number): Promise<number> {
+/**
+ * A batch file of `sc start` / `sc stop` lines (Wine's cmd mangles a parenthesised for-loop body).
+ * Now and then Wine's `sc stop` finds the service already stopped (1062) right after an `sc start`
+ * that succeeded: seen twice in about 800 such cycles on 2026-11-26, never in the raw loop or in
+ * drvcycle's batches of the same runs. Such a run is measured once more and counted in `flakes`.
+ */
+async function scLoop(
+  machine: LabMachine,
+  service: string,
+  cycles: number,
+  flakes: string[],
+): Promise<number> {
   const lines = ['@echo off'];
   for (let i = 0; i < cycles; i++)
     lines.push(`sc start ${service} >nul`, `sc stop ${service} >nul`);
   writeFileSync(path.join(machine.prefix, 'drive_c', 'drvcycle-sc-loop.bat'), lines.join('\r\n'));
   const logFile = path.join(machine.dir, 'sc-loop.log');
-  rmSync(logFile, { force: true });
-  const started = performance.now();
-  await runProcess('wine', ['cmd', '/c', 'C:\\drvcycle-sc-loop.bat'], {
-    env: wineEnv(machine.prefix, 'fixme-all'),
-    timeoutMs: 600_000,
-    output: { logFile },
-  });
-  const elapsed = performance.now() - started;
-  const failed = readFileSync(logFile, 'utf8').match(/err:sc:.*/g);
-  if (failed) throw new Error(`sc loop: ${failed.join('; ')}`);
-  return elapsed;
+  for (let attempt = 1; ; attempt++) {
+    rmSync(logFile, { force: true });
+    const started = performance.now();
+    await runProcess('wine', ['cmd', '/c', 'C:\\drvcycle-sc-loop.bat'], {
+      env: wineEnv(machine.prefix, 'fixme-all'),
+      timeoutMs: 600_000,
+      output: { logFile },
+    });
+    const elapsed = performance.now() - started;
+    const failed = readFileSync(logFile, 'utf8').match(/err:sc:.*/g);
+    if (!failed) return elapsed;
+    if (attempt === 2) throw new Error(`sc loop, measured twice: ${failed.join('; ')}`);
+    flakes.push(failed.join('; '));
+    // A stop that failed can leave the driver loaded: the next run starts from stopped.
+    await runProcess('wine', ['sc', 'stop', service], {
+      env: wineEnv(machine.prefix, 'fixme-all'),
+      timeoutMs: 60_000,
+      output: { logFile: path.join(machine.dir, 'sc-reset.log') },
+    }).catch(() => undefined);
+  }
 }
 
 /** The DESIGN's baseline: a shell loop that starts a `wine sc` process for every start and stop. */
@@ -172,6 +191,8 @@ export interface HostModeResult {
   readonly frameworkOverRaw: number;
   readonly scOverFramework: number;
   readonly scInCmdOverFramework: number;
+  /** sc-in-cmd runs measured again after Wine's sc reported an error (see scLoop). */
+  readonly scFlakes: number;
 }
 
 export async function benchHostMode(mode: LabHostMode, rounds = 5): Promise<HostModeResult> {
@@ -190,6 +211,7 @@ export async function benchHostMode(mode: LabHostMode, rounds = 5): Promise<Host
     // Warm-up: the agent's SCM worker, the runner's record stream.
     for await (const record of machine.target().runCycles(driver, { count: 10 }))
       if (record.outcome !== 'ok') throw new Error(`warm-up: cycle ${record.cycle} failed`);
+    const scFlakes: string[] = [];
     const perRound: {
       raw: number;
       rawMedian: number;
@@ -208,7 +230,7 @@ export async function benchHostMode(mode: LabHostMode, rounds = 5): Promise<Host
       const before = await rawLoop(machine, driver.name, sizes.raw);
       const framework = await marginal((n) => frameworkRun(machine, driver, n), sizes.framework);
       const after = await rawLoop(machine, driver.name, sizes.raw);
-      const scInCmd = await marginal((n) => scLoop(machine, driver.name, n), sizes.sc);
+      const scInCmd = await marginal((n) => scLoop(machine, driver.name, n, scFlakes), sizes.sc);
       const sc = await marginal((n) => scShellLoop(machine, driver.name, n), sizes.scShell);
       perRound.push({
         raw: (before.mean + after.mean) / 2,
@@ -229,6 +251,7 @@ export async function benchHostMode(mode: LabHostMode, rounds = 5): Promise<Host
       frameworkOverRaw: +of((r) => r.framework / r.raw).toFixed(2),
       scOverFramework: +of((r) => r.sc / r.framework).toFixed(1),
       scInCmdOverFramework: +of((r) => r.scInCmd / r.framework).toFixed(1),
+      scFlakes: scFlakes.length,
     };
   } finally {
     await machine.release();

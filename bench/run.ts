@@ -55,7 +55,7 @@ console.table([pnp]);
 
 const hostModes = [await benchHostMode('shared'), await benchHostMode('own')];
 console.log(
-  "\ncycle cost on one lab machine, clean driver, mean per cycle (raw koffi loop: total over cycles, and its median; drvcycle and sc: marginal; sc: the DESIGN's `wine sc` shell loop, scInCmd: sc lines in one cmd.exe), both host modes; ratios: median over rounds of the ratio within each",
+  "\ncycle cost on one lab machine, clean driver, mean per cycle (raw koffi loop: total over cycles, and its median; drvcycle and sc: marginal; sc: the DESIGN's `wine sc` shell loop, scInCmd: sc lines in one cmd.exe, scFlakes: its runs measured again after Wine's sc failed a call), both host modes; ratios: median over rounds of the ratio within each",
 );
 console.table(hostModes);
 const shared = hostModes[0]!;

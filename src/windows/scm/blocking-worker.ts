@@ -102,7 +102,8 @@ const control = new Int32Array(channel.control);
 const handles = new BigInt64Array(channel.control);
 for (;;) {
   Atomics.wait(control, Slot.signal, 0);
-  Atomics.store(control, Slot.signal, 0);
+  // Only a signal set by the owner starts a call, never a wake on its own.
+  if (Atomics.exchange(control, Slot.signal, 0) !== 1) continue;
   const id = control[Slot.id]!;
   const kind = control[Slot.kind];
   if (kind === Kind.Message) {
