@@ -42,12 +42,13 @@ function entry(relative: string): string {
   return existsSync(source) ? source : path.join(PACKAGE_ROOT, 'dist', 'src', `${relative}.js`);
 }
 
-/** The agent and its SCM worker as two ESM scripts (koffi stays a package beside them). */
+/** The agent, its SCM worker and its batch thread as three ESM scripts (koffi stays a package beside them). */
 async function bundleScripts(outDir: string): Promise<void> {
   await build({
     entryPoints: {
       agent: entry('agent/standalone'),
       'blocking-worker': entry('windows/scm/blocking-worker'),
+      'batch-worker': entry('target/batch-worker'),
     },
     outdir: outDir,
     bundle: true,

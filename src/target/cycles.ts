@@ -13,6 +13,7 @@ import { pnpStrategyFor } from '../windows/pnp/strategies.ts';
 import { wineVersion } from '../windows/nt/wine.ts';
 import type { DriverServices, ScmCallOptions } from '../windows/scm/driver-services.ts';
 import { Win32 } from '../core/win32-codes.ts';
+import { CallAbandonedError } from '../windows/scm/call-watch.ts';
 import { stateName } from '../windows/scm/status.ts';
 
 export function validateCycleOptions(options: CycleOptions): CycleOptions {
@@ -40,13 +41,26 @@ export function validateCycleOptions(options: CycleOptions): CycleOptions {
   return options;
 }
 
+/** Read between cycles: an AbortSignal, or a batch thread's shared flag. */
+export interface Cancellation {
+  readonly aborted: boolean;
+}
+
+export interface BatchHooks {
+  /** Takes a system sample after an unload (every `sampleEvery` cycles). */
+  readonly sampler?: () => SystemSample;
+  readonly cancel?: Cancellation;
+  /** Set for a PnP driver: its cycles go through its device. */
+  readonly pnp?: DeviceSpec;
+  /** Told as each cycle enters its load or unload (with the load's time): a batch thread's watchdog reads it. */
+  readonly onPhase?: (cycle: number, phase: 'load' | 'unload', startMs: number | null) => void;
+}
+
 export async function* runCycles(
   services: DriverServices,
   name: string,
   options: CycleOptions,
-  sampler?: () => SystemSample,
-  signal?: AbortSignal,
-  pnp?: DeviceSpec,
+  hooks: BatchHooks = {},
 ): AsyncGenerator<CycleRecord> {
   const every = options.sampleEvery ?? 0;
   validateCycleOptions(options);
@@ -54,7 +68,7 @@ export async function* runCycles(
   services.requireOwned(name, 'cycle');
   const release = services.holdOpen(name);
   try {
-    yield* cycleLoop(services, name, options, every, sampler, signal, pnp);
+    yield* cycleLoop(services, name, options, every, hooks);
   } finally {
     release();
   }
@@ -65,9 +79,7 @@ async function* cycleLoop(
   name: string,
   options: CycleOptions,
   every: number,
-  sampler: (() => SystemSample) | undefined,
-  signal: AbortSignal | undefined,
-  pnp: DeviceSpec | undefined,
+  { sampler, cancel, pnp, onPhase }: BatchHooks,
 ): AsyncGenerator<CycleRecord> {
   // A PnP driver is loaded and unloaded through its device (src/windows/pnp/strategies.ts):
   // remove/re-add, or on Windows disable/enable, set up here before the first cycle.
@@ -84,7 +96,7 @@ async function* cycleLoop(
     cycle,
     ownershipChecked: true,
   });
-  // A service's start is confirmed by the stop that follows it (see confirmedByStop).
+  // A service's start is confirmed by the stop that follows it (see unconfirmedStart).
   const load = (cycle: number): Promise<Load> => {
     if (!pnp) return services.startService(name, startCall(cycle));
     return instanceId
@@ -97,62 +109,37 @@ async function* cycleLoop(
       ? services.pnpSetEnabled(name, instanceId, false, stopCall(cycle))
       : services.pnpStop(name, pnp.hardwareId, stopCall(cycle));
   };
-  const begin = (cycle: number) => {
-    const loading = load(cycle);
-    loading.catch(() => {}); // awaited at its cycle; a record may be out in between
-    return { cycle, loading };
-  };
   // A cancelled batch ends between cycles: the cycle under way finishes, the driver stays stopped.
-  let next: { cycle: number; loading: Promise<Load> } | undefined = signal?.aborted
-    ? undefined
-    : begin(1);
-  try {
-    while (next) {
-      const { cycle, loading } = next;
-      next = undefined;
-      let loaded: Load;
-      try {
-        loaded = await loading;
-      } catch (error) {
-        yield failed(services, name, cycle, 'start-failed', null, null, error);
-        return;
-      }
-      let record: CycleRecord;
-      try {
-        const stopMs = (await unload(cycle)).elapsedMs;
-        const sample = sampler && every > 0 && cycle % every === 0 ? sampler() : undefined;
-        record = {
-          cycle,
-          outcome: 'ok',
-          startMs: loaded.elapsedMs,
-          stopMs,
-          state: 'STOPPED',
-          ...(sample ? { sample } : {}),
-        };
-      } catch (error) {
-        const startError =
-          !pnp && loaded.startedAt !== undefined
-            ? await unconfirmedStart(services, name, loaded.startedAt, startCall(cycle), error)
-            : undefined;
-        yield startError
-          ? failed(services, name, cycle, 'start-failed', null, null, startError)
-          : failed(services, name, cycle, 'stop-failed', loaded.elapsedMs, null, error);
-        return;
-      }
-      // The next load begins before this record is handed on, so the record's delivery (the
-      // agent's write to the runner) overlaps that load instead of adding to the cycle.
-      if (cycle < options.count && !signal?.aborted) next = begin(cycle + 1);
-      yield record;
+  for (let cycle = 1; cycle <= options.count && !cancel?.aborted; cycle++) {
+    let loaded: Load;
+    try {
+      onPhase?.(cycle, 'load', null);
+      loaded = await load(cycle);
+    } catch (error) {
+      yield failed(services, name, cycle, 'start-failed', null, null, error);
+      return;
     }
-  } finally {
-    // The consumer stopped reading with a load under way: it is finished and undone, so the
-    // driver is left stopped. Its outcome has no reader; the caller's cleanup sees the state.
-    if (next) {
-      const { cycle, loading } = next;
-      await loading.then(
-        () => unload(cycle).catch(() => undefined),
-        () => undefined,
-      );
+    try {
+      onPhase?.(cycle, 'unload', loaded.elapsedMs);
+      const stopMs = (await unload(cycle)).elapsedMs;
+      const sample = sampler && every > 0 && cycle % every === 0 ? sampler() : undefined;
+      yield {
+        cycle,
+        outcome: 'ok',
+        startMs: loaded.elapsedMs,
+        stopMs,
+        state: 'STOPPED',
+        ...(sample ? { sample } : {}),
+      };
+    } catch (error) {
+      const startError =
+        !pnp && loaded.startedAt !== undefined
+          ? await unconfirmedStart(services, name, loaded.startedAt, startCall(cycle), error)
+          : undefined;
+      yield startError
+        ? failed(services, name, cycle, 'start-failed', null, null, startError)
+        : failed(services, name, cycle, 'stop-failed', loaded.elapsedMs, null, error);
+      return;
     }
   }
 }
@@ -189,8 +176,9 @@ async function unconfirmedStart(
   }
 }
 
-function failed(
-  services: DriverServices,
+/** A failed cycle's record, with the state the service is in now when the error does not say. */
+export function failed(
+  services: Pick<DriverServices, 'query'>,
   name: string,
   cycle: number,
   outcome: 'start-failed' | 'stop-failed',
@@ -198,6 +186,8 @@ function failed(
   stopMs: number | null,
   error: unknown,
 ): CycleRecord {
+  // A call the batch's owner already reported as overdue: the batch ends without another record.
+  if (error instanceof CallAbandonedError) throw error;
   let state =
     error instanceof ScmError ||
     error instanceof ScmTimeoutError ||

@@ -14,7 +14,9 @@ import { realClock } from '../windows/scm/wait.ts';
 import { DriverServices, type TimedStatus } from '../windows/scm/driver-services.ts';
 import { NO_RETRY } from '../windows/scm/retry.ts';
 import { ServiceManager } from '../windows/scm/service-manager.ts';
-import { runCycles } from './cycles.ts';
+import { BatchControl } from './batch-control.ts';
+import { BatchThreads } from './batch-thread.ts';
+import { validateCycleOptions } from './cycles.ts';
 import { readCrashDumps } from '../windows/events/crash-dumps.ts';
 import { readEventLog, type EventLogRead } from '../windows/events/eventlog.ts';
 import { HostProcessReader, probeSamplers, takeSample } from '../windows/nt/samplers.ts';
@@ -259,10 +261,8 @@ export class LocalTarget implements Target {
   }
 
   private availability: Availability | undefined;
-  private readonly batches = new Map<
-    string,
-    { controller: AbortController; done: Promise<void> }
-  >();
+  private readonly batches = new Map<string, { control: BatchControl; done: Promise<void> }>();
+  private readonly batchThreads = new BatchThreads();
   private readonly hosts = new HostProcessReader();
 
   /** Probed once, on first use: each probe makes a few system calls. */
@@ -304,7 +304,10 @@ export class LocalTarget implements Target {
     return { ...log, events: [...log.events, ...dumps] };
   }
 
-  /** One batch per service at a time; a second one is refused (DRVCYCLE_BUSY). */
+  /**
+   * One batch per service at a time; a second one is refused (DRVCYCLE_BUSY). The batch runs on
+   * a thread of its own (batch-thread.ts); this thread stays free and bounds its calls.
+   */
   runCycles(driver: DriverRef, options: CycleOptions): AsyncIterable<CycleRecord> {
     if (this.batches.has(driver.name))
       throw new DrvcycleError(
@@ -316,22 +319,27 @@ export class LocalTarget implements Target {
     const pnp = options.pnp
       ? installedPnpSpec(this.options.stagingDir, driver.name, this.pnpImageOf(driver.name))
       : undefined;
-    const controller = new AbortController();
+    const control = new BatchControl();
     let ended!: () => void;
     const done = new Promise<void>((resolve) => (ended = resolve));
-    this.batches.set(driver.name, { controller, done });
-    const records = runCycles(
-      this.services,
-      driver.name,
-      options,
-      availability ? () => takeSample(options.sample ?? {}, availability, this.hosts) : undefined,
-      controller.signal,
-      pnp,
-    );
-    const batches = this.batches;
+    this.batches.set(driver.name, { control, done });
+    const { services, scm, batchThreads, batches } = this;
     return (async function* () {
       try {
-        yield* records;
+        // Refusals keep their types: checked here before the batch thread takes over.
+        validateCycleOptions(options);
+        services.requireOwned(driver.name, 'cycle');
+        yield* batchThreads.run(
+          {
+            name: driver.name,
+            options,
+            ...(pnp ? { pnp } : {}),
+            ...(availability ? { sample: { request: options.sample ?? {}, availability } } : {}),
+            unloadsWithLastDevice: wineVersion() === null,
+          },
+          control,
+          (name) => scm.queryStatus(name),
+        );
       } finally {
         batches.delete(driver.name);
         ended();
@@ -346,12 +354,13 @@ export class LocalTarget implements Target {
   async cancelCycles(driver: DriverRef): Promise<boolean> {
     const batch = this.batches.get(driver.name);
     if (!batch) return false;
-    batch.controller.abort();
+    batch.control.cancel();
     await batch.done;
     return true;
   }
 
   async close(): Promise<void> {
+    this.batchThreads.close();
     this.scm.close();
   }
 }

@@ -182,6 +182,8 @@ export class RemoteTarget implements Target {
     const controller = new AbortController();
     const silenceMs = this.options.silenceMs ?? 15_000;
     let watchdog = setTimeout(() => controller.abort(), silenceMs);
+    // Left false only when the consumer stops reading before the batch has ended.
+    let settled = false;
     try {
       const response = await this.fetch(
         'POST',
@@ -202,7 +204,10 @@ export class RemoteTarget implements Target {
           pending = pending.slice(newline + 1);
           if ('record' in line) yield line.record;
           else if ('error' in line) throw reviveError(line.error);
-          else if ('done' in line) return;
+          else if ('done' in line) {
+            settled = true;
+            return;
+          }
         }
       }
       throw new DrvcycleError(
@@ -213,6 +218,7 @@ export class RemoteTarget implements Target {
         },
       );
     } catch (error) {
+      settled = true;
       if (controller.signal.aborted) {
         throw new DrvcycleError(
           ErrorCodes.AGENT_UNREACHABLE,
@@ -227,6 +233,9 @@ export class RemoteTarget implements Target {
     } finally {
       clearTimeout(watchdog);
       controller.abort();
+      // The agent ends a batch whose client went away after the cycle under way; waiting for that
+      // here means the driver is stopped and the service free when the consumer goes on.
+      if (!settled) await this.cancelCycles(driver).catch(() => false);
     }
   }
 

@@ -29,6 +29,7 @@ test('the bundle: node.exe, the agent in one script with its worker, koffi, the 
   expect(files).toEqual([
     'drvcycle-agent/README.txt',
     'drvcycle-agent/agent/agent.js',
+    'drvcycle-agent/agent/batch-worker.js',
     'drvcycle-agent/agent/blocking-worker.js',
     'drvcycle-agent/agent/node_modules/koffi/build/koffi/win32_x64/koffi.node',
     'drvcycle-agent/agent/node_modules/koffi/index.js',

@@ -466,6 +466,21 @@ test('cycles stream one record per cycle, the failing one last with its typed er
   });
 });
 
+test('a client that stops reading early waits until the agent has ended the batch', async () => {
+  let read = 0;
+  for await (const record of client().runCycles(ref('dc_ok'), { count: 1000 })) {
+    read = record.cycle;
+    if (read === 2) break;
+  }
+  expect(read).toBe(2);
+  // The loop is left only once the agent was asked to end the batch and answered.
+  expect(fake.calls).toContain('cancelCycles dc_ok');
+  // A batch read to its end, or ended by its failure, asks for nothing.
+  fake.calls.length = 0;
+  for await (const _record of client().runCycles(ref('dc_fails'), { count: 5 })) void _record;
+  expect(fake.calls).not.toContain('cancelCycles dc_fails');
+});
+
 test('an unreachable agent is a clear error naming the URL', async () => {
   const dead = new RemoteTarget({
     endpoint: { url: 'http://127.0.0.1:9', token: TOKEN },

@@ -1,6 +1,8 @@
 /**
- * A small pool of worker threads for blocking SCM calls. A call that never returns (a driver
- * whose DriverUnload hangs) keeps its worker; later calls get another one.
+ * Where blocking SCM calls run. The agent's main thread hands them to a small pool of worker
+ * threads: a call that never returns (a driver whose DriverUnload hangs) keeps its worker; later
+ * calls get another one. A batch thread, which does nothing but cycle, runs them inline and is
+ * watched from its owner (target/batch-thread.ts).
  *
  * A worker waits on a shared word (Atomics.wait), not in an event loop: StartService and
  * ControlService are handed over in shared memory and one notify, the other calls as a message
@@ -11,6 +13,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { DeviceSpec } from '../pnp/devices.ts';
 import type { ScHandle } from './advapi32.ts';
+import { performBlockingCall } from './blocking-calls.ts';
 
 export type BlockingRequest = { id: number } & Call;
 export interface BlockingResult {
@@ -45,6 +48,22 @@ type Call =
   | { call: 'PnpDisable'; instanceId: string; service: string }
   | { call: 'PnpEnable'; instanceId: string; service: string };
 
+export interface BlockingCalls {
+  run(call: Call): Promise<BlockingResult>;
+  close(): void;
+}
+
+/** On the calling thread: for a thread whose only job is a batch (see target/batch-thread.ts). */
+export class InlineBlockingCalls implements BlockingCalls {
+  private nextId = 1;
+
+  run(call: Call): Promise<BlockingResult> {
+    return Promise.resolve(performBlockingCall({ id: this.nextId++, ...call }));
+  }
+
+  close(): void {}
+}
+
 const MAX_IDLE = 2;
 
 /** The shared words a worker waits on and reads its SCM call from (Int32 indexes). */
@@ -66,7 +85,7 @@ interface PooledWorker {
   readonly requests: MessagePort;
 }
 
-export class BlockingCallPool {
+export class BlockingCallPool implements BlockingCalls {
   private readonly idle: PooledWorker[] = [];
   private readonly all = new Set<PooledWorker>();
   private nextId = 1;

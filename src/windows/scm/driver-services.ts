@@ -7,7 +7,6 @@ import {
   ScmError,
   ScmTimeoutError,
   UnexpectedStateError,
-  type ScmOperation,
 } from '../../core/errors.ts';
 import type { ServiceConfig } from './layouts.ts';
 import {
@@ -30,6 +29,7 @@ import {
 } from './status.ts';
 import { realClock, waitWhilePending, type Clock } from './wait.ts';
 import { imageLeftLoaded, settleAfterLastDevice } from './pnp-unload.ts';
+import { CallAbandonedError, type BoundOperation, type CallWatch } from './call-watch.ts';
 import { Win32 } from '../../core/win32-codes.ts';
 
 export interface DriverServiceSpec {
@@ -73,15 +73,18 @@ export class DriverServices {
    * until the service is stopped, so there drvcycle stops it after the removal.
    */
   private readonly unloadsWithLastDevice: boolean;
+  /** Set where blocking calls run inline (a batch thread): another thread bounds them. */
+  private readonly watch: CallWatch | undefined;
 
   constructor(
     scm: ServiceManager,
     clock: Clock = realClock,
-    options: { readonly unloadsWithLastDevice?: boolean } = {},
+    options: { readonly unloadsWithLastDevice?: boolean; readonly watch?: CallWatch } = {},
   ) {
     this.scm = scm;
     this.clock = clock;
     this.unloadsWithLastDevice = options.unloadsWithLastDevice ?? true;
+    this.watch = options.watch;
   }
 
   /** Creates the service; refuses when a service of that name exists and is not drvcycle's. */
@@ -448,7 +451,7 @@ export class DriverServices {
 
   /** Runs a blocking SCM call with retries, giving up (with the state it sees) at the bound. */
   private async boundCall(
-    operation: ScmOperation,
+    operation: BoundOperation,
     name: string,
     boundMs: number,
     startedAt: number,
@@ -476,6 +479,13 @@ export class DriverServices {
         );
       }, boundMs);
     });
+    this.watch?.begin({
+      operation,
+      service: name,
+      boundMs,
+      startedAtEpochMs: Date.now() - (this.clock.now() - startedAt),
+      cycle: options.cycle,
+    });
     try {
       await Promise.race([
         withRetry(call, options.retry ?? DEFAULT_RETRY).catch((error: unknown) => {
@@ -487,6 +497,8 @@ export class DriverServices {
       ]);
     } finally {
       clearTimeout(timer);
+      // eslint-disable-next-line no-unsafe-finally -- the watchdog reported this call: its outcome is moot
+      if (this.watch && !this.watch.end()) throw new CallAbandonedError(operation, name);
     }
   }
 }

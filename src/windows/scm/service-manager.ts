@@ -3,7 +3,7 @@
  * ScmError with the Win32 code, operation and service. Knows nothing of ownership or retries.
  */
 import { advapi32, copyNativeBytes, withNativeBuffer, type ScHandle } from './advapi32.ts';
-import { BlockingCallPool } from './blocking.ts';
+import { BlockingCallPool, InlineBlockingCalls, type BlockingCalls } from './blocking.ts';
 import type { DeviceSpec } from '../pnp/devices.ts';
 import { PnpDeviceError } from '../pnp/strategies.ts';
 import { ScmError, type ScmOperation } from '../../core/errors.ts';
@@ -43,21 +43,27 @@ export interface CreateServiceSpec {
 
 export class ServiceManager {
   private scm: ScHandle | null;
-  private readonly pool = new BlockingCallPool();
+  private readonly pool: BlockingCalls;
 
-  private constructor(scm: ScHandle) {
+  private constructor(scm: ScHandle, pool: BlockingCalls) {
     this.scm = scm;
+    this.pool = pool;
   }
 
   /**
    * Opens the SCM of this machine. There is no remote form: staging, samplers and events act on
    * the machine drvcycle runs on, so a remote machine is reached through an agent running on it.
    */
-  static open(): ServiceManager {
+  static open(
+    options: { readonly blockingCalls?: 'worker-pool' | 'inline' } = {},
+  ): ServiceManager {
     const api = advapi32();
     const handle = api.OpenSCManagerW(null, null, SC_MANAGER_ALL_ACCESS) as ScHandle | null;
     if (!handle) throw new ScmError({ operation: 'OpenSCManager', win32Code: lastError() });
-    return new ServiceManager(handle);
+    return new ServiceManager(
+      handle,
+      options.blockingCalls === 'inline' ? new InlineBlockingCalls() : new BlockingCallPool(),
+    );
   }
 
   close(): void {

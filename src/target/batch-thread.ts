@@ -1,0 +1,165 @@
+/**
+ * Runs a batch on a thread of its own (batch-worker.ts), its SCM calls inline: under Wine each
+ * hand-over between threads is a wineserver round trip, and a batch on the agent's thread made
+ * two per cycle (to its call workers and back), on the cycle's own path. Each record comes back
+ * as a message as soon as its cycle ends, so the runner learns of every cycle at once, as before.
+ * The owning thread stays free (the agent answers heartbeats) and watches the call in progress:
+ * one that overruns its bound is reported here, as DriverServices reports it for a call on its
+ * worker pool, and the thread stuck in it is abandoned.
+ */
+import { Worker } from 'node:worker_threads';
+import { reviveError, ScmTimeoutError, type WireError } from '../core/errors.ts';
+import type { Availability, CycleOptions, CycleRecord, SampleRequest } from '../core/records.ts';
+import type { DeviceSpec } from '../windows/pnp/devices.ts';
+import { stateName, type ServiceStatus } from '../windows/scm/status.ts';
+import type { BatchControl, BatchControlBuffers, OverdueCall } from './batch-control.ts';
+import { failed } from './cycles.ts';
+
+export interface BatchRequest {
+  readonly name: string;
+  readonly options: CycleOptions;
+  readonly pnp?: DeviceSpec;
+  readonly sample?: { readonly request: SampleRequest; readonly availability: Availability };
+  readonly unloadsWithLastDevice: boolean;
+  readonly control: BatchControlBuffers;
+}
+
+export type BatchMessage =
+  | { readonly type: 'record'; readonly record: CycleRecord }
+  | { readonly type: 'error'; readonly error: WireError }
+  | { readonly type: 'end' };
+
+/** How often the owner looks at the call in progress: a bound is kept to within this. */
+const WATCH_EVERY_MS = 25;
+
+export class BatchThreads {
+  /** One thread kept for the next batch: starting one costs tens of milliseconds under Wine. */
+  private idle: Worker | undefined;
+
+  /**
+   * The batch's records as they complete. Cancel through `control` (the cycle under way
+   * finishes); `query` reads the service's state for a call given up on.
+   */
+  async *run(
+    request: Omit<BatchRequest, 'control'>,
+    control: BatchControl,
+    query: (name: string) => ServiceStatus,
+  ): AsyncGenerator<CycleRecord> {
+    const worker = this.idle ?? spawn();
+    this.idle = undefined;
+    const queue: BatchMessage[] = [];
+    let wake: (() => void) | undefined;
+    let crashed: Error | undefined;
+    let ended = false;
+    const onMessage = (message: BatchMessage) => {
+      if (message.type === 'end') ended = true;
+      queue.push(message);
+      wake?.();
+    };
+    const onError = (error: Error) => {
+      crashed = error;
+      wake?.();
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.postMessage({ ...request, control: control.buffers } satisfies BatchRequest);
+    let abandoned = false;
+    try {
+      for (;;) {
+        const message = queue.shift();
+        if (message?.type === 'record') {
+          yield message.record;
+          continue;
+        }
+        if (message?.type === 'error') throw reviveError(message.error);
+        if (message?.type === 'end') return;
+        if (crashed) throw crashed;
+        const overdue = control.claimOverdue(Date.now());
+        if (overdue) {
+          abandoned = true;
+          yield overdueRecord(request.name, overdue, query);
+          return;
+        }
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, WATCH_EVERY_MS);
+        });
+        clearTimeout(timer);
+        wake = undefined;
+      }
+    } finally {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      if (!ended && !abandoned && !crashed) {
+        // The consumer stopped early: the batch ends after the cycle under way.
+        control.cancel();
+        await untilEnd(worker);
+        ended = true;
+      }
+      if (ended && !this.idle) this.idle = worker;
+      else void worker.terminate();
+    }
+  }
+
+  close(): void {
+    void this.idle?.terminate();
+    this.idle = undefined;
+  }
+}
+
+function spawn(): Worker {
+  // .ts from the sources (Node 22 strips types), .js from the published build and the bundle.
+  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const worker = new Worker(new URL(`./batch-worker${extension}`, import.meta.url));
+  // A thread stuck in driver code must not keep the agent alive.
+  worker.unref();
+  return worker;
+}
+
+function untilEnd(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onMessage = (message: BatchMessage) => {
+      if (message.type !== 'end') return;
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      resolve();
+    };
+    const onError = () => onMessage({ type: 'end' });
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+  });
+}
+
+/** What DriverServices' own timer reports for a call on its pool, built on the owning thread. */
+export function overdueRecord(
+  name: string,
+  call: OverdueCall,
+  query: (name: string) => ServiceStatus,
+): CycleRecord {
+  let state = 'UNKNOWN';
+  try {
+    state = stateName(query(name).state);
+  } catch {
+    // the query itself failing is reported as UNKNOWN
+  }
+  const error = new ScmTimeoutError({
+    operation: call.operation,
+    service: name,
+    state,
+    elapsedMs: call.elapsedMs,
+    boundMs: call.boundMs,
+    cycle: call.cycle,
+  });
+  // A bound overrun before the first cycle (a device set up for disable/enable) fails the batch.
+  if (call.cycle === undefined) throw error;
+  return failed(
+    { query },
+    name,
+    call.cycle,
+    call.phase === 'unload' ? 'stop-failed' : 'start-failed',
+    call.startMs,
+    null,
+    error,
+  );
+}

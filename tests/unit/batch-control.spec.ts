@@ -1,0 +1,169 @@
+/**
+ * A batch thread's calls run inline; the owning thread bounds them through shared memory
+ * (src/target/batch-control.ts). The ServiceManager and query here are fakes (named as such):
+ * the claim protocol, and what each side then reports, is what is tested.
+ */
+import { expect, test } from '@playwright/test';
+import { ErrorCodes } from '../../src/core/errors.ts';
+import type { CycleRecord } from '../../src/core/records.ts';
+import { BatchControl } from '../../src/target/batch-control.ts';
+import { overdueRecord } from '../../src/target/batch-thread.ts';
+import { runCycles } from '../../src/target/cycles.ts';
+import { CallAbandonedError } from '../../src/windows/scm/call-watch.ts';
+import { DriverServices } from '../../src/windows/scm/driver-services.ts';
+import { ownedDisplayName } from '../../src/windows/scm/ownership.ts';
+import type { ServiceManager } from '../../src/windows/scm/service-manager.ts';
+import { ServiceState, type ServiceStatus } from '../../src/windows/scm/status.ts';
+
+const status = (state: number): ServiceStatus =>
+  ({
+    state,
+    win32ExitCode: 0,
+    serviceSpecificExitCode: 0,
+    checkPoint: 0,
+    waitHint: 0,
+  }) as ServiceStatus;
+
+const call = (cycle: number | undefined, startedAtEpochMs: number) => ({
+  operation: 'ControlService' as const,
+  service: 'dc_x',
+  boundMs: 1_000,
+  startedAtEpochMs,
+  cycle,
+});
+
+test('a call is claimed only once past its bound, and then its own return loses', () => {
+  const owner = new BatchControl();
+  // The batch thread's view: the same shared memory, as a worker receives it.
+  const thread = new BatchControl(owner.buffers);
+  expect(owner.claimOverdue(10_000)).toBeUndefined(); // no call in progress
+
+  thread.phase(7, 'unload', 12.5);
+  thread.begin(call(7, 5_000));
+  expect(owner.claimOverdue(5_999)).toBeUndefined();
+  expect(owner.claimOverdue(6_000)).toEqual({
+    operation: 'ControlService',
+    cycle: 7,
+    elapsedMs: 1_000,
+    boundMs: 1_000,
+    phase: 'unload',
+    startMs: 12.5,
+  });
+  expect(owner.claimOverdue(9_000)).toBeUndefined(); // claimed once
+  expect(thread.end()).toBe(false); // the call came back late: the owner already reported it
+});
+
+test('a call that returns in time cannot be claimed afterwards', () => {
+  const owner = new BatchControl();
+  const thread = new BatchControl(owner.buffers);
+  thread.phase(1, 'load', null);
+  thread.begin({ ...call(1, 0), operation: 'StartService' });
+  expect(thread.end()).toBe(true);
+  expect(owner.claimOverdue(1_000_000)).toBeUndefined();
+  thread.begin({ ...call(undefined, 0), operation: 'CM_Disable_DevNode' });
+  expect(owner.claimOverdue(1_000)).toMatchObject({
+    operation: 'CM_Disable_DevNode',
+    cycle: undefined,
+    phase: 'none',
+    startMs: null,
+  });
+});
+
+test('cancel is seen by the batch thread', () => {
+  const owner = new BatchControl();
+  const thread = new BatchControl(owner.buffers);
+  expect(thread.cancelled).toBe(false);
+  owner.cancel();
+  expect(thread.cancelled).toBe(true);
+});
+
+test('the owner’s record of an overdue call is the one a pool timer would give', () => {
+  const query = () => status(ServiceState.STOP_PENDING);
+  const unload = overdueRecord(
+    'dc_hang',
+    {
+      operation: 'ControlService',
+      cycle: 3,
+      elapsedMs: 5_012,
+      boundMs: 5_000,
+      phase: 'unload',
+      startMs: 9.5,
+    },
+    query,
+  );
+  expect(unload).toMatchObject({
+    cycle: 3,
+    outcome: 'stop-failed',
+    startMs: 9.5,
+    stopMs: null,
+    state: 'STOP_PENDING',
+    error: { code: ErrorCodes.SCM_TIMEOUT },
+  });
+  const load = overdueRecord(
+    'dc_hang',
+    {
+      operation: 'StartService',
+      cycle: 1,
+      elapsedMs: 30_001,
+      boundMs: 30_000,
+      phase: 'load',
+      startMs: null,
+    },
+    () => {
+      throw new Error('fake: the query fails');
+    },
+  );
+  expect(load).toMatchObject({ outcome: 'start-failed', state: 'UNKNOWN', startMs: null });
+  expect(() =>
+    overdueRecord(
+      'dc_hang',
+      {
+        operation: 'CM_Disable_DevNode',
+        cycle: undefined,
+        elapsedMs: 31_000,
+        boundMs: 30_000,
+        phase: 'none',
+        startMs: null,
+      },
+      query,
+    ),
+  ).toThrow(/CM_Disable_DevNode/);
+});
+
+test('a batch whose call the owner gave up on ends without a record of its own', async () => {
+  const control = new BatchControl();
+  const owner = new BatchControl(control.buffers);
+  const calls: string[] = [];
+  // A fake SCM: its stop returns only after the owner has claimed the call as overdue.
+  const scm = {
+    queryConfig: () => ({ displayName: ownedDisplayName('dc_x', 'run-1') }),
+    queryDescription: () => '',
+    holdOpen: () => () => calls.push('released'),
+    queryStatus: () => status(ServiceState.RUNNING),
+    start: async () => {
+      calls.push('start');
+    },
+    stop: async () => {
+      calls.push('stop');
+      expect(owner.claimOverdue(Date.now() + 60_000)).toMatchObject({ cycle: 1, phase: 'unload' });
+      return status(ServiceState.STOPPED);
+    },
+  } as unknown as ServiceManager;
+  const services = new DriverServices(scm, undefined, { watch: control });
+  const records: CycleRecord[] = [];
+  const ended = await (async () => {
+    for await (const record of runCycles(
+      services,
+      'dc_x',
+      { count: 3 },
+      {
+        onPhase: (cycle, phase, startMs) => control.phase(cycle, phase, startMs),
+      },
+    ))
+      records.push(record);
+  })().catch((error: unknown) => error);
+  // The batch thread drops it silently (batch-worker.ts): the owner has written the record.
+  expect(ended).toBeInstanceOf(CallAbandonedError);
+  expect(records).toEqual([]);
+  expect(calls).toEqual(['start', 'stop', 'released']);
+});
