@@ -153,12 +153,15 @@ export function overdueRecord(
   });
   // A bound overrun before the first cycle (a device set up for disable/enable) fails the batch.
   if (call.cycle === undefined) throw error;
+  // A stop given up on while the service was still starting is the start's failure, as the
+  // batch itself would have found (cycles.ts, unconfirmedStart).
+  const unloading = call.phase === 'unload' && state !== 'START_PENDING';
   return failed(
     { query },
     name,
     call.cycle,
-    call.phase === 'unload' ? 'stop-failed' : 'start-failed',
-    call.startMs,
+    unloading ? 'stop-failed' : 'start-failed',
+    unloading ? call.startMs : null,
     null,
     error,
   );

@@ -114,6 +114,24 @@ test('the owner’s record of an overdue call is the one a pool timer would give
     },
   );
   expect(load).toMatchObject({ outcome: 'start-failed', state: 'UNKNOWN', startMs: null });
+  const stillStarting = overdueRecord(
+    'dc_hang',
+    {
+      operation: 'ControlService',
+      cycle: 4,
+      elapsedMs: 5_010,
+      boundMs: 5_000,
+      phase: 'unload',
+      startMs: 3.1,
+    },
+    () => status(ServiceState.START_PENDING),
+  );
+  expect(stillStarting).toMatchObject({
+    cycle: 4,
+    outcome: 'start-failed',
+    startMs: null,
+    state: 'START_PENDING',
+  });
   expect(() =>
     overdueRecord(
       'dc_hang',
