@@ -35,6 +35,12 @@ const WATCH_EVERY_MS = 25;
 export class BatchThreads {
   /** One thread kept for the next batch: starting one costs tens of milliseconds under Wine. */
   private idle: Worker | undefined;
+  private readonly spawn: () => Worker;
+
+  /** `spawn` starts a batch thread: batch-worker.ts, unless a test gives a fake one. */
+  constructor(spawn: () => Worker = spawnBatchWorker) {
+    this.spawn = spawn;
+  }
 
   /**
    * The batch's records as they complete. Cancel through `control` (the cycle under way
@@ -45,7 +51,7 @@ export class BatchThreads {
     control: BatchControl,
     query: (name: string) => ServiceStatus,
   ): AsyncGenerator<CycleRecord> {
-    const worker = this.idle ?? spawn();
+    const worker = this.idle ?? this.spawn();
     this.idle = undefined;
     const queue: BatchMessage[] = [];
     let wake: (() => void) | undefined;
@@ -92,10 +98,9 @@ export class BatchThreads {
       worker.off('message', onMessage);
       worker.off('error', onError);
       if (!ended && !abandoned && !crashed) {
-        // The consumer stopped early: the batch ends after the cycle under way.
+        // The consumer stopped early: the batch ends after the cycle under way, or at its bound.
         control.cancel();
-        await untilEnd(worker);
-        ended = true;
+        ended = await untilEnd(worker, control);
       }
       if (ended && !this.idle) this.idle = worker;
       else void worker.terminate();
@@ -108,7 +113,7 @@ export class BatchThreads {
   }
 }
 
-function spawn(): Worker {
+function spawnBatchWorker(): Worker {
   // .ts from the sources (Node 22 strips types), .js from the published build and the bundle.
   const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const worker = new Worker(new URL(`./batch-worker${extension}`, import.meta.url));
@@ -117,15 +122,22 @@ function spawn(): Worker {
   return worker;
 }
 
-function untilEnd(worker: Worker): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const onMessage = (message: BatchMessage) => {
-      if (message.type !== 'end') return;
+/** True when the batch thread ended; false when its call ran past its bound and was given up on. */
+function untilEnd(worker: Worker, control: BatchControl): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const finish = (endedItself: boolean) => {
+      clearInterval(watch);
       worker.off('message', onMessage);
       worker.off('error', onError);
-      resolve();
+      resolve(endedItself);
     };
-    const onError = () => onMessage({ type: 'end' });
+    const onMessage = (message: BatchMessage) => {
+      if (message.type === 'end') finish(true);
+    };
+    const onError = () => finish(false);
+    const watch = setInterval(() => {
+      if (control.claimOverdue(Date.now())) finish(false);
+    }, WATCH_EVERY_MS);
     worker.on('message', onMessage);
     worker.on('error', onError);
   });

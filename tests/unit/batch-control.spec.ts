@@ -7,7 +7,8 @@ import { expect, test } from '@playwright/test';
 import { ErrorCodes } from '../../src/core/errors.ts';
 import type { CycleRecord } from '../../src/core/records.ts';
 import { BatchControl } from '../../src/target/batch-control.ts';
-import { overdueRecord } from '../../src/target/batch-thread.ts';
+import { BatchThreads, overdueRecord } from '../../src/target/batch-thread.ts';
+import { Worker } from 'node:worker_threads';
 import { runCycles } from '../../src/target/cycles.ts';
 import { CallAbandonedError } from '../../src/windows/scm/call-watch.ts';
 import { DriverServices } from '../../src/windows/scm/driver-services.ts';
@@ -184,4 +185,38 @@ test('a batch whose call the owner gave up on ends without a record of its own',
   expect(ended).toBeInstanceOf(CallAbandonedError);
   expect(records).toEqual([]);
   expect(calls).toEqual(['start', 'stop', 'released']);
+});
+
+test('a reader that stops early while the batch thread hangs in a call is let go at the call’s bound', async () => {
+  // A fake batch thread: it posts one record, then never ends (stuck in a call).
+  const fakeThread = () =>
+    new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.once('message', () => parentPort.postMessage({ type: 'record', record: { cycle: 1, outcome: 'ok', startMs: 1, stopMs: 1, state: 'STOPPED' } }));`,
+      { eval: true },
+    );
+  const threads = new BatchThreads(fakeThread);
+  const control = new BatchControl();
+  // What the batch thread would have written: cycle 2's stop, begun now, bound 50 ms.
+  new BatchControl(control.buffers).begin({
+    operation: 'ControlService',
+    service: 'dc_x',
+    boundMs: 50,
+    startedAtEpochMs: Date.now(),
+    cycle: 2,
+  });
+  const seen: number[] = [];
+  for await (const record of threads.run(
+    { name: 'dc_x', options: { count: 5 }, unloadsWithLastDevice: false },
+    control,
+    () => status(ServiceState.STOP_PENDING),
+  )) {
+    seen.push(record.cycle);
+    break;
+  }
+  expect(seen).toEqual([1]);
+  expect(control.cancelled).toBe(true);
+  // The call was claimed: the stuck thread is not kept for the next batch.
+  expect(control.claimOverdue(Date.now() + 60_000)).toBeUndefined();
+  threads.close();
 });
