@@ -3,14 +3,8 @@
  * threads: a call that never returns (a driver whose DriverUnload hangs) keeps its worker; later
  * calls get another one. A batch thread, which does nothing but cycle, runs them inline and is
  * watched from its owner (target/batch-thread.ts).
- *
- * A worker waits on a shared word (Atomics.wait), not in an event loop: StartService and
- * ControlService are handed over in shared memory and one notify, the other calls as a message
- * it takes synchronously. Waking an event loop costs a wineserver round trip under Wine, and a
- * cycle makes two such calls; the result still comes back as a message, which the owning
- * thread's loop must see.
  */
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { DeviceSpec } from '../pnp/devices.ts';
 import type { ScHandle } from './advapi32.ts';
 import { performBlockingCall } from './blocking-calls.ts';
@@ -66,45 +60,25 @@ export class InlineBlockingCalls implements BlockingCalls {
 
 const MAX_IDLE = 2;
 
-/** The shared words a worker waits on and reads its SCM call from (Int32 indexes). */
-export const Slot = { signal: 0, kind: 1, id: 2, control: 3 } as const;
-/** The handle, as a BigInt64 index into the same buffer. */
-export const HANDLE_SLOT = 2;
-export const CONTROL_BYTES = 24;
-export const Kind = { StartService: 1, ControlService: 2, Message: 3 } as const;
-
-export interface WorkerChannel {
-  readonly control: SharedArrayBuffer;
-  readonly requests: MessagePort;
-}
-
-interface PooledWorker {
-  readonly thread: Worker;
-  readonly control: Int32Array;
-  readonly handle: BigInt64Array;
-  readonly requests: MessagePort;
-}
-
 export class BlockingCallPool implements BlockingCalls {
-  private readonly idle: PooledWorker[] = [];
-  private readonly all = new Set<PooledWorker>();
+  private readonly idle: Worker[] = [];
+  private readonly all = new Set<Worker>();
   private nextId = 1;
 
   run(call: Call): Promise<BlockingResult> {
-    const pooled = this.idle.pop() ?? this.spawn();
-    const worker = pooled.thread;
+    const worker = this.idle.pop() ?? this.spawn();
     const id = this.nextId++;
     return new Promise<BlockingResult>((resolve, reject) => {
       const onMessage = (result: BlockingResult) => {
         if (result.id !== id) return;
         cleanup();
-        if (this.idle.length < MAX_IDLE) this.idle.push(pooled);
-        else this.retire(pooled);
+        if (this.idle.length < MAX_IDLE) this.idle.push(worker);
+        else this.retire(worker);
         resolve(result);
       };
       const onError = (error: Error) => {
         cleanup();
-        this.all.delete(pooled);
+        this.all.delete(worker);
         reject(error);
       };
       const cleanup = () => {
@@ -113,7 +87,7 @@ export class BlockingCallPool implements BlockingCalls {
       };
       worker.on('message', onMessage);
       worker.on('error', onError);
-      signal(pooled, id, call);
+      worker.postMessage({ id, ...call } satisfies BlockingRequest);
     });
   }
 
@@ -123,46 +97,17 @@ export class BlockingCallPool implements BlockingCalls {
     this.idle.length = 0;
   }
 
-  private spawn(): PooledWorker {
+  private spawn(): Worker {
     // .ts from the sources (Node 22 strips types), .js from the published build.
     const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    const control = new SharedArrayBuffer(CONTROL_BYTES);
-    const { port1, port2 } = new MessageChannel();
-    const thread = new Worker(new URL(`./blocking-worker${extension}`, import.meta.url), {
-      workerData: { control, requests: port2 } satisfies WorkerChannel,
-      transferList: [port2],
-    });
-    thread.unref();
-    port1.unref();
-    const pooled = {
-      thread,
-      control: new Int32Array(control),
-      handle: new BigInt64Array(control),
-      requests: port1,
-    };
-    this.all.add(pooled);
-    return pooled;
+    const worker = new Worker(new URL(`./blocking-worker${extension}`, import.meta.url));
+    worker.unref();
+    this.all.add(worker);
+    return worker;
   }
 
-  private retire(pooled: PooledWorker): void {
-    this.all.delete(pooled);
-    pooled.requests.close();
-    void pooled.thread.terminate();
+  private retire(worker: Worker): void {
+    this.all.delete(worker);
+    void worker.terminate();
   }
-}
-
-/** Hands one call to an idle worker and wakes it. */
-function signal(pooled: PooledWorker, id: number, call: Call): void {
-  const { control } = pooled;
-  control[Slot.id] = id;
-  if (call.call === 'StartService' || call.call === 'ControlService') {
-    control[Slot.kind] = Kind[call.call];
-    control[Slot.control] = call.call === 'ControlService' ? call.control : 0;
-    pooled.handle[HANDLE_SLOT] = BigInt(call.handle);
-  } else {
-    control[Slot.kind] = Kind.Message;
-    pooled.requests.postMessage({ id, ...call } satisfies BlockingRequest);
-  }
-  Atomics.store(control, Slot.signal, 1);
-  Atomics.notify(control, Slot.signal);
 }
