@@ -14,6 +14,15 @@ function bind() {
   const advapi32 = koffi.load('advapi32.dll');
   const kernel32 = koffi.load('kernel32.dll');
   const SERVICE_DESCRIPTIONW = koffi.struct('SERVICE_DESCRIPTIONW', { lpDescription: 'str16' });
+  const SERVICE_STATUS = koffi.struct('SERVICE_STATUS', {
+    type: 'uint32',
+    state: 'uint32',
+    controlsAccepted: 'uint32',
+    win32ExitCode: 'uint32',
+    serviceSpecificExitCode: 'uint32',
+    checkPoint: 'uint32',
+    waitHint: 'uint32',
+  });
   const fn = (lib: ReturnType<typeof koffi.load>, proto: string) => lib.func(proto) as Fn;
   return {
     /** https://learn.microsoft.com/windows/win32/api/errhandlingapi/nf-errhandlingapi-getlasterror */
@@ -53,6 +62,17 @@ function bind() {
       'void*',
       'uint32',
       koffi.pointer(SERVICE_DESCRIPTIONW),
+    ]) as Fn,
+    /** https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-startservicew (blocks until DriverEntry returns) */
+    StartServiceW: fn(
+      advapi32,
+      'int __stdcall StartServiceW(void* service, uint32 argc, void* argv)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-controlservice (STOP blocks until DriverUnload returns) */
+    ControlService: advapi32.func('ControlService', 'int', [
+      'void*',
+      'uint32',
+      koffi.out(koffi.pointer(SERVICE_STATUS)),
     ]) as Fn,
     /** https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-deleteservice */
     DeleteService: fn(advapi32, 'int __stdcall DeleteService(void* service)'),
