@@ -14,16 +14,8 @@ import { CallAbandonedError } from '../../src/windows/scm/call-watch.ts';
 import { DriverServices } from '../../src/windows/scm/driver-services.ts';
 import { ownedDisplayName } from '../../src/windows/scm/ownership.ts';
 import type { ServiceManager } from '../../src/windows/scm/service-manager.ts';
-import { ServiceState, type ServiceStatus } from '../../src/windows/scm/status.ts';
-
-const status = (state: number): ServiceStatus =>
-  ({
-    state,
-    win32ExitCode: 0,
-    serviceSpecificExitCode: 0,
-    checkPoint: 0,
-    waitHint: 0,
-  }) as ServiceStatus;
+import { ServiceState } from '../../src/windows/scm/status.ts';
+import { serviceStatus } from './fake-scm.ts';
 
 const call = (cycle: number | undefined, startedAtEpochMs: number) => ({
   operation: 'ControlService' as const,
@@ -79,7 +71,7 @@ test('cancel is seen by the batch thread', () => {
 });
 
 test('the owner’s record of an overdue call is the one a pool timer would give', () => {
-  const query = () => status(ServiceState.STOP_PENDING);
+  const query = () => serviceStatus(ServiceState.STOP_PENDING);
   const unload = overdueRecord(
     'dc_hang',
     {
@@ -125,7 +117,7 @@ test('the owner’s record of an overdue call is the one a pool timer would give
       phase: 'unload',
       startMs: 3.1,
     },
-    () => status(ServiceState.START_PENDING),
+    () => serviceStatus(ServiceState.START_PENDING),
   );
   expect(stillStarting).toMatchObject({
     cycle: 4,
@@ -158,14 +150,14 @@ test('a batch whose call the owner gave up on ends without a record of its own',
     queryConfig: () => ({ displayName: ownedDisplayName('dc_x', 'run-1') }),
     queryDescription: () => '',
     holdOpen: () => () => calls.push('released'),
-    queryStatus: () => status(ServiceState.RUNNING),
+    queryStatus: () => serviceStatus(ServiceState.RUNNING),
     start: async () => {
       calls.push('start');
     },
     stop: async () => {
       calls.push('stop');
       expect(owner.claimOverdue(Date.now() + 60_000)).toMatchObject({ cycle: 1, phase: 'unload' });
-      return status(ServiceState.STOPPED);
+      return serviceStatus(ServiceState.STOPPED);
     },
   } as unknown as ServiceManager;
   const services = new DriverServices(scm, undefined, { watch: control });
@@ -209,7 +201,7 @@ test('a reader that stops early while the batch thread hangs in a call is let go
   for await (const record of threads.run(
     { name: 'dc_x', options: { count: 5 }, unloadsWithLastDevice: false },
     control,
-    () => status(ServiceState.STOP_PENDING),
+    () => serviceStatus(ServiceState.STOP_PENDING),
   )) {
     seen.push(record.cycle);
     break;

@@ -10,31 +10,11 @@ import { runCycles } from '../../src/target/cycles.ts';
 import { DriverServices } from '../../src/windows/scm/driver-services.ts';
 import { ownedDescription, ownedDisplayName } from '../../src/windows/scm/ownership.ts';
 import type { ServiceManager } from '../../src/windows/scm/service-manager.ts';
-import { ServiceState, type ServiceStatus } from '../../src/windows/scm/status.ts';
-import type { Clock } from '../../src/windows/scm/wait.ts';
+import { ServiceState } from '../../src/windows/scm/status.ts';
 import { Win32 } from '../../src/core/win32-codes.ts';
+import { fakeClock, serviceStatus } from './fake-scm.ts';
 
 const NAME = 'dc_loop';
-
-/** A fake clock: sleeping advances it at once. */
-function fakeClock(): Clock {
-  let now = 0;
-  return {
-    now: () => now,
-    sleep: async (ms) => {
-      now += ms;
-    },
-  };
-}
-
-const status = (state: number): ServiceStatus =>
-  ({
-    state,
-    win32ExitCode: 0,
-    serviceSpecificExitCode: 0,
-    checkPoint: 0,
-    waitHint: 0,
-  }) as ServiceStatus;
 
 interface FakeBehaviour {
   /** The state a successful StartService leaves (RUNNING unless told). */
@@ -54,7 +34,7 @@ function fakeScm(behaviour: FakeBehaviour = {}) {
     holdOpen: () => () => log.push('close'),
     queryStatus: () => {
       log.push('query');
-      return status(state);
+      return serviceStatus(state);
     },
     start: async () => {
       starts++;
@@ -67,7 +47,7 @@ function fakeScm(behaviour: FakeBehaviour = {}) {
       if (failure === 'hang') return new Promise<never>(() => {});
       if (failure) throw failure;
       state = ServiceState.STOPPED;
-      return status(state);
+      return serviceStatus(state);
     },
   };
   return { scm: scm as unknown as ServiceManager, log, state: () => state };

@@ -9,28 +9,8 @@ import { toWire, UnexpectedStateError } from '../../src/core/errors.ts';
 import { IMAGE_UNLOAD_SETTLE_MS, settleAfterLastDevice } from '../../src/windows/scm/pnp-unload.ts';
 import { DriverServices } from '../../src/windows/scm/driver-services.ts';
 import type { ServiceManager } from '../../src/windows/scm/service-manager.ts';
-import { ServiceState, type ServiceStatus } from '../../src/windows/scm/status.ts';
-import type { Clock } from '../../src/windows/scm/wait.ts';
-
-/** A fake clock: sleeping advances it at once. */
-function fakeClock(): Clock {
-  let now = 0;
-  return {
-    now: () => now,
-    sleep: async (ms) => {
-      now += ms;
-    },
-  };
-}
-
-const status = (state: number): ServiceStatus =>
-  ({
-    state,
-    win32ExitCode: 0,
-    serviceSpecificExitCode: 0,
-    checkPoint: 0,
-    waitHint: 0,
-  }) as ServiceStatus;
+import { ServiceState } from '../../src/windows/scm/status.ts';
+import { fakeClock, serviceStatus } from './fake-scm.ts';
 
 /** A fake SCM whose service reports the given states in turn (the last one repeats). */
 function fakeScm(states: number[]) {
@@ -39,7 +19,7 @@ function fakeScm(states: number[]) {
   const scm = {
     queryStatus: () => {
       calls.push('query');
-      return status(states[Math.min(next++, states.length - 1)]!);
+      return serviceStatus(states[Math.min(next++, states.length - 1)]!);
     },
     pnpRemove: async () => {
       calls.push('DIF_REMOVE');
@@ -50,7 +30,7 @@ function fakeScm(states: number[]) {
     },
     stop: async () => {
       calls.push('ControlService(STOP)');
-      return status(ServiceState.STOPPED);
+      return serviceStatus(ServiceState.STOPPED);
     },
   };
   return { scm: scm as unknown as ServiceManager, calls };

@@ -1,40 +1,14 @@
 import { expect, test } from '@playwright/test';
 import { ScmTimeoutError } from '../../src/core/errors.ts';
-import { ServiceState, stateName, type ServiceStatus } from '../../src/windows/scm/status.ts';
-import { waitWhilePending, type Clock } from '../../src/windows/scm/wait.ts';
-
-/** A fake clock: sleeping advances time instantly, so bounds are tested without real waiting. */
-function fakeClock(): Clock & { slept: number[] } {
-  let now = 0;
-  const slept: number[] = [];
-  return {
-    slept,
-    now: () => now,
-    sleep: async (ms) => {
-      slept.push(ms);
-      now += ms;
-    },
-  };
-}
-
-const status = (state: number): ServiceStatus => ({
-  type: 1,
-  state,
-  stateName: stateName(state),
-  controlsAccepted: 0,
-  win32ExitCode: 0,
-  serviceSpecificExitCode: 0,
-  checkPoint: 0,
-  waitHint: 0,
-  processId: 0,
-  serviceFlags: 0,
-});
+import { ServiceState } from '../../src/windows/scm/status.ts';
+import { waitWhilePending } from '../../src/windows/scm/wait.ts';
+import { fakeClock, serviceStatus } from './fake-scm.ts';
 
 test('returns the settled state once the pending state ends', async () => {
   const states = [ServiceState.STOP_PENDING, ServiceState.STOP_PENDING, ServiceState.STOPPED];
   const clock = fakeClock();
   const settled = await waitWhilePending(
-    () => status(states.shift()!),
+    () => serviceStatus(states.shift()!),
     { operation: 'ControlService', service: 'dc_x', startedAt: 0, boundMs: 1000 },
     clock,
   );
@@ -44,7 +18,7 @@ test('returns the settled state once the pending state ends', async () => {
 
 test('a state that is not pending returns at once, even if it is not the wanted one', async () => {
   const settled = await waitWhilePending(
-    () => status(ServiceState.RUNNING),
+    () => serviceStatus(ServiceState.RUNNING),
     { operation: 'ControlService', service: 'dc_x', startedAt: 0, boundMs: 1000 },
     fakeClock(),
   );
@@ -54,7 +28,7 @@ test('a state that is not pending returns at once, even if it is not the wanted 
 test('a pending state past the bound is a ScmTimeoutError naming state, elapsed time and cycle', async () => {
   const clock = fakeClock();
   const error = await waitWhilePending(
-    () => status(ServiceState.STOP_PENDING),
+    () => serviceStatus(ServiceState.STOP_PENDING),
     { operation: 'ControlService', service: 'dc_hang', startedAt: 0, boundMs: 2500, cycle: 12 },
     clock,
   ).catch((e: unknown) => e);
@@ -70,7 +44,7 @@ test('a pending state past the bound is a ScmTimeoutError naming state, elapsed 
 test('polling backs off but never sleeps past the bound', async () => {
   const clock = fakeClock();
   await waitWhilePending(
-    () => status(ServiceState.START_PENDING),
+    () => serviceStatus(ServiceState.START_PENDING),
     { operation: 'StartService', service: 'dc_x', startedAt: 0, boundMs: 300 },
     clock,
   ).catch(() => undefined);
