@@ -458,47 +458,50 @@ export class DriverServices {
     options: ScmCallOptions,
     call: () => Promise<void>,
   ): Promise<void> {
+    const watched = this.watch;
+    if (watched)
+      watched.begin({
+        operation,
+        service: name,
+        boundMs,
+        startedAtEpochMs: Date.now() - (this.clock.now() - startedAt),
+        cycle: options.cycle,
+      });
+    // Inline on a batch thread no timer of ours can fire: the watching thread bounds the call.
     let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        let state = 'UNKNOWN';
-        try {
-          state = stateName(this.scm.queryStatus(name).state);
-        } catch {
-          // the query itself failing is reported as UNKNOWN
-        }
-        reject(
-          new ScmTimeoutError({
-            operation,
-            service: name,
-            state,
-            elapsedMs: this.clock.now() - startedAt,
-            boundMs,
-            cycle: options.cycle,
-          }),
-        );
-      }, boundMs);
-    });
-    this.watch?.begin({
-      operation,
-      service: name,
-      boundMs,
-      startedAtEpochMs: Date.now() - (this.clock.now() - startedAt),
-      cycle: options.cycle,
+    const expired = watched
+      ? undefined
+      : new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            let state = 'UNKNOWN';
+            try {
+              state = stateName(this.scm.queryStatus(name).state);
+            } catch {
+              // the query itself failing is reported as UNKNOWN
+            }
+            reject(
+              new ScmTimeoutError({
+                operation,
+                service: name,
+                state,
+                elapsedMs: this.clock.now() - startedAt,
+                boundMs,
+                cycle: options.cycle,
+              }),
+            );
+          }, boundMs);
+        });
+    const calls = withRetry(call, options.retry ?? DEFAULT_RETRY).catch((error: unknown) => {
+      throw error instanceof ScmError && options.cycle !== undefined
+        ? error.atCycle(options.cycle)
+        : error;
     });
     try {
-      await Promise.race([
-        withRetry(call, options.retry ?? DEFAULT_RETRY).catch((error: unknown) => {
-          throw error instanceof ScmError && options.cycle !== undefined
-            ? error.atCycle(options.cycle)
-            : error;
-        }),
-        expired,
-      ]);
+      await (expired ? Promise.race([calls, expired]) : calls);
     } finally {
       clearTimeout(timer);
       // eslint-disable-next-line no-unsafe-finally -- the watchdog reported this call: its outcome is moot
-      if (this.watch && !this.watch.end()) throw new CallAbandonedError(operation, name);
+      if (watched && !watched.end()) throw new CallAbandonedError(operation, name);
     }
   }
 }
