@@ -189,14 +189,6 @@ test('a reader that stops early while the batch thread hangs in a call is let go
     );
   const threads = new BatchThreads(fakeThread);
   const control = new BatchControl();
-  // What the batch thread would have written: cycle 2's stop, begun now, bound 50 ms.
-  new BatchControl(control.buffers).begin({
-    operation: 'ControlService',
-    service: 'dc_x',
-    boundMs: 50,
-    startedAtEpochMs: Date.now(),
-    cycle: 2,
-  });
   const seen: number[] = [];
   for await (const record of threads.run(
     { name: 'dc_x', options: { count: 5 }, unloadsWithLastDevice: false },
@@ -204,6 +196,16 @@ test('a reader that stops early while the batch thread hangs in a call is let go
     () => serviceStatus(ServiceState.STOP_PENDING),
   )) {
     seen.push(record.cycle);
+    // What the batch thread writes once cycle 1 is posted: cycle 2's stop, begun now, bound
+    // 50 ms. Written here, not before the run, so a slow thread start cannot make it overdue
+    // before cycle 1 arrives.
+    new BatchControl(control.buffers).begin({
+      operation: 'ControlService',
+      service: 'dc_x',
+      boundMs: 50,
+      startedAtEpochMs: Date.now(),
+      cycle: 2,
+    });
     break;
   }
   expect(seen).toEqual([1]);
