@@ -241,7 +241,8 @@ test('a wrong token, or a token of another length, gets 401', async () => {
 });
 
 test('health answers first: a health check that arrives behind queued requests overtakes them', async () => {
-  fake.blockingListMs = 20;
+  // Long enough that a late timer on a loaded machine still sends health while lists are queued.
+  fake.blockingListMs = 60;
   // The client runs on its own thread: the agent's blocking work must not hold up the sending.
   const client = new Worker(
     `const { parentPort, workerData: { url, token } } = require('node:worker_threads');
