@@ -5,7 +5,7 @@
  * Without one, an https URL is checked against the system's CAs as usual.
  */
 import type { TLSSocket } from 'node:tls';
-import { Agent, buildConnector, fetch, type Dispatcher } from 'undici';
+import { Agent, buildConnector, fetch, request, type Dispatcher } from 'undici';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 
 export interface AgentEndpoint {
@@ -61,22 +61,61 @@ function pinnedConnector(fingerprint: string): buildConnector.connector {
     });
 }
 
-/** fetch() to the agent, over the endpoint's (pinned) connection. */
-export function agentFetch(
-  endpoint: AgentEndpoint,
-  path: string,
-  init: RequestInit & { duplex?: 'half' },
-): Promise<Response> {
+function requirePinnedHttps(endpoint: AgentEndpoint): void {
   if (endpoint.fingerprint && !endpoint.url.startsWith('https:'))
     throw new DrvcycleError(
       ErrorCodes.CONFIG,
       `A certificate fingerprint is pinned for ${endpoint.url}, which is not an https URL.`,
       { hint: 'Start the agent with --tls-cert/--tls-key and use its https:// URL.' },
     );
+}
+
+/** fetch() to the agent, over the endpoint's (pinned) connection. */
+export function agentFetch(
+  endpoint: AgentEndpoint,
+  path: string,
+  init: RequestInit & { duplex?: 'half' },
+): Promise<Response> {
+  requirePinnedHttps(endpoint);
   return fetch(new URL(path, endpoint.url), {
     ...(init as Parameters<typeof fetch>[1]),
     dispatcher: dispatcherFor(endpoint.fingerprint),
   }) as unknown as Promise<Response>;
+}
+
+export interface AgentStream {
+  readonly status: number;
+  /** The response body as text chunks, a Node stream: no web-stream layers per chunk. */
+  readonly body: AsyncIterable<string> & { text(): Promise<string> };
+}
+
+/**
+ * A POST whose response is read as it streams (a cycle batch: one line per cycle), over the same
+ * (pinned) connection pool as agentFetch. undici's request() hands the body over as a Node stream;
+ * fetch() wraps each chunk in web-stream promises, which the runner paid for on every cycle.
+ */
+export async function agentStream(
+  endpoint: AgentEndpoint,
+  path: string,
+  init: {
+    readonly headers: Record<string, string>;
+    readonly body: string;
+    readonly signal: AbortSignal;
+  },
+): Promise<AgentStream> {
+  requirePinnedHttps(endpoint);
+  const response = await request(new URL(path, endpoint.url), {
+    method: 'POST',
+    headers: init.headers,
+    body: init.body,
+    signal: init.signal,
+    dispatcher: dispatcherFor(endpoint.fingerprint),
+  });
+  response.body.setEncoding('utf8');
+  return {
+    status: response.statusCode,
+    body: response.body as unknown as AgentStream['body'],
+  };
 }
 
 /** The pin mismatch behind a failed fetch, if that is why it failed. */

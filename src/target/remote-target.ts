@@ -1,6 +1,6 @@
 /** The Target for a runner anywhere: a client of the agent's HTTP/JSON API. */
 import { encodeInf } from '../core/team-inf.ts';
-import { agentFetch, pinMismatchOf, type AgentEndpoint } from './agent-connection.ts';
+import { agentFetch, agentStream, pinMismatchOf, type AgentEndpoint } from './agent-connection.ts';
 import { imageDigest } from './staging.ts';
 import { fileBody, fileDigest, isFileBody } from './upload.ts';
 import {
@@ -181,23 +181,17 @@ export class RemoteTarget implements Target {
   async *runCycles(driver: DriverRef, options: CycleOptions): AsyncIterable<CycleRecord> {
     const controller = new AbortController();
     const silenceMs = this.options.silenceMs ?? 15_000;
-    let watchdog = setTimeout(() => controller.abort(), silenceMs);
+    const watchdog = setTimeout(() => controller.abort(), silenceMs);
     // Left false only when the consumer stops reading before the batch has ended.
     let settled = false;
     try {
-      const response = await this.fetch(
-        'POST',
-        `${this.path(driver)}/cycles`,
-        options,
-        controller.signal,
-      );
-      if (!response.ok) throw await errorOf(response);
-      const decoder = new TextDecoder();
+      const response = await this.stream(`${this.path(driver)}/cycles`, options, controller.signal);
+      if (response.status < 200 || response.status > 299)
+        throw errorOf(response.status, await response.body.text());
       let pending = '';
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        clearTimeout(watchdog);
-        watchdog = setTimeout(() => controller.abort(), silenceMs);
-        pending += decoder.decode(chunk, { stream: true });
+      for await (const chunk of response.body) {
+        watchdog.refresh();
+        pending += chunk;
         let newline: number;
         while ((newline = pending.indexOf('\n')) >= 0) {
           const line = JSON.parse(pending.slice(0, newline)) as CycleLine;
@@ -284,7 +278,7 @@ export class RemoteTarget implements Target {
       : undefined;
     try {
       const response = await this.fetch(method, path, body, controller.signal);
-      if (!response.ok) throw await errorOf(response);
+      if (!response.ok) throw await errorOfResponse(response);
       return (await response.json()) as T;
     } catch (error) {
       if (why === 'lost') {
@@ -390,23 +384,47 @@ export class RemoteTarget implements Target {
         ...(payload instanceof ReadableStream ? { duplex: 'half' } : {}),
       });
     } catch (error) {
-      if (signal.aborted || error instanceof DrvcycleError) throw error;
-      const mismatch = pinMismatchOf(error);
-      if (mismatch) throw mismatch;
-      throw new DrvcycleError(
+      throw this.unreached(method, path, signal, error);
+    }
+  }
+
+  /** A POST with a JSON body whose answer is read as it streams (a cycle batch). */
+  private async stream(path: string, body: unknown, signal: AbortSignal) {
+    try {
+      return await agentStream(this.endpoint(), path, {
+        headers: {
+          Authorization: `Bearer ${this.endpoint().token}`,
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify(body),
+        signal,
+      });
+    } catch (error) {
+      throw this.unreached('POST', path, signal, error);
+    }
+  }
+
+  private unreached(method: string, path: string, signal: AbortSignal, error: unknown): unknown {
+    if (signal.aborted || error instanceof DrvcycleError) return error;
+    return (
+      pinMismatchOf(error) ??
+      new DrvcycleError(
         ErrorCodes.AGENT_UNREACHABLE,
         `Cannot reach the drvcycle agent at ${this.endpoint().url} (${method} ${path}).`,
         {
           hint: 'Check that the agent runs (npx drvcycle agent --port … --token-file …) and that the URL and port are right.',
           cause: error,
         },
-      );
-    }
+      )
+    );
   }
 }
 
-async function errorOf(response: Response): Promise<Error> {
-  const text = await response.text();
+async function errorOfResponse(response: Response): Promise<Error> {
+  return errorOf(response.status, await response.text());
+}
+
+function errorOf(status: number, text: string): Error {
   try {
     const parsed = JSON.parse(text) as { error?: WireError };
     if (parsed.error) return reviveError(parsed.error);
@@ -414,8 +432,8 @@ async function errorOf(response: Response): Promise<Error> {
     // not JSON: fall through
   }
   return new AgentRequestError(
-    response.status,
-    response.status >= 500 ? ErrorCodes.AGENT_INTERNAL : ErrorCodes.INVALID_REQUEST,
-    `The agent answered ${response.status}: ${text.slice(0, 500)}`,
+    status,
+    status >= 500 ? ErrorCodes.AGENT_INTERNAL : ErrorCodes.INVALID_REQUEST,
+    `The agent answered ${status}: ${text.slice(0, 500)}`,
   );
 }
