@@ -14,6 +14,10 @@ import type { DeviceSpec } from '../windows/pnp/devices.ts';
 import { stateName, type ServiceStatus } from '../windows/scm/status.ts';
 import type { BatchControl, BatchControlBuffers, OverdueCall } from './batch-control.ts';
 import { failed } from './cycles.ts';
+import {
+  DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+} from '../windows/scm/driver-services.ts';
 
 export interface BatchRequest {
   readonly name: string;
@@ -29,8 +33,18 @@ export type BatchMessage =
   | { readonly type: 'error'; readonly error: WireError }
   | { readonly type: 'end' };
 
-/** How often the owner looks at the call in progress: a bound is kept to within this. */
-const WATCH_EVERY_MS = 25;
+/**
+ * How often the owner looks at the call in progress: a bound is kept to within this, 1/50 of the
+ * batch's shortest bound, between 25 ms and 250 ms (the default 30 s bounds). Each look wakes the
+ * agent's thread, and under Wine a wake-up is a few wineserver round trips beside the cycle.
+ */
+export function watchEveryMs(options: CycleOptions): number {
+  const bound = Math.min(
+    options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+    options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
+  );
+  return Math.min(250, Math.max(25, Math.floor(bound / 50)));
+}
 
 export class BatchThreads {
   /** One thread kept for the next batch: starting one costs tens of milliseconds under Wine. */
@@ -69,6 +83,10 @@ export class BatchThreads {
     worker.on('message', onMessage);
     worker.on('error', onError);
     worker.postMessage({ ...request, control: control.buffers } satisfies BatchRequest);
+    const every = watchEveryMs(request.options);
+    // One interval for the whole batch: a timeout set and cleared around every record left Node's
+    // timer armed for the cleared one's expiry, a second wake-up per record for nothing.
+    const watch = setInterval(() => wake?.(), every);
     let abandoned = false;
     try {
       for (;;) {
@@ -86,21 +104,19 @@ export class BatchThreads {
           yield overdueRecord(request.name, overdue, query);
           return;
         }
-        let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           wake = resolve;
-          timer = setTimeout(resolve, WATCH_EVERY_MS);
         });
-        clearTimeout(timer);
         wake = undefined;
       }
     } finally {
+      clearInterval(watch);
       worker.off('message', onMessage);
       worker.off('error', onError);
       if (!ended && !abandoned && !crashed) {
         // The consumer stopped early: the batch ends after the cycle under way, or at its bound.
         control.cancel();
-        ended = await untilEnd(worker, control);
+        ended = await untilEnd(worker, control, every);
       }
       if (ended && !this.idle) this.idle = worker;
       else void worker.terminate();
@@ -123,7 +139,7 @@ function spawnBatchWorker(): Worker {
 }
 
 /** True when the batch thread ended; false when its call ran past its bound and was given up on. */
-function untilEnd(worker: Worker, control: BatchControl): Promise<boolean> {
+function untilEnd(worker: Worker, control: BatchControl, every: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const finish = (endedItself: boolean) => {
       clearInterval(watch);
@@ -137,7 +153,7 @@ function untilEnd(worker: Worker, control: BatchControl): Promise<boolean> {
     const onError = () => finish(false);
     const watch = setInterval(() => {
       if (control.claimOverdue(Date.now())) finish(false);
-    }, WATCH_EVERY_MS);
+    }, every);
     worker.on('message', onMessage);
     worker.on('error', onError);
   });

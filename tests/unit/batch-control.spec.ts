@@ -7,7 +7,7 @@ import { expect, test } from '@playwright/test';
 import { ErrorCodes } from '../../src/core/errors.ts';
 import type { CycleRecord } from '../../src/core/records.ts';
 import { BatchControl } from '../../src/target/batch-control.ts';
-import { BatchThreads, overdueRecord } from '../../src/target/batch-thread.ts';
+import { BatchThreads, overdueRecord, watchEveryMs } from '../../src/target/batch-thread.ts';
 import { Worker } from 'node:worker_threads';
 import { runCycles } from '../../src/target/cycles.ts';
 import { CallAbandonedError } from '../../src/windows/scm/call-watch.ts';
@@ -60,6 +60,12 @@ test('a call that returns in time cannot be claimed afterwards', () => {
     phase: 'none',
     startMs: null,
   });
+});
+
+test('the owner looks at the call in progress often enough for the batch’s shortest bound', () => {
+  expect(watchEveryMs({ count: 1 })).toBe(250);
+  expect(watchEveryMs({ count: 1, stopTimeoutMs: 2_500 })).toBe(50);
+  expect(watchEveryMs({ count: 1, startTimeoutMs: 100, stopTimeoutMs: 60_000 })).toBe(25);
 });
 
 test('cancel is seen by the batch thread', () => {

@@ -54,9 +54,7 @@ export class ServiceManager {
    * Opens the SCM of this machine. There is no remote form: staging, samplers and events act on
    * the machine drvcycle runs on, so a remote machine is reached through an agent running on it.
    */
-  static open(
-    options: { readonly blockingCalls?: 'worker-pool' | 'inline' } = {},
-  ): ServiceManager {
+  static open(options: { readonly blockingCalls?: 'worker-pool' | 'inline' } = {}): ServiceManager {
     const api = advapi32();
     const handle = api.OpenSCManagerW(null, null, SC_MANAGER_ALL_ACCESS) as ScHandle | null;
     if (!handle) throw new ScmError({ operation: 'OpenSCManager', win32Code: lastError() });
