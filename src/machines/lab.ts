@@ -65,6 +65,24 @@ export const DEFAULT_WINEDEBUG = 'fixme-all,+pid,+debugstr,trace+ntoskrnl';
 const OWNER_FILE = 'owner.pid';
 
 /**
+ * Machines this process booted (or is booting) and has not released. A Ctrl+C while a worker is
+ * still booting its machine ends the worker without the fixture's teardown: the machine's
+ * wineserver, agent and driver hosts would run on until the next run pruned them. On exit they
+ * are killed (synchronously, the only way in an exit handler); the files stay for that pruning.
+ */
+const unreleased = new Set<LabMachine>();
+let stopOnExit: (() => void) | undefined;
+
+function track(machine: LabMachine): void {
+  unreleased.add(machine);
+  if (stopOnExit) return;
+  stopOnExit = () => {
+    for (const left of unreleased) killPrefixProcesses(left.prefix);
+  };
+  process.on('exit', stopOnExit);
+}
+
+/**
  * Removes machines whose owning runner process is gone (a run that was killed never released
  * them): stops their wineserver and deletes the prefix copy.
  */
@@ -179,6 +197,7 @@ export class LabMachine implements Machine {
 
   static async boot(options: LabMachineOptions): Promise<LabMachine> {
     const machine = new LabMachine(options);
+    track(machine);
     await machine.revert();
     return machine;
   }
@@ -189,6 +208,7 @@ export class LabMachine implements Machine {
    */
   detach(): void {
     if (this.agent?.pid) writeFileSync(path.join(this.dir, OWNER_FILE), String(this.agent.pid));
+    unreleased.delete(this);
   }
 
   /** The agent's process (the Linux side of Wine's node.exe), while it runs. */
@@ -359,6 +379,7 @@ export class LabMachine implements Machine {
   /** Shuts down and deletes the machine's prefix (~700 MB). */
   async release(): Promise<void> {
     await this.shutdown();
+    unreleased.delete(this);
     rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -2,13 +2,15 @@
  * Who is blamed, tried the way it goes wrong in practice: the agent killed mid-batch, a request
  * the agent refuses, Ctrl+C on a long run, a runner killed outright, two runs against one agent.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, markMachineDirty, test } from '../../fixtures/index.ts';
 import { Collector } from '../../src/collector/collector.ts';
 import { labPaths } from '../../src/lab/paths.ts';
 import { processesOfPrefix } from '../../src/lab/wine-processes.ts';
-import { LabMachine } from '../../src/machines/lab.ts';
+import { LabMachine, pruneOrphanMachines } from '../../src/machines/lab.ts';
+import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import { runCyclePlan, type CyclePlan } from '../../src/runner/cycle-runner.ts';
 import { startRun } from './child-run.ts';
 import { lab, sample } from './support.ts';
@@ -118,6 +120,24 @@ test('Ctrl+C on a long run: interrupted in the summary, in Allure and in verdict
 
   expect(leftoversOf(runId!)).toEqual({ dirs: [], processes: [] });
 });
+
+for (const when of ['booting', 'booted'] as const) {
+  test(`a runner that exits with its lab machine ${when}, unreleased (Ctrl+C during the machine fixture's set-up), leaves no process behind`, async () => {
+    const runId = runIdFor(when === 'booting' ? '3' : '4');
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(import.meta.dirname, 'boot-then-exit.ts'), runId, when],
+      { cwd: PACKAGE_ROOT, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(child.status, `${child.stdout}\n${child.stderr}`).toBe(0);
+    const left = leftoversOf(runId);
+    // The files stay, owned by a process that is gone: the next run's set-up prunes them.
+    expect(left.dirs).toEqual([`${runId}-m0`]);
+    expect(left.processes).toEqual([]);
+    expect(await pruneOrphanMachines()).toContain(`${runId}-m0`);
+    expect(leftoversOf(runId).dirs).toEqual([]);
+  });
+}
 
 test('a runner killed outright leaves no driver cycling, and the next run starts clean', async ({}, testInfo) => {
   test.setTimeout(240_000);
