@@ -77,7 +77,16 @@ function track(machine: LabMachine): void {
   unreleased.add(machine);
   if (stopOnExit) return;
   stopOnExit = () => {
-    for (const left of unreleased) killPrefixProcesses(left.prefix);
+    // A process being started at this moment (a wineserver its client just forked) shows up a
+    // little later: look again until two looks in a row find nothing, for at most a second.
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    let quiet = 0;
+    for (let look = 0; look < 20 && quiet < 2; look++) {
+      let killed = 0;
+      for (const left of unreleased) killed += killPrefixProcesses(left.prefix).length;
+      quiet = killed === 0 ? quiet + 1 : 0;
+      Atomics.wait(pause, 0, 0, 50);
+    }
   };
   process.on('exit', stopOnExit);
 }

@@ -122,8 +122,10 @@ test('Ctrl+C on a long run: interrupted in the summary, in Allure and in verdict
 });
 
 for (const when of ['booting', 'booted'] as const) {
-  test(`a runner that exits with its lab machine ${when}, unreleased (Ctrl+C during the machine fixture's set-up), leaves no process behind`, async () => {
-    const runId = runIdFor(when === 'booting' ? '3' : '4');
+  test(`a runner that exits with its lab machine ${when}, unreleased (Ctrl+C during the machine fixture's set-up), leaves no process behind`, async ({}, testInfo) => {
+    const runId = runIdFor(
+      `${when === 'booting' ? '3' : '4'}${testInfo.repeatEachIndex}r${testInfo.retry}`,
+    );
     const child = spawnSync(
       process.execPath,
       ['--import', 'tsx', path.join(import.meta.dirname, 'boot-then-exit.ts'), runId, when],
