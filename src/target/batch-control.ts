@@ -1,7 +1,8 @@
 /**
  * The state a batch thread shares with the thread that owns the batch, in shared memory, so it
  * costs the cycling thread no message: whether the batch is cancelled, the phase of the cycle
- * under way, and the blocking call in progress with its bound. The owner reads it to give up on a
+ * under way, the blocking call in progress with its bound, and the records of the cycles done
+ * (record-ring.ts). The owner reads it to give up on a
  * call that overruns its bound (the batch thread is then stuck in driver code and cannot).
  * Whoever moves the call from "running" first wins: the batch thread when the call returns in
  * time, the owner when it claims it as overdue.
@@ -12,6 +13,7 @@ import {
   type CallWatch,
   type WatchedCall,
 } from '../windows/scm/call-watch.ts';
+import { RecordRing, type RecordRingBuffers } from './record-ring.ts';
 
 const CANCELLED = 0;
 const CALL = 1;
@@ -47,10 +49,13 @@ export interface OverdueCall {
 export interface BatchControlBuffers {
   readonly ints: SharedArrayBuffer;
   readonly floats: SharedArrayBuffer;
+  readonly records: RecordRingBuffers;
 }
 
 export class BatchControl implements CallWatch {
   readonly buffers: BatchControlBuffers;
+  /** Each side's end of the records' ring: the batch thread appends, the owner takes. */
+  readonly records: RecordRing;
   private readonly ints: Int32Array;
   private readonly floats: Float64Array;
 
@@ -58,9 +63,11 @@ export class BatchControl implements CallWatch {
     buffers: BatchControlBuffers = {
       ints: new SharedArrayBuffer(INT_SLOTS * Int32Array.BYTES_PER_ELEMENT),
       floats: new SharedArrayBuffer(FLOAT_SLOTS * Float64Array.BYTES_PER_ELEMENT),
+      records: new RecordRing().buffers,
     },
   ) {
     this.buffers = buffers;
+    this.records = new RecordRing(buffers.records);
     this.ints = new Int32Array(buffers.ints);
     this.floats = new Float64Array(buffers.floats);
   }

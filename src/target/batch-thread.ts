@@ -1,11 +1,13 @@
 /**
  * Runs a batch on a thread of its own (batch-worker.ts), its SCM calls inline: under Wine each
  * hand-over between threads is a wineserver round trip, and a batch on the agent's thread made
- * two per cycle (to its call workers and back), on the cycle's own path. Each record comes back
- * as a message as soon as its cycle ends, so the runner learns of every cycle at once, as before.
- * The owning thread stays free (the agent answers heartbeats) and watches the call in progress:
- * one that overruns its bound is reported here, as DriverServices reports it for a call on its
- * worker pool, and the thread stuck in it is abandoned.
+ * two per cycle (to its call workers and back), on the cycle's own path. Records come back through
+ * shared memory (record-ring.ts); a message tells the owner to read them. On Windows that message
+ * follows every cycle, so the runner learns of each cycle as it ends (a bugcheck takes the agent
+ * with it: the records it sent are the evidence of which cycle crashed). The owning thread stays
+ * free (the agent answers heartbeats) and watches the call in progress: one that overruns its
+ * bound is reported here, as DriverServices reports it for a call on its worker pool, after the
+ * records before it, and the thread stuck in it is abandoned.
  */
 import { Worker } from 'node:worker_threads';
 import { reviveError, ScmTimeoutError, type WireError } from '../core/errors.ts';
@@ -25,13 +27,23 @@ export interface BatchRequest {
   readonly pnp?: DeviceSpec;
   readonly sample?: { readonly request: SampleRequest; readonly availability: Availability };
   readonly unloadsWithLastDevice: boolean;
+  /**
+   * Fewest milliseconds between two hand-overs of records to the owner, a failed cycle's and the
+   * batch's end excepted: 0 on Windows (every cycle); more under Wine (see LocalTarget).
+   */
+  readonly handOverEveryMs: number;
   readonly control: BatchControlBuffers;
 }
 
+/** From the batch thread: read the records (`records`), the batch failed, the batch ended. */
 export type BatchMessage =
-  | { readonly type: 'record'; readonly record: CycleRecord }
+  | { readonly type: 'records' }
   | { readonly type: 'error'; readonly error: WireError }
   | { readonly type: 'end' };
+
+type Delivery =
+  | { readonly type: 'record'; readonly record: CycleRecord }
+  | Exclude<BatchMessage, { type: 'records' }>;
 
 /**
  * How often the owner looks at the call in progress: a bound is kept to within this, 1/50 of the
@@ -67,13 +79,19 @@ export class BatchThreads {
   ): AsyncGenerator<CycleRecord> {
     const worker = this.idle ?? this.spawn();
     this.idle = undefined;
-    const queue: BatchMessage[] = [];
+    const queue: Delivery[] = [];
+    // Records before anything else the batch thread says: they were appended first.
+    const takeRecords = () => {
+      for (const line of control.records.take())
+        queue.push({ type: 'record', record: JSON.parse(line) as CycleRecord });
+    };
     let wake: (() => void) | undefined;
     let crashed: Error | undefined;
     let ended = false;
     const onMessage = (message: BatchMessage) => {
+      takeRecords();
       if (message.type === 'end') ended = true;
-      queue.push(message);
+      if (message.type !== 'records') queue.push(message);
       wake?.();
     };
     const onError = (error: Error) => {
@@ -85,22 +103,29 @@ export class BatchThreads {
     worker.postMessage({ ...request, control: control.buffers } satisfies BatchRequest);
     const every = watchEveryMs(request.options);
     // One interval for the whole batch: a timeout set and cleared around every record left Node's
-    // timer armed for the cleared one's expiry, a second wake-up per record for nothing.
-    const watch = setInterval(() => wake?.(), every);
+    // timer armed for the cleared one's expiry, a second wake-up per record for nothing. Each look
+    // also takes the records a batch thread holds back between hand-overs.
+    const watch = setInterval(() => {
+      takeRecords();
+      wake?.();
+    }, every);
     let abandoned = false;
     try {
       for (;;) {
-        const message = queue.shift();
-        if (message?.type === 'record') {
-          yield message.record;
+        const next = queue.shift();
+        if (next?.type === 'record') {
+          yield next.record;
           continue;
         }
-        if (message?.type === 'error') throw reviveError(message.error);
-        if (message?.type === 'end') return;
+        if (next?.type === 'error') throw reviveError(next.error);
+        if (next?.type === 'end') return;
         if (crashed) throw crashed;
         const overdue = control.claimOverdue(Date.now());
         if (overdue) {
           abandoned = true;
+          // The stuck thread will say nothing more: the records it appended come first.
+          takeRecords();
+          for (const held of queue.splice(0)) if (held.type === 'record') yield held.record;
           yield overdueRecord(request.name, overdue, query);
           return;
         }
@@ -148,10 +173,13 @@ function untilEnd(worker: Worker, control: BatchControl, every: number): Promise
       resolve(endedItself);
     };
     const onMessage = (message: BatchMessage) => {
+      control.records.take();
       if (message.type === 'end') finish(true);
     };
     const onError = () => finish(false);
     const watch = setInterval(() => {
+      // No one reads these any more; taken so the batch thread never waits on a full ring.
+      control.records.take();
       if (control.claimOverdue(Date.now())) finish(false);
     }, every);
     worker.on('message', onMessage);

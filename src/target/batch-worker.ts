@@ -1,7 +1,8 @@
 /**
- * A batch thread: runs one batch at a time with its SCM calls inline, and posts each cycle's
- * record to its owner (batch-thread.ts) as the cycle ends. The owner answers for it while a call
- * overruns its bound.
+ * A batch thread: runs one batch at a time with its SCM calls inline, and hands each cycle's
+ * record to its owner (batch-thread.ts) through the shared record ring. It wakes the owner to
+ * read them at most every `handOverEveryMs` (0: after every cycle), and at once for a cycle that
+ * failed and at the batch's end. The owner answers for a call that overruns its bound.
  */
 import { parentPort } from 'node:worker_threads';
 import { toWire } from '../core/errors.ts';
@@ -28,6 +29,13 @@ async function run(request: BatchRequest): Promise<void> {
     watch: control,
   });
   const { sample } = request;
+  const handOver = () => post({ type: 'records' });
+  // While the ring is full, the owner is asked to read it, and waited for.
+  const whenFull = (used: number) => {
+    handOver();
+    control.records.waitForRoom(used, 100);
+  };
+  let handedOverAt = Number.NEGATIVE_INFINITY;
   try {
     for await (const record of runCycles(services, request.name, request.options, {
       cancel: {
@@ -38,8 +46,14 @@ async function run(request: BatchRequest): Promise<void> {
       onPhase: (cycle, phase, startMs) => control.phase(cycle, phase, startMs),
       ...(sample ? { sampler: () => takeSample(sample.request, sample.availability, hosts) } : {}),
       ...(request.pnp ? { pnp: request.pnp } : {}),
-    }))
-      post({ type: 'record', record });
+    })) {
+      control.records.append(JSON.stringify(record), whenFull);
+      const now = performance.now();
+      if (record.outcome !== 'ok' || now - handedOverAt >= request.handOverEveryMs) {
+        handOver();
+        handedOverAt = now;
+      }
+    }
   } catch (error) {
     if (!(error instanceof CallAbandonedError)) post({ type: 'error', error: toWire(error) });
   }

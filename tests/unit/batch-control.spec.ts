@@ -186,18 +186,24 @@ test('a batch whose call the owner gave up on ends without a record of its own',
 });
 
 test('a reader that stops early while the batch thread hangs in a call is let go at the call’s bound', async () => {
-  // A fake batch thread: it posts one record, then never ends (stuck in a call).
+  // A fake batch thread: it hands over one record, then never ends (stuck in a call). It writes
+  // the ring as record-ring.ts lays it out: lines from byte 0, their byte count in counters[0].
   const fakeThread = () =>
     new Worker(
       `const { parentPort } = require('node:worker_threads');
-       parentPort.once('message', () => parentPort.postMessage({ type: 'record', record: { cycle: 1, outcome: 'ok', startMs: 1, stopMs: 1, state: 'STOPPED' } }));`,
+       parentPort.once('message', ({ control }) => {
+         const line = new TextEncoder().encode(JSON.stringify({ cycle: 1, outcome: 'ok', startMs: 1, stopMs: 1, state: 'STOPPED' }) + '\\n');
+         new Uint8Array(control.records.bytes).set(line, 0);
+         Atomics.add(new Int32Array(control.records.counters), 0, line.length);
+         parentPort.postMessage({ type: 'records' });
+       });`,
       { eval: true },
     );
   const threads = new BatchThreads(fakeThread);
   const control = new BatchControl();
   const seen: number[] = [];
   for await (const record of threads.run(
-    { name: 'dc_x', options: { count: 5 }, unloadsWithLastDevice: false },
+    { name: 'dc_x', options: { count: 5 }, unloadsWithLastDevice: false, handOverEveryMs: 0 },
     control,
     () => serviceStatus(ServiceState.STOP_PENDING),
   )) {
@@ -218,5 +224,78 @@ test('a reader that stops early while the batch thread hangs in a call is let go
   expect(control.cancelled).toBe(true);
   // The call was claimed: the stuck thread is not kept for the next batch.
   expect(control.claimOverdue(Date.now() + 60_000)).toBeUndefined();
+  threads.close();
+});
+
+/** A fake batch thread that never says anything: the test plays its part in shared memory. */
+const silentThread = () =>
+  new Worker(`require('node:worker_threads').parentPort.once('message', () => {});`, {
+    eval: true,
+  });
+
+const okRecord = (cycle: number) =>
+  JSON.stringify({ cycle, outcome: 'ok', startMs: 1, stopMs: 1, state: 'STOPPED' });
+
+test('records a batch thread holds back reach the owner on its watch, without a hand-over', async () => {
+  const threads = new BatchThreads(silentThread);
+  const control = new BatchControl();
+  const thread = new BatchControl(control.buffers);
+  thread.records.append(okRecord(1), () => {});
+  thread.records.append(okRecord(2), () => {});
+  const seen: number[] = [];
+  for await (const record of threads.run(
+    {
+      name: 'dc_x',
+      options: { count: 5, stopTimeoutMs: 1_000 },
+      unloadsWithLastDevice: false,
+      handOverEveryMs: 50,
+    },
+    control,
+    () => serviceStatus(ServiceState.STOPPED),
+  )) {
+    seen.push(record.cycle);
+    if (seen.length < 2) continue;
+    // The thread is now in cycle 3's stop, past its bound: the reader is let go there.
+    thread.begin({
+      operation: 'ControlService',
+      service: 'dc_x',
+      boundMs: 50,
+      startedAtEpochMs: Date.now(),
+      cycle: 3,
+    });
+    break;
+  }
+  expect(seen).toEqual([1, 2]);
+  threads.close();
+});
+
+test('an overdue call is reported after the records the stuck thread appended before it', async () => {
+  const threads = new BatchThreads(silentThread);
+  const control = new BatchControl();
+  const thread = new BatchControl(control.buffers);
+  thread.records.append(okRecord(1), () => {});
+  thread.records.append(okRecord(2), () => {});
+  thread.phase(3, 'load', null);
+  thread.phase(3, 'unload', 2.5);
+  thread.begin({
+    operation: 'ControlService',
+    service: 'dc_hang',
+    boundMs: 5_000,
+    startedAtEpochMs: Date.now() - 6_000,
+    cycle: 3,
+  });
+  const records: CycleRecord[] = [];
+  for await (const record of threads.run(
+    { name: 'dc_hang', options: { count: 5 }, unloadsWithLastDevice: false, handOverEveryMs: 50 },
+    control,
+    () => serviceStatus(ServiceState.STOP_PENDING),
+  ))
+    records.push(record);
+  expect(records.map((r) => [r.cycle, r.outcome])).toEqual([
+    [1, 'ok'],
+    [2, 'ok'],
+    [3, 'stop-failed'],
+  ]);
+  expect(records[2]).toMatchObject({ startMs: 2.5, state: 'STOP_PENDING' });
   threads.close();
 });
