@@ -10,7 +10,8 @@
  */
 const USED = 0;
 
-export const RECORD_RING_BYTES = 64 * 1024;
+/** Room for thousands of records: a record with a full Verifier sample is tens of kilobytes at most. */
+export const RECORD_RING_BYTES = 1024 * 1024;
 
 export interface RecordRingBuffers {
   readonly bytes: SharedArrayBuffer;
