@@ -95,6 +95,7 @@ export class BatchThreads {
       wake?.();
     };
     const onError = (error: Error) => {
+      takeRecords();
       crashed = error;
       wake?.();
     };

@@ -299,3 +299,31 @@ test('an overdue call is reported after the records the stuck thread appended be
   expect(records[2]).toMatchObject({ startMs: 2.5, state: 'STOP_PENDING' });
   threads.close();
 });
+
+test('a batch thread that dies hands on the records it appended, then its error', async () => {
+  // A fake batch thread: appends cycle 1's record to the ring without a hand-over, then dies.
+  const dyingThread = () =>
+    new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.once('message', ({ control }) => {
+         const line = new TextEncoder().encode(${JSON.stringify(okRecord(1))} + '\\n');
+         new Uint8Array(control.records.bytes).set(line, 0);
+         Atomics.add(new Int32Array(control.records.counters), 0, line.length);
+         throw new Error('fake: the batch thread died');
+       });`,
+      { eval: true },
+    );
+  const threads = new BatchThreads(dyingThread);
+  const seen: number[] = [];
+  const error = await (async () => {
+    for await (const record of threads.run(
+      { name: 'dc_x', options: { count: 5 }, unloadsWithLastDevice: false, handOverEveryMs: 50 },
+      new BatchControl(),
+      () => serviceStatus(ServiceState.STOPPED),
+    ))
+      seen.push(record.cycle);
+  })().catch((e: unknown) => e);
+  expect(seen).toEqual([1]);
+  expect((error as Error).message).toBe('fake: the batch thread died');
+  threads.close();
+});
