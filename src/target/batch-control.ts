@@ -2,9 +2,8 @@
  * The state a batch thread shares with the thread that owns the batch, in shared memory, so it
  * costs the cycling thread no message: whether the batch is cancelled, the phase of the cycle
  * under way, the blocking call in progress with its bound, and the records of the cycles done
- * (record-ring.ts). The owner reads it to give up on a
- * call that overruns its bound (the batch thread is then stuck in driver code and cannot).
- * Whoever moves the call from "running" first wins: the batch thread when the call returns in
+ * (record-ring.ts). The owner reads it to give up on a call that overruns its bound (the batch
+ * thread is then stuck in driver code and cannot). Whoever moves the call from "running" first wins: the batch thread when the call returns in
  * time, the owner when it claims it as overdue.
  */
 import {

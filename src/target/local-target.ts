@@ -335,6 +335,7 @@ export class LocalTarget implements Target {
     const done = new Promise<void>((resolve) => (ended = resolve));
     this.batches.set(driver.name, { control, done });
     const { services, scm, batchThreads, batches } = this;
+    const onWindows = wineVersion() === null;
     return (async function* () {
       try {
         // Refusals keep their types: checked here before the batch thread takes over.
@@ -346,8 +347,8 @@ export class LocalTarget implements Target {
             options,
             ...(pnp ? { pnp } : {}),
             ...(availability ? { sample: { request: options.sample ?? {}, availability } } : {}),
-            unloadsWithLastDevice: wineVersion() === null,
-            handOverEveryMs: wineVersion() === null ? 0 : WINE_HAND_OVER_EVERY_MS,
+            unloadsWithLastDevice: onWindows,
+            handOverEveryMs: onWindows ? 0 : WINE_HAND_OVER_EVERY_MS,
           },
           control,
           (name) => scm.queryStatus(name),

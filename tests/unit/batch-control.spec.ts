@@ -185,16 +185,25 @@ test('a batch whose call the owner gave up on ends without a record of its own',
   expect(calls).toEqual(['start', 'stop', 'released']);
 });
 
+const okRecord = (cycle: number) =>
+  JSON.stringify({ cycle, outcome: 'ok', startMs: 1, stopMs: 1, state: 'STOPPED' });
+
+/**
+ * What a fake batch thread (plain JavaScript in an eval'd worker) runs to append its first record
+ * to the ring, laid out as record-ring.ts does: lines from byte 0, their byte count in counters[0].
+ */
+const appendFirstRecord = (record: string) =>
+  `const line = new TextEncoder().encode(${JSON.stringify(`${record}\n`)});
+   new Uint8Array(control.records.bytes).set(line, 0);
+   Atomics.add(new Int32Array(control.records.counters), 0, line.length);`;
+
 test('a reader that stops early while the batch thread hangs in a call is let go at the call’s bound', async () => {
-  // A fake batch thread: it hands over one record, then never ends (stuck in a call). It writes
-  // the ring as record-ring.ts lays it out: lines from byte 0, their byte count in counters[0].
+  // A fake batch thread: it hands over one record, then never ends (stuck in a call).
   const fakeThread = () =>
     new Worker(
       `const { parentPort } = require('node:worker_threads');
        parentPort.once('message', ({ control }) => {
-         const line = new TextEncoder().encode(JSON.stringify({ cycle: 1, outcome: 'ok', startMs: 1, stopMs: 1, state: 'STOPPED' }) + '\\n');
-         new Uint8Array(control.records.bytes).set(line, 0);
-         Atomics.add(new Int32Array(control.records.counters), 0, line.length);
+         ${appendFirstRecord(okRecord(1))}
          parentPort.postMessage({ type: 'records' });
        });`,
       { eval: true },
@@ -232,9 +241,6 @@ const silentThread = () =>
   new Worker(`require('node:worker_threads').parentPort.once('message', () => {});`, {
     eval: true,
   });
-
-const okRecord = (cycle: number) =>
-  JSON.stringify({ cycle, outcome: 'ok', startMs: 1, stopMs: 1, state: 'STOPPED' });
 
 test('records a batch thread holds back reach the owner on its watch, without a hand-over', async () => {
   const threads = new BatchThreads(silentThread);
@@ -306,9 +312,7 @@ test('a batch thread that dies hands on the records it appended, then its error'
     new Worker(
       `const { parentPort } = require('node:worker_threads');
        parentPort.once('message', ({ control }) => {
-         const line = new TextEncoder().encode(${JSON.stringify(okRecord(1))} + '\\n');
-         new Uint8Array(control.records.bytes).set(line, 0);
-         Atomics.add(new Int32Array(control.records.counters), 0, line.length);
+         ${appendFirstRecord(okRecord(1))}
          throw new Error('fake: the batch thread died');
        });`,
       { eval: true },
