@@ -2,6 +2,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'allure';
 
+// allure's quality gate collects the tests with `map.values().toArray()`, an iterator helper of
+// Node 22 that Node 20 (which drvcycle supports) lacks: there the gate died with "toArray is not a
+// function" on every run. The standard method, added to the iterators' prototype only where Node
+// has none, before allure runs anything (it loads this file first).
+const iteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
+if (typeof iteratorPrototype.toArray !== 'function')
+  Object.defineProperty(iteratorPrototype, 'toArray', {
+    configurable: true,
+    writable: true,
+    value: function toArray() {
+      return [...this];
+    },
+  });
+
 const VERDICTS = [
   ['leak', 'Leaks'],
   ['crash', 'Crashes'],
