@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { expect, test } from '@playwright/test';
 import { bearerMatches, validateToken } from '../../src/agent/auth.ts';
 import {
@@ -116,12 +117,43 @@ test('cycle options are bounded', () => {
 
 test('tokens: minimum length, and the bearer check', () => {
   expect(() => validateToken('short')).toThrow(/at least 32 characters \(got 5\)/);
-  const token = validateToken(`${'k'.repeat(40)}\n`);
+  const token = validateToken(`${STRONG}\r\n`);
+  expect(token).toBe(STRONG);
   expect(bearerMatches(`Bearer ${token}`, token)).toBe(true);
   expect(bearerMatches(`bearer ${token}`, token)).toBe(true);
   expect(bearerMatches(`Basic ${token}`, token)).toBe(false);
   expect(bearerMatches(undefined, token)).toBe(false);
   expect(bearerMatches('Bearer ', token)).toBe(false);
+});
+
+const STRONG = '3f9c0a7e5b21d4c86e0f1a2b9d7c4e35a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6';
+
+test('weak tokens are refused, each saying why and how to make a strong one', () => {
+  const weak: [string, RegExp][] = [
+    ['a'.repeat(32), /only 1 different ones/],
+    ['a'.repeat(64), /only 1 different ones/],
+    ['ab'.repeat(32), /only 2 different ones/],
+    // A tiny alphabet: 40 random-looking binary digits are ~40 bits.
+    ['0110100110010110011010011001011001101001', /only 2 different ones/],
+    ['deadbeef'.repeat(8), /repetition of its first 8 characters/],
+    ['abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', /run of consecutive characters/],
+    [`${STRONG.slice(0, 20)} ${STRONG.slice(20)}`, /whitespace/],
+    [`${STRONG.slice(0, 20)}\t${STRONG.slice(20)}`, /whitespace/],
+    [`${STRONG.slice(0, 20)}\u0000${STRONG.slice(20)}`, /not printable ASCII/],
+    [`${STRONG.slice(0, 20)}é${STRONG.slice(20)}`, /not printable ASCII/],
+  ];
+  for (const [token, why] of weak) {
+    expect(() => validateToken(token), JSON.stringify(token)).toThrow(why);
+    expect(() => validateToken(token)).toThrow(/drvcycle agent --init .*openssl rand -hex 32/);
+  }
+  // What --init and openssl write pass, a 128-bit hex token too.
+  for (const token of [
+    STRONG,
+    randomBytes(32).toString('hex'),
+    randomBytes(16).toString('hex'),
+    randomBytes(32).toString('base64url'),
+  ])
+    expect(validateToken(token), token).toBe(token);
 });
 
 test('a PnP install and a PnP batch: `pnp` is true or absent, a group goes into its INF', () => {
