@@ -6,11 +6,50 @@ import type http from 'node:http';
 import { AgentRequestError, ErrorCodes } from '../core/errors.ts';
 import { stageStream, UploadError } from '../target/staging.ts';
 
+/** The query keys the agent's routes read: only these are named in a log line. */
+const QUERY_KEYS = new Set([
+  'runId',
+  'file',
+  'sha256',
+  'type',
+  'group',
+  'retry',
+  'pnp',
+  'inf',
+  'since',
+  'until',
+]);
+
+/**
+ * A request target fit for the log: no query value, and no query key but the ones the routes
+ * read (`?<token>` is a key without a value: it would be logged as that key), each as "…".
+ */
 export function redactQuery(url: string): string {
   const at = url.indexOf('?');
   if (at < 0) return url;
   const keys = [...new URLSearchParams(url.slice(at + 1)).keys()];
-  return `${url.slice(0, at)}?${keys.map((k) => `${encodeURIComponent(k)}=…`).join('&')}`;
+  return `${url.slice(0, at)}?${keys.map((k) => (QUERY_KEYS.has(k) ? `${k}=…` : '…')).join('&')}`;
+}
+
+/**
+ * The request's target as a URL. Only a path is taken (origin-form, RFC 9112 3.2.1): a full URL
+ * (`GET http://host:99999/…`), `//host/…`, `*` or anything `new URL` rejects gets 400.
+ */
+export function requestUrl(req: http.IncomingMessage): URL {
+  const target = req.url ?? '/';
+  const notAPath = () =>
+    new AgentRequestError(
+      400,
+      ErrorCodes.INVALID_REQUEST,
+      'The request target is not a path: the agent takes only a path and query, like /v1/health.',
+      'Send the path alone (origin-form), not a full URL, a path that starts with //, or *.',
+    );
+  if (!target.startsWith('/') || target.startsWith('//')) throw notAPath();
+  try {
+    return new URL(target, 'http://agent');
+  } catch {
+    throw notAPath();
+  }
 }
 
 export function decodePathSegment(segment: string): string {
@@ -40,7 +79,7 @@ export function objectOf(body: unknown): Record<string, unknown> {
 }
 
 export function queryOf(req: http.IncomingMessage): Record<string, unknown> {
-  return Object.fromEntries(new URL(req.url ?? '/', 'http://agent').searchParams);
+  return Object.fromEntries(requestUrl(req).searchParams);
 }
 
 export function send(res: http.ServerResponse, status: number, body: unknown): void {

@@ -18,6 +18,7 @@ import {
   readBody,
   receiveImage,
   redactQuery,
+  requestUrl,
   send,
 } from './http.ts';
 import {
@@ -202,7 +203,7 @@ export function createAgentServer(options: AgentOptions): http.Server {
       'GET',
       /^\/v1\/events$/,
       async (req, res) => {
-        const window = validateEventWindow(new URL(req.url ?? '/', 'http://agent').searchParams);
+        const window = validateEventWindow(requestUrl(req).searchParams);
         send(res, 200, await target.events(window.since, window.until));
       },
     ],
@@ -245,6 +246,15 @@ export function createAgentServer(options: AgentOptions): http.Server {
   // one per turn of the event loop, and between two turns the loop reads the sockets again,
   // where a health check is answered at once. A health check that arrives behind a queue of
   // requests is answered after the one under way, not after all of them.
+  /** A route's path with the query's keys it reads; any other target only as its length. */
+  const loggedTarget = (target: string): string => {
+    const at = target.indexOf('?');
+    const pathname = at < 0 ? target : target.slice(0, at);
+    return routes.some(([, pattern]) => pattern.test(pathname))
+      ? redactQuery(target)
+      : `(a target of ${target.length} characters, no route)`;
+  };
+
   let lastTurn: Promise<void> = Promise.resolve();
   const nextTurn = (): Promise<void> => {
     const turn = lastTurn.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
@@ -254,10 +264,13 @@ export function createAgentServer(options: AgentOptions): http.Server {
 
   const handler: http.RequestListener = (req, res) => {
     const started = performance.now();
-    // The query string can carry what must not be logged (a token someone put there): only its keys.
+    // The target can carry what must not be logged (a token someone put there): see loggedTarget.
     res.on('finish', () =>
       log(
-        `${req.method} ${redactQuery(req.url ?? '/')} ${res.statusCode} ${Math.round(performance.now() - started)}ms`,
+        `${req.method} ${loggedTarget(req.url ?? '/')} ${res.statusCode} ${Math.round(performance.now() - started)}ms`.replaceAll(
+          options.token,
+          '…',
+        ),
       ),
     );
     void (async () => {
@@ -271,7 +284,7 @@ export function createAgentServer(options: AgentOptions): http.Server {
           'Send "Authorization: Bearer <token>" with the token from the agent\'s --token-file.',
         );
       }
-      const url = new URL(req.url ?? '/', 'http://agent');
+      const url = requestUrl(req);
       // Health answers first, whatever else is queued: every other request waits for its turn.
       if (url.pathname !== '/v1/health') await nextTurn();
       for (const [method, pattern, handler] of routes) {

@@ -189,8 +189,10 @@ let url: string;
 let fake: FakeTarget;
 
 let staging: string;
+let serverLog: string[];
 
 test.beforeEach(async () => {
+  serverLog = [];
   fake = new FakeTarget();
   staging = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-agent-staging-'));
   server = createAgentServer({
@@ -200,6 +202,7 @@ test.beforeEach(async () => {
     allowedDirs: ['C:\\stage', 'D:\\drivers'],
     maxJsonBytes: 1024,
     maxImageBytes: 4096,
+    log: (line) => serverLog.push(line),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -393,6 +396,71 @@ test('invalid names and options are refused with 400 and a message that says wha
   response = await fetch(`${url}/v1/nothing`, { headers: AUTH });
   expect(response.status).toBe(404);
   expect(fake.installed).toEqual([]);
+});
+
+/** One request written as raw bytes: a request target no HTTP client would send. */
+async function rawRequest(
+  requestLine: string,
+  token = TOKEN,
+): Promise<{ status: number; body: string }> {
+  const { connect } = await import('node:net');
+  const port = (server.address() as AddressInfo).port;
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () =>
+      socket.write(
+        `${requestLine} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', reject);
+    socket.on('end', () =>
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]),
+        body: text.slice(text.indexOf('\r\n\r\n') + 4),
+      }),
+    );
+  });
+}
+
+test('a request target that is not a path gets 400 saying so, not 500', async () => {
+  for (const line of [
+    'GET http://x:99999/v1/health',
+    'GET http://[::1/v1/health',
+    'GET //evil/v1/health',
+    'GET //evil',
+    'OPTIONS *',
+  ]) {
+    const { status, body } = await rawRequest(line);
+    expect(status, line).toBe(400);
+    expect(body, line).toContain('The request target is not a path');
+    expect(body, line).toContain('DRVCYCLE_INVALID_REQUEST');
+  }
+  expect(serverLog.filter((line) => line.startsWith('internal error'))).toEqual([]);
+  // A path is still served.
+  expect((await rawRequest('GET /v1/health')).status).toBe(200);
+});
+
+test('nothing that could be a token reaches the log: query keys and values, unknown paths', async () => {
+  // Another agent's token, sent where no token belongs (so the agent cannot know to hide it).
+  const secret = '9e107d9d372bb6826bd81d3542a419d6e4d5c1b2a3f4e5d6c7b8a9f0e1d2c3b4';
+  for (const path of [
+    `/v1/health?${secret}`,
+    `/v1/health?token=${secret}`,
+    `/v1/services?${encodeURIComponent(secret)}=`,
+    `/v1/${secret}`,
+    `/${secret}?runId=r1`,
+  ]) {
+    await fetch(`${url}${path}`, { headers: { Authorization: `Bearer ${secret}` } });
+    await fetch(`${url}${path}`, { headers: AUTH });
+  }
+  await rawRequest(`GET http://${secret}/v1/health`);
+  expect(serverLog.length).toBe(11);
+  expect(serverLog.join('\n')).not.toContain(secret.slice(0, 16));
+  expect(serverLog.join('\n')).not.toContain(TOKEN);
+  expect(serverLog[0]).toMatch(/^GET \/v1\/health\?… 401 \d+ms$/);
+  expect(serverLog[7]).toMatch(/^GET \(a target of 68 characters, no route\) 404/);
 });
 
 test('the routes the lifecycle replaced are gone', async () => {

@@ -28,10 +28,14 @@ test('service names are letters, digits, "_" and "-": no "." or ".."', () => {
   expect(validateServiceName('dc_my-driver_2')).toBe('dc_my-driver_2');
 });
 
-test('logged URLs keep the query keys, never their values', () => {
-  expect(redactQuery('/v1/services/dc_x?token=s3cret&file=x.sys')).toBe(
-    '/v1/services/dc_x?token=…&file=…',
+test('logged URLs keep the query keys the routes read, never a value or another key', () => {
+  expect(redactQuery('/v1/services/dc_x?token=s3cret&file=x.sys&runId=r1')).toBe(
+    '/v1/services/dc_x?…&file=…&runId=…',
   );
+  // A bare `?<token>` is a key without a value.
+  const token = '3f9c0a7e5b21d4c86e0f1a2b9d7c4e35a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6';
+  expect(redactQuery(`/v1/health?${token}`)).toBe('/v1/health?…');
+  expect(redactQuery(`/v1/health?${token}&sha256`)).toBe('/v1/health?…&sha256=…');
   expect(redactQuery('/v1/health')).toBe('/v1/health');
 });
 
