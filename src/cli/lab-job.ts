@@ -3,11 +3,13 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { runProcess } from '../core/child-process.ts';
 import { reportPaths, reportsDir } from '../core/paths.ts';
-import { refuseIfBusy } from '../report/run-lock.ts';
+import { ensureRunId } from '../config/run-id.ts';
+import { takeRunLock } from '../report/run-lock.ts';
 import { generateReport } from '../report/generate.ts';
 
 export async function runLabJob(args: string[]): Promise<number> {
-  refuseIfBusy(reportsDir());
+  // The job holds the folder until its report is written; its `playwright test` runs under it.
+  takeRunLock(reportsDir(), ensureRunId(), 'drvcycle lab');
   // Each run's report shows that run; the trend across runs lives in reports/history.
   rmSync(reportPaths.allureResults(), { recursive: true, force: true });
   const hasProject = args.some((arg) => arg.startsWith('--project'));

@@ -47,14 +47,8 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'report': {
-        const { generateReport, qualityGate } = await import('../report/generate.ts');
-        const shards = rest.filter((arg) => !arg.startsWith('--'));
-        if (shards.length > 0) {
-          const { mergeShardReports } = await import('./merge-shards.ts');
-          await mergeShardReports(shards);
-        }
-        process.stdout.write(`Allure report: ${await generateReport()}\n`);
-        return rest.includes('--gate') ? await qualityGate() : 0;
+        const { reportCommand } = await import('./report.ts');
+        return await reportCommand(rest);
       }
       case 'resume': {
         const { resumeRun } = await import('./resume.ts');
