@@ -3,21 +3,29 @@
  * reports folder: the Allure results side by side, verdicts.json and environment.json combined,
  * certifications combined, and the Playwright blob reports gathered for `playwright
  * merge-reports`. Nothing of a shard folder is changed.
+ *
+ * A shard is an input from another machine: every one is read and checked before the merged
+ * folder is touched (a bad one is a ConfigError naming it, and the merged folder keeps what it
+ * had), no link is followed (a link in a shard is refused, not copied), the JSON files are read
+ * within a size bound, and the run ids must be run ids.
  */
 import {
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
-  readFileSync,
+  realpathSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { checkedRunId } from '../config/run-id.ts';
 import { ConfigError } from '../core/errors.ts';
-import { summarise, type VerdictSummary } from '../core/verdict.ts';
+import { summarise, VERDICT_KINDS, type VerdictSummary } from '../core/verdict.ts';
+import { atomicWrite } from './atomic-write.ts';
 import { certificationMarkdown, type Certification } from './certification.ts';
+import { isRecord, readReportJson } from './read-json.ts';
 
 export interface MergeResult {
   readonly shards: number;
@@ -27,83 +35,161 @@ export interface MergeResult {
   readonly blobs: string[];
 }
 
-function readJson<T>(file: string): T | undefined {
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
+/** What one shard brings, read and checked. */
+interface Shard {
+  readonly dir: string;
+  readonly results: string[];
+  readonly blobs: string[];
+  readonly summary: VerdictSummary | undefined;
+  readonly environment: Record<string, string>;
+  readonly certification: Certification | undefined;
 }
 
-function copyAll(
-  from: string,
-  to: string,
-  filter: (name: string) => boolean = () => true,
-): string[] {
-  if (!existsSync(from)) return [];
-  mkdirSync(to, { recursive: true });
-  const copied: string[] = [];
-  for (const name of readdirSync(from)) {
-    if (!filter(name) || !statSync(path.join(from, name)).isFile()) continue;
-    copyFileSync(path.join(from, name), path.join(to, name));
-    copied.push(name);
+const SHARD_HINT =
+  "Give the reports folder each shard wrote (its DRVCYCLE_REPORTS_DIR, or the CI artifact's unpacked reports/), unchanged.";
+
+/** The regular files of a shard's subfolder; a link anywhere in it is refused. */
+function filesIn(dir: string, shard: string, filter: (name: string) => boolean): string[] {
+  let stat;
+  try {
+    stat = lstatSync(dir);
+  } catch {
+    return [];
   }
-  return copied;
+  if (stat.isSymbolicLink())
+    throw new ConfigError(
+      `${dir} of shard ${shard} is a symbolic link: drvcycle follows no link in a shard.`,
+      SHARD_HINT,
+    );
+  if (!stat.isDirectory())
+    throw new ConfigError(`${dir} of shard ${shard} is not a folder.`, SHARD_HINT);
+  const files: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (!filter(name)) continue;
+    const entry = lstatSync(path.join(dir, name));
+    if (entry.isSymbolicLink())
+      throw new ConfigError(
+        `${path.join(dir, name)} of shard ${shard} is a symbolic link: drvcycle follows no link in a shard.`,
+        SHARD_HINT,
+      );
+    if (entry.isFile()) files.push(name);
+  }
+  return files;
+}
+
+function verdictSummaryOf(value: unknown, file: string): VerdictSummary | undefined {
+  if (value === undefined) return undefined;
+  const bad = (why: string) =>
+    new ConfigError(`${file} is not a drvcycle verdicts.json: ${why}.`, SHARD_HINT);
+  if (!isRecord(value) || !Array.isArray(value.verdicts)) throw bad('it has no verdicts list');
+  value.verdicts.forEach((v: unknown, i) => {
+    if (
+      !isRecord(v) ||
+      !(VERDICT_KINDS as readonly string[]).includes(v.kind as string) ||
+      typeof v.test !== 'string' ||
+      typeof v.project !== 'string'
+    )
+      throw bad(`verdict ${i + 1} is not one (a kind, a test and a project)`);
+  });
+  if (value.runId !== undefined && value.runId !== null)
+    checkedRunId(value.runId, file, SHARD_HINT);
+  return value as unknown as VerdictSummary;
+}
+
+function environmentOf(value: unknown, file: string): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isRecord(value) || Object.values(value).some((v) => typeof v !== 'string'))
+    throw new ConfigError(
+      `${file} is not a drvcycle environment.json (names and texts).`,
+      SHARD_HINT,
+    );
+  return value as Record<string, string>;
+}
+
+function certificationOf(value: unknown, file: string): Certification | undefined {
+  if (value === undefined) return undefined;
+  const driverOk = (d: unknown) =>
+    isRecord(d) &&
+    typeof d.service === 'string' &&
+    (d.verdict === 'pass' || d.verdict === 'fail') &&
+    isRecord(d.driver) &&
+    Array.isArray(d.criteria) &&
+    d.criteria.every(isRecord);
+  if (
+    !isRecord(value) ||
+    typeof value.certified !== 'boolean' ||
+    !Array.isArray(value.drivers) ||
+    !value.drivers.every(driverOk)
+  )
+    throw new ConfigError(`${file} is not a drvcycle certification.json.`, SHARD_HINT);
+  return value as unknown as Certification;
+}
+
+function readShard(dir: string, into: string): Shard {
+  if (!existsSync(path.join(dir, 'allure-results')) && !existsSync(path.join(dir, 'verdicts.json')))
+    throw new ConfigError(
+      `${dir} is not a shard's reports folder (no allure-results, no verdicts.json).`,
+      SHARD_HINT,
+    );
+  if (!statSync(dir).isDirectory()) throw new ConfigError(`${dir} is not a folder.`, SHARD_HINT);
+  if (existsSync(into) && realpathSync(dir) === realpathSync(into))
+    throw new ConfigError(
+      `${dir} is both a shard and the merged reports folder.`,
+      'Merge into another folder: DRVCYCLE_REPORTS_DIR=merged npx drvcycle report shard-1 shard-2',
+    );
+  const json = (name: string) => readReportJson(path.join(dir, name), SHARD_HINT);
+  return {
+    dir,
+    results: filesIn(path.join(dir, 'allure-results'), dir, () => true),
+    blobs: filesIn(path.join(dir, 'blob-report'), dir, (n) => n.endsWith('.zip')),
+    summary: verdictSummaryOf(json('verdicts.json'), path.join(dir, 'verdicts.json')),
+    environment: environmentOf(json('environment.json'), path.join(dir, 'environment.json')),
+    certification: certificationOf(
+      json('certification.json'),
+      path.join(dir, 'certification.json'),
+    ),
+  };
 }
 
 export function mergeShards(shardDirs: readonly string[], into: string): MergeResult {
-  const shards = shardDirs.map((dir) => path.resolve(dir));
-  for (const dir of shards) {
-    if (
-      !existsSync(path.join(dir, 'allure-results')) &&
-      !existsSync(path.join(dir, 'verdicts.json'))
-    )
-      throw new ConfigError(
-        `${dir} is not a shard's reports folder (no allure-results, no verdicts.json).`,
-        "Give the reports folder each shard wrote (its DRVCYCLE_REPORTS_DIR, or the CI artifact's unpacked reports/).",
-      );
-    if (dir === path.resolve(into))
-      throw new ConfigError(
-        `${dir} is both a shard and the merged reports folder.`,
-        'Merge into another folder: DRVCYCLE_REPORTS_DIR=merged npx drvcycle report shard-1 shard-2',
-      );
-  }
+  // Every shard read and checked first: a bad one stops the merge before anything is written.
+  const shards = shardDirs.map((dir) => readShard(path.resolve(dir), path.resolve(into)));
+  const runIds = new Set<string>();
+  for (const shard of shards) if (shard.summary?.runId) runIds.add(shard.summary.runId);
+  const runId = runIds.size === 0 ? undefined : [...runIds].sort().join('+');
+
   const results = path.join(into, 'allure-results');
   rmSync(results, { recursive: true, force: true });
   const blobDir = path.join(into, 'blob-report');
   rmSync(blobDir, { recursive: true, force: true });
+  mkdirSync(results, { recursive: true });
   let resultCount = 0;
   const verdicts: VerdictSummary['verdicts'] = [];
-  const runIds = new Set<string>();
   const environment: Record<string, string> = {};
   const certifications: Certification[] = [];
   const blobs: string[] = [];
-  for (const [index, dir] of shards.entries()) {
-    resultCount += copyAll(path.join(dir, 'allure-results'), results).filter((n) =>
-      n.endsWith('-result.json'),
-    ).length;
-    const summary = readJson<VerdictSummary>(path.join(dir, 'verdicts.json'));
-    if (summary) {
-      if (summary.runId) runIds.add(summary.runId);
-      verdicts.push(...summary.verdicts);
-    }
-    Object.assign(
-      environment,
-      readJson<Record<string, string>>(path.join(dir, 'environment.json')),
-    );
-    const certification = readJson<Certification>(path.join(dir, 'certification.json'));
-    if (certification) certifications.push(certification);
+  for (const [index, shard] of shards.entries()) {
+    for (const name of shard.results)
+      copyFileSync(path.join(shard.dir, 'allure-results', name), path.join(results, name));
+    resultCount += shard.results.filter((n) => n.endsWith('-result.json')).length;
+    if (shard.summary) verdicts.push(...shard.summary.verdicts);
+    Object.assign(environment, shard.environment);
+    if (shard.certification) certifications.push(shard.certification);
     // Blob names carry the shard number when the config says so; prefix them to be safe.
-    const blobFrom = path.join(dir, 'blob-report');
-    if (existsSync(blobFrom))
-      for (const name of readdirSync(blobFrom).filter((n) => n.endsWith('.zip'))) {
-        mkdirSync(blobDir, { recursive: true });
-        copyFileSync(path.join(blobFrom, name), path.join(blobDir, `shard-${index + 1}-${name}`));
-        blobs.push(name);
-      }
+    for (const name of shard.blobs) {
+      mkdirSync(blobDir, { recursive: true });
+      copyFileSync(
+        path.join(shard.dir, 'blob-report', name),
+        path.join(blobDir, `shard-${index + 1}-${name}`),
+      );
+      blobs.push(name);
+    }
   }
-  const runId = runIds.size === 0 ? undefined : [...runIds].sort().join('+');
-  writeFileSync(
+  atomicWrite(
     path.join(into, 'verdicts.json'),
     JSON.stringify(summarise(verdicts, runId), null, 2),
   );
-  writeFileSync(path.join(into, 'environment.json'), JSON.stringify(environment, null, 2));
+  atomicWrite(path.join(into, 'environment.json'), JSON.stringify(environment, null, 2));
   if (certifications.length > 0) {
     const drivers = certifications.flatMap((c) => c.drivers);
     const merged: Certification = {
@@ -113,8 +199,8 @@ export function mergeShards(shardDirs: readonly string[], into: string): MergeRe
       verdict: drivers.length > 0 && drivers.every((d) => d.verdict === 'pass') ? 'pass' : 'fail',
       drivers,
     };
-    writeFileSync(path.join(into, 'certification.json'), `${JSON.stringify(merged, null, 2)}\n`);
-    writeFileSync(path.join(into, 'certification.md'), certificationMarkdown(merged));
+    atomicWrite(path.join(into, 'certification.json'), `${JSON.stringify(merged, null, 2)}\n`);
+    atomicWrite(path.join(into, 'certification.md'), certificationMarkdown(merged));
   }
   return {
     shards: shards.length,

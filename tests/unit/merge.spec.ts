@@ -1,5 +1,15 @@
 /** Merging shard reports folders: what is refused, and how certifications combine. */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -78,4 +88,91 @@ test('shards of different runs are merged under both ids; a folder that is no sh
   expect(() => mergeShards([empty], into)).toThrow(/is not a shard's reports folder/);
   const self = shard('r1', { service: 'a' });
   expect(() => mergeShards([self], self)).toThrow(/is both a shard and the merged reports folder/);
+});
+
+/** A merged folder holding an earlier merge's results, which a refused merge must leave alone. */
+function earlierMerge(): string {
+  const into = tmp();
+  mergeShards([shard('r0', { service: 'z' })], into);
+  expect(readdirSync(path.join(into, 'allure-results'))).toEqual(['r0-z-result.json']);
+  return into;
+}
+
+function refusal(shards: string[], into: string): ConfigError {
+  try {
+    mergeShards(shards, into);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('mergeShards did not refuse');
+}
+
+function untouched(into: string): void {
+  expect(readdirSync(path.join(into, 'allure-results'))).toEqual(['r0-z-result.json']);
+  expect(JSON.parse(readFileSync(path.join(into, 'verdicts.json'), 'utf8')).runId).toBe('r0');
+}
+
+test('a link in a shard is refused, never followed: no file from outside reaches the merged folder', () => {
+  const into = earlierMerge();
+  const good = shard('r1', { service: 'a' });
+  const linkedFile = shard('r1', { service: 'b' });
+  symlinkSync('/etc/hostname', path.join(linkedFile, 'allure-results', 'x-attachment.txt'));
+  expect(refusal([good, linkedFile], into).problem).toBe(
+    `${path.join(linkedFile, 'allure-results', 'x-attachment.txt')} of shard ${linkedFile} is a symbolic link: drvcycle follows no link in a shard.`,
+  );
+  untouched(into);
+
+  const linkedFolder = shard('r1', { service: 'c' });
+  rmSync(path.join(linkedFolder, 'allure-results'), { recursive: true });
+  symlinkSync('/etc', path.join(linkedFolder, 'allure-results'));
+  expect(refusal([good, linkedFolder], into).problem).toContain(
+    `${path.join(linkedFolder, 'allure-results')} of shard ${linkedFolder} is a symbolic link`,
+  );
+  const linkedJson = shard('r1', { service: 'd' });
+  rmSync(path.join(linkedJson, 'environment.json'));
+  symlinkSync('/etc/hostname', path.join(linkedJson, 'environment.json'));
+  expect(refusal([good, linkedJson], into).problem).toContain('is a symbolic link');
+  untouched(into);
+  expect(existsSync(path.join(into, 'allure-results', 'x-attachment.txt'))).toBe(false);
+});
+
+test("a shard's damaged verdicts.json is refused by name before the merged folder is touched", () => {
+  const into = earlierMerge();
+  const good = shard('r1', { service: 'a' });
+  const bad = shard('r1', { service: 'b' });
+  writeFileSync(path.join(bad, 'verdicts.json'), '{"runId": "r1", "verdicts": [');
+  const error = refusal([good, bad], into);
+  expect(error.problem).toMatch(
+    new RegExp(`^${path.join(bad, 'verdicts.json').replace(/[.]/g, '\\.')} is not valid JSON`),
+  );
+  expect(error.hint).toContain('reports folder each shard wrote');
+  untouched(into);
+  writeFileSync(path.join(bad, 'verdicts.json'), JSON.stringify({ runId: 'r1', verdicts: [{}] }));
+  expect(refusal([good, bad], into).problem).toContain('verdict 1 is not one');
+  untouched(into);
+});
+
+test("a shard's run id that is no run id is refused (it names folders and files)", () => {
+  const into = earlierMerge();
+  const bad = shard('r1', { service: 'b' });
+  writeFileSync(
+    path.join(bad, 'verdicts.json'),
+    JSON.stringify(summarise([], '/../../x' as string)),
+  );
+  expect(refusal([bad], into).problem).toBe(
+    `${path.join(bad, 'verdicts.json')} gives the run id "/../../x": a run id is 1-40 letters, digits or dashes.`,
+  );
+  untouched(into);
+});
+
+test('a 600 MB verdicts.json is refused by its size, not read', () => {
+  const into = earlierMerge();
+  const big = shard('r1', { service: 'b' });
+  // Sparse: 600 MB on paper, nothing on disk; the old reader died on it with ERR_STRING_TOO_LONG.
+  truncateSync(path.join(big, 'verdicts.json'), 600 * 2 ** 20);
+  expect(refusal([big], into).problem).toBe(
+    `${path.join(big, 'verdicts.json')} is 600 MiB, more than the 128 MiB drvcycle reads from a reports folder.`,
+  );
+  untouched(into);
 });
