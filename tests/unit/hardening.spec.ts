@@ -4,6 +4,7 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -13,7 +14,7 @@ import { expect, test } from '@playwright/test';
 import { agentUrl, isLoopback } from '../../src/agent/main.ts';
 import { redactQuery } from '../../src/agent/http.ts';
 import { validateFileName, validateServiceName } from '../../src/agent/validation.ts';
-import { imageDigest, stageImage, unstageImage } from '../../src/target/staging.ts';
+import { imageDigest, stageImage, stageStream, unstageImage } from '../../src/target/staging.ts';
 
 test('reserved device names are refused as image names, with or without an extension', () => {
   for (const name of ['CON', 'nul', 'aux.sys', 'COM1', 'lpt9.sys', 'CONIN$', 'conout$.sys', 'PRN'])
@@ -82,6 +83,59 @@ test('staging refuses a link anywhere on its way: the root, a content folder, th
   symlinkSync(path.join(elsewhere, 'victim.sys'), path.join(root2, folderOf(image), 'd.sys'));
   await expect(stageImage(root2, 'd.sys', image)).rejects.toThrow(/is a link/);
   expect(readdirSync(elsewhere)).toEqual([]);
+});
+
+test('a folder swapped for a link between the checks and the placing cannot overwrite a file elsewhere', async () => {
+  // The victim: a "system driver" of the staged image's name, in a folder the link leads to.
+  const system = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-system-'));
+  writeFileSync(path.join(system, 'd.sys'), 'the system driver');
+  const root = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-staging-'));
+  const content = path.join(root, folderOf(image));
+  const plantLink = () => {
+    rmSync(content, { recursive: true, force: true });
+    symlinkSync(system, content);
+  };
+  await expect(
+    stageStream(root, 'd.sys', [image], { maxBytes: 1 << 20, beforePlace: plantLink }),
+  ).rejects.toThrow(/Refusing to stage a driver image: .*(is a link|other content|landed in)/);
+  expect(readFileSync(path.join(system, 'd.sys'), 'utf8')).toBe('the system driver');
+  expect(readdirSync(system)).toEqual(['d.sys']);
+
+  // The same with no file of that name there: the image lands beside the link's target, is
+  // refused, and nothing there is replaced.
+  rmSync(path.join(system, 'd.sys'));
+  writeFileSync(path.join(system, 'other.sys'), 'another system driver');
+  rmSync(content, { force: true });
+  await expect(
+    stageStream(root, 'd.sys', [image], { maxBytes: 1 << 20, beforePlace: plantLink }),
+  ).rejects.toThrow(/landed in/);
+  expect(readFileSync(path.join(system, 'other.sys'), 'utf8')).toBe('another system driver');
+  // No temporary file is left in the staging root.
+  expect(readdirSync(root)).toEqual([folderOf(image)]);
+});
+
+test('the file of a staged image swapped for a link to another file is refused, not reused', async () => {
+  const system = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-system-'));
+  writeFileSync(path.join(system, 'victim.sys'), image);
+  const root = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-staging-'));
+  const plantFileLink = (target: string) => {
+    mkdirSync(path.dirname(target), { recursive: true });
+    symlinkSync(path.join(system, 'victim.sys'), target);
+  };
+  await expect(
+    stageStream(root, 'd.sys', [image], { maxBytes: 1 << 20, beforePlace: plantFileLink }),
+  ).rejects.toThrow(/is a link/);
+});
+
+test('removing a staged image never follows a folder swapped for a link', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-staging-'));
+  const staged = await stageImage(root, 'd.sys', image);
+  const system = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-system-'));
+  writeFileSync(path.join(system, 'd.sys'), 'the system driver');
+  rmSync(path.dirname(staged), { recursive: true });
+  symlinkSync(system, path.dirname(staged));
+  await unstageImage(root, staged);
+  expect(readFileSync(path.join(system, 'd.sys'), 'utf8')).toBe('the system driver');
 });
 
 test('an agent started unelevated on Windows stops at once, saying how to start it', async () => {
