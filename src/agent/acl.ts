@@ -1,7 +1,8 @@
 /**
  * Owner-only folders and files on Windows: the staging root and the token file are readable and
  * writable by Administrators and SYSTEM only, inherited rights removed, so no other account can
- * plant a link in staging or read the token. Wine has no ACLs: the lab skips it.
+ * plant a link in staging or read the token, and Administrators own them. Wine has no ACLs: the
+ * lab skips it.
  */
 import { runProcess } from '../core/child-process.ts';
 import { ErrorCodes } from '../core/errors.ts';
@@ -19,10 +20,16 @@ export function icaclsArgs(target: string, folder: boolean): string[] {
   ];
 }
 
+/** Administrators become the owner: an owner can always change the rights (WRITE_DAC). */
+export function icaclsOwnerArgs(target: string): string[] {
+  return [target, '/setowner', '*S-1-5-32-544'];
+}
+
 export async function restrictToAdministrators(target: string, folder: boolean): Promise<void> {
-  await runProcess('icacls', icaclsArgs(target, folder), {
-    timeoutMs: 60_000,
-    errorCode: ErrorCodes.CONFIG,
-    hint: `drvcycle could not restrict ${target} to Administrators and SYSTEM: check that the agent runs elevated and that the path is on NTFS.`,
-  });
+  for (const args of [icaclsOwnerArgs(target), icaclsArgs(target, folder)])
+    await runProcess('icacls', args, {
+      timeoutMs: 60_000,
+      errorCode: ErrorCodes.CONFIG,
+      hint: `drvcycle could not restrict ${target} to Administrators and SYSTEM: check that the agent runs elevated and that the path is on NTFS.`,
+    });
 }

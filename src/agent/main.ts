@@ -7,6 +7,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.ts';
 import { newRunId } from '../core/run-id.ts';
+import {
+  assertPosixTokenFile,
+  windowsTokenFileHint,
+  windowsTokenFileProblem,
+} from '../core/token-file.ts';
 import { selfSignedCertificate } from '../core/self-signed.ts';
 import { LocalTarget } from '../target/local-target.ts';
 import { elevationProblem, isElevated } from '../windows/nt/elevation.ts';
@@ -16,7 +21,7 @@ import { validateToken } from './auth.ts';
 import { createAgentServer } from './server.ts';
 
 const USAGE =
-  'Usage: drvcycle agent --token-file <file> [--init] [--port 8765] [--host 127.0.0.1 [--allow-remote]] [--tls-cert <file> --tls-key <file>] [--allow-dir <folder>]... [--staging-dir <folder>] [--ready-file <file>]';
+  'Usage: drvcycle agent --token-file <file> [--init] [--port 8765] [--host 127.0.0.1 [--allow-remote]] [--tls-cert <file> --tls-key <file>] [--insecure-plain-http] [--allow-dir <folder>]... [--staging-dir <folder>] [--ready-file <file>]';
 
 export function isLoopback(host: string): boolean {
   return ['127.0.0.1', '::1', 'localhost'].includes(host);
@@ -33,9 +38,15 @@ function writeNewToken(file: string): void {
   writeSecret(file, `${randomBytes(32).toString('hex')}\n`);
 }
 
+/**
+ * A new file, never the one at that name: a file someone else planted there keeps its owner and
+ * rights when written over, so the secret goes to a new file that replaces it.
+ */
 function writeSecret(file: string, text: string): void {
-  writeFileSync(file, text, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  const fresh = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(fresh, text, { mode: 0o600, flag: 'wx' });
+  chmodSync(fresh, 0o600);
+  renameSync(fresh, file);
 }
 
 /** `--init` with --tls-cert/--tls-key: a new self-signed certificate; returns its fingerprint. */
@@ -66,6 +77,7 @@ export async function runAgent(argv: string[]): Promise<void> {
       'staging-dir': { type: 'string' },
       'ready-file': { type: 'string' },
       'allow-remote': { type: 'boolean', default: false },
+      'insecure-plain-http': { type: 'boolean', default: false },
       init: { type: 'boolean', default: false },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
@@ -96,6 +108,8 @@ export async function runAgent(argv: string[]): Promise<void> {
       `--host ${values.host} would let other machines reach the agent, which loads kernel drivers.`,
       'Reach it through an SSH tunnel and keep the default 127.0.0.1, or add --allow-remote to bind beyond loopback on purpose (a VM on a host-only network, say).',
     );
+  const plainHttp = plainHttpProblem(values.host, tls !== undefined, values['insecure-plain-http']);
+  if (plainHttp) throw plainHttp;
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(
@@ -111,6 +125,7 @@ export async function runAgent(argv: string[]): Promise<void> {
       USAGE,
     );
   }
+  await assertTokenFileSafe(values['token-file'], onWindows, wineVersion() !== null);
   const notElevated = elevationProblem(
     process.platform !== 'win32' || isElevated(),
     wineVersion() !== null,
@@ -151,6 +166,10 @@ export async function runAgent(argv: string[]): Promise<void> {
       log(
         `WARNING: listening on ${values.host}, beyond loopback: anyone who can reach it and holds the token can load kernel drivers.`,
       );
+      if (!tls)
+        log(
+          'WARNING: --insecure-plain-http: the token crosses the network in clear text with every request; anyone who sees the traffic can load kernel drivers here.',
+        );
     }
     log(`drvcycle agent listening on ${url} (staging ${stagingDir})`);
     if (tls) log(`TLS certificate SHA-256 fingerprint: ${tls.fingerprint}`);
@@ -168,6 +187,39 @@ export async function runAgent(argv: string[]): Promise<void> {
       renameSync(`${ready}.tmp`, ready);
     }
   });
+}
+
+/**
+ * A plain-HTTP agent beyond loopback sends the token in clear with every request: refused, but
+ * with --insecure-plain-http (named in the error, warned about loudly in the log).
+ */
+export function plainHttpProblem(
+  host: string,
+  tls: boolean,
+  insecure: boolean,
+): ConfigError | undefined {
+  if (tls || isLoopback(host) || insecure) return undefined;
+  return new ConfigError(
+    `--host ${host} without TLS: every request would carry the agent's token in clear text over the network, and anyone who sees it can load kernel drivers here.`,
+    'Serve HTTPS: create a certificate once with `npx drvcycle agent --init --token-file <file> --tls-cert agent.crt --tls-key agent.key` and start the agent with --tls-cert/--tls-key (the runner pins it with DRVCYCLE_AGENT_FINGERPRINT). Or keep --host 127.0.0.1 and reach it through an SSH tunnel. Only on a network nobody else can see: add --insecure-plain-http.',
+  );
+}
+
+/**
+ * The token file must be left to the agent's own account: on Windows owned by SYSTEM or
+ * Administrators and writable (and readable) by no one else; on POSIX this user's and mode 600.
+ * Under Wine there are no real ACLs (Wine derives them from the Unix mode): no check there.
+ */
+async function assertTokenFileSafe(file: string, onWindows: boolean, onWine: boolean) {
+  if (onWine) return;
+  if (!onWindows) return assertPosixTokenFile(file, '--token-file', true);
+  const { readFileSecurity } = await import('../windows/nt/file-security.ts');
+  const problem = windowsTokenFileProblem(file, readFileSecurity(file), true);
+  if (problem)
+    throw new ConfigError(
+      `Refusing the token file (--token-file): ${problem}`,
+      windowsTokenFileHint(file),
+    );
 }
 
 function readTls(files: { cert: string; key: string }) {

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.ts';
 import { normalizeFingerprint } from '../core/self-signed.ts';
+import { assertPosixTokenFile } from '../core/token-file.ts';
+import { plainHttpUrlProblem } from '../target/agent-connection.ts';
 import type { AgentsConfig, MachineSettings, ProviderName } from '../machines/providers.ts';
 import { PROVIDERS } from '../machines/providers.ts';
 import { LAB_HOST_MODES, type LabHostMode } from '../machines/lab.ts';
@@ -79,6 +81,7 @@ export function agentsFromEnv(env: NodeJS.ProcessEnv): AgentsConfig {
         'Give the agent base URL, e.g. http://127.0.0.1:8765.',
       );
   }
+  warnPlainHttp(urls);
   const tokenFile = env.DRVCYCLE_AGENT_TOKEN_FILE;
   if (!tokenFile)
     throw new ConfigError(
@@ -94,8 +97,23 @@ export function agentsFromEnv(env: NodeJS.ProcessEnv): AgentsConfig {
       "Copy the agent's token file to this machine and point the variable at it.",
     );
   }
+  assertPosixTokenFile(tokenFile, 'DRVCYCLE_AGENT_TOKEN_FILE', false);
   const fingerprint = fingerprintFromEnv(env, urls);
   return { urls, token, ...(fingerprint ? { fingerprint } : {}) };
+}
+
+const warnedPlainHttp = new Set<string>();
+
+/** Plain http:// to another machine: a warning (once per URL); the agent itself refuses it unless told. */
+function warnPlainHttp(urls: readonly string[]): void {
+  for (const url of urls) {
+    const problem = plainHttpUrlProblem(url);
+    if (!problem || warnedPlainHttp.has(url)) continue;
+    warnedPlainHttp.add(url);
+    process.stderr.write(
+      `drvcycle: WARNING: ${problem} Use the agent's https:// URL with DRVCYCLE_AGENT_FINGERPRINT, or an SSH tunnel (http://127.0.0.1:<port>).\n`,
+    );
+  }
 }
 
 function fingerprintFromEnv(env: NodeJS.ProcessEnv, urls: string[]): string | undefined {
@@ -149,4 +167,22 @@ export function machineSettingsFromEnv(env: NodeJS.ProcessEnv): MachineSettings 
     powershell: env.DRVCYCLE_POWERSHELL || 'powershell.exe',
     libvirtUri: env.DRVCYCLE_LIBVIRT_URI || undefined,
   };
+}
+
+/**
+ * One worker per machine: a worker installs the driver under test under its fixed service name,
+ * so two workers on one agent would cycle, stop and remove each other's service, and a driver
+ * with a fixed device name cannot be loaded twice at once anyway. Checked before anything runs,
+ * with the run's worker count (the lab gives each worker its own prefix).
+ */
+export function checkWorkersPerMachine(settings: MachineSettings, workers: number): void {
+  if (settings.provider === 'lab') return;
+  const machines = settings.provider === 'existing' ? settings.agents.urls : settings.vms;
+  if (workers <= machines.length) return;
+  const what = settings.provider === 'existing' ? 'agent' : 'VM';
+  const list = settings.provider === 'existing' ? 'DRVCYCLE_AGENTS' : 'DRVCYCLE_VMS';
+  throw new ConfigError(
+    `The run has ${workers} workers but ${machines.length} ${what}${machines.length === 1 ? '' : 's'} (${list}): two workers would share one machine and cycle, stop and remove each other's driver service.`,
+    `Run with --workers=${machines.length}, or give one ${what} per worker in ${list}${settings.provider === 'existing' ? ' (or DRVCYCLE_AGENTS_FILE)' : ' and DRVCYCLE_AGENTS'}.`,
+  );
 }

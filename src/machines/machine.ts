@@ -1,5 +1,6 @@
 /** A Windows machine the specs can use: the lab's Wine prefix, a VM, or an existing host. */
 import type { MachineEvidence } from '../core/classify.ts';
+import { pinMismatchOf } from '../target/agent-connection.ts';
 import type { Target } from '../target/types.ts';
 
 export interface Machine {
@@ -71,10 +72,17 @@ const CRASH_SOURCES = new Set([
   'Microsoft-Windows-Kernel-Power',
 ]);
 
-/** A machine is healthy when its agent answers the health check and says so. */
+/**
+ * A machine is healthy when its agent answers the health check and says so. A certificate that
+ * does not match the pin is no unhealthy machine but a wrong pin or another server: thrown.
+ */
 export function agentAnswers(target: Target): Promise<boolean> {
   return target.health().then(
     (health) => health.ok,
-    () => false,
+    (error: unknown) => {
+      const mismatch = pinMismatchOf(error);
+      if (mismatch) throw mismatch;
+      return false;
+    },
   );
 }

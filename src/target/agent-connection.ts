@@ -36,9 +36,9 @@ export class PinMismatchError extends DrvcycleError {
   constructor(host: string, expected: string, actual: string) {
     super(
       ErrorCodes.AGENT_TLS,
-      `The agent at ${host} presented a certificate with SHA-256 fingerprint ${actual}, not the pinned ${expected}. Nothing was sent.`,
+      `The certificate of the agent at ${host} did not match the pin: it presented SHA-256 ${actual}, DRVCYCLE_AGENT_FINGERPRINT pins ${expected}. Nothing was sent (not the token either).`,
       {
-        hint: 'If the agent was given a new certificate (agent --init --tls-cert …), copy the fingerprint it printed into DRVCYCLE_AGENT_FINGERPRINT; otherwise something else answers at that address.',
+        hint: 'If the agent was given a new certificate (agent --init --tls-cert …, or a reinstall), check on that machine the fingerprint it printed at start ("TLS certificate SHA-256 fingerprint: …" in its log) and, if it is the one presented, put it in DRVCYCLE_AGENT_FINGERPRINT. If the agent\'s certificate did not change, something else answers at that address: find out what before sending it anything.',
       },
     );
   }
@@ -68,6 +68,26 @@ function requirePinnedHttps(endpoint: AgentEndpoint): void {
       `A certificate fingerprint is pinned for ${endpoint.url}, which is not an https URL.`,
       { hint: 'Start the agent with --tls-cert/--tls-key and use its https:// URL.' },
     );
+}
+
+/** Whether a URL's host is this machine: localhost, 127.0.0.0/8 or ::1. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return false; // a template such as http://{ip}:8765: another machine
+  }
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Why a runner should not use this agent URL: plain http:// to another machine sends the token in
+ * clear text with every request. undefined for https:// and for loopback (an SSH tunnel).
+ */
+export function plainHttpUrlProblem(url: string): string | undefined {
+  if (!url.startsWith('http://') || isLoopbackUrl(url)) return undefined;
+  return `${url} is plain HTTP to another machine: every request would carry the agent's token in clear text over the network.`;
 }
 
 /** fetch() to the agent, over the endpoint's (pinned) connection. */

@@ -693,6 +693,31 @@ test.describe('over TLS with a pinned certificate', () => {
     expect(logged).toEqual([]);
   });
 
+  test('a machine whose certificate does not match the pin says so, with both fingerprints', async () => {
+    const { agentAnswers } = await import('../../src/machines/machine.ts');
+    const other = selfSignedCertificate().fingerprint;
+    const error = await agentAnswers(pinned(other)).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string; hint: string },
+    );
+    expect(error).toMatchObject({ code: 'DRVCYCLE_AGENT_TLS' });
+    expect(error!.message).toContain('did not match the pin');
+    expect(error!.message).toContain(`it presented SHA-256 ${certificate.fingerprint}`);
+    expect(error!.message).toContain(`DRVCYCLE_AGENT_FINGERPRINT pins ${other}`);
+    expect(error!.message).not.toContain('health check');
+    expect(error!.hint).toContain('DRVCYCLE_AGENT_FINGERPRINT');
+    // A machine that merely does not answer is still just unhealthy.
+    expect(
+      await agentAnswers(
+        new RemoteTarget({
+          endpoint: { url: 'https://127.0.0.1:1', token: TOKEN, fingerprint: other },
+          runId: 'r1',
+        }),
+      ),
+    ).toBe(false);
+    expect(logged).toEqual([]);
+  });
+
   test('without a pin, the self-signed certificate fails the usual CA check', async () => {
     await expect(pinned().health()).rejects.toMatchObject({ code: 'DRVCYCLE_AGENT_UNREACHABLE' });
     expect(logged).toEqual([]);

@@ -40,6 +40,29 @@ test('logged URLs keep the query keys the routes read, never a value or another 
   expect(redactQuery('/v1/health')).toBe('/v1/health');
 });
 
+test('a plain-HTTP agent beyond loopback is refused, naming TLS, the tunnel and the opt-out', async () => {
+  const { plainHttpProblem } = await import('../../src/agent/main.ts');
+  const refused = plainHttpProblem('0.0.0.0', false, false);
+  expect(refused).toMatchObject({ code: 'DRVCYCLE_CONFIG' });
+  expect(refused!.message).toMatch(/--host 0\.0\.0\.0 without TLS: .*token in clear text/);
+  expect(refused!.hint).toMatch(/--tls-cert\/--tls-key.*127\.0\.0\.1.*--insecure-plain-http/);
+  expect(plainHttpProblem('10.0.0.5', true, false)).toBeUndefined();
+  expect(plainHttpProblem('127.0.0.1', false, false)).toBeUndefined();
+  expect(plainHttpProblem('::1', false, false)).toBeUndefined();
+  expect(plainHttpProblem('10.0.0.5', false, true)).toBeUndefined();
+  const { plainHttpUrlProblem } = await import('../../src/target/agent-connection.ts');
+  expect(plainHttpUrlProblem('http://10.0.0.5:8765')).toMatch(/plain HTTP to another machine/);
+  expect(plainHttpUrlProblem('http://{ip}:8765')).toMatch(/plain HTTP to another machine/);
+  for (const url of [
+    'http://127.0.0.1:8765',
+    'http://127.3.0.1:1',
+    'http://localhost:1',
+    'http://[::1]:8765',
+    'https://10.0.0.5:8765',
+  ])
+    expect(plainHttpUrlProblem(url), url).toBeUndefined();
+});
+
 test('the ready URL of an agent bound to any address or IPv6 is one a local client can use', () => {
   expect(agentUrl('::', 4000)).toBe('http://[::1]:4000');
   expect(agentUrl('::1', 4000)).toBe('http://[::1]:4000');
@@ -149,7 +172,13 @@ test('an agent started unelevated on Windows stops at once, saying how to start 
 });
 
 test('on Windows the staging root and the token file are left to Administrators and SYSTEM only', async () => {
-  const { icaclsArgs } = await import('../../src/agent/acl.ts');
+  const { icaclsArgs, icaclsOwnerArgs } = await import('../../src/agent/acl.ts');
+  // Owned by Administrators first: a planted file's owner could otherwise give itself rights back.
+  expect(icaclsOwnerArgs('C:\\drvcycle\\token.txt')).toEqual([
+    'C:\\drvcycle\\token.txt',
+    '/setowner',
+    '*S-1-5-32-544',
+  ]);
   expect(icaclsArgs('C:\\ProgramData\\drvcycle\\images', true)).toEqual([
     'C:\\ProgramData\\drvcycle\\images',
     '/inheritance:r',
