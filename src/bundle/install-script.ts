@@ -1,7 +1,8 @@
 /**
  * The agent bundle's install-agent.ps1 (Windows PowerShell 5.1, as Administrator) and README.txt.
- * The script copies the bundle to Program Files, creates the token and the TLS certificate once
- * (in ProgramData, owner-only), registers the agent as a scheduled task that runs as SYSTEM at
+ * The script copies the bundle to Program Files, leaves its ProgramData folder to SYSTEM and
+ * Administrators (owner and ACL set by SID, then checked), refuses a token, certificate or key
+ * found there that another account could have written, creates them once, registers the agent as a scheduled task that runs as SYSTEM at
  * every boot, starts it, and prints what the runner needs: URL, token file and fingerprint.
  */
 export const INSTALL_SCRIPT = `# drvcycle agent: install as a SYSTEM scheduled task that starts at boot.
@@ -22,13 +23,49 @@ if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administra
 if (($ListenHost -ne '127.0.0.1') -and ($ListenHost -ne '::1') -and (-not $AllowRemote)) {
   throw "-ListenHost $ListenHost lets other machines reach the agent; add -AllowRemote to mean it."
 }
+# Only SYSTEM and Administrators (by SID: names are localized) may own, change or read what the agent
+# trusts: a token or key another account could write would be the one the SYSTEM agent uses.
+$trusted = @('S-1-5-18', 'S-1-5-32-544')
+# Write/append data (add file/subfolder), delete child, delete, change permissions, take ownership, GENERIC_ALL, GENERIC_WRITE
+$changeRights = 0x2 -bor 0x4 -bor 0x40 -bor 0x10000 -bor 0x40000 -bor 0x80000 -bor 0x10000000 -bor 0x40000000
+function Get-TrustProblem([string]$Path, [switch]$Secret) {
+  $acl = Get-Acl -LiteralPath $Path
+  $owner = $acl.GetOwner([Security.Principal.SecurityIdentifier]).Value
+  if ($trusted -notcontains $owner) { return "$Path is owned by $owner, not by SYSTEM or Administrators" }
+  foreach ($rule in $acl.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])) {
+    $sid = $rule.IdentityReference.Value
+    if (($rule.AccessControlType -ne 'Allow') -or ($trusted -contains $sid) -or ($sid -eq 'S-1-3-4')) { continue }
+    $mask = [int]$rule.FileSystemRights
+    if (($mask -band $changeRights) -ne 0) { return "$Path lets $sid change it ($($rule.FileSystemRights))" }
+    # Read data, or GENERIC_READ (bit 31: a negative Int32)
+    if ($Secret -and ((($mask -band 0x1) -ne 0) -or ($mask -lt 0))) { return "$Path lets $sid read it ($($rule.FileSystemRights))" }
+  }
+  return $null
+}
 New-Item -ItemType Directory -Force -Path $InstallDir, $DataDir | Out-Null
+# ProgramData lets every user create files and folders in it: Administrators own the data folder,
+# and it grants SYSTEM and Administrators alone, nothing inherited; then it is checked.
+& icacls.exe $DataDir /setowner '*S-1-5-32-544' | Out-Null
+if ($LASTEXITCODE -ne 0) { throw "icacls could not make Administrators the owner of $DataDir (exit code $LASTEXITCODE)." }
+& icacls.exe $DataDir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' /grant:r '*S-1-5-32-544:(OI)(CI)F' | Out-Null
+if ($LASTEXITCODE -ne 0) { throw "icacls could not restrict $DataDir to SYSTEM and Administrators (exit code $LASTEXITCODE)." }
+$problem = Get-TrustProblem $DataDir
+if ($problem) { throw "$($problem): it must be left to SYSTEM and Administrators. Check it with: icacls $DataDir" }
 Copy-Item -Path (Join-Path $PSScriptRoot '*') -Destination $InstallDir -Recurse -Force
 $node = Join-Path $InstallDir 'node.exe'
 $agent = Join-Path $InstallDir 'agent\\agent.js'
 $token = Join-Path $DataDir 'token.txt'
 $cert = Join-Path $DataDir 'agent.crt'
 $key = Join-Path $DataDir 'agent.key'
+# A token, certificate or key that was there before is used only if no one else could have written it.
+foreach ($file in @($token, $cert, $key)) {
+  if (Test-Path -LiteralPath $file) {
+    $problem = Get-TrustProblem $file -Secret:($file -ne $cert)
+    if ($problem) {
+      throw "$($problem): another account may have written it, and the agent would trust it. Find out who did, delete $file, and run install-agent.ps1 again: it writes a new one."
+    }
+  }
+}
 if (-not (Test-Path $token)) {
   & $node $agent agent --init --token-file $token --tls-cert $cert --tls-key $key --host $ListenHost
   if ($LASTEXITCODE -ne 0) { throw "agent --init failed with exit code $LASTEXITCODE" }

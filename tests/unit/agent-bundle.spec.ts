@@ -71,3 +71,49 @@ test('install-agent.ps1: elevated only, token and certificate once, a SYSTEM tas
   expect(script).toContain("if ($AllowRemote) { $arguments += ' --allow-remote' }");
   expect(script).toContain('DRVCYCLE_AGENT_FINGERPRINT=$fingerprint');
 });
+
+test('install-agent.ps1: the data folder is left to SYSTEM and Administrators, a planted token is refused', async () => {
+  const dir = tmp();
+  const folder = await stageAgentBundle(fakeBinaries(dir), path.join(dir, 'out'));
+  const script = readFileSync(path.join(folder, 'install-agent.ps1'), 'utf8').replaceAll(
+    '\r\n',
+    '\n',
+  );
+  const at = (text: string) => {
+    const index = script.indexOf(text);
+    expect(index, text).toBeGreaterThanOrEqual(0);
+    return index;
+  };
+  // By SID (names are localized), owner first, inheritance removed, each step's exit code checked.
+  const owner = at(
+    "& icacls.exe $DataDir /setowner '*S-1-5-32-544' | Out-Null\nif ($LASTEXITCODE -ne 0) { throw",
+  );
+  const restrict = at(
+    "& icacls.exe $DataDir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' /grant:r '*S-1-5-32-544:(OI)(CI)F' | Out-Null\nif ($LASTEXITCODE -ne 0) { throw",
+  );
+  const verify = at('$problem = Get-TrustProblem $DataDir\nif ($problem) { throw');
+  // Existing files are checked before --init is skipped for them; the certificate may be read.
+  const checkFiles = at('foreach ($file in @($token, $cert, $key)) {');
+  at('$problem = Get-TrustProblem $file -Secret:($file -ne $cert)');
+  const init = at('if (-not (Test-Path $token)) {');
+  const task = at('Register-ScheduledTask');
+  expect(owner).toBeLessThan(restrict);
+  expect(restrict).toBeLessThan(verify);
+  expect(verify).toBeLessThan(checkFiles);
+  expect(checkFiles).toBeLessThan(init);
+  expect(init).toBeLessThan(task);
+  // The check: owner SYSTEM or Administrators, no allow rule of another SID with a right that
+  // changes the file (or, for a secret, reads it).
+  at("$trusted = @('S-1-5-18', 'S-1-5-32-544')");
+  at('$owner = $acl.GetOwner([Security.Principal.SecurityIdentifier]).Value');
+  at('if ($trusted -notcontains $owner) { return');
+  at('$acl.GetAccessRules($true, $true, [Security.Principal.SecurityIdentifier])');
+  const rights = /\$changeRights = (.*)\n/.exec(script)![1]!;
+  const mask = rights.split(' -bor ').reduce((sum, bit) => sum | Number(bit), 0);
+  // The same rights as the agent's own check (src/core/token-file.ts), plus delete-child for the folder.
+  expect(mask >>> 0).toBe(
+    (0x2 | 0x4 | 0x10000 | 0x40000 | 0x80000 | 0x10000000 | 0x40000000 | 0x40) >>> 0,
+  );
+  // PowerShell strings: a variable right before ":" would be read as a drive-qualified name.
+  expect(script).not.toMatch(/"[^"\n]*\$[A-Za-z]+:[^"\n]*"/);
+});
