@@ -291,6 +291,36 @@ export function labFlakeOf(
 }
 
 /**
+ * A batch that ended with fewer cycles than asked and no failed cycle: the target ended it
+ * between cycles because it was cancelled (another client's cancel request, the service
+ * uninstalled or taken over by another worker or run). Fewer cycles than asked is never a pass,
+ * and nothing here points at the driver: `environment`, with the counts and what was seen after.
+ */
+export function verdictForCutShortBatch(input: {
+  driver: string;
+  scenario: string;
+  /** Cycles the plan asked for (or, for a soak, the batch that came back short). */
+  asked: number;
+  ran: number;
+  /** What the service looked like once the batch had ended (its state, or why it is gone). */
+  serviceAfter: string;
+}): Verdict {
+  const { asked, ran } = input;
+  return makeVerdict({
+    driver: input.driver,
+    scenario: input.scenario,
+    kind: 'environment',
+    detail: `${ran} of ${asked} cycles ran: the batch ended early with no failed cycle, so it was cancelled from outside this test (another client's cancel request, or the service removed or cycled by another worker or run; ${input.serviceAfter}); nothing points at the driver`,
+    evidence: {
+      cause: 'batch-cut-short',
+      cyclesAsked: asked,
+      cyclesRan: ran,
+      serviceAfter: input.serviceAfter,
+    },
+  });
+}
+
+/**
  * A test that ended without recording a verdict: interrupted is `environment`; anything else is
  * drvcycle's own failure (`error`), never silently the machine's or the driver's.
  */

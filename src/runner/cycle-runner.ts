@@ -4,7 +4,12 @@
  * (nothing else keeps them), and turns the run into a verdict: the first bad cycle classified, a
  * leak decided on the best memory signal the machine offers, or a pass.
  */
-import { classifyCycleFailure, labFlakeOf, type LabFlake } from '../core/classify.ts';
+import {
+  classifyCycleFailure,
+  labFlakeOf,
+  verdictForCutShortBatch,
+  type LabFlake,
+} from '../core/classify.ts';
 import type { Collector } from '../collector/collector.ts';
 import { decideLeak, type LeakThresholds } from '../core/leak-decision.ts';
 import type { CycleRecord, SampleRequest } from '../core/records.ts';
@@ -114,16 +119,23 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       : undefined;
   const flakes: LabFlake[] = [];
   let failed: CycleRecord | undefined;
+  let cutShort: { asked: number; ran: number } | undefined;
   for (;;) {
     // A plan's cycles go in one batch (the target refuses a count it cannot run); after a lab
     // flake, the batch on the fresh machine runs what is left.
     const count = deadline !== undefined ? SOAK_BATCH : (plan.count ?? 0) - collector.cycles;
+    const before = collector.cycles;
     failed = await runCycleBatch(
       target,
       driver,
       { ...options, count },
       { firstCycle: collector.cycles + 1, onRecord },
     );
+    // A batch that ends short with no failed cycle was cancelled from outside: never a pass.
+    if (!failed && collector.cycles - before < count) {
+      cutShort = { asked: before + count, ran: collector.cycles };
+      break;
+    }
     if (failed) {
       const flake = onWine
         ? labFlakeOf(failed, machine.debugOutput(segment.mark), driver.name)
@@ -167,6 +179,17 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       debugOutput: machine.debugOutput(segment.mark),
       machine: await machine.postMortem(started, segment.mark),
     });
+    return flakes.length > 0
+      ? { ...verdict, evidence: { ...verdict.evidence, ...flakeEvidence } }
+      : verdict;
+  }
+  if (cutShort) {
+    const serviceAfter = await target.query(driver).then(
+      (status) => `the service is ${status.stateName} now`,
+      (error: unknown) =>
+        `the service cannot be queried now: ${(error as { problem?: string }).problem ?? (error as Error).message}`,
+    );
+    const verdict = verdictForCutShortBatch({ ...base, ...cutShort, serviceAfter });
     return flakes.length > 0
       ? { ...verdict, evidence: { ...verdict.evidence, ...flakeEvidence } }
       : verdict;
