@@ -2,7 +2,7 @@
  * Picks the machine for a worker from the run's machine settings: `lab` (a Wine prefix per
  * worker), `existing` (agents you run), `hyperv` or `libvirt` (VMs reverted to a snapshot).
  */
-import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
+import { ConfigError, DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { ExistingMachine } from './existing.ts';
 import { HyperV } from './hyperv.ts';
 import { VmMachine, type Hypervisor } from './hypervisor.ts';
@@ -44,6 +44,13 @@ export async function acquireMachine(
       runId,
       ...(settings.hostMode ? { hostMode: settings.hostMode } : {}),
     });
+  const slots = settings.provider === 'existing' ? settings.agents.urls : settings.vms;
+  // One worker per machine (checked for the run in global set-up; a config without it lands here).
+  if (index >= slots.length)
+    throw new ConfigError(
+      `Worker ${index} has no machine of its own: ${settings.provider === 'existing' ? 'DRVCYCLE_AGENTS' : 'DRVCYCLE_VMS'} lists ${slots.length}, and two workers on one machine cycle, stop and remove each other's driver service.`,
+      `Run with --workers=${slots.length}, or give one machine per worker.`,
+    );
   if (settings.provider === 'existing') {
     const machine = new ExistingMachine(settings.agents, index, runId);
     if (!(await machine.healthy()))

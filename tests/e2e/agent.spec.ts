@@ -125,7 +125,7 @@ test('a lab machine by hand: `drvcycle lab up` prints its agent and token, `lab 
     });
     expect(health.status).toBe(200);
     expect(up.stdout).toContain(
-      `DRVCYCLE_MACHINE=existing DRVCYCLE_AGENTS=${url} DRVCYCLE_AGENT_TOKEN_FILE=${tokenFile} DRVCYCLE_AGENT_FINGERPRINT=${fingerprint}`,
+      `DRVCYCLE_MACHINE=existing DRVCYCLE_AGENTS=${url} DRVCYCLE_AGENT_TOKEN_FILE=${tokenFile} DRVCYCLE_AGENT_FINGERPRINT=${fingerprint} npx playwright test --project=lab --workers=1`,
     );
   } finally {
     const down = await runProcess(process.execPath, [packagePaths.cli(), 'lab', 'down'], {
