@@ -60,3 +60,44 @@ test('a killed run is resumed: what completed is kept, the rest runs, one run in
   expect(results).toEqual(expect.arrayContaining(firstResults));
   expect(readdirSync(path.join(reports, 'allure-report'))).toContain('index.html');
 });
+
+test('a run killed in its first test is resumed with the settings and arguments it was started with', async ({}, testInfo) => {
+  test.setTimeout(6 * 60_000);
+  const reports = testInfo.outputPath('reports');
+  const runId = `${process.env.DRVCYCLE_RUN_ID}-first`;
+  const specs = ['specs/cycles.spec.ts', 'specs/leaks.spec.ts', '--project=lab', '--workers=1'];
+  const first = startRun(specs, { reports, runId, env: { CYCLES: '400', LEAK_CYCLES: '40' } });
+  await first.waitFor(/\[dc_clean\] cycle \d+\/400/, 120_000);
+  first.signal('SIGKILL');
+  await first.exited;
+  expect(first.verdicts()).toMatchObject({ runId, verdicts: [] });
+
+  // No arguments and no CYCLES: the resume restores both from the first part.
+  const resumed = await runProcess(process.execPath, [packagePaths.cli(), 'resume'], {
+    env: {
+      ...process.env,
+      DRVCYCLE_REPORTS_DIR: reports,
+      DRVCYCLE_RUN_ID: '',
+      CYCLES: '',
+      LEAK_CYCLES: '',
+    },
+    timeoutMs: 4 * 60_000,
+    allowFailure: true,
+  });
+  await testInfo.attach('resume.txt', { body: resumed.stdout + resumed.stderr });
+  expect(resumed.code, resumed.stdout.slice(-2000)).toBe(0);
+  expect(resumed.stdout).toContain(`resuming run ${runId}: 0 tests completed, the rest runs now`);
+  expect(resumed.stdout).toContain(
+    'settings restored from the interrupted run: CYCLES=400, LEAK_CYCLES=40',
+  );
+  expect(resumed.stdout).toContain(
+    `arguments restored from the interrupted run: ${specs.join(' ')}`,
+  );
+  expect(resumed.stdout).toContain('dc_clean: 400/400 cycles');
+  expect(resumed.stdout).toContain('drvcycle: 2 passed, 0 failed, 1 skipped (passed)');
+  const after = JSON.parse(
+    readFileSync(path.join(reports, 'verdicts.json'), 'utf8'),
+  ) as VerdictSummary;
+  expect(after.runId).toBe(runId);
+  expect(after.verdicts.map((v) => v.status)).toEqual(['passed', 'passed']);
+});
