@@ -8,7 +8,7 @@ import { AgentRequestError, ErrorCodes } from '../core/errors.ts';
 import { imageDigest, stagedFile, unstageImage } from '../target/staging.ts';
 import { decodeInf } from '../core/team-inf.ts';
 
-export const MAX_INF_BYTES = 1024 * 1024;
+export { MAX_INF_BYTES } from '../core/team-inf.ts';
 
 export async function takeStagedInf(
   stagingDir: string,

@@ -11,12 +11,12 @@
  * is the INF's). Each line is
  * checked like DRIVER and its companions (src/config/settings.ts) when a project uses it.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import type { DriverUnderTest } from './settings.ts';
 import { serviceNameFor } from './settings.ts';
-import { decodeInf, readTeamInf } from '../core/team-inf.ts';
+import { decodeInf, MAX_INF_BYTES, readTeamInf } from '../core/team-inf.ts';
 
 const FIELDS = new Set([
   'image',
@@ -145,6 +145,7 @@ export function readManifest(file: string): ManifestDriver[] {
 /** The service an INF installs, when it can be read (drvcycle's set-up reports what is wrong). */
 function serviceOfInf(infPath: string, imagePath: string): string | undefined {
   try {
+    if (statSync(infPath).size > MAX_INF_BYTES) return undefined;
     return readTeamInf(decodeInf(readFileSync(infPath)), path.basename(imagePath)).service;
   } catch {
     return undefined;

@@ -14,7 +14,14 @@ import {
 } from '../core/leak-decision.ts';
 import { packagePaths, sampleDriver } from '../core/paths.ts';
 import { driverImageProblem, IMAGE_FILE_MACHINE } from '../core/pe-image.ts';
-import { decodeInf, deployedImagePath, readTeamInf, TeamInfError } from '../core/team-inf.ts';
+import {
+  decodeInf,
+  deployedImagePath,
+  MAX_INF_BYTES,
+  readTeamInf,
+  TeamInfError,
+} from '../core/team-inf.ts';
+import { reservedDeviceName } from '../core/windows-names.ts';
 import type { DriverType } from '../windows/scm/status.ts';
 import {
   checkProfile,
@@ -275,6 +282,11 @@ function resolveDriver(
       `A PnP driver takes no load-order group (DRIVER_GROUP=${group}).`,
       'Drop DRIVER_GROUP (driverUnderTest.group): the INF drvcycle writes installs the driver.',
     );
+  if (kind === 'pnp' && !inf && reservedDeviceName(serviceName))
+    throw new ConfigError(
+      `The service name ${JSON.stringify(serviceName)} cannot name a PnP driver: its image would be ${serviceName}.sys, a name Windows reserves for a device.`,
+      'Give the driver another service name (DRIVER_SERVICE, driverUnderTest.serviceName).',
+    );
   const pnpStrategy = env[DRIVER_ENV.pnpStrategy] || fromUse?.pnpStrategy || undefined;
   if (
     pnpStrategy !== undefined &&
@@ -312,10 +324,16 @@ function resolveInf(
   const source = `DRIVER_INF=${given}`;
   let bytes: Buffer;
   try {
-    if (!statSync(infPath).isFile())
+    const info = statSync(infPath);
+    if (!info.isFile())
       throw new ConfigError(
         `${source}: ${infPath} is not a file.`,
         "Point DRIVER_INF (or driverUnderTest.infPath) at your driver's .inf.",
+      );
+    if (info.size > MAX_INF_BYTES)
+      throw new ConfigError(
+        `${source}: ${infPath} is ${info.size} bytes long, over the ${MAX_INF_BYTES} bytes drvcycle reads from an INF.`,
+        "Point DRIVER_INF (or driverUnderTest.infPath) at your driver's .inf (an INF is a few kilobytes of text).",
       );
     bytes = readFileSync(infPath);
   } catch (error) {

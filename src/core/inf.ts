@@ -87,7 +87,7 @@ export interface InfModel {
   readonly files: string[];
 }
 
-type Sections = Map<string, string[]>;
+export type Sections = Map<string, string[]>;
 
 /** INF sections, lower-cased names, comments and continuation lines handled. */
 export function infSections(text: string): Sections {
@@ -110,6 +110,16 @@ export function infSections(text: string): Sections {
   return sections;
 }
 
+/** Section names as the INF writes them, by their lower-case name (for messages). */
+export function sectionTitles(text: string): Map<string, string> {
+  const titles = new Map<string, string>();
+  for (const match of text.matchAll(/^\s*\[([^\]]+)\]/gm)) {
+    const title = match[1]!.trim();
+    if (!titles.has(title.toLowerCase())) titles.set(title.toLowerCase(), title);
+  }
+  return titles;
+}
+
 /** A `;` outside double quotes starts a comment. */
 function stripComment(line: string): string {
   let inQuotes = false;
@@ -120,7 +130,7 @@ function stripComment(line: string): string {
   return line;
 }
 
-function entries(sections: Sections, name: string): [string, string][] {
+export function entries(sections: Sections, name: string): [string, string][] {
   return (sections.get(name.toLowerCase()) ?? []).map((line) => {
     const eq = line.indexOf('=');
     return eq < 0 ? [line, ''] : [line.slice(0, eq).trim(), line.slice(eq + 1).trim()];
@@ -130,7 +140,7 @@ function entries(sections: Sections, name: string): [string, string][] {
 const value = (sections: Sections, section: string, key: string) =>
   entries(sections, section).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
 
-const list = (text: string) =>
+export const list = (text: string) =>
   text
     .split(',')
     .map((item) => unquote(item.trim()))
@@ -186,4 +196,21 @@ export function firstModel(text: string): InfModel {
     className: value(sections, 'Version', 'Class'),
     files,
   };
+}
+
+/**
+ * Replaces `%key%` with its [Strings] value (`%%` is a literal `%`); numeric keys are directory
+ * ids and stay as written, as do keys the INF does not define.
+ */
+export function stringResolver(sections: Sections): (value: string) => string {
+  const strings = new Map(
+    (sections.get('strings') ?? []).map((line) => {
+      const eq = line.indexOf('=');
+      return [line.slice(0, eq).trim().toLowerCase(), unquote(line.slice(eq + 1).trim())] as const;
+    }),
+  );
+  return (value) =>
+    value.replace(/%([^%]*)%/g, (whole, key: string) =>
+      key === '' ? '%' : /^\d+$/.test(key) ? whole : (strings.get(key.toLowerCase()) ?? whole),
+    );
 }

@@ -4,7 +4,17 @@
  * and the copy drvcycle installs, whose service section carries drvcycle's ownership marker.
  */
 import path from 'node:path';
-import { firstModel, infSections, quoted, unquote, type InfModel } from './inf.ts';
+import { firstRefusedLine } from './inf-policy.ts';
+import {
+  firstModel,
+  infSections,
+  quoted,
+  sectionTitles,
+  stringResolver,
+  unquote,
+  type InfModel,
+} from './inf.ts';
+import { reservedDeviceName } from './windows-names.ts';
 
 export interface TeamInf {
   readonly hardwareId: string;
@@ -37,9 +47,11 @@ const SERVICE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export function readTeamInf(text: string, imageFileName: string): TeamInf {
   const sections = infSections(text);
+  const resolve = stringResolver(sections);
+  assertImageName(imageFileName);
   let model: InfModel;
   try {
-    model = withStrings(firstModel(text), sections);
+    model = withStrings(firstModel(text), resolve);
   } catch (error) {
     throw new TeamInfError(
       `it has no usable model line: ${(error as Error).message}`,
@@ -95,6 +107,19 @@ export function readTeamInf(text: string, imageFileName: string): TeamInf {
       `its ServiceBinary ${serviceBinary} is not the image it copies (${imageFileName})`,
       'Make ServiceBinary name the copied image, e.g. "%12%\\' + imageFileName + '".',
     );
+  deployedImagePath(resolve(serviceBinary));
+  const refused = firstRefusedLine(sections, {
+    installSection: model.installSection,
+    service: model.service,
+    imageFile: imageFileName,
+    resolve,
+    titles: sectionTitles(text),
+  });
+  if (refused)
+    throw new TeamInfError(
+      `[${refused.section}] "${refused.line}" is refused: ${refused.why}`,
+      refused.hint,
+    );
   return {
     hardwareId: model.hardwareId,
     service: model.service,
@@ -107,40 +132,36 @@ export function readTeamInf(text: string, imageFileName: string): TeamInf {
 }
 
 /** `%key%` from [Strings] in the hardware id and service name (numeric ids are directories). */
-function withStrings(model: InfModel, sections: ReturnType<typeof infSections>): InfModel {
-  const strings = new Map(
-    (sections.get('strings') ?? []).map((line) => {
-      const eq = line.indexOf('=');
-      return [line.slice(0, eq).trim().toLowerCase(), unquote(line.slice(eq + 1).trim())] as const;
-    }),
-  );
-  const resolve = (value: string) =>
-    value.replace(
-      /%([^%\d][^%]*)%/g,
-      (whole, key: string) => strings.get(key.toLowerCase()) ?? whole,
-    );
+function withStrings(model: InfModel, resolve: (value: string) => string): InfModel {
   return {
     ...model,
     hardwareId: resolve(model.hardwareId),
-    ...(model.service ? { service: resolve(model.service) } : {}),
+    ...(model.service ? { service: unquote(resolve(model.service)) } : {}),
   };
 }
 
-/** Where ServiceBinary puts the image on the target (the standard directory ids of an INF). */
+/**
+ * Where ServiceBinary puts the image on the target: the drivers folder, the only destination
+ * drvcycle lets a team INF copy to (src/core/inf-policy.ts), with no subfolder.
+ */
 export function deployedImagePath(serviceBinary: string, systemRoot = 'C:\\windows'): string {
-  const match = /^%(\d+)%\\(.+)$/.exec(unquote(serviceBinary));
-  const dirs: Record<string, string> = {
-    '10': systemRoot,
-    '11': path.win32.join(systemRoot, 'system32'),
-    '12': path.win32.join(systemRoot, 'system32', 'drivers'),
-  };
-  const dir = match ? dirs[match[1]!] : undefined;
-  if (!match || !dir || match[2]!.includes('..'))
+  const match = /^%12%\\([^\\/:]+)$/.exec(unquote(serviceBinary).trim());
+  if (!match || match[1] === '.' || match[1] === '..')
     throw new TeamInfError(
-      `its ServiceBinary ${serviceBinary} is not under %10%, %11% or %12% (the Windows, system32 and drivers folders)`,
-      'Use "ServiceBinary = %12%\\yourdriver.sys", where drivers are installed.',
+      `its ServiceBinary ${serviceBinary} is not a file in the drivers folder (%12%)`,
+      'Use "ServiceBinary = %12%\\yourdriver.sys": drvcycle installs a driver image into the drivers folder only.',
     );
-  return path.win32.join(dir, match[2]!);
+  return path.win32.join(systemRoot, 'system32', 'drivers', match[1]!);
+}
+
+/** The image a team INF installs is a driver file: `<name>.sys`, not a name Windows reserves. */
+function assertImageName(imageFileName: string): void {
+  const plain = /^[^\\/:*?"<>|]+\.sys$/i.test(imageFileName) && !/[\p{Cc}]/u.test(imageFileName);
+  if (!plain || reservedDeviceName(imageFileName))
+    throw new TeamInfError(
+      `the driver image ${JSON.stringify(imageFileName)} is not a driver file name drvcycle installs (<name>.sys, not a name Windows reserves for a device such as con or nul)`,
+      'Give drvcycle the .sys file the INF installs, under its own name.',
+    );
 }
 
 export interface OwnedServiceSettings {
@@ -177,12 +198,53 @@ export function ownedTeamInf(text: string, inf: TeamInf, owned: OwnedServiceSett
   return out.join(eol);
 }
 
-/** An INF file's text: Unicode INFs are UTF-16LE with a byte-order mark, the others ASCII/UTF-8. */
+/** The largest INF drvcycle reads (real INFs are kilobytes; a larger one is not an INF). */
+export const MAX_INF_BYTES = 1024 * 1024;
+
+/**
+ * An INF file's text, in the encoding it was written in: UTF-16 (LE or BE, with a byte-order
+ * mark or without one, as SetupAPI also recognises), UTF-8, or else the ANSI code page of a
+ * Western Windows (1252), which is how SetupAPI reads a non-Unicode INF there.
+ */
 export function decodeInf(bytes: Uint8Array): string {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buffer[0] === 0xff && buffer[1] === 0xfe) return buffer.subarray(2).toString('utf16le');
-  const text = buffer.toString('utf8');
-  return text.startsWith('\uFEFF') ? text.slice(1) : text;
+  if (buffer.byteLength > MAX_INF_BYTES)
+    throw new TeamInfError(
+      `it is ${buffer.byteLength} bytes long, over the ${MAX_INF_BYTES} bytes drvcycle reads from an INF`,
+      'Point DRIVER_INF at the driver’s .inf file (an INF is a few kilobytes of text).',
+    );
+  const utf16 = utf16Order(buffer);
+  if (utf16 === 'le') return stripBom(new TextDecoder('utf-16le').decode(buffer));
+  if (utf16 === 'be') return stripBom(new TextDecoder('utf-16be').decode(buffer));
+  try {
+    return stripBom(new TextDecoder('utf-8', { fatal: true }).decode(buffer));
+  } catch {
+    return new TextDecoder('windows-1252').decode(buffer);
+  }
+}
+
+const stripBom = (text: string) => (text.startsWith('\uFEFF') ? text.slice(1) : text);
+
+/**
+ * UTF-16 by its byte-order mark, or, without one, by its zero bytes: INF text is mostly ASCII, so
+ * in UTF-16 every other byte is zero (the high bytes: odd offsets in LE, even in BE).
+ */
+function utf16Order(buffer: Buffer): 'le' | 'be' | undefined {
+  if (buffer[0] === 0xff && buffer[1] === 0xfe) return 'le';
+  if (buffer[0] === 0xfe && buffer[1] === 0xff) return 'be';
+  if (buffer.byteLength < 2 || buffer.byteLength % 2 !== 0) return undefined;
+  const sample = buffer.subarray(0, Math.min(buffer.byteLength, 4096));
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let i = 0; i < sample.byteLength; i++)
+    if (sample[i] === 0) {
+      if (i % 2 === 0) evenZeros++;
+      else oddZeros++;
+    }
+  const pairs = sample.byteLength / 2;
+  if (oddZeros > pairs * 0.6 && evenZeros < pairs * 0.05) return 'le';
+  if (evenZeros > pairs * 0.6 && oddZeros < pairs * 0.05) return 'be';
+  return undefined;
 }
 
 /** The bytes SetupAPI reads back as written: ASCII as is, anything else as UTF-16LE with a BOM. */

@@ -21,6 +21,7 @@ import {
   readTeamInf,
   TeamInfError,
 } from '../core/team-inf.ts';
+import { reservedDeviceName } from '../core/windows-names.ts';
 import { systemRoot } from '../windows/scm/image-path.ts';
 import { ownedDescription, ownedDisplayName } from '../windows/scm/ownership.ts';
 import { imageDigest, stagedFile, stageImage, unstageImage } from './staging.ts';
@@ -88,6 +89,12 @@ export async function stagePnpDriver(
       refuseInf(error);
     }
   } else {
+    if (reservedDeviceName(service))
+      throw new DrvcycleError(
+        ErrorCodes.PNP,
+        `The PnP driver "${service}" cannot be installed: its image would be ${service}.sys, a name Windows reserves for a device.`,
+        { hint: 'Give the driver another service name.' },
+      );
     imageFile = `${service}.sys`;
     deployed = pnpDeployedImage(service);
     infText = rootDeviceInf({
@@ -101,7 +108,7 @@ export async function stagePnpDriver(
   }
   if (existsSync(deployed))
     throw new DrvcycleError(
-      ErrorCodes.FOREIGN_SERVICE,
+      ErrorCodes.PNP,
       `${deployed} already exists: installing the PnP driver "${service}" would overwrite it.`,
       {
         hint: 'drvcycle never replaces a driver file it did not put there: remove that file (or the driver that uses it), or give the driver under test another service name.',

@@ -4,7 +4,7 @@
  * run, and uninstall leaves nothing. An INF for a file drvcycle was not given is refused and
  * leaves nothing either.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '../../fixtures/index.ts';
 import type { CycleRecord } from '../../src/core/records.ts';
@@ -97,6 +97,60 @@ test('an INF for a file drvcycle was not given is refused, with nothing installe
     ? readdirSync(staging, { recursive: true, encoding: 'utf8' }).map((f) => path.basename(f))
     : [];
   expect(files.filter((f) => /^(pnp_clean\.sys|DcTeamPnp\.inf)$/i.test(f))).toEqual([]);
+});
+
+test('a hostile team INF touches nothing outside the driver: system files, foreign services, other folders', async ({
+  machine,
+  target,
+}) => {
+  const agent = lab(machine);
+  const drivers = path.join(agent.prefix, 'drive_c/windows/system32/drivers');
+  const fltmgr = readFileSync(path.join(drivers, 'fltmgr.sys'));
+  const beepKey = 'HKLM\\System\\CurrentControlSet\\Services\\Beep';
+  const beepBefore = await wineReg(agent, ['query', beepKey]);
+  const image = path.join(test.info().outputDir, 'fltmgr.sys');
+  mkdirSync(path.dirname(image), { recursive: true });
+  copyFileSync(sampleDriver('pnp_clean'), image);
+  const attempts: [string, string, RegExp][] = [
+    // The image named after a system driver, into the drivers folder: the file exists.
+    [
+      'an image over a system driver',
+      TEAM_INF.replaceAll('pnp_clean.sys', 'fltmgr.sys'),
+      /fltmgr\.sys already exists: installing the PnP driver "DcTeamPnp" would overwrite it/,
+    ],
+    [
+      'a destination outside the drivers folder',
+      TEAM_INF.replaceAll('pnp_clean.sys', 'fltmgr.sys').replace(
+        'DefaultDestDir = 12',
+        'DefaultDestDir = -1,C:\\somewhere',
+      ),
+      /\[DestinationDirs\] "DefaultDestDir = -1,C:\\somewhere" is refused/,
+    ],
+    [
+      'a foreign service rewritten by AddReg',
+      TEAM_INF.replaceAll('pnp_clean.sys', 'fltmgr.sys').replace(
+        '[DcTeamPnp_Parameters]',
+        '[DcTeamPnp_Parameters]\nHKLM,System\\CurrentControlSet\\Services\\Beep,Start,0x00010001,2',
+      ),
+      /\[DcTeamPnp_Parameters\] "HKLM,System\\CurrentControlSet\\Services\\Beep,Start,0x00010001,2" is refused: it writes HKLM\\System\\CurrentControlSet\\Services\\Beep/,
+    ],
+  ];
+  for (const [what, inf, problem] of attempts) {
+    await test.step(what, async () => {
+      const error = await target
+        .install({ file: image }, { name: 'DcTeamPnp', pnp: true, inf })
+        .then(
+          () => undefined,
+          (e: unknown) => e as { problem?: string },
+        );
+      expect(error?.problem).toMatch(problem);
+      await expect(target.query(refTo('DcTeamPnp'))).rejects.toMatchObject({ win32Code: 1060 });
+    });
+  }
+  expect(readFileSync(path.join(drivers, 'fltmgr.sys')).equals(fltmgr)).toBe(true);
+  expect(existsSync(path.join(agent.prefix, 'drive_c/somewhere'))).toBe(false);
+  expect(await wineReg(agent, ['query', beepKey])).toBe(beepBefore);
+  expect(testLeftovers(await target.listOwned())).toEqual([]);
 });
 
 test('a PnP driver an earlier run left behind is swept with its device, image and staged INF', async ({

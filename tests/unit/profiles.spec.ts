@@ -79,6 +79,8 @@ test('a manifest line with the team’s INF: a PnP driver whose service is the I
     [
       '[Version]',
       'Class=System',
+      '[DestinationDirs]',
+      'DefaultDestDir=12',
       '[Manufacturer]',
       '%M%=Models,NTamd64',
       '[Models.NTamd64]',

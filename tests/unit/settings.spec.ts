@@ -2,7 +2,7 @@
  * Settings are resolved once: the defaults, then `use` in playwright.config.ts, then the
  * environment (env wins). Every bad value is a ConfigError naming the option and what it accepts.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -232,6 +232,8 @@ function teamInfFor(dir: string, image: string, service = 'MyDriver') {
     'Signature="$WINDOWS NT$"',
     'Class=System',
     'ClassGuid={4d36e97d-e325-11ce-bfc1-08002be10318}',
+    '[DestinationDirs]',
+    'DefaultDestDir=12',
     '[Manufacturer]',
     '%Mfg%=Models,NTamd64',
     '[Models.NTamd64]',
@@ -496,4 +498,38 @@ test('machines: as many VMs as agents, or the settings are refused', () => {
     snapshot: 'clean',
     powershell: 'powershell.exe',
   });
+});
+
+test('a PnP driver named like a device Windows reserves (nul, con) is refused before a machine boots', () => {
+  const { mine } = scratch();
+  for (const name of ['nul', 'CON', 'com1'])
+    expect(
+      configError(() =>
+        resolveSettings(
+          { driverUnderTest: { imagePath: mine, serviceName: name, kind: 'pnp' } },
+          {},
+        ),
+      ).problem,
+    ).toBe(
+      `The service name "${name}" cannot name a PnP driver: its image would be ${name}.sys, a name Windows reserves for a device.`,
+    );
+  // A legacy driver's image keeps its own file name: the service name names no file.
+  expect(
+    resolveSettings({ driverUnderTest: { imagePath: mine, serviceName: 'nul' } }, {}).driver
+      .serviceName,
+  ).toBe('nul');
+});
+
+test('a 200 MB DRIVER_INF is refused by its size, before it is read', () => {
+  const { mine } = scratch();
+  const huge = path.join(path.dirname(mine), 'huge.inf');
+  writeFileSync(huge, '');
+  truncateSync(huge, 200 * 1024 * 1024);
+  expect(
+    configError(() =>
+      resolveSettings({ driverUnderTest: { imagePath: mine } }, { DRIVER_INF: huge }),
+    ).problem,
+  ).toBe(
+    `DRIVER_INF=${huge}: ${huge} is 209715200 bytes long, over the 1048576 bytes drvcycle reads from an INF.`,
+  );
 });

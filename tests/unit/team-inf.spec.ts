@@ -126,15 +126,21 @@ test('an INF drvcycle cannot install is refused with the reason and what to do',
   ).toBe('[Echo_Device.NT.Services] has no AddService line');
 });
 
-test('ServiceBinary names where the image goes: the drivers folder, system32 or Windows', () => {
+test('ServiceBinary puts the image in the drivers folder, and nowhere else', () => {
   expect(deployedImagePath('%12%\\echo.sys')).toBe('C:\\windows\\system32\\drivers\\echo.sys');
-  expect(deployedImagePath('"%11%\\echo.sys"', 'D:\\Win')).toBe('D:\\Win\\system32\\echo.sys');
-  expect(deployedImagePath('%10%\\echo.sys')).toBe('C:\\windows\\echo.sys');
-  // The driver store (13, Windows 10 1709+) is chosen at install time: not known beforehand.
-  expect(problem(() => deployedImagePath('%13%\\echo.sys'))).toMatch(
-    /^its ServiceBinary %13%\\echo.sys is not under %10%, %11% or %12%/,
+  expect(deployedImagePath('"%12%\\echo.sys"', 'D:\\Win')).toBe(
+    'D:\\Win\\system32\\drivers\\echo.sys',
   );
-  expect(problem(() => deployedImagePath('%12%\\..\\..\\evil.sys'))).toMatch(/is not under/);
+  // system32 and the Windows folder hold the system's own files: a team INF never writes there.
+  expect(problem(() => deployedImagePath('"%11%\\echo.sys"'))).toBe(
+    'its ServiceBinary "%11%\\echo.sys" is not a file in the drivers folder (%12%)',
+  );
+  expect(problem(() => deployedImagePath('%10%\\echo.sys'))).toMatch(/not a file in the drivers/);
+  // The driver store (13, Windows 10 1709+) is chosen at install time: not known beforehand.
+  expect(problem(() => deployedImagePath('%13%\\echo.sys'))).toMatch(/not a file in the drivers/);
+  expect(problem(() => deployedImagePath('%12%\\..\\..\\evil.sys'))).toMatch(/not a file in/);
+  // A subfolder the drivers folder does not have (the agent answered 500 when copying there).
+  expect(problem(() => deployedImagePath('%12%\\sub\\echo.sys'))).toMatch(/not a file in/);
 });
 
 test('the INF drvcycle installs is the team’s, its service section carrying drvcycle’s marker', () => {
@@ -174,4 +180,22 @@ test('an INF is read in the encoding it was written in, and written so SetupAPI 
   expect(encodeInf(ECHO).equals(Buffer.from(ECHO, 'latin1'))).toBe(true);
   expect(encodeInf(unicode).equals(utf16)).toBe(true);
   expect(decodeInf(encodeInf(unicode))).toBe(unicode);
+});
+
+test('an INF in UTF-16 without a byte-order mark, big-endian, or in the ANSI code page reads as written', () => {
+  const text = '[Strings]\r\nDesc = "Gerät für Tests"';
+  expect(decodeInf(Buffer.from(text, 'utf16le'))).toBe(text);
+  const bigEndian = Buffer.from(text, 'utf16le').swap16();
+  expect(decodeInf(bigEndian)).toBe(text);
+  expect(decodeInf(Buffer.concat([Buffer.from([0xfe, 0xff]), bigEndian]))).toBe(text);
+  // Latin-1 (Windows-1252) bytes are not UTF-8: read in the code page, not mangled into U+FFFD.
+  expect(decodeInf(Buffer.from(text, 'latin1'))).toBe(text);
+  expect(decodeInf(Buffer.from(text, 'utf8'))).toBe(text);
+});
+
+test('an INF over 1 MiB is refused before it is parsed', () => {
+  const huge = Buffer.alloc(1024 * 1024 + 1, 0x20);
+  expect(() => decodeInf(huge)).toThrow(
+    'it is 1048577 bytes long, over the 1048576 bytes drvcycle reads from an INF',
+  );
 });
