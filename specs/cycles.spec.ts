@@ -1,11 +1,11 @@
-import { test } from '../src/index.ts';
+import { SPEC_TITLES, test } from '../src/index.ts';
 
-test.describe('cycles', () => {
-  test('load/unload cycles', async ({ cycleRunner, settings }) => {
+test.describe(SPEC_TITLES.cycles, () => {
+  test(SPEC_TITLES.loadUnload, async ({ cycleRunner, settings }) => {
     await cycleRunner({ family: 'cycles', count: settings.cycles });
   });
 
-  test('soak: cycles for a set duration', async ({ cycleRunner, settings }) => {
+  test(SPEC_TITLES.soak, async ({ cycleRunner, settings }) => {
     test.skip(
       settings.soakSeconds === 0,
       'Set SOAK_SECONDS (or the soakSeconds option) to run the soak.',

@@ -1,10 +1,7 @@
-import { test } from '../src/index.ts';
+import { SPEC_TITLES, test } from '../src/index.ts';
 
-test.describe('leaks', () => {
-  test('memory returns to baseline after unload and does not grow across cycles', async ({
-    cycleRunner,
-    settings,
-  }) => {
+test.describe(SPEC_TITLES.leaks, () => {
+  test(SPEC_TITLES.leakBaseline, async ({ cycleRunner, settings }) => {
     await cycleRunner({
       family: 'leaks',
       count: settings.leakCycles,

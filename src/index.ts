@@ -19,4 +19,5 @@ export {
   SELF_CHECK_CASES,
   type ErrorPathCase,
 } from './runner/error-paths.ts';
+export { certificationCriteria, SPEC_TITLES } from './runner/criteria.ts';
 export { sampleDriver } from './core/paths.ts';

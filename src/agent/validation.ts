@@ -6,6 +6,7 @@ import path from 'node:path';
 import { AgentRequestError, ErrorCodes } from '../core/errors.ts';
 import { RUN_ID_PATTERN } from '../core/run-id.ts';
 import type { CycleOptions, SampleRequest } from '../core/records.ts';
+import { reservedDeviceName } from '../core/windows-names.ts';
 import type { CallOptions, InstallOptions } from '../target/types.ts';
 
 const SERVICE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -35,11 +36,9 @@ export function validateServiceName(name: unknown): string {
   return name;
 }
 
-/** Names Windows reserves for devices, with or without an extension (`NUL`, `aux.sys`, `COM1`). */
-const RESERVED_NAME = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$/i;
 
 export function validateFileName(name: unknown): string {
-  if (typeof name === 'string' && RESERVED_NAME.test(name.trim()))
+  if (typeof name === 'string' && reservedDeviceName(name))
     throw invalid(
       `Invalid image file name ${JSON.stringify(name)}: Windows reserves it for a device. Name the image like a driver file (mydriver.sys).`,
     );

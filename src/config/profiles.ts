@@ -18,6 +18,9 @@ export interface ProfileNumbers {
   readonly soakSeconds: number;
   readonly startTimeoutMs: number;
   readonly stopTimeoutMs: number;
+  /** A memory sample after every k-th unload (for certify: the most it may be, and never 0). */
+  readonly sampleEvery: number;
+  readonly errorPathStopTimeoutMs: number;
 }
 
 /** Each profile's defaults (for certify: its floor, or ceiling for bounds and thresholds). */
@@ -28,6 +31,8 @@ export const PROFILE_DEFAULTS: Record<Profile, ProfileNumbers> = {
     soakSeconds: 0,
     startTimeoutMs: 30_000,
     stopTimeoutMs: 30_000,
+    sampleEvery: 10,
+    errorPathStopTimeoutMs: 5_000,
   },
   nightly: {
     cycles: 2_000,
@@ -35,6 +40,8 @@ export const PROFILE_DEFAULTS: Record<Profile, ProfileNumbers> = {
     soakSeconds: 30 * 60,
     startTimeoutMs: 30_000,
     stopTimeoutMs: 30_000,
+    sampleEvery: 10,
+    errorPathStopTimeoutMs: 5_000,
   },
   certify: {
     cycles: 1_000,
@@ -42,6 +49,8 @@ export const PROFILE_DEFAULTS: Record<Profile, ProfileNumbers> = {
     soakSeconds: 10 * 60,
     startTimeoutMs: 30_000,
     stopTimeoutMs: 30_000,
+    sampleEvery: 10,
+    errorPathStopTimeoutMs: 5_000,
   },
 };
 
@@ -108,6 +117,12 @@ export function loosenedForCertify(chosen: CertifyNumbers): string[] {
   atLeast('soakSeconds', chosen.soakSeconds, floor.soakSeconds);
   atMost('startTimeoutMs', chosen.startTimeoutMs, floor.startTimeoutMs);
   atMost('stopTimeoutMs', chosen.stopTimeoutMs, floor.stopTimeoutMs);
+  atMost('errorPathStopTimeoutMs', chosen.errorPathStopTimeoutMs, floor.errorPathStopTimeoutMs);
+  if (chosen.sampleEvery === 0)
+    problems.push(
+      `sampleEvery 0 never samples memory between the first load and the last unload; the certification samples after every ${floor.sampleEvery}th unload at least`,
+    );
+  else atMost('sampleEvery', chosen.sampleEvery, floor.sampleEvery);
   atMost('leakThresholds.perCycle', t.perCycle, CERTIFY_THRESHOLDS.perCycle);
   atMost(
     'leakThresholds.residualTolerance',

@@ -18,6 +18,8 @@ export interface CertifiedTest {
   readonly rehearsal: string | undefined;
   readonly verifier: VerifierSettings | undefined;
   readonly settings: Settings;
+  /** Every criterion the certification of this driver requires, as test title paths. */
+  readonly required?: readonly string[] | undefined;
 }
 
 export interface DriverIdentity {
@@ -43,6 +45,8 @@ export interface DriverCertification {
   readonly verifier: string;
   readonly rehearsal: string | undefined;
   readonly criteria: Criterion[];
+  /** Required criteria that did not run (filtered out, skipped, in another shard): each fails it. */
+  readonly missing?: readonly string[];
   readonly verdict: 'pass' | 'fail';
 }
 
@@ -85,6 +89,13 @@ function targetLine(info: TargetInfo): string {
     : `${info.os} ${info.osVersion}, ${info.arch} (${info.hostname})`;
 }
 
+/** The required criteria that no test of the group ran (a skipped test did not run either). */
+export function missingCriteria(group: readonly CertifiedTest[]): string[] {
+  const ran = new Set(group.filter((t) => t.status !== 'skipped').map((t) => t.test));
+  const required = new Set(group.flatMap((t) => t.required ?? []));
+  return [...required].filter((name) => !ran.has(name));
+}
+
 export function buildCertification(
   tests: readonly CertifiedTest[],
   identify: (imagePath: string) => DriverIdentity,
@@ -104,6 +115,7 @@ export function buildCertification(
         measured: t.verdict.summary,
         passed: t.verdict.kind === 'pass' && (t.status === 'passed' || t.status === 'expected'),
       }));
+    const missing = missingCriteria(group);
     drivers.push({
       project,
       service: first.settings.driver.serviceName,
@@ -112,7 +124,11 @@ export function buildCertification(
       verifier: verifierLine(first),
       rehearsal: first.rehearsal,
       criteria,
-      verdict: criteria.length > 0 && criteria.every((c) => c.passed) ? 'pass' : 'fail',
+      missing,
+      verdict:
+        criteria.length > 0 && missing.length === 0 && criteria.every((c) => c.passed)
+          ? 'pass'
+          : 'fail',
     });
   }
   return {
@@ -142,6 +158,7 @@ export function certificationMarkdown(c: Certification): string {
       `- Target: ${d.target}`,
       `- Driver Verifier: ${d.verifier}`,
       ...(d.rehearsal ? [`- **Rehearsal:** ${d.rehearsal}`] : []),
+      ...(d.missing && d.missing.length > 0 ? [`- **${missingLine(d.missing)}**`] : []),
       '',
       '| criterion | requirement | measured | result |',
       '| --- | --- | --- | --- |',
@@ -149,7 +166,13 @@ export function certificationMarkdown(c: Certification): string {
         (k) =>
           `| ${cell(k.name)} | ${cell(k.requirement)} | ${cell(k.measured)} | ${k.passed ? 'pass' : '**FAIL**'} |`,
       ),
+      ...(d.missing ?? []).map((name) => `| ${cell(name)} | required | did not run | **FAIL** |`),
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** What a certification that did not run all its criteria says, in the files and on the console. */
+export function missingLine(missing: readonly string[]): string {
+  return `${missing.length} required criteri${missing.length === 1 ? 'on' : 'a'} did not run (filtered out by -g/--grep, --grep-invert, testMatch/testIgnore, --shard, --last-failed or --only-changed, or skipped): ${missing.join('; ')}`;
 }

@@ -5,11 +5,14 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { resolveSettings } from '../../src/config/settings.ts';
 import type { Verdict } from '../../src/core/verdict.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 import {
   buildCertification,
   certificationMarkdown,
+  missingCriteria,
   type CertifiedTest,
 } from '../../src/report/certification.ts';
+import { certificationCriteria } from '../../src/runner/criteria.ts';
 import { embeddedSignature } from '../../src/report/driver-file.ts';
 import { identify } from '../../src/report/reporters/certification.ts';
 import { peImage } from './pe-fixtures.ts';
@@ -221,4 +224,90 @@ test('signature state from the PE certificate table: unsigned, or an embedded si
   expect(embeddedSignature(Buffer.from('not a driver'))).toBe('not a PE image');
   expect(identify(cleanImage)).toMatchObject({ file: 'clean.sys', bytes: 1024, version: null });
   expect(identify(cleanImage).signature).toContain('unsigned');
+});
+
+test('a certification requires every criterion: one filtered out (-g, testMatch, --shard…) or skipped fails it, named', () => {
+  const required = certificationCriteria('legacy');
+  const withRequired = (t: CertifiedTest): CertifiedTest => ({ ...t, required });
+  // `-g "second start"`: the one criterion that ran passed.
+  const narrowed = buildCertification(
+    [
+      withRequired(
+        certified(
+          verdict('pass', 'error paths › second start', 'PASS'),
+          'error paths › second start',
+        ),
+      ),
+    ],
+    identify,
+  );
+  expect(narrowed.verdict).toBe('fail');
+  const [driver] = narrowed.drivers;
+  expect(driver!.verdict).toBe('fail');
+  expect(driver!.criteria.every((c) => c.passed)).toBe(true);
+  expect(driver!.missing).toEqual(required.filter((name) => name !== 'error paths › second start'));
+  expect(driver!.missing).toContain('cycles › load/unload cycles');
+  expect(driver!.missing).toContain(
+    'leaks › memory returns to baseline after unload and does not grow across cycles',
+  );
+  const markdown = certificationMarkdown(narrowed);
+  expect(markdown).toContain('# Driver certification: FAIL');
+  expect(markdown).toContain(
+    `**${required.length - 1} required criteria did not run (filtered out by -g/--grep`,
+  );
+  expect(markdown).toContain(
+    '| cycles › soak: cycles for a set duration | required | did not run | **FAIL** |',
+  );
+
+  // Every criterion ran and passed, but one was skipped: still a fail.
+  const all = required.map((name) => withRequired(certified(verdict('pass', name, 'PASS'), name)));
+  expect(buildCertification(all, identify).verdict).toBe('pass');
+  const skipped = all.map((t, i) => (i === 1 ? { ...t, status: 'skipped' } : t));
+  const oneSkipped = buildCertification(skipped, identify);
+  expect(oneSkipped.verdict).toBe('fail');
+  expect(oneSkipped.drivers[0]!.missing).toEqual([required[1]]);
+  expect(missingCriteria(skipped)).toEqual([required[1]]);
+});
+
+test("the criteria follow the driver's kind: a PnP driver's certification needs the PnP error paths, not the legacy ones", () => {
+  const legacy = certificationCriteria('legacy');
+  const pnp = certificationCriteria('pnp');
+  expect(legacy.slice(0, 3)).toEqual([
+    'cycles › load/unload cycles',
+    'cycles › soak: cycles for a set duration',
+    'leaks › memory returns to baseline after unload and does not grow across cycles',
+  ]);
+  expect(legacy).toContain('error paths › second start');
+  expect(legacy).not.toContain('error paths › duplicate install (PnP)');
+  expect(pnp).toContain('error paths › duplicate install (PnP)');
+  expect(pnp).not.toContain('error paths › second start');
+});
+
+test('a certify project refuses every loosened option: sampleEvery 0 or sparser, an error-path stop bound past its ceiling', () => {
+  const certify = (extra: Record<string, unknown>) => () =>
+    resolveSettings(
+      { profile: 'certify', driverUnderTest: { imagePath: cleanImage }, ...extra },
+      {},
+    );
+  expect(certify({ sampleEvery: 0 })).toThrow(ConfigError);
+  expect(certify({ sampleEvery: 0 })).toThrow(
+    'A certify project cannot loosen the certification: sampleEvery 0 never samples memory between the first load and the last unload; the certification samples after every 10th unload at least.',
+  );
+  expect(certify({ sampleEvery: 50 })).toThrow(/sampleEvery 50 is above the certification's 10/);
+  expect(certify({ errorPathStopTimeoutMs: 15 * 60_000 })).toThrow(
+    /errorPathStopTimeoutMs 900000 is above the certification's 5000/,
+  );
+  // Stricter is fine; and the defaults are the certification's own numbers.
+  expect(certify({ sampleEvery: 1, errorPathStopTimeoutMs: 2_000 })()).toMatchObject({
+    sampleEvery: 1,
+    errorPathStopTimeoutMs: 2_000,
+  });
+  expect(certify({})()).toMatchObject({ sampleEvery: 10, errorPathStopTimeoutMs: 5_000 });
+  // Outside a certification, 0 still means no system samples in a cycles run.
+  expect(
+    resolveSettings(
+      { profile: 'nightly', driverUnderTest: { imagePath: cleanImage }, sampleEvery: 0 },
+      {},
+    ).sampleEvery,
+  ).toBe(0);
 });

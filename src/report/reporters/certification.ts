@@ -14,6 +14,7 @@ import type { VerifierSettings } from '../../windows/nt/verifier-settings.ts';
 import {
   buildCertification,
   certificationMarkdown,
+  missingLine,
   type CertifiedTest,
   type DriverIdentity,
 } from '../certification.ts';
@@ -25,6 +26,7 @@ interface Context {
   readonly rehearsal: string | undefined;
   readonly verifier: VerifierSettings | undefined;
   readonly settings: Settings;
+  readonly required?: readonly string[];
 }
 
 function attached<T>(result: TestResult, name: string): T | undefined {
@@ -79,5 +81,8 @@ export default class CertificationReporter implements Reporter {
     process.stdout.write(
       `[drvcycle] certification: ${certification.verdict.toUpperCase()}${certification.certified ? '' : ' (rehearsal on the lab, not a certification)'}: ${reportPaths.certificationMarkdown()}\n`,
     );
+    for (const driver of certification.drivers)
+      if (driver.missing && driver.missing.length > 0)
+        process.stdout.write(`[drvcycle] ${driver.service}: ${missingLine(driver.missing)}\n`);
   }
 }
