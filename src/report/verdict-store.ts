@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { summarise, type VerdictSummary } from '../core/verdict.ts';
+import { summarise, type Verdict, type VerdictSummary } from '../core/verdict.ts';
 import { atomicWrite } from './atomic-write.ts';
 
 export type VerdictEntry = VerdictSummary['verdicts'][number];
@@ -47,4 +47,56 @@ export function pruneOtherRuns(summaryFile: string, runId: string): void {
   if (!existsSync(root)) return;
   for (const name of readdirSync(root))
     if (name !== runId) rmSync(path.join(root, name), { recursive: true, force: true });
+}
+
+/** A write that failed because the disk (or the user's quota) is full. */
+export function isDiskFull(error: unknown): error is NodeJS.ErrnoException {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** drvcycle's own `error` verdict for a test whose results could not be written. */
+export function diskFullVerdict(verdict: Verdict, error: NodeJS.ErrnoException): Verdict {
+  const where = error.path ? ` writing ${error.path}` : '';
+  return {
+    kind: 'error',
+    driver: verdict.driver,
+    scenario: verdict.scenario,
+    summary: `ERROR: the reports disk is full (${error.code}${where}): this test's results are incomplete; the driver's verdict was ${verdict.summary.split('\n')[0]}`,
+    evidence: { ...verdict.evidence, cause: 'disk-full', driverVerdict: verdict.kind },
+  };
+}
+
+/**
+ * Stores a test's verdict (`store`), then writes the rest of its results (`finish`). A full disk
+ * on either makes the verdict drvcycle's `error` (stored when there is room for it, else the
+ * first one stays) and is returned, so the test fails with it; any other error is thrown as is.
+ * Nothing written is removed.
+ */
+export async function settleVerdict(
+  verdict: Verdict,
+  store: (verdict: Verdict) => void,
+  finish: (verdict: Verdict) => Promise<void>,
+): Promise<{ verdict: Verdict; diskFull: NodeJS.ErrnoException | undefined }> {
+  let diskFull: NodeJS.ErrnoException | undefined;
+  try {
+    store(verdict);
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    diskFull = error;
+  }
+  try {
+    await finish(verdict);
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    diskFull ??= error;
+  }
+  if (!diskFull) return { verdict, diskFull };
+  const error = diskFullVerdict(verdict, diskFull);
+  try {
+    store(error);
+  } catch (again) {
+    if (!isDiskFull(again)) throw again;
+  }
+  return { verdict: error, diskFull };
 }
