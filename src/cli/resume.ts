@@ -5,7 +5,7 @@
  * report of both parts. It holds the reports folder until its report is written.
  */
 import path from 'node:path';
-import { checkedRunId } from '../config/run-id.ts';
+import { checkedRunId } from '../core/run-id.ts';
 import { runProcess } from '../core/child-process.ts';
 import { ConfigError } from '../core/errors.ts';
 import { reportPaths, reportsDir } from '../core/paths.ts';

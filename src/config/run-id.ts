@@ -5,19 +5,10 @@
  * (verdicts.d/<run id>/, resume-<run id>.txt), so one that is not 1-40 letters, digits or dashes
  * is refused wherever it comes from.
  */
-import { ConfigError } from '../core/errors.ts';
-import { newRunId, RUN_ID_PATTERN } from '../core/run-id.ts';
+import { checkedRunId, newRunId } from '../core/run-id.ts';
+import { DRIVER_ENV, LEAK_THRESHOLD_ENV, NUMBER_OPTIONS } from './settings.ts';
 
 export const RUN_ID_ENV = 'DRVCYCLE_RUN_ID';
-
-/** `runId` when it is a run id; a ConfigError saying where it came from (`from`) when not. */
-export function checkedRunId(runId: unknown, from: string, hint?: string): string {
-  if (typeof runId === 'string' && RUN_ID_PATTERN.test(runId)) return runId;
-  throw new ConfigError(
-    `${from} gives the run id ${JSON.stringify(runId)}: a run id is 1-40 letters, digits or dashes.`,
-    hint ?? `Give a run id such as nightly-1234 (or none: drvcycle makes one).`,
-  );
-}
 
 /** The run's id, made now when this process is the first to ask (the runner's config). */
 export function ensureRunId(env: NodeJS.ProcessEnv = process.env): string {
@@ -29,3 +20,21 @@ export function currentRunId(env: NodeJS.ProcessEnv = process.env): string | und
   const runId = env[RUN_ID_ENV] || undefined;
   return runId === undefined ? undefined : checkedRunId(runId, RUN_ID_ENV);
 }
+
+/** The environment variables that change what a run does, recorded for its resume (no token). */
+export const RECORDED_SETTINGS: readonly string[] = [
+  ...NUMBER_OPTIONS.map((option) => option.env),
+  ...Object.values(DRIVER_ENV),
+  LEAK_THRESHOLD_ENV,
+  'DRVCYCLE_MACHINE',
+  'DRVCYCLE_LAB_HOST',
+  'DRVCYCLE_AGENTS',
+  'DRVCYCLE_AGENTS_FILE',
+  'DRVCYCLE_AGENT_TOKEN_FILE',
+  'DRVCYCLE_AGENT_FINGERPRINT',
+  'DRVCYCLE_VMS',
+  'DRVCYCLE_SNAPSHOT',
+  'DRVCYCLE_CONSOLE_LOG',
+  'DRVCYCLE_POWERSHELL',
+  'DRVCYCLE_LIBVIRT_URI',
+];

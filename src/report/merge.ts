@@ -20,8 +20,8 @@ import {
   statSync,
 } from 'node:fs';
 import path from 'node:path';
-import { checkedRunId } from '../config/run-id.ts';
 import { ConfigError } from '../core/errors.ts';
+import { checkedRunId } from '../core/run-id.ts';
 import { summarise, VERDICT_KINDS, type VerdictSummary } from '../core/verdict.ts';
 import { atomicWrite } from './atomic-write.ts';
 import { certificationMarkdown, type Certification } from './certification.ts';

@@ -5,9 +5,8 @@
  * environment (CYCLES, DRIVER, DRVCYCLE_MACHINE…). A resumed run keeps the first part's record.
  */
 import path from 'node:path';
-import { checkedRunId } from '../config/run-id.ts';
-import { DRIVER_ENV, LEAK_THRESHOLD_ENV, NUMBER_OPTIONS } from '../config/settings.ts';
 import { ConfigError } from '../core/errors.ts';
+import { checkedRunId } from '../core/run-id.ts';
 import { atomicWrite } from './atomic-write.ts';
 import { isRecord, readReportJson } from './read-json.ts';
 
@@ -19,24 +18,6 @@ export interface RunRecord {
   /** The drvcycle settings the run had from its environment, by variable name. */
   readonly settings: Record<string, string>;
 }
-
-/** The environment variables that change what a run does (tokens are never among them). */
-export const RECORDED_SETTINGS: readonly string[] = [
-  ...NUMBER_OPTIONS.map((option) => option.env),
-  ...Object.values(DRIVER_ENV),
-  LEAK_THRESHOLD_ENV,
-  'DRVCYCLE_MACHINE',
-  'DRVCYCLE_LAB_HOST',
-  'DRVCYCLE_AGENTS',
-  'DRVCYCLE_AGENTS_FILE',
-  'DRVCYCLE_AGENT_TOKEN_FILE',
-  'DRVCYCLE_AGENT_FINGERPRINT',
-  'DRVCYCLE_VMS',
-  'DRVCYCLE_SNAPSHOT',
-  'DRVCYCLE_CONSOLE_LOG',
-  'DRVCYCLE_POWERSHELL',
-  'DRVCYCLE_LIBVIRT_URI',
-];
 
 export function runRecordFile(reportsDir: string): string {
   return path.join(reportsDir, 'run.json');
@@ -61,12 +42,14 @@ export function readRunRecord(reportsDir: string): RunRecord | undefined {
 }
 
 /**
- * Records the run as it starts: `argv` is the runner's (`node cli.js test …`). A record of the
+ * Records the run as it starts: `settingNames` are the variables to keep (RECORDED_SETTINGS of
+ * src/config/run-id.ts), `argv` is the runner's (`node cli.js test …`). A record of the
  * same run id (the first part of a resumed run) is kept as it is.
  */
 export function recordRun(
   reportsDir: string,
   runId: string,
+  settingNames: readonly string[],
   argv: readonly string[] = process.argv,
   env: NodeJS.ProcessEnv = process.env,
 ): void {
@@ -81,7 +64,7 @@ export function recordRun(
     startedAt: new Date().toISOString(),
     args: afterTest < 0 ? [] : argv.slice(afterTest + 1),
     settings: Object.fromEntries(
-      RECORDED_SETTINGS.flatMap((name) => (env[name] ? [[name, env[name]]] : [])),
+      settingNames.flatMap((name) => (env[name] ? [[name, env[name]]] : [])),
     ),
   };
   atomicWrite(runRecordFile(reportsDir), `${JSON.stringify(record, null, 2)}\n`);

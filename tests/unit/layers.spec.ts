@@ -45,7 +45,15 @@ const LAYERS: Record<string, Layer> = {
     may: ['src/core'],
     // The certification's shapes: settings, target facts, Verifier's settings.
     typesOnly: ['src/config', 'src/target', 'src/windows/nt'],
-    npm: ['vega', 'vega-lite', 'systeminformation', '@playwright/test', 'allure-js-commons'],
+    npm: [
+      'vega',
+      'vega-lite',
+      'systeminformation',
+      '@playwright/test',
+      'allure-js-commons',
+      // reporters/allure-results.ts wraps its reporter.
+      'allure-playwright',
+    ],
   },
   'src/runner': { may: ['src/core', 'src/target', 'src/machines', 'src/collector'], npm: [] },
   'src/config': { may: ['src/core', 'src/machines'], typesOnly: ['src/windows/scm'], npm: [] },

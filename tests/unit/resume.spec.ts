@@ -14,6 +14,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
+import { RECORDED_SETTINGS } from '../../src/config/run-id.ts';
 import { runProcess } from '../../src/core/child-process.ts';
 import { packagePaths } from '../../src/core/paths.ts';
 import { summarise } from '../../src/core/verdict.ts';
@@ -26,16 +27,27 @@ const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'drvcycle-resume-'));
 test('a run records its arguments and drvcycle settings as it starts; its resume keeps that record', () => {
   const dir = tmp();
   const argv = ['node', 'cli.js', 'test', 'specs/cycles.spec.ts', '--project=lab'];
-  recordRun(dir, 'run-1', argv, { CYCLES: '30', DRIVER: 'x.sys', HOME: '/root', CI: '' });
+  recordRun(dir, 'run-1', RECORDED_SETTINGS, argv, {
+    CYCLES: '30',
+    DRIVER: 'x.sys',
+    HOME: '/root',
+    CI: '',
+  });
   expect(readRunRecord(dir)).toMatchObject({
     runId: 'run-1',
     args: ['specs/cycles.spec.ts', '--project=lab'],
     settings: { CYCLES: '30', DRIVER: 'x.sys' },
   });
   // The resumed part (same run id, other arguments and settings) leaves the first part's record.
-  recordRun(dir, 'run-1', ['node', 'cli.js', 'test', '--test-list-invert', 'l'], { CYCLES: '5' });
+  recordRun(
+    dir,
+    'run-1',
+    RECORDED_SETTINGS,
+    ['node', 'cli.js', 'test', '--test-list-invert', 'l'],
+    { CYCLES: '5' },
+  );
   expect(readRunRecord(dir)).toMatchObject({ args: ['specs/cycles.spec.ts', '--project=lab'] });
-  recordRun(dir, 'run-2', ['node', 'cli.js', 'test'], {});
+  recordRun(dir, 'run-2', RECORDED_SETTINGS, ['node', 'cli.js', 'test'], {});
   expect(readRunRecord(dir)).toMatchObject({ runId: 'run-2', args: [], settings: {} });
 });
 
