@@ -1,15 +1,31 @@
 /**
  * Writes src/core/win32-names.ts and src/core/ntstatus-names.ts: the symbolic name of every Win32
- * error code and every NTSTATUS, from mingw-w64's winerror.h and ntstatus.h (both public domain;
- * Debian package mingw-w64-common, installed with the lab):
- *   npx tsx tools/gen-error-names.ts [/usr/share/mingw-w64/include]
+ * error code and every NTSTATUS, from mingw-w64's winerror.h and ntstatus.h (both public domain):
+ *   npx tsx tools/gen-error-names.ts [include folder] [--winerror <winerror.h>] [--ntstatus <ntstatus.h>]
+ * The include folder defaults to /usr/share/mingw-w64/include (Debian package mingw-w64-common,
+ * installed with the lab). Debian 12's winerror.h (mingw-w64 10) lacks 537–634 and 636–729
+ * (577 ERROR_INVALID_IMAGE_HASH, 647 ERROR_FAILED_DRIVER_ENTRY, 654
+ * ERROR_DRIVER_FAILED_PRIOR_UNLOAD among them); upstream mingw-w64 has them all, as the Windows SDK
+ * does (Wine's include/winerror.h lacks 537–560). The committed table was generated with
+ * --winerror pointing at upstream's header, fetched (not committed) with
+ *   git show <commit>:mingw-w64-headers/include/winerror.h > /tmp/winerror.h
+ * from https://github.com/mingw-w64/mingw-w64 (commit d7f3c52012c4af4fb526330117d9c86b266018dc).
  * The messages come from the target itself (FormatMessageW) and, for the codes drvcycle meets most,
  * from src/core/win32-codes.ts.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 
-const include = process.argv[2] ?? '/usr/share/mingw-w64/include';
+const { values, positionals } = parseArgs({
+  options: { winerror: { type: 'string' }, ntstatus: { type: 'string' } },
+  allowPositionals: true,
+});
+const include = positionals[0] ?? '/usr/share/mingw-w64/include';
+const headers: Record<string, string> = {
+  'winerror.h': values.winerror ?? path.join(include, 'winerror.h'),
+  'ntstatus.h': values.ntstatus ?? path.join(include, 'ntstatus.h'),
+};
 
 function names(
   header: string,
@@ -17,7 +33,7 @@ function names(
   keep: (code: number) => boolean,
 ): [number, string][] {
   const found = new Map<number, string>();
-  for (const line of readFileSync(path.join(include, header), 'utf8').split('\n')) {
+  for (const line of readFileSync(headers[header]!, 'utf8').split('\n')) {
     const match = define.exec(line.trim());
     if (!match) continue;
     const code = Number(match[2]) >>> 0;
