@@ -4,7 +4,7 @@
  * returns NULL and EvtRender is a stub that raises), so on Wine the source reports itself
  * unavailable and never calls EvtRender.
  */
-import koffi from 'koffi';
+import { windowsLibrary } from '../library.ts';
 import { wineVersion } from '../nt/wine.ts';
 import { decodeEvent, EVENT_CHANNELS, eventQueryXPath, type DecodedEvent } from './decode.ts';
 import { parseEventXml } from './event-xml.ts';
@@ -30,8 +30,8 @@ let api: Wevtapi | undefined;
 
 function wevtapi(): Wevtapi {
   if (api) return api;
-  const lib = koffi.load('wevtapi.dll');
-  const kernel32 = koffi.load('kernel32.dll');
+  const lib = windowsLibrary('wevtapi.dll');
+  const kernel32 = windowsLibrary('kernel32.dll');
   api = {
     /** https://learn.microsoft.com/windows/win32/api/winevt/nf-winevt-evtquery */
     EvtQuery: lib.func(

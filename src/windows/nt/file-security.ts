@@ -4,6 +4,7 @@
  * https://learn.microsoft.com/windows/win32/api/aclapi/nf-aclapi-getnamedsecurityinfow
  */
 import koffi from 'koffi';
+import { windowsLibrary } from '../library.ts';
 import { decodeSecurityDescriptor, type FileSecurity } from '../../core/token-file.ts';
 
 const SE_FILE_OBJECT = 1;
@@ -13,8 +14,8 @@ const DACL_SECURITY_INFORMATION = 0x4;
 type Fn = (...args: unknown[]) => unknown;
 
 export function readFileSecurity(file: string): FileSecurity {
-  const advapi32 = koffi.load('advapi32.dll');
-  const kernel32 = koffi.load('kernel32.dll');
+  const advapi32 = windowsLibrary('advapi32.dll');
+  const kernel32 = windowsLibrary('kernel32.dll');
   const GetNamedSecurityInfoW = advapi32.func(
     'uint32 __stdcall GetNamedSecurityInfoW(str16 name, int type, uint32 info, _Out_ void** owner, _Out_ void** group, _Out_ void** dacl, _Out_ void** sacl, _Out_ void** sd)',
   ) as Fn;

@@ -3,7 +3,7 @@
  * (Windows' text, in the machine's language; Wine's own table in the lab).
  * https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-formatmessagew
  */
-import koffi from 'koffi';
+import { windowsLibrary } from '../library.ts';
 
 const FORMAT_MESSAGE_IGNORE_INSERTS = 0x200;
 const FORMAT_MESSAGE_FROM_SYSTEM = 0x1000;
@@ -21,11 +21,9 @@ type FormatMessageW = (
 let formatMessageW: FormatMessageW | undefined;
 
 export function systemMessage(code: number): string | undefined {
-  formatMessageW ??= koffi
-    .load('kernel32.dll')
-    .func(
-      'uint32 __stdcall FormatMessageW(uint32 flags, void* source, uint32 id, uint32 language, void* buffer, uint32 size, void* args)',
-    ) as unknown as FormatMessageW;
+  formatMessageW ??= windowsLibrary('kernel32.dll').func(
+    'uint32 __stdcall FormatMessageW(uint32 flags, void* source, uint32 id, uint32 language, void* buffer, uint32 size, void* args)',
+  ) as unknown as FormatMessageW;
   const buffer = Buffer.alloc(CHARS * 2);
   const length = formatMessageW(
     FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,

@@ -18,6 +18,7 @@ import {
   type PoolTagUsage,
   type VerifierDriverCounters,
 } from './layouts.ts';
+import { windowsLibrary } from '../library.ts';
 import type {
   Availability,
   HostProcessSample,
@@ -36,9 +37,9 @@ type Fn = (...args: unknown[]) => unknown;
 let api: ReturnType<typeof bind> | undefined;
 
 function bind() {
-  const ntdll = koffi.load('ntdll.dll');
-  const kernel32 = koffi.load('kernel32.dll');
-  const f = (lib: ReturnType<typeof koffi.load>, proto: string) => lib.func(proto) as Fn;
+  const ntdll = windowsLibrary('ntdll.dll');
+  const kernel32 = windowsLibrary('kernel32.dll');
+  const f = (lib: typeof ntdll, proto: string) => lib.func(proto) as Fn;
   return {
     /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-rtlgetversion */
     RtlGetVersion: f(ntdll, 'int32 __stdcall RtlGetVersion(void* info)'),

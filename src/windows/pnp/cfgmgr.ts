@@ -5,8 +5,8 @@
  * CR_NO_SUCH_DEVNODE, CM_Disable_DevNode / CM_Enable_DevNode / CM_Get_DevNode_Status are
  * unimplemented): the bindings refuse to run there, and the lab uses remove/re-add instead.
  */
-import koffi from 'koffi';
 import { DrvcycleError, ErrorCodes } from '../../core/errors.ts';
+import { windowsLibrary } from '../library.ts';
 export { PROBLEM_NAMES, problemName } from '../../core/cm-problems.ts';
 
 /**
@@ -111,7 +111,7 @@ export function windowsConfigManager(onWine: boolean): ConfigManager {
         hint: 'On the lab a PnP driver is cycled by removing and re-adding its device (the default there).',
       },
     );
-  const cfgmgr = koffi.load('cfgmgr32.dll');
+  const cfgmgr = windowsLibrary('cfgmgr32.dll');
   const fn = (proto: string) => cfgmgr.func(proto) as Fn;
   /** https://learn.microsoft.com/windows/win32/api/cfgmgr32/nf-cfgmgr32-cm_locate_devnodew */
   const locate = fn(

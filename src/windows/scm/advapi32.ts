@@ -3,6 +3,7 @@
  * module on Linux is harmless). Each binding names its Microsoft Learn page.
  */
 import koffi from 'koffi';
+import { windowsLibrary } from '../library.ts';
 
 export type ScHandle = bigint & { readonly __brand: 'SC_HANDLE' };
 
@@ -11,8 +12,8 @@ type Fn = (...args: unknown[]) => unknown;
 let bindings: ReturnType<typeof bind> | undefined;
 
 function bind() {
-  const advapi32 = koffi.load('advapi32.dll');
-  const kernel32 = koffi.load('kernel32.dll');
+  const advapi32 = windowsLibrary('advapi32.dll');
+  const kernel32 = windowsLibrary('kernel32.dll');
   const SERVICE_DESCRIPTIONW = koffi.struct('SERVICE_DESCRIPTIONW', { lpDescription: 'str16' });
   const SERVICE_STATUS = koffi.struct('SERVICE_STATUS', {
     type: 'uint32',
@@ -23,7 +24,7 @@ function bind() {
     checkPoint: 'uint32',
     waitHint: 'uint32',
   });
-  const fn = (lib: ReturnType<typeof koffi.load>, proto: string) => lib.func(proto) as Fn;
+  const fn = (lib: typeof advapi32, proto: string) => lib.func(proto) as Fn;
   return {
     /** https://learn.microsoft.com/windows/win32/api/errhandlingapi/nf-errhandlingapi-getlasterror */
     GetLastError: fn(kernel32, 'uint32 __stdcall GetLastError()'),
@@ -58,7 +59,7 @@ function bind() {
       'int __stdcall QueryServiceConfig2W(void* service, uint32 level, void* buffer, uint32 size, _Out_ uint32* needed)',
     ),
     /** https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-changeserviceconfig2w (SERVICE_CONFIG_DESCRIPTION) */
-    ChangeServiceConfig2W_Description: advapi32.func('ChangeServiceConfig2W', 'int', [
+    ChangeServiceConfig2W_Description: advapi32.func('__stdcall', 'ChangeServiceConfig2W', 'int', [
       'void*',
       'uint32',
       koffi.pointer(SERVICE_DESCRIPTIONW),
@@ -69,7 +70,7 @@ function bind() {
       'int __stdcall StartServiceW(void* service, uint32 argc, void* argv)',
     ),
     /** https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-controlservice (STOP blocks until DriverUnload returns) */
-    ControlService: advapi32.func('ControlService', 'int', [
+    ControlService: advapi32.func('__stdcall', 'ControlService', 'int', [
       'void*',
       'uint32',
       koffi.out(koffi.pointer(SERVICE_STATUS)),
