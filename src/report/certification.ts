@@ -140,6 +140,26 @@ export function buildCertification(
   };
 }
 
+/**
+ * One driver's certifications from several shards of one run, as one: the criteria that ran in
+ * any shard, and missing only what no shard ran (a shard lists the others' criteria as missing).
+ */
+export function combineDriverCertifications(
+  drivers: readonly DriverCertification[],
+): DriverCertification[] {
+  const byProject = new Map<string, DriverCertification[]>();
+  for (const d of drivers) byProject.set(d.project, [...(byProject.get(d.project) ?? []), d]);
+  return [...byProject.values()].map((parts) => {
+    const criteria = parts.flatMap((d) => d.criteria);
+    const ran = new Set(criteria.map((c) => c.name));
+    const missing = [...new Set(parts.flatMap((d) => d.missing ?? []))].filter(
+      (name) => !ran.has(name),
+    );
+    const passed = criteria.length > 0 && missing.length === 0 && criteria.every((c) => c.passed);
+    return { ...parts[0]!, criteria, missing, verdict: passed ? 'pass' : 'fail' };
+  });
+}
+
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function certificationMarkdown(c: Certification): string {

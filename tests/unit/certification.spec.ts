@@ -9,6 +9,7 @@ import { ConfigError } from '../../src/core/errors.ts';
 import {
   buildCertification,
   certificationMarkdown,
+  combineDriverCertifications,
   missingCriteria,
   type CertifiedTest,
 } from '../../src/report/certification.ts';
@@ -310,4 +311,23 @@ test('a certify project refuses every loosened option: sampleEvery 0 or sparser,
       {},
     ).sampleEvery,
   ).toBe(0);
+});
+
+test('shards of one certification combine: a criterion missing from one shard but run in another is not missing', () => {
+  const required = certificationCriteria('legacy');
+  const all = required.map((name) => ({
+    ...certified(verdict('pass', name, 'PASS'), name),
+    required,
+  }));
+  const first = buildCertification(all.slice(0, 4), identify).drivers;
+  const second = buildCertification(all.slice(4), identify).drivers;
+  expect(first[0]!.verdict).toBe('fail');
+  expect(second[0]!.verdict).toBe('fail');
+  const [both] = combineDriverCertifications([...first, ...second]);
+  expect(both).toMatchObject({ verdict: 'pass', missing: [] });
+  expect(both!.criteria).toHaveLength(required.length);
+  // Without the second shard's last criterion, it is still missing, and fails the driver.
+  const partial = buildCertification(all.slice(4, -1), identify).drivers;
+  const [short] = combineDriverCertifications([...first, ...partial]);
+  expect(short).toMatchObject({ verdict: 'fail', missing: [required.at(-1)] });
 });
