@@ -14,7 +14,9 @@ import {
 } from '../core/token-file.ts';
 import { selfSignedCertificate } from '../core/self-signed.ts';
 import { LocalTarget } from '../target/local-target.ts';
+import { assertX64 } from '../windows/native/library.ts';
 import { elevationProblem, isElevated } from '../windows/nt/elevation.ts';
+import { enableDebugPrivilegeOnce, type DebugPrivilegeState } from '../windows/nt/privileges.ts';
 import { wineVersion } from '../windows/nt/wine.ts';
 import { restrictToAdministrators } from './acl.ts';
 import { validateToken } from './auth.ts';
@@ -85,6 +87,8 @@ export async function runAgent(argv: string[]): Promise<void> {
     strict: true,
   });
   if (!values['token-file']) throw new ConfigError('The agent needs --token-file.', USAGE);
+  // Every binding and layout the agent uses is x64's: refused before anything is bound.
+  assertX64();
   const onWindows = process.platform === 'win32' && wineVersion() === null;
   const tlsPaths = tlsFiles(values['tls-cert'], values['tls-key']);
   if (values.init) {
@@ -135,6 +139,9 @@ export async function runAgent(argv: string[]): Promise<void> {
       notElevated,
       'Start it from an elevated shell (Run as administrator), or as a scheduled task that runs as SYSTEM at boot (schtasks /create /ru SYSTEM /sc onstart /tn drvcycle-agent /tr "…npx drvcycle agent …").',
     );
+  // Driver Verifier's counters need SeDebugPrivilege enabled, which an elevated administrator's
+  // token holds disabled: enabled here, once, for the whole process (its batch threads included).
+  const debugPrivilege = process.platform === 'win32' ? enableDebugPrivilegeOnce() : undefined;
   const stagingDir =
     values['staging-dir'] ??
     path.win32.join(process.env.ProgramData ?? 'C:\\ProgramData', 'drvcycle', 'images');
@@ -172,6 +179,7 @@ export async function runAgent(argv: string[]): Promise<void> {
         );
     }
     log(`drvcycle agent listening on ${url} (staging ${stagingDir})`);
+    if (debugPrivilege) log(debugPrivilegeLine(debugPrivilege));
     if (tls) log(`TLS certificate SHA-256 fingerprint: ${tls.fingerprint}`);
     if (values['ready-file']) {
       const ready = values['ready-file'];
@@ -187,6 +195,13 @@ export async function runAgent(argv: string[]): Promise<void> {
       renameSync(`${ready}.tmp`, ready);
     }
   });
+}
+
+/** The agent log's line on SeDebugPrivilege: enabled, or a warning naming what is unavailable. */
+export function debugPrivilegeLine(state: DebugPrivilegeState): string {
+  return state.enabled
+    ? 'SeDebugPrivilege enabled (Driver Verifier counters readable)'
+    : `WARNING: ${state.reason ?? 'SeDebugPrivilege is not enabled.'}`;
 }
 
 /**

@@ -82,6 +82,8 @@ export interface SystemSample {
   readonly performance?: PerformanceInfo;
   readonly verifier?: VerifierDriverCounters[];
   readonly hosts?: HostProcessSample[];
+  /** Samplers that are available but whose read failed in this sample, with why. */
+  readonly unavailable?: Partial<Record<SamplerName, string>>;
 }
 
 export interface SampleRequest {

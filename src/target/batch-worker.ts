@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { toWire } from '../core/errors.ts';
 import { useSystemMessages } from '../core/win32-codes.ts';
 import { systemMessage } from '../windows/nt/format-message.ts';
-import { HostProcessReader, takeSample } from '../windows/nt/samplers.ts';
+import { takeSample, windowsReads } from '../windows/nt/samplers.ts';
 import { CallAbandonedError } from '../windows/scm/call-watch.ts';
 import { DriverServices } from '../windows/scm/driver-services.ts';
 import { ServiceManager } from '../windows/scm/service-manager.ts';
@@ -19,7 +19,7 @@ import { runCycles } from './cycles.ts';
 
 useSystemMessages(systemMessage);
 const scm = ServiceManager.open({ blockingCalls: 'inline' });
-const hosts = new HostProcessReader();
+const reads = windowsReads();
 const post = (message: BatchMessage) => parentPort!.postMessage(message);
 
 async function run(request: BatchRequest): Promise<void> {
@@ -44,7 +44,7 @@ async function run(request: BatchRequest): Promise<void> {
         },
       },
       onPhase: (cycle, phase, startMs) => control.phase(cycle, phase, startMs),
-      ...(sample ? { sampler: () => takeSample(sample.request, sample.availability, hosts) } : {}),
+      ...(sample ? { sampler: () => takeSample(sample.request, sample.availability, reads) } : {}),
       ...(request.pnp ? { pnp: request.pnp } : {}),
     })) {
       control.records.append(JSON.stringify(record), whenFull);

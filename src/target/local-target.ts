@@ -19,7 +19,8 @@ import { BatchThreads } from './batch-thread.ts';
 import { validateCycleOptions } from './cycles.ts';
 import { readCrashDumps } from '../windows/events/crash-dumps.ts';
 import { readEventLog, type EventLogRead } from '../windows/events/eventlog.ts';
-import { HostProcessReader, probeSamplers, takeSample } from '../windows/nt/samplers.ts';
+import { probeSamplers, takeSample, windowsReads } from '../windows/nt/samplers.ts';
+import { debugPrivilegeState } from '../windows/nt/privileges.ts';
 import type {
   Availability,
   CycleOptions,
@@ -99,6 +100,7 @@ export class LocalTarget implements Target {
       agentVersion: DRVCYCLE_VERSION,
       pid: process.pid,
       stagingDir: this.options.stagingDir,
+      ...(debugPrivilegeState() ? { debugPrivilege: debugPrivilegeState() } : {}),
     };
   }
 
@@ -274,11 +276,11 @@ export class LocalTarget implements Target {
   private availability: Availability | undefined;
   private readonly batches = new Map<string, { control: BatchControl; done: Promise<void> }>();
   private readonly batchThreads = new BatchThreads();
-  private readonly hosts = new HostProcessReader();
+  private readonly reads = windowsReads();
 
   /** Probed once, on first use: each probe makes a few system calls. */
   private probedSamplers(): Availability {
-    this.availability ??= probeSamplers(wineVersion() !== null);
+    this.availability ??= probeSamplers(wineVersion() !== null, this.reads);
     return this.availability;
   }
 
@@ -287,7 +289,7 @@ export class LocalTarget implements Target {
   }
 
   async sample(request: SampleRequest): Promise<SystemSample> {
-    return takeSample(request, await this.samplers(), this.hosts);
+    return takeSample(request, await this.samplers(), this.reads);
   }
 
   async verifierSettings(): Promise<VerifierSettingsRead> {

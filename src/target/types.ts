@@ -85,6 +85,16 @@ export interface TargetInfo {
   readonly pid: number;
   /** Where the target stages driver images it is sent. */
   readonly stagingDir: string;
+  /**
+   * Whether the agent enabled SeDebugPrivilege at start (Driver Verifier's counters need it),
+   * why not, and which samplers that leaves unavailable. Absent where nothing tried (a runner's
+   * own LocalTarget).
+   */
+  readonly debugPrivilege?: {
+    readonly enabled: boolean;
+    readonly reason?: string;
+    readonly unavailable: readonly string[];
+  };
 }
 
 export interface Health {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { ConfigError } from '../../src/core/errors.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
-import { architectureProblem, assertX64 } from '../../src/windows/library.ts';
+import { architectureProblem, assertX64 } from '../../src/windows/native/library.ts';
 
 function sources(folder: string): string[] {
   return readdirSync(path.join(PACKAGE_ROOT, folder), { recursive: true, encoding: 'utf8' })
@@ -57,7 +57,7 @@ test('every koffi function declaration spells the calling convention __stdcall',
 test('DLLs are loaded through windowsLibrary (x64 check, one load per DLL)', () => {
   const direct = BOUND_FOLDERS.flatMap(sources).filter(
     (file) =>
-      file !== path.join('src/windows', 'library.ts') &&
+      file !== path.join('src/windows', 'native/library.ts') &&
       /koffi\.load\(/.test(readFileSync(path.join(PACKAGE_ROOT, file), 'utf8')),
   );
   // setupapi.ts is being changed by another piece of work (issue 18 items 3, 4, 6, 7); its DLLs

@@ -17,7 +17,7 @@ import ts from 'typescript';
  * - A key is a folder (every file under it, sub-folders included) or a single file (src/index.ts);
  *   a file belongs to the most specific key that contains it.
  * - `may`: what the layer may import besides itself. An entry names a key, or a folder whose keys
- *   all count ('src/windows' = scm, nt and events; 'src' = everything under src).
+ *   all count ('src/windows' = native, scm, nt, pnp and events; 'src' = everything under src).
  * - `typesOnly`: what it may import with `import type` only (erased at run time, so nothing of it
  *   is loaded). `import { type A }` is NOT type-only: with verbatimModuleSyntax it still loads.
  * - `npm`: the npm packages it may import ('*' for any). Node built-ins are always allowed.
@@ -25,11 +25,19 @@ import ts from 'typescript';
  */
 const LAYERS: Record<string, Layer> = {
   'src/core': { may: [], npm: [] },
-  'src/windows/scm': { may: ['src/core', 'src/windows/pnp'], npm: ['koffi', 'p-retry'] },
-  'src/windows/nt': { may: ['src/core', 'src/windows/scm'], npm: ['koffi', 'p-retry'] },
-  'src/windows/pnp': { may: ['src/core'], npm: ['koffi'] },
+  // The one place a Windows DLL is loaded (x64 only, once each): every binding goes through it.
+  'src/windows/native': { may: ['src/core'], npm: ['koffi'] },
+  'src/windows/scm': {
+    may: ['src/core', 'src/windows/native', 'src/windows/pnp'],
+    npm: ['koffi', 'p-retry'],
+  },
+  'src/windows/nt': {
+    may: ['src/core', 'src/windows/native', 'src/windows/scm'],
+    npm: ['koffi', 'p-retry'],
+  },
+  'src/windows/pnp': { may: ['src/core', 'src/windows/native'], npm: ['koffi'] },
   'src/windows/events': {
-    may: ['src/core', 'src/windows/scm', 'src/windows/nt'],
+    may: ['src/core', 'src/windows/native', 'src/windows/scm', 'src/windows/nt'],
     npm: ['koffi', 'p-retry'],
   },
   'src/target': { may: ['src/core', 'src/windows'], npm: ['undici'] },

@@ -4,7 +4,7 @@
  * returns NULL and EvtRender is a stub that raises), so on Wine the source reports itself
  * unavailable and never calls EvtRender.
  */
-import { windowsLibrary } from '../library.ts';
+import { windowsLibrary } from '../native/library.ts';
 import { wineVersion } from '../nt/wine.ts';
 import { decodeEvent, EVENT_CHANNELS, eventQueryXPath, type DecodedEvent } from './decode.ts';
 import { parseEventXml } from './event-xml.ts';

@@ -4,7 +4,7 @@
  * access rights, so the lab never needs it.
  * https://learn.microsoft.com/windows/win32/api/securitybaseapi/nf-securitybaseapi-gettokeninformation
  */
-import { windowsLibrary } from '../library.ts';
+import { windowsLibrary } from '../native/library.ts';
 
 const TOKEN_QUERY = 0x0008;
 const TokenElevation = 20;

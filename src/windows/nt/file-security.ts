@@ -4,7 +4,7 @@
  * https://learn.microsoft.com/windows/win32/api/aclapi/nf-aclapi-getnamedsecurityinfow
  */
 import koffi from 'koffi';
-import { windowsLibrary } from '../library.ts';
+import { windowsLibrary } from '../native/library.ts';
 import { decodeSecurityDescriptor, type FileSecurity } from '../../core/token-file.ts';
 
 const SE_FILE_OBJECT = 1;

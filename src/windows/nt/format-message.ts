@@ -3,7 +3,7 @@
  * (Windows' text, in the machine's language; Wine's own table in the lab).
  * https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-formatmessagew
  */
-import { windowsLibrary } from '../library.ts';
+import { windowsLibrary } from '../native/library.ts';
 
 const FORMAT_MESSAGE_IGNORE_INSERTS = 0x200;
 const FORMAT_MESSAGE_FROM_SYSTEM = 0x1000;

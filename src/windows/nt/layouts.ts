@@ -96,7 +96,10 @@ export const STATUS_INVALID_INFO_CLASS = 0xc0000003;
  * DriverName (UNICODE_STRING) @24, Loads @84, Unloads @88, CurrentPaged/NonPagedPoolAllocations
  * @96/@100, Paged/NonPagedPoolUsageInBytes @112/@120, peaks @128/@136; before it, 128 bytes with
  * every field after Level 16 bytes earlier (DriverName @8, Loads @68, CurrentPaged… @80,
- * PagedPoolUsageInBytes @96). Parsing stays within the length the call returned.
+ * PagedPoolUsageInBytes @96). Parsing stays within the length the call returned. The call can
+ * succeed with a returned length of 0 when Verifier verifies no driver (the WRK passes
+ * MmGetVerifierInformation's length straight through; ReactOS's verifier tool reads it as "no
+ * entries"): that is no entries here too, never an error.
  */
 export const VERIFIER_LAYOUT_BUILD = 18362;
 
@@ -113,6 +116,7 @@ export function decodeVerifierInformation(
     0,
     Math.min(buffer.byteLength, options.returnedLength ?? buffer.byteLength),
   );
+  if (bytes.byteLength === 0) return [];
   const entrySize = verifierEntrySize(options.build ?? VERIFIER_LAYOUT_BUILD);
   const shift = 144 - entrySize;
   const view = dataView(bytes);

@@ -17,12 +17,15 @@ import {
   VERIFIER_LAYOUT_BUILD,
   type PoolTagUsage,
   type VerifierDriverCounters,
+  verifierEntrySize,
 } from './layouts.ts';
-import { windowsLibrary } from '../library.ts';
+import { windowsLibrary } from '../native/library.ts';
+import { debugPrivilegeState, type DebugPrivilegeState } from './privileges.ts';
 import type {
   Availability,
   HostProcessSample,
   SampleRequest,
+  SamplerName,
   SystemSample,
 } from '../../core/records.ts';
 
@@ -86,19 +89,78 @@ function querySystemInformation(
   return { status: STATUS_INFO_LENGTH_MISMATCH };
 }
 
-export function readPoolTags(): PoolTagUsage[] | { status: number } {
-  const result = querySystemInformation(SystemPoolTagInformation);
-  return 'status' in result ? result : decodePoolTagInformation(result.bytes);
+/** What one sampler's read gave: its values, or why it has none (said in its availability). */
+export type Reading<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+
+/** What NtQuerySystemInformation returned: a buffer (with its address and length), or a status. */
+export type SystemInformation =
+  { bytes: Uint8Array; base: bigint; returned: number } | { status: number };
+
+const STATUS_ACCESS_DENIED = 0xc0000022;
+const hex = (status: number) => `0x${status.toString(16).toUpperCase()}`;
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Pool bytes per tag from class 22, or why not. Pure: tested on buffers laid out as Windows does. */
+export function poolTagReading(result: SystemInformation): Reading<PoolTagUsage[]> {
+  if ('status' in result)
+    return {
+      ok: false,
+      reason: `NtQuerySystemInformation(SystemPoolTagInformation) returned ${hex(result.status)}`,
+    };
+  try {
+    return { ok: true, value: decodePoolTagInformation(result.bytes) };
+  } catch (error) {
+    return {
+      ok: false,
+      reason: `SystemPoolTagInformation returned ${result.returned} bytes drvcycle cannot decode: ${message(error)}`,
+    };
+  }
 }
 
-export function readVerifier(): VerifierDriverCounters[] | { status: number } {
-  const result = querySystemInformation(SystemVerifierInformation);
-  if ('status' in result) return result;
-  // An empty first entry (NextEntryOffset 0, no name) means Verifier verifies no driver.
-  return decodeVerifierInformation(result.bytes, result.base, {
-    returnedLength: result.returned,
-    build: windowsBuild(),
-  }).filter((d) => d.driver !== '');
+/**
+ * Driver Verifier's per-driver counters from class 51, or why not. A success with a returned
+ * length of 0, or with one empty entry (NextEntryOffset 0, no name), means Verifier verifies no
+ * driver: no entries. A buffer that cannot be decoded is a reason, never a thrown error: a batch's
+ * other samplers go on. Pure: tested on buffers laid out as Windows does.
+ */
+export function verifierReading(
+  result: SystemInformation,
+  build: number,
+  debugPrivilege?: DebugPrivilegeState,
+): Reading<VerifierDriverCounters[]> {
+  if ('status' in result)
+    return {
+      ok: false,
+      reason:
+        result.status === STATUS_ACCESS_DENIED
+          ? `reading Driver Verifier counters needs SeDebugPrivilege enabled (NtQuerySystemInformation returned 0xC0000022 STATUS_ACCESS_DENIED)${debugPrivilege && !debugPrivilege.enabled ? `: ${debugPrivilege.reason}` : ''}`
+          : `NtQuerySystemInformation(SystemVerifierInformation) returned ${hex(result.status)}`,
+    };
+  try {
+    const drivers = decodeVerifierInformation(result.bytes, result.base, {
+      returnedLength: result.returned,
+      build,
+    });
+    return { ok: true, value: drivers.filter((d) => d.driver !== '') };
+  } catch (error) {
+    return {
+      ok: false,
+      reason: `SystemVerifierInformation returned ${result.returned} bytes drvcycle cannot decode with the ${verifierEntrySize(build)}-byte entries of Windows build ${build}: ${message(error)}`,
+    };
+  }
+}
+
+export function readPoolTags(): Reading<PoolTagUsage[]> {
+  return poolTagReading(querySystemInformation(SystemPoolTagInformation));
+}
+
+export function readVerifier(): Reading<VerifierDriverCounters[]> {
+  return verifierReading(
+    querySystemInformation(SystemVerifierInformation),
+    windowsBuild(),
+    debugPrivilegeState(),
+  );
 }
 
 let build: number | undefined;
@@ -150,63 +212,93 @@ export class HostProcessReader {
   }
 }
 
-const STATUS_ACCESS_DENIED = 0xc0000022;
-const hex = (status: number) => `0x${status.toString(16).toUpperCase()}`;
+/** The reads behind the samplers: the real ones, or fakes in unit tests of the logic below. */
+export interface SamplerReads {
+  poolTags(): Reading<PoolTagUsage[]>;
+  verifier(): Reading<VerifierDriverCounters[]>;
+  performance(): PerformanceInfo | null;
+  hosts(): HostProcessSample[];
+}
 
-/** Probes each sampler once, so reports can say what the target offers and why not. */
-export function probeSamplers(isWine: boolean): Availability {
-  const tags = readPoolTags();
-  const verifier = readVerifier();
-  const performance = readPerformance();
+export function windowsReads(hosts: HostProcessReader = new HostProcessReader()): SamplerReads {
   return {
-    poolTags: Array.isArray(tags)
-      ? { available: true }
-      : {
-          available: false,
-          reason: `NtQuerySystemInformation(SystemPoolTagInformation) returned ${hex(tags.status)}`,
-        },
-    verifier: Array.isArray(verifier)
-      ? verifier.length > 0
+    poolTags: readPoolTags,
+    verifier: readVerifier,
+    performance: readPerformance,
+    hosts: () => hosts.read(),
+  };
+}
+
+/** Runs one sampler's read; whatever it throws becomes its reason, never the whole sample's. */
+function guarded<T>(what: string, read: () => Reading<T>): Reading<T> {
+  try {
+    return read();
+  } catch (error) {
+    return { ok: false, reason: `${what} failed: ${message(error)}` };
+  }
+}
+
+/**
+ * Probes each sampler once, so reports can say what the target offers and why not. A sampler that
+ * fails, whatever the reason, is unavailable with that reason; the others are probed all the same.
+ */
+export function probeSamplers(isWine: boolean, reads: SamplerReads = windowsReads()): Availability {
+  const tags = guarded('reading pool tags', () => reads.poolTags());
+  const verifier = guarded('reading Driver Verifier counters', () => reads.verifier());
+  const performance = guarded('GetPerformanceInfo', () => {
+    const value = reads.performance();
+    return value ? { ok: true, value } : { ok: false, reason: 'GetPerformanceInfo failed' };
+  });
+  const hosts = guarded('reading the driver host processes', () => ({
+    ok: true,
+    value: reads.hosts(),
+  }));
+  return {
+    poolTags: tags.ok ? { available: true } : { available: false, reason: tags.reason },
+    verifier: verifier.ok
+      ? verifier.value.length > 0
         ? { available: true }
         : {
             available: false,
             reason:
               'Driver Verifier verifies no driver (verifier /standard /driver x.sys, then reboot)',
           }
-      : {
-          available: false,
-          reason:
-            verifier.status === STATUS_ACCESS_DENIED
-              ? 'reading Driver Verifier counters needs SeDebugPrivilege (NtQuerySystemInformation returned 0xC0000022): run the agent elevated'
-              : `NtQuerySystemInformation(SystemVerifierInformation) returned ${hex(verifier.status)}`,
-        },
-    performance: performance
-      ? performance.kernelPagedBytes > 0 || !isWine
+      : { available: false, reason: verifier.reason },
+    performance: performance.ok
+      ? performance.value.kernelPagedBytes > 0 || !isWine
         ? { available: true }
         : {
             available: true,
             reason:
               'kernel pool totals read 0 here (Wine); handle, process and thread counts are real',
           }
-      : { available: false, reason: 'GetPerformanceInfo failed' },
-    hosts: {
-      available: true,
-      ...(isWine ? { reason: 'handle counts read 0 here (Wine): reported as null' } : {}),
-    },
+      : { available: false, reason: performance.reason },
+    hosts: hosts.ok
+      ? {
+          available: true,
+          ...(isWine ? { reason: 'handle counts read 0 here (Wine): reported as null' } : {}),
+        }
+      : { available: false, reason: hosts.reason },
   };
 }
 
+/**
+ * One sample of every available sampler. A sampler whose read fails in this sample (a buffer it
+ * cannot decode, a status) is left out of it and named in `unavailable` with why; the rest of the
+ * sample stands, and the batch goes on.
+ */
 export function takeSample(
   request: SampleRequest,
   availability: Availability,
-  hosts: HostProcessReader,
+  reads: SamplerReads,
 ): SystemSample {
   const sample: { -readonly [K in keyof SystemSample]: SystemSample[K] } = { t: Date.now() };
+  const unavailable: Partial<Record<SamplerName, string>> = {};
   if (availability.poolTags.available && request.tags?.length) {
-    const tags = readPoolTags();
-    if (Array.isArray(tags)) {
+    const tags = guarded('reading pool tags', () => reads.poolTags());
+    if (tags.ok) {
       sample.poolTags = {};
-      for (const t of tags) {
+      for (const t of tags.value) {
         if (request.tags.includes(t.tag))
           sample.poolTags[t.tag] = {
             pagedBytes: t.pagedUsed,
@@ -215,18 +307,33 @@ export function takeSample(
             frees: t.pagedFrees + t.nonPagedFrees,
           };
       }
-    }
+    } else unavailable.poolTags = tags.reason;
   }
   if (availability.verifier.available) {
-    const verifier = readVerifier();
-    if (Array.isArray(verifier)) {
+    const verifier = guarded('reading Driver Verifier counters', () => reads.verifier());
+    if (verifier.ok) {
       const wanted = request.verifierDrivers?.map((d) => d.toLowerCase());
       sample.verifier = wanted
-        ? verifier.filter((d) => wanted.includes(d.driver.toLowerCase()))
-        : verifier;
-    }
+        ? verifier.value.filter((d) => wanted.includes(d.driver.toLowerCase()))
+        : verifier.value;
+    } else unavailable.verifier = verifier.reason;
   }
-  if (availability.performance.available) sample.performance = readPerformance() ?? undefined;
-  if (availability.hosts.available) sample.hosts = hosts.read();
+  if (availability.performance.available) {
+    const performance = guarded('GetPerformanceInfo', () => {
+      const value = reads.performance();
+      return value ? { ok: true, value } : { ok: false, reason: 'GetPerformanceInfo failed' };
+    });
+    if (performance.ok) sample.performance = performance.value;
+    else unavailable.performance = performance.reason;
+  }
+  if (availability.hosts.available) {
+    const hosts = guarded('reading the driver host processes', () => ({
+      ok: true,
+      value: reads.hosts(),
+    }));
+    if (hosts.ok) sample.hosts = hosts.value;
+    else unavailable.hosts = hosts.reason;
+  }
+  if (Object.keys(unavailable).length > 0) sample.unavailable = unavailable;
   return sample;
 }

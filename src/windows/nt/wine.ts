@@ -1,5 +1,5 @@
 /** Wine identifies itself through ntdll's wine_get_version export; real Windows has none. */
-import { windowsLibrary } from '../library.ts';
+import { windowsLibrary } from '../native/library.ts';
 
 let cached: string | null | undefined;
 

@@ -6,7 +6,7 @@
  * unimplemented): the bindings refuse to run there, and the lab uses remove/re-add instead.
  */
 import { DrvcycleError, ErrorCodes } from '../../core/errors.ts';
-import { windowsLibrary } from '../library.ts';
+import { windowsLibrary } from '../native/library.ts';
 export { PROBLEM_NAMES, problemName } from '../../core/cm-problems.ts';
 
 /**

@@ -3,7 +3,7 @@
  * module on Linux is harmless). Each binding names its Microsoft Learn page.
  */
 import koffi from 'koffi';
-import { windowsLibrary } from '../library.ts';
+import { windowsLibrary } from '../native/library.ts';
 
 export type ScHandle = bigint & { readonly __brand: 'SC_HANDLE' };
 

@@ -6,7 +6,7 @@
  * and tests/unit/bindings.spec.ts checks every declaration spells it).
  */
 import koffi from 'koffi';
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 
 /** Why drvcycle's Windows bindings refuse this architecture (Node's process.arch), if they do. */
 export function architectureProblem(arch: string): ConfigError | undefined {
