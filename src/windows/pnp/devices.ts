@@ -12,14 +12,20 @@ import {
   DIF_REGISTERDEVICE,
   DIF_REMOVE,
   DIGCF_ALLCLASSES,
+  DI_NEEDREBOOT,
+  DI_NEEDRESTART,
   ERROR_NO_MORE_ITEMS,
+  ERROR_SUCCESS_REBOOT_REQUIRED,
+  ERROR_SUCCESS_RESTART_REQUIRED,
   guidStruct,
   INSTALLFLAG_FORCE,
+  INSTALLFLAG_NONINTERACTIVE,
   INVALID_HANDLE_VALUE,
   multiSz,
   parseMultiSz,
   setupapi,
   SPDRP_HARDWAREID,
+  type SetupApi,
 } from './setupapi.ts';
 
 interface DevInfoData {
@@ -29,20 +35,16 @@ interface DevInfoData {
   Reserved: bigint | number;
 }
 
-function devInfoData(): DevInfoData {
+function devInfoData(api: SetupApi): DevInfoData {
   return {
-    cbSize: setupapi().SP_DEVINFO_DATA_SIZE,
+    cbSize: api.SP_DEVINFO_DATA_SIZE,
     ClassGuid: { Data1: 0, Data2: 0, Data3: 0, Data4: [0, 0, 0, 0, 0, 0, 0, 0] },
     DevInst: 0,
     Reserved: 0,
   };
 }
 
-function failure(
-  operation: ScmOperation,
-  service: string,
-  code = setupapi().GetLastError() as number,
-) {
+function failure(operation: ScmOperation, service: string, code: number) {
   return new ScmError({ operation, service, win32Code: code });
 }
 
@@ -57,53 +59,69 @@ export interface DeviceSpec {
   readonly service: string;
 }
 
-/** Adds one root-enumerated device and installs the INF's driver on it. */
-export function addRootDevice(spec: DeviceSpec): void {
-  const api = setupapi();
+/**
+ * Adds one root-enumerated device and installs the INF's driver on it, without UI (the agent is
+ * a service). A device node registered for an install that then failed, or that needs a reboot,
+ * is removed again before the failure is reported: nothing is left to load at the next boot. A
+ * pending reboot is reported as ERROR_SUCCESS_REBOOT_REQUIRED from the install, never as a load.
+ */
+export function addRootDevice(spec: DeviceSpec, api: SetupApi = setupapi()): void {
   const guid = guidStruct(spec.classGuid);
   const set = api.SetupDiCreateDeviceInfoList(guid, null) as bigint;
   if (BigInt(set) === INVALID_HANDLE_VALUE)
-    throw failure('SetupDiCreateDeviceInfoList', spec.service);
+    throw failure('SetupDiCreateDeviceInfoList', spec.service, api.GetLastError() as number);
   try {
-    const data = devInfoData();
+    const data = devInfoData(api);
     if (
       !api.SetupDiCreateDeviceInfoW(set, spec.deviceName, guid, null, null, DICD_GENERATE_ID, data)
     )
-      throw failure('SetupDiCreateDeviceInfo', spec.service);
+      throw failure('SetupDiCreateDeviceInfo', spec.service, api.GetLastError() as number);
     const ids = multiSz([spec.hardwareId]);
     if (!api.SetupDiSetDeviceRegistryPropertyW(set, data, SPDRP_HARDWAREID, ids, ids.byteLength))
-      throw failure('SetupDiSetDeviceRegistryProperty', spec.service);
+      throw failure('SetupDiSetDeviceRegistryProperty', spec.service, api.GetLastError() as number);
     if (!api.SetupDiCallClassInstaller(DIF_REGISTERDEVICE, set, data))
-      throw failure('SetupDiCallClassInstaller(DIF_REGISTERDEVICE)', spec.service);
-  } finally {
-    api.SetupDiDestroyDeviceInfoList(set);
-  }
-  const reboot = [0];
-  if (
-    !api.UpdateDriverForPlugAndPlayDevicesW(
+      throw failure(
+        'SetupDiCallClassInstaller(DIF_REGISTERDEVICE)',
+        spec.service,
+        api.GetLastError() as number,
+      );
+    const reboot = [0];
+    const installed = api.UpdateDriverForPlugAndPlayDevicesW(
       null,
       spec.hardwareId,
       spec.infPath,
-      INSTALLFLAG_FORCE,
+      INSTALLFLAG_FORCE | INSTALLFLAG_NONINTERACTIVE,
       reboot,
-    )
-  )
-    throw failure('UpdateDriverForPlugAndPlayDevices', spec.service);
+    );
+    const error = !installed
+      ? failure('UpdateDriverForPlugAndPlayDevices', spec.service, api.GetLastError() as number)
+      : reboot[0]
+        ? failure('UpdateDriverForPlugAndPlayDevices', spec.service, ERROR_SUCCESS_REBOOT_REQUIRED)
+        : undefined;
+    if (error) {
+      // Registered, not installed: the node goes, or the next boot would find and load it.
+      api.SetupDiCallClassInstaller(DIF_REMOVE, set, data);
+      throw error;
+    }
+  } finally {
+    api.SetupDiDestroyDeviceInfoList(set);
+  }
 }
 
 /** Runs `use` on every device (any class, present or not) whose hardware ids include `hardwareId`. */
 function forEachDevice(
+  api: SetupApi,
   hardwareId: string,
   service: string,
   use: (set: bigint, data: DevInfoData) => void,
 ): number {
-  const api = setupapi();
   const set = api.SetupDiGetClassDevsW(null, null, null, DIGCF_ALLCLASSES) as bigint;
-  if (BigInt(set) === INVALID_HANDLE_VALUE) throw failure('SetupDiGetClassDevs', service);
+  if (BigInt(set) === INVALID_HANDLE_VALUE)
+    throw failure('SetupDiGetClassDevs', service, api.GetLastError() as number);
   let matched = 0;
   try {
     for (let index = 0; ; index++) {
-      const data = devInfoData();
+      const data = devInfoData(api);
       if (!api.SetupDiEnumDeviceInfo(set, index, data)) {
         const code = api.GetLastError() as number;
         if (code === ERROR_NO_MORE_ITEMS) break;
@@ -135,24 +153,60 @@ function forEachDevice(
   return matched;
 }
 
-export function countDevices(hardwareId: string, service: string): number {
-  return forEachDevice(hardwareId, service, () => undefined);
+/**
+ * What a class installer call left pending, from the device's install parameters: a reboot
+ * (DI_NEEDREBOOT) or a restart (DI_NEEDRESTART) before the change takes effect, as the Win32
+ * code drvcycle reports it with; undefined when nothing is pending or the flags cannot be read.
+ */
+export function pendingReboot(api: SetupApi, set: bigint, data: DevInfoData): number | undefined {
+  const params = {
+    cbSize: api.SP_DEVINSTALL_PARAMS_W_SIZE,
+    Flags: 0,
+    FlagsEx: 0,
+    hwndParent: null,
+    InstallMsgHandler: null,
+    InstallMsgHandlerContext: null,
+    FileQueue: null,
+    ClassInstallReserved: 0,
+    Reserved: 0,
+    DriverPath: new Array<number>(260).fill(0),
+  };
+  if (!api.SetupDiGetDeviceInstallParamsW(set, data, params)) return undefined;
+  if (params.Flags & DI_NEEDREBOOT) return ERROR_SUCCESS_REBOOT_REQUIRED;
+  if (params.Flags & DI_NEEDRESTART) return ERROR_SUCCESS_RESTART_REQUIRED;
+  return undefined;
 }
 
-/** DIF_REMOVE on every device with the hardware id; how many were removed. */
-export function removeDevices(hardwareId: string, service: string): number {
-  const api = setupapi();
-  return forEachDevice(hardwareId, service, (set, data) => {
+export function countDevices(hardwareId: string, service: string): number {
+  return forEachDevice(setupapi(), hardwareId, service, () => undefined);
+}
+
+/**
+ * DIF_REMOVE on every device with the hardware id; how many were removed. A removal that takes
+ * effect only after a reboot (the driver did not unload) fails with ERROR_SUCCESS_REBOOT_REQUIRED
+ * (or _RESTART_), after every device was removed: an unload failure with its evidence.
+ */
+export function removeDevices(
+  hardwareId: string,
+  service: string,
+  api: SetupApi = setupapi(),
+): number {
+  let pending: number | undefined;
+  const removed = forEachDevice(api, hardwareId, service, (set, data) => {
     if (!api.SetupDiCallClassInstaller(DIF_REMOVE, set, data))
-      throw failure('SetupDiCallClassInstaller(DIF_REMOVE)', service);
+      throw failure('SetupDiCallClassInstaller(DIF_REMOVE)', service, api.GetLastError() as number);
+    pending ??= pendingReboot(api, set, data);
   });
+  if (pending !== undefined)
+    throw failure('SetupDiCallClassInstaller(DIF_REMOVE)', service, pending);
+  return removed;
 }
 
 /** The device instance ids (ROOT\\DC_X\\0000) of the devices with the hardware id. */
 export function deviceInstanceIds(hardwareId: string, service: string): string[] {
   const api = setupapi();
   const ids: string[] = [];
-  forEachDevice(hardwareId, service, (set, data) => {
+  forEachDevice(api, hardwareId, service, (set, data) => {
     const buffer = new Uint16Array(512);
     const required = [0];
     if (api.SetupDiGetDeviceInstanceIdW(set, data, buffer, buffer.length, required))

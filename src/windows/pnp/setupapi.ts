@@ -15,6 +15,16 @@ export const SPDRP_HARDWAREID = 0x1;
 export const DIF_REMOVE = 0x5;
 export const DIF_REGISTERDEVICE = 0x19;
 export const INSTALLFLAG_FORCE = 0x1;
+/** A caller that cannot show UI (a service, the agent) must say so, or the install may wait on a dialog. */
+export const INSTALLFLAG_NONINTERACTIVE = 0x4;
+/** SP_DEVINSTALL_PARAMS.Flags after a class installer call: the change takes effect only after a reboot. */
+export const DI_NEEDRESTART = 0x80;
+export const DI_NEEDREBOOT = 0x100;
+/** The Win32 codes drvcycle reports a pending reboot or restart with (winerror.h). */
+export const ERROR_SUCCESS_REBOOT_REQUIRED = 3010;
+export const ERROR_SUCCESS_RESTART_REQUIRED = 3011;
+/** sizeof(SP_DEVINSTALL_PARAMS_W) on x64: 60 bytes of fields, DriverPath[260], padded to 8. */
+export const SP_DEVINSTALL_PARAMS_W_SIZE = 584;
 export const ERROR_NO_MORE_ITEMS = 259;
 export const INVALID_HANDLE_VALUE = -1n;
 
@@ -36,9 +46,22 @@ function bind() {
     DevInst: 'uint32',
     Reserved: 'uintptr',
   });
+  const SP_DEVINSTALL_PARAMS_W = koffi.struct('DC_SP_DEVINSTALL_PARAMS_W', {
+    cbSize: 'uint32',
+    Flags: 'uint32',
+    FlagsEx: 'uint32',
+    hwndParent: 'void*',
+    InstallMsgHandler: 'void*',
+    InstallMsgHandlerContext: 'void*',
+    FileQueue: 'void*',
+    ClassInstallReserved: 'uintptr',
+    Reserved: 'uint32',
+    DriverPath: koffi.array('uint16', 260),
+  });
   const fn = (lib: ReturnType<typeof koffi.load>, proto: string) => lib.func(proto) as Fn;
   return {
     SP_DEVINFO_DATA_SIZE: koffi.sizeof(SP_DEVINFO_DATA),
+    SP_DEVINSTALL_PARAMS_W_SIZE: koffi.sizeof(SP_DEVINSTALL_PARAMS_W),
     GetLastError: fn(kernel32, 'uint32 __stdcall GetLastError()'),
     /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupdicreatedeviceinfolist */
     SetupDiCreateDeviceInfoList: fn(
@@ -64,6 +87,11 @@ function bind() {
     SetupDiGetClassDevsW: fn(
       setupapi,
       'intptr __stdcall SetupDiGetClassDevsW(const DC_GUID* classGuid, str16 enumerator, void* hwnd, uint32 flags)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupdigetdeviceinstallparamsw */
+    SetupDiGetDeviceInstallParamsW: fn(
+      setupapi,
+      'int __stdcall SetupDiGetDeviceInstallParamsW(intptr set, _Inout_ DC_SP_DEVINFO_DATA* data, _Inout_ DC_SP_DEVINSTALL_PARAMS_W* params)',
     ),
     /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupdienumdeviceinfo */
     SetupDiEnumDeviceInfo: fn(
@@ -93,7 +121,10 @@ function bind() {
   };
 }
 
-export function setupapi(): ReturnType<typeof bind> {
+/** The SetupAPI and newdev calls drvcycle makes (a unit test passes a fake of them). */
+export type SetupApi = ReturnType<typeof bind>;
+
+export function setupapi(): SetupApi {
   bindings ??= bind();
   return bindings;
 }

@@ -5,7 +5,7 @@
  * cycles it the lab's way (remove the device, stop the service, add the device again), and
  * prints one JSON line per step for tests/e2e/pnp.spec.ts.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { addRootDevice, countDevices, removeDevices } from '../../../src/windows/pnp/devices.ts';
 import { GUID_DEVCLASS_SYSTEM, rootDeviceInf } from '../../../src/core/inf.ts';
@@ -73,5 +73,8 @@ for (let cycle = 1; cycle <= Number(cyclesText); cycle++) {
 removeDevices(spec.hardwareId, service);
 await stopIfRunning();
 scm.delete(service);
+// The INF copied the image into the drivers folder; it goes with the service (a later test on this
+// machine installs the same image from a team INF, which refuses to overwrite a file there).
+rmSync(`C:\\windows\\system32\\drivers\\${sample}.sys`, { force: true });
 console.log(JSON.stringify({ step: 'removed', devices: countDevices(spec.hardwareId, service) }));
 process.exit(0);
