@@ -66,9 +66,12 @@ export function runProcess(
         `\`${command} ${args.join(' ')}\` ${why}.${shown ? `\n${shown}` : ''}`,
         options.hint ? { hint: options.hint } : {},
       );
+    // 'close' can follow 'error' (a command that cannot start): the log file is closed once.
+    let logOpen = logFd !== undefined;
     const done = () => {
       clearTimeout(timer);
-      if (logFd !== undefined) closeSync(logFd);
+      if (logOpen) closeSync(logFd!);
+      logOpen = false;
     };
     child.on('error', (error) => {
       done();
