@@ -20,6 +20,22 @@ test('the agent runs under the Windows Node runtime inside Wine', async ({ targe
   expect(info.os).toBe('Windows_NT');
   expect(info.wineVersion).toMatch(/^\d+\.\d+/);
   expect(info.agentVersion).toBe('0.1.0');
+  // The agent enables SeDebugPrivilege at start. Wine 8's token holds it, and AdjustTokenPrivileges
+  // there returns TRUE with last error 0 as on Windows (it gives 1300 ERROR_NOT_ALL_ASSIGNED for
+  // one the token lacks, such as SeCreateTokenPrivilege, seen 2026-12-06).
+  expect(info.debugPrivilege).toEqual({
+    privilege: 'SeDebugPrivilege',
+    enabled: true,
+    unavailable: [],
+  });
+  // Wine has no Driver Verifier: its class 51 is unknown, which the probe says, and the samplers
+  // Wine has are still offered.
+  const samplers = await target.samplers();
+  expect(samplers.verifier).toEqual({
+    available: false,
+    reason: 'NtQuerySystemInformation(SystemVerifierInformation) returned 0xC0000003',
+  });
+  expect(samplers.performance.available && samplers.hosts.available).toBe(true);
 });
 
 test('the lab agent runs from the agent bundle, unpacked from its zip', async ({ machine }) => {

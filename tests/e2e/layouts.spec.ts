@@ -2,14 +2,18 @@
  * drvcycle's decoders against data its own code did not produce: tests/e2e/layouts/layouts.c,
  * compiled here with mingw-w64 (its headers follow Microsoft's), fills each structure drvcycle
  * reads with known values and writes the raw bytes in the lab, exactly as Windows would return
- * them (pointers into the same buffer included). Sizes and offsets come from the compiler.
+ * them (pointers into the same buffer included). Sizes and offsets come from the compiler. The
+ * structures no header holds are defined there from their published definitions (phnt for the
+ * Verifier and pool-tag ones, the Windows SDK's mindumpdef.h for the dump header), never from
+ * drvcycle's offsets. The structures drvcycle declares to koffi (SERVICE_STATUS, SP_DEVINFO_DATA,
+ * SP_DEVINSTALL_PARAMS_W) are measured by koffi itself, under the lab's Windows node.exe.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '../../fixtures/index.ts';
 import { runProcess } from '../../src/core/child-process.ts';
 import { PACKAGE_ROOT, sampleDriver } from '../../src/core/paths.ts';
-import { toWinePath } from '../../src/lab/paths.ts';
+import { labPaths, toWinePath } from '../../src/lab/paths.ts';
 import { wineEnv } from '../../src/lab/wine-env.ts';
 import {
   decodePerformanceInformation,
@@ -21,6 +25,8 @@ import {
   SYSTEM_PROCESS_INFORMATION_SIZE,
   SYSTEM_POOLTAG_SIZE,
 } from '../../src/windows/nt/layouts.ts';
+import { parseDumpHeader } from '../../src/windows/nt/crash-dump.ts';
+import { encodeTokenPrivileges, TOKEN_PRIVILEGES_SIZE } from '../../src/windows/nt/privileges.ts';
 import {
   decodeEnumServiceStatusProcess,
   decodeQueryServiceConfig,
@@ -47,10 +53,10 @@ test('the SCM and NT decoders read what a C compiler lays out from the Windows h
     env: wineEnv(lab(machine).prefix),
     timeoutMs: 60_000,
   });
-  const layout = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
   const bytes = (name: string) => new Uint8Array(readFileSync(path.join(out, `${name}.bin`)));
   const base = (name: string) => BigInt(readFileSync(path.join(out, `${name}.base`), 'utf8'));
 
+  const layout = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
   expect(layout).toMatchObject({
     SERVICE_STATUS_PROCESS: SERVICE_STATUS_PROCESS_SIZE,
     QUERY_SERVICE_CONFIGW: QUERY_SERVICE_CONFIG_SIZE,
@@ -61,40 +67,88 @@ test('the SCM and NT decoders read what a C compiler lays out from the Windows h
     PrivatePageCount: 200,
     SYSTEM_POOLTAG: SYSTEM_POOLTAG_SIZE,
     VERIFIER_19H1: verifierEntrySize(18362),
-    VERIFIER_OLD: verifierEntrySize(17763),
-    OLD_DriverName: 8,
-    OLD_Loads: 68,
+    VERIFIER_LEGACY: verifierEntrySize(17763),
+    TOKEN_PRIVILEGES: TOKEN_PRIVILEGES_SIZE,
+    // The offsets src/windows/nt/crash-dump.ts reads.
+    DUMP_HEADER64: {
+      size: 0x2000,
+      BugCheckCode: 0x38,
+      BugCheckParameter1: 0x40,
+      BugCheckParameter4: 0x58,
+      DumpType: 0xf98,
+    },
+  });
+
+  // Two drivers in each layout, every counter drvcycle reads set apart (phnt's definitions).
+  const verifierEntry = (driver: string, base: number) => ({
+    driver,
+    loads: base + 1,
+    unloads: base + 2,
+    currentPagedAllocations: base + 3,
+    currentNonPagedAllocations: base + 4,
+    pagedBytes: (base + 5) * 64,
+    nonPagedBytes: (base + 6) * 64,
+    peakPagedBytes: (base + 7) * 64,
+    peakNonPagedBytes: (base + 8) * 64,
   });
   expect(
     decodeVerifierInformation(bytes('verifier_19h1'), base('verifier_19h1'), { build: 19045 }),
-  ).toEqual([
-    {
-      driver: 'leak_small.sys',
-      loads: 12,
-      unloads: 11,
-      currentPagedAllocations: 0,
-      currentNonPagedAllocations: 12,
-      pagedBytes: 0,
-      nonPagedBytes: 3072,
-      peakPagedBytes: 0,
-      peakNonPagedBytes: 3072,
-    },
-  ]);
+  ).toEqual([verifierEntry('leak_small.sys', 10), verifierEntry('clean.sys', 20)]);
   expect(
-    decodeVerifierInformation(bytes('verifier_old'), base('verifier_old'), { build: 17763 }),
-  ).toEqual([
-    {
-      driver: 'old.sys',
-      loads: 5,
-      unloads: 4,
-      currentPagedAllocations: 2,
-      currentNonPagedAllocations: 3,
-      pagedBytes: 512,
-      nonPagedBytes: 768,
-      peakPagedBytes: 0,
-      peakNonPagedBytes: 0,
-    },
-  ]);
+    decodeVerifierInformation(bytes('verifier_legacy'), base('verifier_legacy'), { build: 17763 }),
+  ).toEqual([verifierEntry('old.sys', 30), verifierEntry('older.sys', 40)]);
+  // The same buffer with a returned length of 0 (no driver verified) holds no entries.
+  expect(
+    decodeVerifierInformation(bytes('verifier_19h1'), base('verifier_19h1'), {
+      build: 19045,
+      returnedLength: 0,
+    }),
+  ).toEqual([]);
+
+  // TOKEN_PRIVILEGES as the agent writes it for AdjustTokenPrivileges, byte for byte.
+  expect(
+    Buffer.from(encodeTokenPrivileges({ lowPart: 20, highPart: -2 }, 2)).equals(
+      Buffer.from(bytes('token_privileges')),
+    ),
+  ).toBe(true);
+
+  expect(parseDumpHeader(bytes('dump_header64'))).toMatchObject({
+    bugCheckCode: 0xc4,
+    parameters: [0x62n, 0xfffff80012345678n, 0xffffc00012340000n, 3n],
+    dumpType: 2,
+  });
+
+  // The structures drvcycle declares to koffi, measured by koffi in the lab's Windows node.exe.
+  const koffiLog = testInfo.outputPath('koffi-layouts.log');
+  await runProcess(
+    'wine',
+    [
+      labPaths.windowsNode(),
+      '--no-warnings',
+      toWinePath(path.join(PACKAGE_ROOT, 'tests/e2e/layouts/koffi-layouts.ts')),
+    ],
+    { env: wineEnv(lab(machine).prefix), timeoutMs: 120_000, output: { logFile: koffiLog } },
+  );
+  const koffiLine = readFileSync(koffiLog, 'utf8')
+    .split('\n')
+    .findLast((line) => line.startsWith('{'));
+  const declared = JSON.parse(koffiLine!) as Record<string, Record<string, number> | null>;
+  const c = layout as Record<string, Record<string, number>>;
+  const cStatus = c.SERVICE_STATUS!;
+  expect(declared.SERVICE_STATUS).toEqual({
+    size: cStatus.size,
+    type: cStatus.dwServiceType,
+    state: cStatus.dwCurrentState,
+    controlsAccepted: cStatus.dwControlsAccepted,
+    win32ExitCode: cStatus.dwWin32ExitCode,
+    serviceSpecificExitCode: cStatus.dwServiceSpecificExitCode,
+    checkPoint: cStatus.dwCheckPoint,
+    waitHint: cStatus.dwWaitHint,
+  });
+  expect(declared.SP_DEVINFO_DATA).toEqual(c.SP_DEVINFO_DATA);
+  expect(declared.SP_DEVINSTALL_PARAMS_W, 'drvcycle declares SP_DEVINSTALL_PARAMS_W').toEqual(
+    c.SP_DEVINSTALL_PARAMS_W,
+  );
 
   expect(decodeServiceStatusProcess(bytes('service_status_process'))).toMatchObject({
     type: 1,
