@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.ts';
 import { normalizeFingerprint } from '../core/self-signed.ts';
 import { assertPosixTokenFile } from '../core/token-file.ts';
-import { plainHttpUrlProblem } from '../target/agent-connection.ts';
+import { plainHttpUrlProblem } from '../core/agent-url.ts';
 import type { AgentsConfig, MachineSettings, ProviderName } from '../machines/providers.ts';
 import { PROVIDERS } from '../machines/providers.ts';
 import { LAB_HOST_MODES, type LabHostMode } from '../machines/lab.ts';

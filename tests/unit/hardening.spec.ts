@@ -50,7 +50,7 @@ test('a plain-HTTP agent beyond loopback is refused, naming TLS, the tunnel and 
   expect(plainHttpProblem('127.0.0.1', false, false)).toBeUndefined();
   expect(plainHttpProblem('::1', false, false)).toBeUndefined();
   expect(plainHttpProblem('10.0.0.5', false, true)).toBeUndefined();
-  const { plainHttpUrlProblem } = await import('../../src/target/agent-connection.ts');
+  const { plainHttpUrlProblem } = await import('../../src/core/agent-url.ts');
   expect(plainHttpUrlProblem('http://10.0.0.5:8765')).toMatch(/plain HTTP to another machine/);
   expect(plainHttpUrlProblem('http://{ip}:8765')).toMatch(/plain HTTP to another machine/);
   for (const url of [
