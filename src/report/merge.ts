@@ -24,7 +24,11 @@ import { ConfigError } from '../core/errors.ts';
 import { checkedRunId } from '../core/run-id.ts';
 import { summarise, VERDICT_KINDS, type VerdictSummary } from '../core/verdict.ts';
 import { atomicWrite } from './atomic-write.ts';
-import { certificationMarkdown, type Certification } from './certification.ts';
+import {
+  certificationMarkdown,
+  combineDriverCertifications,
+  type Certification,
+} from './certification.ts';
 import { isRecord, readReportJson } from './read-json.ts';
 
 export interface MergeResult {
@@ -191,7 +195,8 @@ export function mergeShards(shardDirs: readonly string[], into: string): MergeRe
   );
   atomicWrite(path.join(into, 'environment.json'), JSON.stringify(environment, null, 2));
   if (certifications.length > 0) {
-    const drivers = certifications.flatMap((c) => c.drivers);
+    // A driver's criteria may be spread over shards: each shard lists the others' as missing.
+    const drivers = combineDriverCertifications(certifications.flatMap((c) => c.drivers));
     const merged: Certification = {
       generatedAt: new Date().toISOString(),
       runId,

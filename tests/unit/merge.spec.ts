@@ -77,6 +77,40 @@ test('certifications of the shards combine: the run passes only when every drive
   });
 });
 
+test('a driver’s criteria spread over shards combine: missing only what no shard ran', () => {
+  const criterion = (name: string, passed = true) => ({
+    name,
+    requirement: 'r',
+    measured: 'm',
+    passed,
+  });
+  const merged = (into: string) =>
+    JSON.parse(readFileSync(path.join(into, 'certification.json'), 'utf8')) as Certification;
+  // Shard 1 ran cycles, shard 2 ran leaks: each lists the other's criterion as missing.
+  const both = tmp();
+  mergeShards(
+    [
+      shard('r2', { service: 'a', criteria: [criterion('cycles')], missing: ['leaks'] }),
+      shard('r2', { service: 'a', criteria: [criterion('leaks')], missing: ['cycles'] }),
+    ],
+    both,
+  );
+  expect(merged(both)).toMatchObject({ verdict: 'pass' });
+  expect(merged(both).drivers).toHaveLength(1);
+  expect(merged(both).drivers[0]).toMatchObject({ missing: [], verdict: 'pass' });
+  // A criterion no shard ran stays missing and fails the driver.
+  const short = tmp();
+  mergeShards(
+    [
+      shard('r3', { service: 'a', criteria: [criterion('cycles')], missing: ['leaks', 'soak'] }),
+      shard('r3', { service: 'a', criteria: [criterion('leaks')], missing: ['cycles', 'soak'] }),
+    ],
+    short,
+  );
+  expect(merged(short).drivers[0]).toMatchObject({ missing: ['soak'], verdict: 'fail' });
+  expect(merged(short).verdict).toBe('fail');
+});
+
 test('shards of different runs are merged under both ids; a folder that is no shard is refused', () => {
   const into = tmp();
   expect(
