@@ -63,6 +63,9 @@ export function isDrvcycleFault(error: unknown): boolean {
   );
 }
 
+/** ERROR_SUCCESS_REBOOT_REQUIRED and _RESTART_: a PnP change that waits for a reboot. */
+const REBOOT_CODES = new Set([3010, 3011]);
+
 export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
   const { record, driver, scenario } = evidence;
   const machine = evidence.machine ?? { lost: false };
@@ -154,6 +157,13 @@ export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
       kind: 'unload-failure',
       detail: `the driver image stayed loaded after its last device went (the service is ${record.state} after ${error.operation}; Windows unloads a PnP driver with its last device): it holds a reference on its driver object or a device object, or has no DriverUnload, a leak of the driver object`,
       evidence: { ...codes, cause: 'driver-object-leak' },
+    });
+  if (error instanceof ScmError && REBOOT_CODES.has(error.win32Code ?? 0))
+    return makeVerdict({
+      ...base,
+      kind: phase === 'load' ? 'load-failure' : 'unload-failure',
+      detail: `${what}: the driver ${phase === 'load' ? 'was installed' : 'was removed'} only for the next ${error.win32Code === 3011 ? 'restart' : 'reboot'} (SetupAPI asked for one), so it cannot be ${phase === 'load' ? 'loaded' : 'unloaded'} without one`,
+      evidence: { ...codes, cause: 'reboot-required' },
     });
   if (error instanceof ScmError || error instanceof UnexpectedStateError) {
     // StartService's Win32 code is a lossy translation of what DriverEntry returned; the lab

@@ -261,3 +261,31 @@ test('with Driver Verifier a leak arrives as bugcheck 0xC4/0x62 at unload: a lea
     }).kind,
   ).toBe('crash');
 });
+
+test('a PnP change that waits for a reboot is the driver failing to load or unload, saying so', () => {
+  const install = new ScmError({
+    operation: 'UpdateDriverForPlugAndPlayDevices',
+    service: 'dc_x',
+    win32Code: 3010,
+  });
+  const load = classify(start(install, 3));
+  expect(load).toMatchObject({
+    kind: 'load-failure',
+    cycle: 3,
+    evidence: { cause: 'reboot-required', win32Code: 3010 },
+  });
+  expect(load.summary).toContain(
+    'the driver was installed only for the next reboot (SetupAPI asked for one), so it cannot be loaded without one',
+  );
+  const removal = new ScmError({
+    operation: 'SetupDiCallClassInstaller(DIF_REMOVE)',
+    service: 'dc_x',
+    win32Code: 3011,
+  });
+  const unload = classify({ ...start(removal, 4), outcome: 'stop-failed' });
+  expect(unload).toMatchObject({
+    kind: 'unload-failure',
+    evidence: { cause: 'reboot-required', win32Code: 3011 },
+  });
+  expect(unload.summary).toContain('removed only for the next restart');
+});
