@@ -120,6 +120,11 @@ function bind() {
       advapi32,
       'int __stdcall OpenProcessToken(void* process, uint32 access, _Out_ void** token)',
     ),
+    /** https://learn.microsoft.com/windows/win32/api/securitybaseapi/nf-securitybaseapi-gettokeninformation */
+    GetTokenInformation: fn(
+      advapi32,
+      'int __stdcall GetTokenInformation(void* token, int cls, _Out_ uint32* info, uint32 size, _Out_ uint32* returned)',
+    ),
     /** https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-lookupprivilegevaluew */
     LookupPrivilegeValueW: fn(
       advapi32,
@@ -133,10 +138,15 @@ function bind() {
   };
 }
 
+/** The process-token functions of advapi32 and kernel32, bound on first use (elevation.ts too). */
+export function processTokenApi(): ReturnType<typeof bind> {
+  bindings ??= bind();
+  return bindings;
+}
+
 /** The real calls (advapi32, kernel32), bound on first use. */
 export function windowsPrivilegeCalls(): PrivilegeCalls {
-  bindings ??= bind();
-  const api = bindings;
+  const api = processTokenApi();
   return {
     openProcessToken(access) {
       const token: unknown[] = [null];
