@@ -1,6 +1,7 @@
 /**
  * What a driver team's INF may touch when drvcycle installs it: its own image, copied to the
- * drivers folder and nowhere else, over no file that is already there; its own service (and its
+ * drivers folder (over no file that is already there) or into its package's own folder of the
+ * driver store, and nowhere else; its own service (and its
  * event-log source); its own device, driver, service and interface keys (HKR). Every section
  * SetupAPI processes for the device drvcycle creates is walked, and the first line that reaches
  * anything else is refused with the section and the line, before any machine is touched.
@@ -14,6 +15,8 @@ export interface InfScope {
   readonly service: string;
   /** The driver image drvcycle was given (its file name). */
   readonly imageFile: string;
+  /** Where its ServiceBinary has it: the drivers folder (12, the default) or the driver store (13). */
+  readonly imageDirid?: '12' | '13';
   /** `%key%` → its [Strings] value. */
   readonly resolve: (value: string) => string;
   /** Section names as written, by lower-case name: refusals quote the INF as written. */
@@ -28,8 +31,13 @@ export interface InfRefusal {
   readonly hint: string;
 }
 
-/** The only destination an INF's files may go to: the drivers folder (DIRID 12), no subfolder. */
+/**
+ * The destinations an INF's files may go to, no subfolder: the drivers folder (DIRID 12), or the
+ * driver store (13, the package's own folder Windows creates at install), the one its ServiceBinary
+ * names.
+ */
 export const DRIVERS_DIRID = '12';
+export const DRIVER_STORE_DIRID = '13';
 
 /** Directives that write files, run code or pull in other INFs' sections: never installed. */
 const REFUSED_DIRECTIVES = new Map<string, string>([
@@ -250,13 +258,17 @@ class InfWalk {
     };
   }
 
-  /** Where a file list (or `@file`, with DefaultDestDir) goes: the drivers folder itself. */
+  /**
+   * Where a file list (or `@file`, with DefaultDestDir) goes: the folder its ServiceBinary runs
+   * the image from, the drivers folder (12) or the driver store (13), itself.
+   */
   private destination(section: string, line: string, fileList: string): InfRefusal | undefined {
     const dirs = this.lines('DestinationDirs');
     const entry =
       dirs.find(([key]) => same(key, fileList)) ??
       dirs.find(([key]) => same(key, 'DefaultDestDir'));
-    const hint = `Send the image to the drivers folder: "[DestinationDirs] ${fileList === 'DefaultDestDir' ? 'DefaultDestDir' : fileList} = 12".`;
+    const expected = this.scope.imageDirid ?? DRIVERS_DIRID;
+    const hint = `Send the image where its ServiceBinary (%${expected}%) runs it: "[DestinationDirs] ${fileList === 'DefaultDestDir' ? 'DefaultDestDir' : fileList} = ${expected}".`;
     if (!entry)
       return {
         section,
@@ -267,12 +279,21 @@ class InfWalk {
     const [dirid = '', ...subdir] = infFields(entry[1]).map((field) =>
       unquote(this.scope.resolve(field)),
     );
-    if (dirid === DRIVERS_DIRID && subdir.every((part) => part === '')) return undefined;
-    return {
-      section: 'DestinationDirs',
-      line: `${entry[0]} = ${entry[1]}`,
-      why: `it copies the image to ${subdir.some(Boolean) ? `${dirid},${subdir.join(',')}` : `DIRID ${dirid}`}: drvcycle installs a driver image into the drivers folder (12) only, never over a file it does not own`,
-      hint,
-    };
+    const folder = subdir.some(Boolean) ? `${dirid},${subdir.join(',')}` : `DIRID ${dirid}`;
+    const at = { section: 'DestinationDirs', line: `${entry[0]} = ${entry[1]}`, hint };
+    if (
+      (dirid !== DRIVERS_DIRID && dirid !== DRIVER_STORE_DIRID) ||
+      subdir.some((part) => part !== '')
+    )
+      return {
+        ...at,
+        why: `it copies the image to ${folder}: drvcycle installs a driver image into the drivers folder (12) or the driver store (13) only, never over a file it does not own`,
+      };
+    if (dirid !== expected)
+      return {
+        ...at,
+        why: `it copies the image to DIRID ${dirid}, but its ServiceBinary runs it from %${expected}%: the service would start a file the INF did not install`,
+      };
+    return undefined;
   }
 }

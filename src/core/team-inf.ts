@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { firstRefusedLine } from './inf-policy.ts';
 import {
+  entries,
   firstModel,
   infSections,
   quoted,
@@ -27,7 +28,17 @@ export interface TeamInf {
   readonly imageFile: string;
   /** ServiceBinary as written, e.g. `%12%\mydriver.sys`. */
   readonly serviceBinary: string;
+  /**
+   * Where the image goes: the drivers folder (12, drvcycle knows the path beforehand), or the
+   * driver store (13: Windows picks `…\DriverStore\FileRepository\<inf>_amd64_<hash>` at install).
+   */
+  readonly imageDirid: ImageDirid;
+  /** The catalog [Version] names for amd64 (CatalogFile.NTamd64, .NT or plain), if any. */
+  readonly catalogFile?: string | undefined;
 }
+
+/** The destinations a team INF may copy its image to: the drivers folder, or the driver store. */
+export type ImageDirid = '12' | '13';
 
 /** Why an INF cannot be installed by drvcycle: a sentence for the user, and what to do. */
 export class TeamInfError extends Error {
@@ -107,11 +118,13 @@ export function readTeamInf(text: string, imageFileName: string): TeamInf {
       `its ServiceBinary ${serviceBinary} is not the image it copies (${imageFileName})`,
       'Make ServiceBinary name the copied image, e.g. "%12%\\' + imageFileName + '".',
     );
-  deployedImagePath(resolve(serviceBinary));
+  const { dirid: imageDirid } = imageDestination(resolve(serviceBinary));
+  const catalogFile = catalogOf(sections, resolve);
   const refused = firstRefusedLine(sections, {
     installSection: model.installSection,
     service: model.service,
     imageFile: imageFileName,
+    imageDirid,
     resolve,
     titles: sectionTitles(text),
   });
@@ -128,7 +141,38 @@ export function readTeamInf(text: string, imageFileName: string): TeamInf {
     serviceSection,
     imageFile: imageFileName,
     serviceBinary,
+    imageDirid,
+    ...(catalogFile ? { catalogFile } : {}),
   };
+}
+
+/**
+ * The catalog file [Version] names for an amd64 install: SetupAPI takes the most specific
+ * decoration there is (CatalogFile.NTamd64, then CatalogFile.NT, then CatalogFile). A catalog
+ * lies beside its INF: a plain `<name>.cat`, no folder.
+ */
+function catalogOf(
+  sections: ReturnType<typeof infSections>,
+  resolve: (value: string) => string,
+): string | undefined {
+  const version = new Map(
+    (sections.get('version') ?? []).map((line) => {
+      const eq = line.indexOf('=');
+      return [line.slice(0, eq).trim().toLowerCase(), line.slice(eq + 1).trim()] as const;
+    }),
+  );
+  const written = ['catalogfile.ntamd64', 'catalogfile.nt', 'catalogfile']
+    .map((key) => version.get(key))
+    .find((value) => value !== undefined);
+  if (written === undefined) return undefined;
+  const name = unquote(resolve(written)).trim();
+  const plain = /^[^\\/:*?"<>|%]+\.cat$/i.test(name) && !/[\p{Cc}]/u.test(name);
+  if (!plain || reservedDeviceName(name))
+    throw new TeamInfError(
+      `its [Version] CatalogFile "${written}" is not a catalog file name beside the INF (<name>.cat, no folder)`,
+      'Name the package’s catalog as SetupAPI expects it: "CatalogFile = mydriver.cat", the .cat file in the INF’s folder.',
+    );
+  return name;
 }
 
 /** `%key%` from [Strings] in the hardware id and service name (numeric ids are directories). */
@@ -141,17 +185,33 @@ function withStrings(model: InfModel, resolve: (value: string) => string): InfMo
 }
 
 /**
- * Where ServiceBinary puts the image on the target: the drivers folder, the only destination
- * drvcycle lets a team INF copy to (src/core/inf-policy.ts), with no subfolder.
+ * Where ServiceBinary puts the image: a file directly in the drivers folder (%12%) or in the
+ * driver store (%13%), the only destinations drvcycle lets a team INF copy to
+ * (src/core/inf-policy.ts), with no subfolder.
+ */
+export function imageDestination(serviceBinary: string): { dirid: ImageDirid; file: string } {
+  const match = /^%(12|13)%\\([^\\/:]+)$/.exec(unquote(serviceBinary).trim());
+  if (!match || match[2] === '.' || match[2] === '..')
+    throw new TeamInfError(
+      `its ServiceBinary ${serviceBinary} is not a file in the drivers folder (%12%) or the driver store (%13%)`,
+      'Use "ServiceBinary = %12%\\yourdriver.sys" (or %13%, with "DefaultDestDir = 13"): drvcycle installs a driver image into the drivers folder or the driver store only.',
+    );
+  return { dirid: match[1] as ImageDirid, file: match[2]! };
+}
+
+/**
+ * Where ServiceBinary puts the image on the target when drvcycle can know it beforehand: the
+ * drivers folder (%12%). A driver-store image (%13%) has no such path: Windows picks its folder
+ * (`DriverStore\FileRepository\<inf name>_amd64_<hash>`) when it installs the package.
  */
 export function deployedImagePath(serviceBinary: string, systemRoot = 'C:\\windows'): string {
-  const match = /^%12%\\([^\\/:]+)$/.exec(unquote(serviceBinary).trim());
-  if (!match || match[1] === '.' || match[1] === '..')
+  const { dirid, file } = imageDestination(serviceBinary);
+  if (dirid !== '12')
     throw new TeamInfError(
-      `its ServiceBinary ${serviceBinary} is not a file in the drivers folder (%12%)`,
-      'Use "ServiceBinary = %12%\\yourdriver.sys": drvcycle installs a driver image into the drivers folder only.',
+      `its ServiceBinary ${serviceBinary} is in the driver store, whose folder Windows picks at install time`,
+      'drvcycle reads a driver-store image’s path from its service after the install.',
     );
-  return path.win32.join(systemRoot, 'system32', 'drivers', match[1]!);
+  return path.win32.join(systemRoot, 'system32', 'drivers', file);
 }
 
 /** The image a team INF installs is a driver file: `<name>.sys`, not a name Windows reserves. */
@@ -168,6 +228,27 @@ export interface OwnedServiceSettings {
   readonly displayName: string;
   readonly description: string;
   readonly loadOrderGroup?: string | undefined;
+}
+
+/**
+ * Whether drvcycle must rewrite the team's INF to own its service: when its service-install
+ * section sets DisplayName or Description (SetupAPI's AddService would put them over the marker
+ * drvcycle created the service with), or a LoadOrderGroup where the lab needs its own. Otherwise
+ * the INF is installed byte for byte, its catalog signature intact: AddService on the service
+ * drvcycle created changes only the values the section gives (SetupAPI passes the others to
+ * ChangeServiceConfig as "no change"), so the marker stays from creation, before any driver code.
+ */
+export function teamInfNeedsRewrite(
+  text: string,
+  inf: TeamInf,
+  owned: Pick<OwnedServiceSettings, 'loadOrderGroup'>,
+): boolean {
+  const keys = entries(infSections(text), inf.serviceSection).map(([key]) => key.toLowerCase());
+  return (
+    keys.includes('displayname') ||
+    keys.includes('description') ||
+    (owned.loadOrderGroup !== undefined && keys.includes('loadordergroup'))
+  );
 }
 
 /**
@@ -200,6 +281,13 @@ export function ownedTeamInf(text: string, inf: TeamInf, owned: OwnedServiceSett
 
 /** The largest INF drvcycle reads (real INFs are kilobytes; a larger one is not an INF). */
 export const MAX_INF_BYTES = 1024 * 1024;
+
+/**
+ * The largest catalog drvcycle carries with an INF: a catalog signs the package's files, and a
+ * package drvcycle installs has one image (a few kilobytes of catalog); 4 MiB leaves room for a
+ * team's catalog that also signs files drvcycle does not install.
+ */
+export const MAX_CATALOG_BYTES = 4 * 1024 * 1024;
 
 /**
  * An INF file's text, in the encoding it was written in: UTF-16 (LE or BE, with a byte-order

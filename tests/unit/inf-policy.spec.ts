@@ -50,7 +50,7 @@ test('the sample team INF, its own HKR and service keys, passes', () => {
 
 test('a destination outside the drivers folder is refused: an absolute path, a climb, system32', () => {
   expect(refused(TEAM.replace('DefaultDestDir = 12', 'DefaultDestDir = -1,C:\\somewhere'))).toBe(
-    '[DestinationDirs] "DefaultDestDir = -1,C:\\somewhere" is refused: it copies the image to -1,C:\\somewhere: drvcycle installs a driver image into the drivers folder (12) only, never over a file it does not own',
+    '[DestinationDirs] "DefaultDestDir = -1,C:\\somewhere" is refused: it copies the image to -1,C:\\somewhere: drvcycle installs a driver image into the drivers folder (12) or the driver store (13) only, never over a file it does not own',
   );
   expect(refused(TEAM.replace('DefaultDestDir = 12', 'DefaultDestDir = 12,..\\..\\..\\x'))).toMatch(
     /^\[DestinationDirs\] "DefaultDestDir = 12,..\\..\\..\\x" is refused: it copies the image to 12,/,
@@ -73,7 +73,9 @@ test('a destination outside the drivers folder is refused: an absolute path, a c
   expect(message).toMatch(
     /names no folder for Drivers_Dir: an INF that copies a file must name its folder/,
   );
-  expect(hint).toBe('Send the image to the drivers folder: "[DestinationDirs] Drivers_Dir = 12".');
+  expect(hint).toBe(
+    'Send the image where its ServiceBinary (%12%) runs it: "[DestinationDirs] Drivers_Dir = 12".',
+  );
 });
 
 test('an image that is not a driver file, or is renamed on its way, is refused', () => {

@@ -3,9 +3,11 @@ import {
   decodeInf,
   deployedImagePath,
   encodeInf,
+  imageDestination,
   ownedTeamInf,
   readTeamInf,
   TeamInfError,
+  teamInfNeedsRewrite,
 } from '../../src/core/team-inf.ts';
 import { firstModel, infSections } from '../../src/core/inf.ts';
 
@@ -83,6 +85,8 @@ test('a team INF gives its hardware id, service (through [Strings]), class and i
     serviceSection: 'echo_Service_Inst',
     imageFile: 'echo.sys',
     serviceBinary: '%12%\\echo.sys',
+    imageDirid: '12',
+    catalogFile: 'KmdfSamples.cat',
   });
   // The image name is compared as Windows does: without case.
   expect(readTeamInf(ECHO, 'ECHO.SYS').hardwareId).toBe('root\\ECHO');
@@ -126,21 +130,100 @@ test('an INF drvcycle cannot install is refused with the reason and what to do',
   ).toBe('[Echo_Device.NT.Services] has no AddService line');
 });
 
-test('ServiceBinary puts the image in the drivers folder, and nowhere else', () => {
+test('ServiceBinary puts the image in the drivers folder or the driver store, and nowhere else', () => {
   expect(deployedImagePath('%12%\\echo.sys')).toBe('C:\\windows\\system32\\drivers\\echo.sys');
   expect(deployedImagePath('"%12%\\echo.sys"', 'D:\\Win')).toBe(
     'D:\\Win\\system32\\drivers\\echo.sys',
   );
   // system32 and the Windows folder hold the system's own files: a team INF never writes there.
   expect(problem(() => deployedImagePath('"%11%\\echo.sys"'))).toBe(
-    'its ServiceBinary "%11%\\echo.sys" is not a file in the drivers folder (%12%)',
+    'its ServiceBinary "%11%\\echo.sys" is not a file in the drivers folder (%12%) or the driver store (%13%)',
   );
   expect(problem(() => deployedImagePath('%10%\\echo.sys'))).toMatch(/not a file in the drivers/);
-  // The driver store (13, Windows 10 1709+) is chosen at install time: not known beforehand.
-  expect(problem(() => deployedImagePath('%13%\\echo.sys'))).toMatch(/not a file in the drivers/);
   expect(problem(() => deployedImagePath('%12%\\..\\..\\evil.sys'))).toMatch(/not a file in/);
   // A subfolder the drivers folder does not have (the agent answered 500 when copying there).
   expect(problem(() => deployedImagePath('%12%\\sub\\echo.sys'))).toMatch(/not a file in/);
+  expect(problem(() => deployedImagePath('%13%\\sub\\echo.sys'))).toMatch(/not a file in/);
+  // The driver store (13, Windows 10 1709+): its folder is chosen at install time, not known before.
+  expect(imageDestination('"%13%\\echo.sys"')).toEqual({ dirid: '13', file: 'echo.sys' });
+  expect(problem(() => deployedImagePath('%13%\\echo.sys'))).toBe(
+    'its ServiceBinary %13%\\echo.sys is in the driver store, whose folder Windows picks at install time',
+  );
+});
+
+/** ECHO run from the driver store: DefaultDestDir and ServiceBinary both 13. */
+const ECHO_STORE = ECHO.replace('DefaultDestDir = 12', 'DefaultDestDir = 13').replace(
+  '%12%\\echo.sys',
+  '%13%\\echo.sys',
+);
+
+test('a team INF that runs its image from the driver store (DIRID 13) is read as such', () => {
+  expect(readTeamInf(ECHO_STORE, 'echo.sys')).toMatchObject({
+    imageDirid: '13',
+    serviceBinary: '%13%\\echo.sys',
+  });
+  // Only with a ServiceBinary in the same place: a service that starts a file the INF did not copy.
+  expect(
+    problem(() => readTeamInf(ECHO_STORE.replace('%13%\\echo', '%12%\\echo'), 'echo.sys')),
+  ).toBe(
+    '[DestinationDirs] "DefaultDestDir = 13" is refused: it copies the image to DIRID 13, but its ServiceBinary runs it from %12%: the service would start a file the INF did not install',
+  );
+  expect(problem(() => readTeamInf(ECHO.replace('%12%\\echo', '%13%\\echo'), 'echo.sys'))).toBe(
+    '[DestinationDirs] "DefaultDestDir = 12" is refused: it copies the image to DIRID 12, but its ServiceBinary runs it from %13%: the service would start a file the INF did not install',
+  );
+  expect(
+    problem(() =>
+      readTeamInf(ECHO_STORE.replace('DefaultDestDir = 13', 'DefaultDestDir = 13,sub'), 'echo.sys'),
+    ),
+  ).toMatch(
+    /it copies the image to 13,sub: drvcycle installs a driver image into the drivers folder \(12\) or the driver store \(13\) only/,
+  );
+});
+
+test('the catalog a team INF names for amd64: the most specific CatalogFile decoration, a plain .cat', () => {
+  const version = (lines: string) => ECHO.replace('CatalogFile=KmdfSamples.cat', lines);
+  expect(readTeamInf(version(''), 'echo.sys').catalogFile).toBeUndefined();
+  expect(
+    readTeamInf(
+      version('CatalogFile=all.cat\r\nCatalogFile.NTamd64=x64.cat\r\nCatalogFile.NTx86=x86.cat'),
+      'echo.sys',
+    ).catalogFile,
+  ).toBe('x64.cat');
+  expect(
+    readTeamInf(version('CatalogFile.NT = "nt.cat"\r\nCatalogFile=all.cat'), 'echo.sys')
+      .catalogFile,
+  ).toBe('nt.cat');
+  expect(
+    readTeamInf(`${version('CatalogFile=%Cat%')}\r\nCat = "echo.cat"`, 'echo.sys').catalogFile,
+  ).toBe('echo.cat');
+  expect(problem(() => readTeamInf(version('CatalogFile=..\\other\\x.cat'), 'echo.sys'))).toBe(
+    'its [Version] CatalogFile "..\\other\\x.cat" is not a catalog file name beside the INF (<name>.cat, no folder)',
+  );
+  expect(problem(() => readTeamInf(version('CatalogFile=echo.sys'), 'echo.sys'))).toMatch(
+    /is not a catalog file name/,
+  );
+  expect(problem(() => readTeamInf(version('CatalogFile=nul.cat'), 'echo.sys'))).toMatch(
+    /is not a catalog file name/,
+  );
+});
+
+test('the team’s INF is installed as written unless its service section sets what the marker owns', () => {
+  const inf = readTeamInf(ECHO, 'echo.sys');
+  // ECHO sets DisplayName: it would replace the marker drvcycle created the service with.
+  expect(teamInfNeedsRewrite(ECHO, inf, {})).toBe(true);
+  const bare = ECHO.replace('DisplayName    = %ECHO.SVCDESC%\r\n', '');
+  expect(teamInfNeedsRewrite(bare, readTeamInf(bare, 'echo.sys'), {})).toBe(false);
+  const described = bare.replace('ServiceType ', 'Description = "x"\r\nServiceType ');
+  expect(teamInfNeedsRewrite(described, readTeamInf(described, 'echo.sys'), {})).toBe(true);
+  // Its own LoadOrderGroup stands on Windows; the lab needs its host's group instead.
+  const grouped = bare.replace('ServiceType ', 'LoadOrderGroup = "Extended Base"\r\nServiceType ');
+  const groupedInf = readTeamInf(grouped, 'echo.sys');
+  expect(teamInfNeedsRewrite(grouped, groupedInf, {})).toBe(false);
+  expect(teamInfNeedsRewrite(grouped, groupedInf, { loadOrderGroup: 'drvcycle-host' })).toBe(true);
+  // Without one, the lab's group set at creation stays (AddService leaves what it does not give).
+  expect(
+    teamInfNeedsRewrite(bare, readTeamInf(bare, 'echo.sys'), { loadOrderGroup: 'drvcycle-host' }),
+  ).toBe(false);
 });
 
 test('the INF drvcycle installs is the team’s, its service section carrying drvcycle’s marker', () => {
