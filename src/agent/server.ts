@@ -8,7 +8,12 @@ import { AgentRequestError, DrvcycleError, ErrorCodes, toWire } from '../core/er
 import type { LocalTarget } from '../target/local-target.ts';
 import type { DriverRef } from '../target/types.ts';
 import { bearerMatches } from './auth.ts';
-import { MAX_INF_BYTES, takeStagedInf } from './staged-inf.ts';
+import {
+  MAX_CATALOG_BYTES,
+  MAX_INF_BYTES,
+  takeStagedCatalog,
+  takeStagedInf,
+} from './staged-inf.ts';
 import {
   decodePathSegment,
   isJson,
@@ -92,7 +97,7 @@ export function createAgentServer(options: AgentOptions): http.Server {
       async (req, res, params) => {
         const { name } = service(params);
         const jsonBody = isJson(req);
-        const { binaryPath, fileName, infSha256, ...install } = validateInstall(
+        const { binaryPath, fileName, infSha256, catalogSha256, ...install } = validateInstall(
           name,
           jsonBody ? objectOf(await json(req)) : queryOf(req),
           options.allowedDirs,
@@ -110,13 +115,20 @@ export function createAgentServer(options: AgentOptions): http.Server {
         const inf = infSha256
           ? await takeStagedInf(options.stagingDir, name, infSha256)
           : undefined;
+        const catalog = catalogSha256
+          ? await takeStagedCatalog(options.stagingDir, name, catalogSha256)
+          : undefined;
         send(
           res,
           201,
           await exclusive({ name }, () =>
             target.install(
               { binaryPath: staged },
-              inf === undefined ? install : { ...install, inf },
+              {
+                ...install,
+                ...(inf === undefined ? {} : { inf }),
+                ...(catalog === undefined ? {} : { catalog }),
+              },
             ),
           ),
         );
@@ -137,6 +149,23 @@ export function createAgentServer(options: AgentOptions): http.Server {
           );
         await receiveImage(req, options.stagingDir, `${name}.inf`, sha256, MAX_INF_BYTES);
         send(res, 201, { inf: sha256.toLowerCase() });
+      },
+    ],
+    [
+      'PUT',
+      /^\/v1\/services\/([^/]+)\/catalog$/,
+      async (req, res, params) => {
+        // The catalog the INF names, staged by content like the INF, for the install to take.
+        const { name } = service(params);
+        const sha256 = queryOf(req).sha256;
+        if (typeof sha256 !== 'string')
+          throw new AgentRequestError(
+            400,
+            ErrorCodes.INVALID_REQUEST,
+            'Expected `sha256`: the SHA-256 of the catalog, in the query string.',
+          );
+        await receiveImage(req, options.stagingDir, `${name}.cat`, sha256, MAX_CATALOG_BYTES);
+        send(res, 201, { catalog: sha256.toLowerCase() });
       },
     ],
     ['GET', /^\/v1\/services$/, async (_req, res) => send(res, 200, await target.listOwned())],

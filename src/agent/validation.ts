@@ -36,7 +36,6 @@ export function validateServiceName(name: unknown): string {
   return name;
 }
 
-
 export function validateFileName(name: unknown): string {
   if (typeof name === 'string' && reservedDeviceName(name))
     throw invalid(
@@ -95,6 +94,8 @@ export interface InstallRequest extends InstallOptions {
   readonly fileName?: string;
   /** The SHA-256 of a team INF uploaded before (PUT /v1/services/<name>/inf): a PnP install from it. */
   readonly infSha256?: string;
+  /** The SHA-256 of the catalog its INF names, uploaded before (PUT /v1/services/<name>/catalog). */
+  readonly catalogSha256?: string;
 }
 
 export function validateRunId(runId: unknown): string {
@@ -132,12 +133,23 @@ export function validateInstall(
     throw invalid(
       'Expected `inf`: the SHA-256 (64 hex digits) of the INF uploaded for this service.',
     );
+  const catalogSha256 = input.catalog;
+  if (
+    catalogSha256 !== undefined &&
+    (typeof catalogSha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(catalogSha256))
+  )
+    throw invalid(
+      'Expected `catalog`: the SHA-256 (64 hex digits) of the catalog uploaded for this service.',
+    );
+  if (catalogSha256 !== undefined && infSha256 === undefined)
+    throw invalid('A `catalog` goes with the team INF that names it: send `inf` too.');
   const common = {
     name,
     runId,
     type,
     group,
     ...(infSha256 !== undefined ? { infSha256: infSha256.toLowerCase() } : {}),
+    ...(catalogSha256 !== undefined ? { catalogSha256: catalogSha256.toLowerCase() } : {}),
     ...(input.retry !== undefined ? { retry: false } : {}),
     ...(input.pnp !== undefined ? { pnp: true } : {}),
   } as const;

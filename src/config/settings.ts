@@ -4,7 +4,7 @@
  * (env wins). Every value is checked here; a bad one is a ConfigError that names the option and
  * what it accepts. globalSetup resolves every project's settings before any machine boots.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import {
@@ -16,7 +16,7 @@ import { packagePaths, sampleDriver } from '../core/paths.ts';
 import { driverImageProblem, IMAGE_FILE_MACHINE } from '../core/pe-image.ts';
 import {
   decodeInf,
-  deployedImagePath,
+  MAX_CATALOG_BYTES,
   MAX_INF_BYTES,
   readTeamInf,
   TeamInfError,
@@ -84,6 +84,8 @@ export interface Settings {
     readonly group: string | undefined;
     readonly pnpStrategy?: 'remove-readd' | 'disable-enable' | undefined;
     readonly infPath?: string | undefined;
+    /** The catalog the INF names ([Version] CatalogFile), found beside it. */
+    readonly catalogPath?: string | undefined;
   };
   readonly cycles: number;
   readonly startTimeoutMs: number;
@@ -311,6 +313,7 @@ function resolveDriver(
     kind,
     ...(pnpStrategy ? { pnpStrategy } : {}),
     ...(inf ? { infPath: inf.path } : {}),
+    ...(inf?.catalog ? { catalogPath: inf.catalog } : {}),
   };
 }
 
@@ -318,7 +321,7 @@ function resolveDriver(
 function resolveInf(
   given: string | undefined,
   imagePath: string,
-): { path: string; service: string } | undefined {
+): { path: string; service: string; catalog?: string } | undefined {
   if (!given) return undefined;
   const infPath = path.resolve(given);
   const source = `DRIVER_INF=${given}`;
@@ -345,8 +348,8 @@ function resolveInf(
   }
   try {
     const inf = readTeamInf(decodeInf(bytes), path.basename(imagePath));
-    deployedImagePath(inf.serviceBinary);
-    return { path: infPath, service: inf.service };
+    const catalog = inf.catalogFile && catalogBeside(infPath, inf.catalogFile, source);
+    return { path: infPath, service: inf.service, ...(catalog ? { catalog } : {}) };
   } catch (error) {
     if (error instanceof TeamInfError)
       throw new ConfigError(
@@ -355,6 +358,29 @@ function resolveInf(
       );
     throw error;
   }
+}
+
+/**
+ * The catalog an INF names, where SetupAPI looks for it: beside the INF, its name compared
+ * without case as on Windows. Missing, or not a catalog's size, it is refused before any machine
+ * boots: the package would not install.
+ */
+function catalogBeside(infPath: string, name: string, source: string): string {
+  const folder = path.dirname(infPath);
+  const found = readdirSync(folder).find((file) => file.toLowerCase() === name.toLowerCase());
+  const file = path.join(folder, found ?? name);
+  const info = found ? statSync(file) : undefined;
+  if (!info?.isFile())
+    throw new ConfigError(
+      `${source}: ${infPath} names the catalog ${name} ([Version] CatalogFile), which is not beside it in ${folder}.`,
+      `Put ${name} next to the INF, as the driver package has it (drvcycle carries it with the INF), or remove CatalogFile from an INF that has no catalog.`,
+    );
+  if (info.size > MAX_CATALOG_BYTES)
+    throw new ConfigError(
+      `${source}: its catalog ${file} is ${info.size} bytes long, over the ${MAX_CATALOG_BYTES} bytes drvcycle carries with an INF.`,
+      'Point CatalogFile at the package’s own catalog (a few kilobytes for one driver image).',
+    );
+  return file;
 }
 
 export function resolveSettings(
@@ -413,8 +439,18 @@ export function resolveSettings(
   };
 }
 
-/** The team INF's text for an install, when the driver under test has one. */
-export function teamInf(settings: Pick<Settings, 'driver'>): { inf?: string } {
-  const { infPath } = settings.driver;
-  return infPath ? { inf: decodeInf(readFileSync(infPath)) } : {};
+/**
+ * The team INF for an install, when the driver under test has one: its bytes as written (a
+ * signed package's catalog signs them), and the catalog it names.
+ */
+export function teamInf(settings: Pick<Settings, 'driver'>): {
+  inf?: Uint8Array;
+  catalog?: Uint8Array;
+} {
+  const { infPath, catalogPath } = settings.driver;
+  if (!infPath) return {};
+  return {
+    inf: readFileSync(infPath),
+    ...(catalogPath ? { catalog: readFileSync(catalogPath) } : {}),
+  };
 }

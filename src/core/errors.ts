@@ -97,6 +97,8 @@ export type ScmOperation =
   | 'SetupDiGetClassDevs'
   | 'SetupDiEnumDeviceInfo'
   | 'UpdateDriverForPlugAndPlayDevices'
+  // The driver package the install published (the driver store), removed with the driver.
+  | 'SetupUninstallOEMInf'
   | 'CM_Enable_DevNode'
   | 'CM_Disable_DevNode';
 

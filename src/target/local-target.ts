@@ -1,5 +1,6 @@
 /** The Target for a runner (or an agent) on the Windows machine itself: in-process koffi calls. */
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -34,9 +35,12 @@ import {
   stagedInfOf,
   stagedPnpSpec,
   removeDeployedImage,
+  stagedCatalogOf,
+  stagedInDriverStore,
   stagePnpDriver,
   unstagePnpDriver,
 } from './pnp-install.ts';
+import { removeDriverPackage } from '../windows/pnp/driver-store.ts';
 import { stageImage, unstageImage } from './staging.ts';
 import {
   imageFileName,
@@ -153,6 +157,8 @@ export class LocalTarget implements Target {
         runId,
         loadOrderGroup: options.group,
         teamInf: options.inf,
+        catalog: options.catalog,
+        onWine: wineVersion() !== null,
       }).finally(() =>
         // Its image now lives beside the INF, or the install was refused: the upload goes.
         this.releaseStaged(binaryPath),
@@ -169,7 +175,7 @@ export class LocalTarget implements Target {
           toScm(options),
         )
         .catch(async (error: unknown) => {
-          removeDeployedImage(staged.deployed);
+          if (!staged.driverStore) removeDeployedImage(staged.deployed);
           await unstagePnpDriver(this.options.stagingDir, staged.spec, staged.deployed);
           throw error;
         });
@@ -220,8 +226,16 @@ export class LocalTarget implements Target {
       // Its devices go first: stopping a PnP driver under a live device breaks the host.
       await this.services.pnpRemoveDevices(driver.name, spec.hardwareId);
       await this.services.uninstall(driver.name, toScm(options));
-      removeDeployedImage(image);
-      await unstagePnpDriver(this.options.stagingDir, spec, image);
+      // A driver-store image is Windows' copy in the package's folder: it goes with the package.
+      if (!stagedInDriverStore(stagedInf)) removeDeployedImage(image);
+      try {
+        // The package its devices' installs published (oemNN.inf; the driver store on Windows).
+        const onWine = wineVersion() !== null;
+        const published = removeDriverPackage(stagedInf, driver.name, { force: onWine });
+        if (onWine && published) removeWinePackageRest(published, stagedInf);
+      } finally {
+        await unstagePnpDriver(this.options.stagingDir, spec, image);
+      }
       return;
     }
     await this.services.uninstall(driver.name, toScm(options));
@@ -383,3 +397,23 @@ export class LocalTarget implements Target {
 function toScm(options: CallOptions) {
   return { timeoutMs: options.timeoutMs, ...(options.retry === false ? { retry: NO_RETRY } : {}) };
 }
+
+/**
+ * What Wine 8's SetupAPI leaves of a package it unpublished (Windows removes all of it with the
+ * package): the .pnf beside the INF's copy in C:\windows\inf, and the copy of its catalog
+ * SetupCopyOEMInf added to catroot (CryptCATAdminAddCatalog), the latter only while it is still
+ * the staged catalog's bytes.
+ */
+function removeWinePackageRest(published: string, stagedInf: string): void {
+  const infFolder = path.win32.join(systemRoot(), 'inf');
+  rmSync(path.win32.join(infFolder, published.replace(/\.inf$/i, '.pnf')), { force: true });
+  const catalog = stagedCatalogOf(stagedInf);
+  if (!catalog) return;
+  const added = path.win32.join(systemRoot(), 'system32', 'catroot', DRIVER_ACTION_VERIFY, catalog);
+  const staged = path.win32.join(path.win32.dirname(stagedInf), catalog);
+  if (existsSync(added) && existsSync(staged) && readFileSync(added).equals(readFileSync(staged)))
+    rmSync(added, { force: true });
+}
+
+/** The catroot folder of driver catalogs (DRIVER_ACTION_VERIFY, softpub.h). */
+const DRIVER_ACTION_VERIFY = '{F750E6C3-38EE-11D1-85E5-00C04FC295EE}';

@@ -86,6 +86,9 @@ export class RemoteTarget implements Target {
       ...(options.inf !== undefined
         ? { inf: await this.uploadInf(options.name, options.inf) }
         : {}),
+      ...(options.catalog !== undefined
+        ? { catalog: await this.uploadCatalog(options.name, options.catalog) }
+        : {}),
     };
     if ('binaryPath' in image)
       return this.call('PUT', this.path(options), {
@@ -101,16 +104,30 @@ export class RemoteTarget implements Target {
     return this.call('PUT', `${this.path(options)}?${query}`, body);
   }
 
-  /** A team INF goes first, staged by content; the install names it by its SHA-256. */
-  private async uploadInf(service: string, text: string): Promise<string> {
-    const bytes = encodeInf(text);
+  /**
+   * A team INF goes first, staged by content; the install names it by its SHA-256. Its bytes go
+   * as the team wrote them (a text is encoded as SetupAPI reads it back).
+   */
+  private async uploadInf(service: string, inf: string | Uint8Array): Promise<string> {
+    const bytes = typeof inf === 'string' ? encodeInf(inf) : inf;
     const sha256 = imageDigest(bytes);
-    const { inf } = await this.call<{ inf: string }>(
+    const { inf: staged } = await this.call<{ inf: string }>(
       'PUT',
       `${this.path({ name: service })}/inf?${new URLSearchParams({ sha256 })}`,
       bytes,
     );
-    return inf;
+    return staged;
+  }
+
+  /** The package's catalog goes with its INF, staged by content the same way. */
+  private async uploadCatalog(service: string, bytes: Uint8Array): Promise<string> {
+    const sha256 = imageDigest(bytes);
+    const { catalog } = await this.call<{ catalog: string }>(
+      'PUT',
+      `${this.path({ name: service })}/catalog?${new URLSearchParams({ sha256 })}`,
+      bytes,
+    );
+    return catalog;
   }
 
   start(driver: DriverRef, options: CallOptions = {}): Promise<TimedStatus> {

@@ -35,10 +35,13 @@ export interface InstallOptions {
    */
   readonly pnp?: boolean;
   /**
-   * The driver team's INF (its text): a PnP driver installed from it (its first model line's
-   * root-enumerated hardware id, its service), its service section carrying drvcycle's marker.
+   * The driver team's INF (its bytes as written, or its text): a PnP driver installed from it
+   * (its first model line's root-enumerated hardware id, its service), as written when its service
+   * section leaves drvcycle's marker alone, else with the marker written into that section.
    */
-  readonly inf?: string;
+  readonly inf?: string | Uint8Array;
+  /** The package's catalog, the .cat the INF's [Version] CatalogFile names (staged beside it). */
+  readonly catalog?: Uint8Array;
 }
 
 /** A driver service drvcycle created: the one shape every later call takes. */

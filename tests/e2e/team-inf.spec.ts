@@ -70,7 +70,110 @@ test('a PnP driver from its team’s INF: the INF’s service and device, drvcyc
   }
   await expect(target.query(refTo('DcTeamPnp'))).rejects.toMatchObject({ win32Code: 1060 });
   expect(existsSync(deployedOnLinux(agent.prefix))).toBe(false);
+  // The package the device installs published (Wine: a copy of the INF in C:\windows\inf) went.
+  expect(publishedOnLinux(agent.prefix)).toEqual([]);
   expect(testLeftovers(await target.listOwned())).toEqual([]);
+});
+
+/** The sample as a signed package has it: CatalogFile, and no DisplayName for drvcycle to replace. */
+const SIGNED_INF = TEAM_INF.replace(/^DisplayName .*\r?\n/m, '').replace(
+  'PnpLockdown=1',
+  'PnpLockdown=1\r\nCatalogFile=pnp_team.cat',
+);
+/** Where Wine's SetupCopyOEMInf adds an INF's catalog (CryptCATAdminAddCatalog). */
+const catrootOnLinux = (prefix: string) =>
+  path.join(prefix, 'drive_c/windows/system32/catroot/{f750e6c3-38ee-11d1-85e5-00c04fc295ee}');
+/** The INF copies SetupAPI published for DcTeamPnp in C:\windows\inf (and their .pnf). */
+const publishedOnLinux = (prefix: string) =>
+  readdirSync(path.join(prefix, 'drive_c/windows/inf')).filter((f) =>
+    /^(DcTeamPnp|oem\d+)\./i.test(f),
+  );
+
+test('a package with its catalog: the INF installed as written, the catalog beside it, the marker from creation', async ({
+  machine,
+  target,
+}) => {
+  const agent = lab(machine);
+  const group = await agent.driverHost(undefined);
+  // A catalog's bytes (Wine's SetupAPI copies it without checking a signature).
+  const catalog = Buffer.from('0\x82 drvcycle e2e stand-in for pnp_team.cat', 'latin1');
+  const written = Buffer.from(SIGNED_INF, 'latin1');
+  const driver = await target.install(
+    { file: sampleDriver('pnp_clean') },
+    { name: 'DcTeamPnp', pnp: true, inf: written, catalog, ...(group ? { group } : {}) },
+  );
+  try {
+    const records: CycleRecord[] = [];
+    for await (const record of target.runCycles(driver, { count: 2, pnp: true }))
+      records.push(record);
+    expect(records.map((r) => r.outcome)).toEqual(['ok', 'ok']);
+    // The INF went as written (AddService left the service's marker and group alone) ...
+    const key = 'HKLM\\System\\CurrentControlSet\\Services\\DcTeamPnp';
+    const service = await wineReg(agent, ['query', key]);
+    expect(service).toMatch(/DisplayName\s+REG_SZ\s+DcTeamPnp \(drvcycle:run=/);
+    expect(service).toMatch(/Description\s+REG_SZ\s+Driver under test, created by drvcycle/);
+    expect(service).toMatch(/Group\s+REG_SZ\s+drvcycle-host/);
+    const published = publishedOnLinux(agent.prefix).filter((f) => /\.inf$/i.test(f));
+    expect(published).toHaveLength(1);
+    expect(
+      readFileSync(path.join(agent.prefix, 'drive_c/windows/inf', published[0]!)).equals(written),
+    ).toBe(true);
+    // ... and its catalog was beside it: SetupCopyOEMInf found and added it under its name.
+    expect(
+      readFileSync(path.join(catrootOnLinux(agent.prefix), 'pnp_team.cat')).equals(catalog),
+    ).toBe(true);
+  } finally {
+    await target.uninstall(driver, { timeoutMs: 10_000 });
+  }
+  await expect(target.query(refTo('DcTeamPnp'))).rejects.toMatchObject({ win32Code: 1060 });
+  expect(existsSync(deployedOnLinux(agent.prefix))).toBe(false);
+  expect(publishedOnLinux(agent.prefix)).toEqual([]);
+  expect(existsSync(path.join(catrootOnLinux(agent.prefix), 'pnp_team.cat'))).toBe(false);
+  const staging = path.join(agent.prefix, 'drive_c/drvcycle/images');
+  const files = existsSync(staging)
+    ? readdirSync(staging, { recursive: true, encoding: 'utf8' }).map((f) => path.basename(f))
+    : [];
+  expect(files.filter((f) => /^(pnp_clean\.sys|DcTeamPnp\.inf|pnp_team\.cat)$/i.test(f))).toEqual(
+    [],
+  );
+  // Without its catalog the package is refused before anything is installed.
+  await expect(
+    target.install(
+      { file: sampleDriver('pnp_clean') },
+      { name: 'DcTeamPnp', pnp: true, inf: written },
+    ),
+  ).rejects.toMatchObject({
+    code: 'DRVCYCLE_PNP',
+    problem:
+      'The INF cannot be installed: its [Version] names the catalog pnp_team.cat, and none came with it.',
+  });
+  await expect(target.query(refTo('DcTeamPnp'))).rejects.toMatchObject({ win32Code: 1060 });
+});
+
+test('an INF that runs its image from the driver store (DIRID 13) is refused on the lab, which has none', async ({
+  machine,
+  target,
+}) => {
+  const agent = lab(machine);
+  const store = TEAM_INF.replace('DefaultDestDir = 12', 'DefaultDestDir = 13').replace(
+    '%12%\\pnp_clean.sys',
+    '%13%\\pnp_clean.sys',
+  );
+  await expect(
+    target.install(
+      { file: sampleDriver('pnp_clean') },
+      { name: 'DcTeamPnp', pnp: true, inf: store },
+    ),
+  ).rejects.toMatchObject({
+    code: 'DRVCYCLE_PNP',
+    problem: expect.stringMatching(
+      /^The INF cannot be installed: it runs its image from the driver store \(DIRID 13\), which Wine 8 does not have: its SetupAPI puts a DIRID 13 file in C:\\windows\\system32\\unknown/,
+    ),
+  });
+  await expect(target.query(refTo('DcTeamPnp'))).rejects.toMatchObject({ win32Code: 1060 });
+  expect(
+    existsSync(path.join(agent.prefix, 'drive_c/windows/system32/unknown/pnp_clean.sys')),
+  ).toBe(false);
 });
 
 test('an INF for a file drvcycle was not given is refused, with nothing installed or left staged', async ({

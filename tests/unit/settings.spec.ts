@@ -2,7 +2,7 @@
  * Settings are resolved once: the defaults, then `use` in playwright.config.ts, then the
  * environment (env wins). Every bad value is a ConfigError naming the option and what it accepts.
  */
-import { mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -18,6 +18,7 @@ import {
   type DrvcycleOptions,
 } from '../../src/config/settings.ts';
 import { ConfigError } from '../../src/core/errors.ts';
+import { decodeInf } from '../../src/core/team-inf.ts';
 import { DEFAULT_BYTE_THRESHOLDS } from '../../src/core/leak-decision.ts';
 import { packagePaths, sampleDriver } from '../../src/core/paths.ts';
 
@@ -264,7 +265,9 @@ test('DRIVER_INF: the INF makes a PnP driver, names its service, and is checked 
     { DRIVER_INF: inf },
   ).driver;
   expect(driver).toMatchObject({ kind: 'pnp', serviceName: 'MyDriver', infPath: inf });
-  expect(teamInf({ driver }).inf).toContain('AddService=MyDriver,0x00000002,Service_Inst');
+  // The INF goes as the team wrote it (UTF-16LE here, its byte-order mark kept): no catalog.
+  expect(Buffer.from(teamInf({ driver }).inf!).equals(readFileSync(inf))).toBe(true);
+  expect(teamInf({ driver }).catalog).toBeUndefined();
   // From playwright.config.ts too.
   expect(
     resolveSettings({ driverUnderTest: { imagePath: mine, infPath: inf } }, {}).driver.serviceName,
@@ -305,6 +308,43 @@ test('DRIVER_INF: the INF makes a PnP driver, names its service, and is checked 
       ),
     ).problem,
   ).toBe(`DRIVER_KIND=legacy with an INF (${inf}): an INF installs a PnP driver.`);
+});
+
+test('DRIVER_INF with a CatalogFile: the catalog beside the INF goes with it, a missing one is refused before boot', () => {
+  const { mine } = scratch();
+  const dir = path.dirname(mine);
+  const inf = teamInfFor(dir, 'my_driver.sys');
+  const signed = path.join(dir, 'Signed.inf');
+  const text = decodeInf(readFileSync(inf)).replace(
+    'Signature="$WINDOWS NT$"',
+    'Signature="$WINDOWS NT$"\r\nCatalogFile=MyDriver.cat',
+  );
+  writeFileSync(signed, text);
+  const refusal = configError(() =>
+    resolveSettings({ driverUnderTest: { imagePath: mine } }, { DRIVER_INF: signed }),
+  );
+  expect(refusal.problem).toBe(
+    `DRIVER_INF=${signed}: ${signed} names the catalog MyDriver.cat ([Version] CatalogFile), which is not beside it in ${dir}.`,
+  );
+  expect(refusal.hint).toMatch(/^Put MyDriver\.cat next to the INF/);
+  // Found without case, as Windows finds it; carried with the INF.
+  const catalog = path.join(dir, 'mydriver.CAT');
+  writeFileSync(catalog, Buffer.from([0x30, 0x82, 0x01, 0x00]));
+  const driver = resolveSettings(
+    { driverUnderTest: { imagePath: mine } },
+    { DRIVER_INF: signed },
+  ).driver;
+  expect(driver.catalogPath).toBe(catalog);
+  expect(Buffer.from(teamInf({ driver }).catalog!)).toEqual(Buffer.from([0x30, 0x82, 0x01, 0x00]));
+  // Bounded like the INF: a catalog is kilobytes.
+  writeFileSync(catalog, Buffer.alloc(4 * 1024 * 1024 + 1));
+  expect(
+    configError(() =>
+      resolveSettings({ driverUnderTest: { imagePath: mine } }, { DRIVER_INF: signed }),
+    ).problem,
+  ).toBe(
+    `DRIVER_INF=${signed}: its catalog ${catalog} is 4194305 bytes long, over the 4194304 bytes drvcycle carries with an INF.`,
+  );
 });
 
 test('LEAK_THRESHOLD_BYTES overrides the bytes per cycle, and only that', () => {

@@ -176,6 +176,18 @@ test('a PnP install and a PnP batch: `pnp` is true or absent, a group goes into 
   expect(() =>
     validateInstall('dc_p', { file: 'p.sys', runId: 'r1', pnp: 'true', inf: '../x.inf' }, allow),
   ).toThrow('Expected `inf`: the SHA-256 (64 hex digits) of the INF uploaded for this service.');
+  // Its catalog, uploaded the same way, goes only with the INF.
+  expect(
+    validateInstall('dc_p', { file: 'p.sys', runId: 'r1', inf: sha, catalog: sha }, allow),
+  ).toMatchObject({ infSha256: sha.toLowerCase(), catalogSha256: sha.toLowerCase() });
+  expect(() =>
+    validateInstall('dc_p', { file: 'p.sys', runId: 'r1', inf: sha, catalog: 'x.cat' }, allow),
+  ).toThrow(
+    'Expected `catalog`: the SHA-256 (64 hex digits) of the catalog uploaded for this service.',
+  );
+  expect(() =>
+    validateInstall('dc_p', { file: 'p.sys', runId: 'r1', pnp: 'true', catalog: sha }, allow),
+  ).toThrow('A `catalog` goes with the team INF that names it: send `inf` too.');
   expect(validateCycles({ count: 3, pnp: true })).toEqual({ count: 3, pnp: true });
   expect(validateCycles({ count: 3, pnp: false })).toEqual({ count: 3 });
   expect(() => validateCycles({ count: 3, pnp: 'true' })).toThrow(

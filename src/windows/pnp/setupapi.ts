@@ -5,6 +5,7 @@
  * there that abort the caller or do nothing (src/windows/pnp/strategies.ts never calls them).
  */
 import koffi from 'koffi';
+import { windowsLibrary, type WindowsLibrary } from '../native/library.ts';
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -127,6 +128,42 @@ export type SetupApi = ReturnType<typeof bind>;
 export function setupapi(): SetupApi {
   bindings ??= bind();
   return bindings;
+}
+
+/** SetupCopyOEMInf's copy style: fail with ERROR_FILE_EXISTS (and name it) if the INF is there. */
+export const SP_COPY_NOOVERWRITE = 0x8;
+export const SPOST_NONE = 0;
+/** SetupUninstallOEMInf: remove the package even if a device still uses it. */
+export const SUOI_FORCEDELETE = 0x1;
+export const ERROR_FILE_EXISTS = 80;
+
+let storeBindings: ReturnType<typeof bindDriverStore> | undefined;
+
+function bindDriverStore() {
+  const setupapi = windowsLibrary('setupapi.dll');
+  const kernel32 = windowsLibrary('kernel32.dll');
+  const fn = (lib: WindowsLibrary, proto: string) => lib.func(proto) as Fn;
+  return {
+    GetLastError: fn(kernel32, 'uint32 __stdcall GetLastError()'),
+    /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupcopyoeminfw */
+    SetupCopyOEMInfW: fn(
+      setupapi,
+      'int __stdcall SetupCopyOEMInfW(str16 source, str16 location, uint32 mediaType, uint32 copyStyle, _Out_ uint16_t* destination, uint32 size, _Out_ uint32* required, void* filePart)',
+    ),
+    /** https://learn.microsoft.com/windows/win32/api/setupapi/nf-setupapi-setupuninstalloeminfw */
+    SetupUninstallOEMInfW: fn(
+      setupapi,
+      'int __stdcall SetupUninstallOEMInfW(str16 infFileName, uint32 flags, void* reserved)',
+    ),
+  };
+}
+
+/** The SetupAPI calls that find and remove a published driver package (a unit test fakes them). */
+export type DriverStoreApi = ReturnType<typeof bindDriverStore>;
+
+export function driverStoreApi(): DriverStoreApi {
+  storeBindings ??= bindDriverStore();
+  return storeBindings;
 }
 
 /** `{4d36e97d-e325-11ce-bfc1-08002be10318}` as the GUID struct koffi passes. */
