@@ -60,7 +60,5 @@ test('DLLs are loaded through windowsLibrary (x64 check, one load per DLL)', () 
       file !== path.join('src/windows', 'native/library.ts') &&
       /koffi\.load\(/.test(readFileSync(path.join(PACKAGE_ROOT, file), 'utf8')),
   );
-  // setupapi.ts is being changed by another piece of work (issue 18 items 3, 4, 6, 7); its DLLs
-  // are reached only after advapi32's, whose load checks the architecture first.
-  expect(direct).toEqual([path.join('src/windows', 'pnp/setupapi.ts')]);
+  expect(direct).toEqual([]);
 });

@@ -32,9 +32,9 @@ export const INVALID_HANDLE_VALUE = -1n;
 let bindings: ReturnType<typeof bind> | undefined;
 
 function bind() {
-  const setupapi = koffi.load('setupapi.dll');
-  const newdev = koffi.load('newdev.dll');
-  const kernel32 = koffi.load('kernel32.dll');
+  const setupapi = windowsLibrary('setupapi.dll');
+  const newdev = windowsLibrary('newdev.dll');
+  const kernel32 = windowsLibrary('kernel32.dll');
   const GUID = koffi.struct('DC_GUID', {
     Data1: 'uint32',
     Data2: 'uint16',
@@ -59,7 +59,7 @@ function bind() {
     Reserved: 'uint32',
     DriverPath: koffi.array('uint16', 260),
   });
-  const fn = (lib: ReturnType<typeof koffi.load>, proto: string) => lib.func(proto) as Fn;
+  const fn = (lib: WindowsLibrary, proto: string) => lib.func(proto) as Fn;
   return {
     SP_DEVINFO_DATA_SIZE: koffi.sizeof(SP_DEVINFO_DATA),
     SP_DEVINSTALL_PARAMS_W_SIZE: koffi.sizeof(SP_DEVINSTALL_PARAMS_W),
