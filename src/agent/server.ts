@@ -88,6 +88,22 @@ export function createAgentServer(options: AgentOptions): http.Server {
       busy.delete(driver.name);
     }
   };
+  /** PUT of one file of a PnP package (`<service>.inf` or `.cat`), named by its SHA-256. */
+  const packageUpload =
+    (file: 'inf' | 'catalog', what: string, maxBytes: number): Handler =>
+    async (req, res, params) => {
+      const { name } = service(params);
+      const sha256 = queryOf(req).sha256;
+      if (typeof sha256 !== 'string')
+        throw new AgentRequestError(
+          400,
+          ErrorCodes.INVALID_REQUEST,
+          `Expected \`sha256\`: the SHA-256 of the ${what}, in the query string.`,
+        );
+      const extension = file === 'inf' ? 'inf' : 'cat';
+      await receiveImage(req, options.stagingDir, `${name}.${extension}`, sha256, maxBytes);
+      send(res, 201, { [file]: sha256.toLowerCase() });
+    };
   const routes: [string, RegExp, Handler][] = [
     ['GET', /^\/v1\/health$/, async (_req, res) => send(res, 200, await target.health())],
     ['GET', /^\/v1\/info$/, async (_req, res) => send(res, 200, await target.info())],
@@ -134,39 +150,12 @@ export function createAgentServer(options: AgentOptions): http.Server {
         );
       },
     ],
-    [
-      'PUT',
-      /^\/v1\/services\/([^/]+)\/inf$/,
-      async (req, res, params) => {
-        // A team INF, staged by content before the install that names it by its SHA-256.
-        const { name } = service(params);
-        const sha256 = queryOf(req).sha256;
-        if (typeof sha256 !== 'string')
-          throw new AgentRequestError(
-            400,
-            ErrorCodes.INVALID_REQUEST,
-            'Expected `sha256`: the SHA-256 of the INF, in the query string.',
-          );
-        await receiveImage(req, options.stagingDir, `${name}.inf`, sha256, MAX_INF_BYTES);
-        send(res, 201, { inf: sha256.toLowerCase() });
-      },
-    ],
+    // The files of a team's PnP package, staged by content before the install that names them.
+    ['PUT', /^\/v1\/services\/([^/]+)\/inf$/, packageUpload('inf', 'INF', MAX_INF_BYTES)],
     [
       'PUT',
       /^\/v1\/services\/([^/]+)\/catalog$/,
-      async (req, res, params) => {
-        // The catalog the INF names, staged by content like the INF, for the install to take.
-        const { name } = service(params);
-        const sha256 = queryOf(req).sha256;
-        if (typeof sha256 !== 'string')
-          throw new AgentRequestError(
-            400,
-            ErrorCodes.INVALID_REQUEST,
-            'Expected `sha256`: the SHA-256 of the catalog, in the query string.',
-          );
-        await receiveImage(req, options.stagingDir, `${name}.cat`, sha256, MAX_CATALOG_BYTES);
-        send(res, 201, { catalog: sha256.toLowerCase() });
-      },
+      packageUpload('catalog', 'catalog', MAX_CATALOG_BYTES),
     ],
     ['GET', /^\/v1\/services$/, async (_req, res) => send(res, 200, await target.listOwned())],
     [
@@ -212,11 +201,6 @@ export function createAgentServer(options: AgentOptions): http.Server {
       },
     ],
     ['GET', /^\/v1\/samplers$/, async (_req, res) => send(res, 200, await target.samplers())],
-    [
-      'GET',
-      /^\/v1\/verifier$/,
-      async (_req, res) => send(res, 200, await target.verifierSettings()),
-    ],
     [
       'GET',
       /^\/v1\/verifier$/,
