@@ -260,6 +260,38 @@ const WIN32_ERRORS: ReadonlyMap<number, Win32ErrorInfo> = new Map([
       message: 'A certificate chain could not be built to a trusted root authority.',
     },
   ],
+  // SetupAPI's own codes (setupapi.h: APPLICATION_ERROR_MASK | ERROR_SEVERITY_ERROR | n), which
+  // winerror.h does not list: what a PnP install fails with.
+  [
+    0xe0000203,
+    {
+      name: 'ERROR_NO_DRIVER_SELECTED',
+      message: 'There is no driver selected for the device information set or element.',
+    },
+  ],
+  [
+    0xe000020b,
+    {
+      name: 'ERROR_NO_SUCH_DEVINST',
+      message: 'The device instance does not exist in the hardware tree.',
+    },
+  ],
+  [
+    0xe000022f,
+    {
+      name: 'ERROR_NO_CATALOG_FOR_OEM_INF',
+      message:
+        'The third-party INF does not contain digital signature information (no catalog, or not signed).',
+    },
+  ],
+  [
+    0xe0000247,
+    {
+      name: 'ERROR_DRIVER_STORE_ADD_FAILED',
+      message:
+        'The driver package could not be added to the driver store (in practice: a publisher the machine does not trust).',
+    },
+  ],
 ]);
 
 /** The system's own text for a code (FormatMessageW on Windows or in the lab), when known. */

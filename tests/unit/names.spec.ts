@@ -49,3 +49,11 @@ test('the Win32 name table holds 537–729, the driver-load codes among them', (
   // A code outside drvcycle's own table gets its name from the generated one.
   expect(describeWin32Error(648).name).toBe('ERROR_DEVICE_ENUMERATION_ERROR');
 });
+
+test('SetupAPI’s own codes, which winerror.h does not list, are named as setupapi.h names them', () => {
+  expect(describeWin32Error(0xe000022f).name).toBe('ERROR_NO_CATALOG_FOR_OEM_INF');
+  expect(describeWin32Error(0xe000020b).name).toBe('ERROR_NO_SUCH_DEVINST');
+  expect(describeWin32Error(0xe0000247).name).toBe('ERROR_DRIVER_STORE_ADD_FAILED');
+  // As a signed 32-bit value, as GetLastError read into an int gives it.
+  expect(describeWin32Error(0xe000022f | 0).name).toBe('ERROR_NO_CATALOG_FOR_OEM_INF');
+});

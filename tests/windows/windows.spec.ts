@@ -12,6 +12,7 @@ import { ScmError } from '../../src/core/errors.ts';
 import { sampleDriver } from '../../src/core/paths.ts';
 import { newRunId } from '../../src/core/run-id.ts';
 import { LocalTarget } from '../../src/target/local-target.ts';
+import { countDevices } from '../../src/windows/pnp/devices.ts';
 import { debugPrivilegeState, enableDebugPrivilegeOnce } from '../../src/windows/nt/privileges.ts';
 import { readVerifier } from '../../src/windows/nt/samplers.ts';
 
@@ -42,6 +43,37 @@ test('an unsigned driver: installed, refused with 577, recorded in the event log
       { timeout: 30_000 },
     )
     .toBe(true);
+  await windows.close();
+});
+
+test('an unsigned PnP package: the device install fails with ERROR_NO_CATALOG_FOR_OEM_INF and leaves no device', async () => {
+  // drvcycle's own INF for a root device has no CatalogFile: on a machine that enforces driver
+  // signatures the driver store refuses the package. Expected, not yet seen on Windows.
+  const windows = target();
+  const driver = await windows.install(
+    { file: sampleDriver('pnp_clean') },
+    { name: 'dc_ci_pnp', pnp: true },
+  );
+  const records = [];
+  for await (const record of windows.runCycles(driver, {
+    count: 1,
+    pnp: true,
+    pnpStrategy: 'remove-readd',
+  }))
+    records.push(record);
+  expect(records).toHaveLength(1);
+  expect(records[0]).toMatchObject({
+    outcome: 'start-failed',
+    error: {
+      operation: 'UpdateDriverForPlugAndPlayDevices',
+      win32Code: 0xe000022f,
+      win32Name: 'ERROR_NO_CATALOG_FOR_OEM_INF',
+    },
+  });
+  // The device node registered for the failed install was removed before the failure was told.
+  expect(countDevices('root\\dc_ci_pnp', 'dc_ci_pnp')).toBe(0);
+  await windows.uninstall(driver);
+  expect(await windows.listOwned()).toEqual([]);
   await windows.close();
 });
 
