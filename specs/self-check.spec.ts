@@ -1,8 +1,8 @@
-import { SELF_CHECK_CASES, test } from '../src/index.ts';
+import { SELF_CHECK_CASES, SPEC_TITLES, test } from '../src/index.ts';
 
 // drvcycle's sample drivers fail in each way a driver can; every failure must be detected as
 // exactly that. These verdicts name the sample drivers, never the driver under test.
-test.describe('self-check', () => {
+test.describe(SPEC_TITLES.selfCheck, () => {
   for (const errorCase of SELF_CHECK_CASES)
     test(errorCase.title, async ({ errorPathRunner }) => {
       await errorPathRunner(errorCase);

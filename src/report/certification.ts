@@ -4,6 +4,7 @@
  * whether it passed, and the overall verdict. Written as reports/certification.json and .md.
  */
 import type { Settings } from '../config/settings.ts';
+import { familyOfScenario } from '../core/spec-families.ts';
 import type { Verdict } from '../core/verdict.ts';
 import type { TargetInfo } from '../target/types.ts';
 import type { VerifierSettings } from '../windows/nt/verifier-settings.ts';
@@ -60,16 +61,13 @@ export interface Certification {
 }
 
 /** What a criterion requires, in the words of the settings it ran with. */
-export function requirementOf(test: string, verdict: Verdict, s: Settings): string {
-  const family = verdict.scenario.split(' › ')[0];
-  const t = s.leakThresholds;
-  if (/soak/i.test(test) || family === 'soak')
-    return `load/unload cycles for ${s.soakSeconds} s, every one clean`;
-  if (family === 'cycles')
-    return `${s.cycles} load/unload cycles, each start within ${s.startTimeoutMs} ms and stop within ${s.stopTimeoutMs} ms, every one clean`;
-  if (family === 'leaks')
-    return `${s.leakCycles} cycles: pool growth ≤ ${t.perCycle} B/cycle after ${t.warmupCycles} warm-up cycles (≥ ${t.minSamples} samples), ≤ ${t.residualTolerance} B left after the last unload`;
-  return 'fails as documented (the expected Win32 code), leaves nothing behind, does not crash or hang';
+export function requirementOf(verdict: Verdict, s: Settings): string {
+  const family = familyOfScenario(verdict.scenario);
+  if (!family?.certifies)
+    throw new Error(
+      `drvcycle: a certification counted "${verdict.scenario}", which is no certified spec family's test.`,
+    );
+  return family.requirement(s);
 }
 
 function verifierLine(test: CertifiedTest): string {
@@ -111,7 +109,7 @@ export function buildCertification(
       .filter((t) => t.status !== 'skipped')
       .map((t) => ({
         name: t.test,
-        requirement: requirementOf(t.test, t.verdict, t.settings),
+        requirement: requirementOf(t.verdict, t.settings),
         measured: t.verdict.summary,
         passed: t.verdict.kind === 'pass' && (t.status === 'passed' || t.status === 'expected'),
       }));

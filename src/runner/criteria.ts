@@ -3,16 +3,10 @@
  * take their titles from here, and a certification requires every criterion that applies to the
  * driver's kind: one filtered out (-g, testMatch, --shard, --last-failed…) fails it.
  */
+import { SPEC_TITLES } from '../core/spec-families.ts';
 import { caseKind, DRIVER_ERROR_PATHS } from './error-paths.ts';
 
-export const SPEC_TITLES = {
-  cycles: 'cycles',
-  loadUnload: 'load/unload cycles',
-  soak: 'soak: cycles for a set duration',
-  leaks: 'leaks',
-  leakBaseline: 'memory returns to baseline after unload and does not grow across cycles',
-  errorPaths: 'error paths',
-} as const;
+export { SPEC_TITLES };
 
 /** The criteria a certification of a driver of this kind requires, as test title paths. */
 export function certificationCriteria(kind: 'legacy' | 'pnp'): string[] {

@@ -4,6 +4,7 @@
  * (nothing else keeps them), and turns the run into a verdict: the first bad cycle classified, a
  * leak decided on the best memory signal the machine offers, or a pass.
  */
+import { scenarioOf, type FamilyId } from '../core/spec-families.ts';
 import {
   classifyCycleFailure,
   labFlakeOf,
@@ -26,7 +27,7 @@ import {
 } from './memory-signals.ts';
 import { progressReporter } from './progress.ts';
 
-export type CycleFamily = 'cycles' | 'soak' | 'leaks';
+export type CycleFamily = Extract<FamilyId, 'cycles' | 'soak' | 'leaks'>;
 
 export interface CyclePlan {
   readonly family: CycleFamily;
@@ -158,7 +159,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     if (deadline === undefined || performance.now() >= deadline) break;
   }
 
-  const base = { driver: driver.name, scenario: plan.family };
+  const base = { driver: driver.name, scenario: scenarioOf(plan.family) };
   const flakeEvidence =
     flakes.length > 0 ? { labFlakes: flakes.length, flakes } : ({} as Record<string, unknown>);
   if (failed) {
@@ -271,7 +272,7 @@ function decideOn(
   return makeVerdict({
     kind,
     driver: ctx.driver.name,
-    scenario: 'leaks',
+    scenario: scenarioOf('leaks'),
     detail: `${signal}: ${analysis.reason}`,
     evidence: {
       signal,

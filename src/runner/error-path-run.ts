@@ -4,6 +4,7 @@
  * drivers (lab), and the clean sample driver still loading afterwards.
  */
 import { crashLines } from '../core/classify.ts';
+import { scenarioOf } from '../core/spec-families.ts';
 import { sampleDriver } from '../core/paths.ts';
 import { makeVerdict, type Verdict } from '../core/verdict.ts';
 import { pnpHostOptions, testLeftovers, type Machine } from '../machines/machine.ts';
@@ -117,8 +118,10 @@ export async function runErrorPathCase(
   await target.uninstall(clean);
 
   const evidence = { platform, expected, observed, dirty, machineLost: lost, leftovers, leaks };
-  const family = errorCase.family === 'self-check' ? 'self-check' : 'error paths';
-  const scenario = `${family} › ${errorCase.id}`;
+  const scenario = scenarioOf(
+    errorCase.family === 'self-check' ? 'self-check' : 'error-paths',
+    errorCase.id,
+  );
   // A self-check blames (or clears) its sample driver, never the driver under test.
   const driver =
     errorCase.family === 'self-check' ? (loaded[0]?.name ?? errorCase.id) : ctx.driverName;
