@@ -1,5 +1,44 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
+import { tsImport } from 'tsx/esm/api';
 import tseslint from 'typescript-eslint';
+
+const ROOT = path.dirname(fileURLToPath(import.meta.url));
+/** @type {typeof import('./tools/layers.ts')} */
+const { checkImport } = await tsImport('./tools/layers.ts', import.meta.url);
+
+/** @type {import('eslint').Rule.RuleModule} */
+const layersRule = {
+  meta: { type: 'problem', schema: [], docs: { description: 'Imports respect tools/layers.ts' } },
+  create(context) {
+    const file = path.relative(ROOT, context.filename).split(path.sep).join('/');
+    /** @param {any} source @param {boolean} typeOnly */
+    const check = (source, typeOnly) => {
+      const specifier =
+        source?.type === 'Literal' && typeof source.value === 'string'
+          ? source.value
+          : source?.type === 'TemplateLiteral' && source.expressions.length === 0
+            ? source.quasis[0].value.cooked
+            : undefined;
+      if (specifier === undefined) return;
+      const { problem } = checkImport(file, { specifier, typeOnly });
+      if (problem) context.report({ node: source, message: problem });
+    };
+    return {
+      /** @param {any} node */
+      ImportDeclaration: (node) => check(node.source, node.importKind === 'type'),
+      /** @param {any} node */
+      ExportNamedDeclaration: (node) => check(node.source, node.exportKind === 'type'),
+      /** @param {any} node */
+      ExportAllDeclaration: (node) => check(node.source, node.exportKind === 'type'),
+      /** @param {any} node */
+      ImportExpression: (node) => check(node.source, false),
+      /** @param {any} node */
+      TSImportType: (node) => check(node.argument?.literal ?? node.argument, true),
+    };
+  },
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'reports/', 'test-results/', 'drivers/build/', 'dist/'] },
@@ -14,69 +53,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  // Layering, for quick feedback in the editor. The full rules (every folder, npm packages,
-  // dynamic imports, cycles) live in tests/unit/layers.spec.ts; keep the two in step.
+  // Layering, from the one table in tools/layers.ts (the layers test checks the same, plus stray
+  // files, cycles and unused edges): every import of src, fixtures and specs, as the editor shows it.
   {
-    // The bottom layer: errors, records, verdicts, statistics, paths. src/core is flat, so any
-    // import that leaves the folder starts with '../'.
-    files: ['src/core/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex: '^(?!node:|\\./)',
-              message:
-                'src/core imports nothing outside src/core: only ./ siblings and node: built-ins.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The Windows bindings know nothing of the layers above them, the test runner or reports.
-    files: ['src/windows/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex:
-                '^(\\.\\./){2,}(target|agent|machines|lab|runner|collector|report|config|cli|fixtures)(/|$)|^(\\.\\./){2,}index\\.ts$',
-              message:
-                'src/windows/** may import only src/core and src/windows/** (see tests/unit/layers.spec.ts).',
-            },
-            {
-              group: ['@playwright/*', 'allure-*'],
-              message: 'src/windows/** must not depend on the test runner or reports.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // Specs are written as a driver team would write them: against the public API only.
-    files: ['specs/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex: '^(\\.\\./)+src/(?!index\\.ts$)|^(\\.\\./)+fixtures(/|$)',
-              message: "Specs import only the public entry, '../src/index.ts'.",
-            },
-            {
-              group: ['@playwright/*', 'allure-*'],
-              message: "Specs take test and expect from the public entry, '../src/index.ts'.",
-            },
-          ],
-        },
-      ],
-    },
+    files: ['src/**', 'fixtures/**', 'specs/**'],
+    plugins: { drvcycle: { rules: { layers: layersRule } } },
+    rules: { 'drvcycle/layers': 'error' },
   },
 );

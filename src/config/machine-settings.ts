@@ -7,9 +7,23 @@ import { ConfigError } from '../core/errors.ts';
 import { normalizeFingerprint } from '../core/self-signed.ts';
 import { assertPosixTokenFile } from '../core/token-file.ts';
 import { plainHttpUrlProblem } from '../core/agent-url.ts';
+// Types only: reading settings loads no machine provider (the lab, undici and the rest stay unloaded).
 import type { AgentsConfig, MachineSettings, ProviderName } from '../machines/providers.ts';
-import { PROVIDERS } from '../machines/providers.ts';
-import { LAB_HOST_MODES, type LabHostMode } from '../machines/lab.ts';
+import type { LabHostMode } from '../machines/lab.ts';
+
+/** Every provider name, each once; tsc fails here when machines/providers.ts adds or drops one. */
+const PROVIDERS = [
+  'lab',
+  'existing',
+  'hyperv',
+  'libvirt',
+] as const satisfies readonly ProviderName[];
+const LAB_HOST_MODES = ['shared', 'own'] as const satisfies readonly LabHostMode[];
+type Unlisted =
+  | Exclude<ProviderName, (typeof PROVIDERS)[number]>
+  | Exclude<LabHostMode, (typeof LAB_HOST_MODES)[number]>;
+const everyNameListed: [Unlisted] extends [never] ? true : never = true;
+void everyNameListed;
 
 /** DRVCYCLE_LAB_HOST: shared (default) or own. */
 export function labHostModeFromEnv(env: NodeJS.ProcessEnv): LabHostMode {

@@ -49,7 +49,6 @@ export const LAB_HOST_GROUP = 'drvcycle-host';
  * per start, Wine's default for a driver without a group.
  */
 export type LabHostMode = 'shared' | 'own';
-export const LAB_HOST_MODES: readonly LabHostMode[] = ['shared', 'own'];
 
 export function hostKeeperName(group: string): string {
   return group === LAB_HOST_GROUP

@@ -10,8 +10,8 @@ import { LabMachine, type LabHostMode } from './lab.ts';
 import { Libvirt } from './libvirt.ts';
 import type { Machine } from './machine.ts';
 
-export const PROVIDERS = ['lab', 'existing', 'hyperv', 'libvirt'] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
+/** The providers' names (src/config/machine-settings.ts lists them for DRVCYCLE_MACHINE). */
+export type ProviderName = 'lab' | 'existing' | 'hyperv' | 'libvirt';
 
 export interface AgentsConfig {
   readonly urls: string[];
