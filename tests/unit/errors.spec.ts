@@ -17,9 +17,9 @@ import {
 } from '../../src/core/errors.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 
-test('every error code is documented in the README', () => {
-  const readme = readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');
-  const documented = (code: string) => new RegExp(`\\|\\s*\`${code}\`\\s*\\|`).test(readme);
+test('every error code is documented in docs/errors.md', () => {
+  const table = readFileSync(path.join(PACKAGE_ROOT, 'docs', 'errors.md'), 'utf8');
+  const documented = (code: string) => new RegExp(`\\|\\s*\`${code}\`\\s*\\|`).test(table);
   expect(Object.values(ErrorCodes).filter((code) => !documented(code))).toEqual([]);
 });
 
@@ -171,12 +171,12 @@ test('a code this version does not know comes back as an internal error naming i
   expect(revived.message).toBe('DRVCYCLE_FROM_THE_FUTURE: Something new.\nUpgrade drvcycle.');
 });
 
-test('every error-path case is in the README table', async () => {
+test('every error-path case is in the table of docs/verdicts.md', async () => {
   const { ERROR_PATH_CASES } = await import('../../src/runner/error-paths.ts');
-  const readme = readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');
+  const table = readFileSync(path.join(PACKAGE_ROOT, 'docs', 'verdicts.md'), 'utf8');
   for (const c of ERROR_PATH_CASES) {
     const escaped = c.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    expect(readme, c.title).toMatch(new RegExp(`\\|\\s*${escaped}\\s*\\|`));
+    expect(table, c.title).toMatch(new RegExp(`\\|\\s*${escaped}\\s*\\|`));
   }
 });
 
