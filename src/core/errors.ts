@@ -1,6 +1,6 @@
 /**
- * Every error drvcycle raises on purpose: one registry of stable codes (listed in README.md,
- * "Errors"; tests/unit/errors.spec.ts checks that), messages that say what went wrong and what to
+ * Every error drvcycle raises on purpose: one registry of stable codes (listed in docs/errors.md;
+ * tests/unit/errors.spec.ts checks that), messages that say what went wrong and what to
  * do next, and one wire form. Each class turns itself into JSON (`toWire`) and is revived by its
  * code (`reviveError`), so a failure inside the agent reaches the runner as the same typed error
  * with every field, the hint included.

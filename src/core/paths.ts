@@ -46,7 +46,6 @@ export const packagePaths = {
   allureConfig: () => path.join(PACKAGE_ROOT, 'allurerc.mjs'),
   driverSources: () => path.join(PACKAGE_ROOT, 'drivers', 'src'),
   driverBuild: () => path.join(PACKAGE_ROOT, 'drivers', 'build'),
-  readme: () => path.join(PACKAGE_ROOT, 'README.md'),
 };
 
 export function reportsDir(): string {
