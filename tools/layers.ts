@@ -31,11 +31,12 @@ export const LAYERS: Record<string, Layer> = {
   'src/core': { may: [], npm: [] },
   // The one place a Windows DLL is loaded (x64 only, once each): every binding goes through it.
   'src/windows/native': { may: ['src/core'], npm: ['koffi'] },
-  'src/windows/scm': {
-    may: ['src/core', 'src/windows/native', 'src/windows/pnp'],
-    npm: ['koffi', 'p-retry'],
+  'src/windows/scm': { may: ['src/core', 'src/windows/native'], npm: ['koffi', 'p-retry'] },
+  // PnP devices and their drivers' lifecycle, on the SCM's services and blocking calls.
+  'src/windows/pnp': {
+    may: ['src/core', 'src/windows/native', 'src/windows/scm'],
+    npm: ['koffi'],
   },
-  'src/windows/pnp': { may: ['src/core', 'src/windows/native'], npm: ['koffi'] },
   'src/windows/nt': { may: ['src/core', 'src/windows/native'], npm: ['koffi'] },
   'src/windows/events': {
     may: ['src/core', 'src/windows/native', 'src/windows/scm', 'src/windows/nt'],

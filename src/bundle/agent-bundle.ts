@@ -47,7 +47,7 @@ async function bundleScripts(outDir: string): Promise<void> {
   await build({
     entryPoints: {
       agent: entry('agent/standalone'),
-      'blocking-worker': entry('windows/scm/blocking-worker'),
+      'blocking-worker': entry('target/blocking-worker'),
       'batch-worker': entry('target/batch-worker'),
     },
     outdir: outDir,

@@ -10,7 +10,7 @@ import { useSystemMessages } from '../core/win32-codes.ts';
 import { systemMessage } from '../windows/nt/format-message.ts';
 import { takeSample, windowsReads } from '../windows/nt/samplers.ts';
 import { CallAbandonedError } from '../windows/scm/call-watch.ts';
-import { DriverServices } from '../windows/scm/driver-services.ts';
+import { PnpDriverServices } from '../windows/pnp/pnp-services.ts';
 import { ServiceManager } from '../windows/scm/service-manager.ts';
 import { realClock } from '../windows/scm/wait.ts';
 import { BatchControl } from './batch-control.ts';
@@ -24,7 +24,7 @@ const post = (message: BatchMessage) => parentPort!.postMessage(message);
 
 async function run(request: BatchRequest): Promise<void> {
   const control = new BatchControl(request.control);
-  const services = new DriverServices(scm, realClock, {
+  const services = new PnpDriverServices(scm, realClock, {
     unloadsWithLastDevice: request.unloadsWithLastDevice,
     watch: control,
   });

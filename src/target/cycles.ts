@@ -12,6 +12,7 @@ import { deviceInstanceIds, type DeviceSpec } from '../windows/pnp/devices.ts';
 import { pnpStrategyFor } from '../windows/pnp/strategies.ts';
 import { wineVersion } from '../windows/nt/wine.ts';
 import type { DriverServices, ScmCallOptions } from '../windows/scm/driver-services.ts';
+import type { PnpDriverServices } from '../windows/pnp/pnp-services.ts';
 import { Win32 } from '../core/win32-codes.ts';
 import { CallAbandonedError } from '../windows/scm/call-watch.ts';
 import { stateName } from '../windows/scm/status.ts';
@@ -57,7 +58,7 @@ export interface BatchHooks {
 }
 
 export async function* runCycles(
-  services: DriverServices,
+  services: PnpDriverServices,
   name: string,
   options: CycleOptions,
   hooks: BatchHooks = {},
@@ -75,7 +76,7 @@ export async function* runCycles(
 }
 
 async function* cycleLoop(
-  services: DriverServices,
+  services: PnpDriverServices,
   name: string,
   options: CycleOptions,
   every: number,
@@ -157,7 +158,7 @@ interface Load {
  * checked as a lone start would be, and its failure is the cycle's.
  */
 async function unconfirmedStart(
-  services: DriverServices,
+  services: PnpDriverServices,
   name: string,
   startedAt: number,
   call: ScmCallOptions,
@@ -210,7 +211,7 @@ export function failed(
  * Configuration Manager calls take.
  */
 async function disabledDevice(
-  services: DriverServices,
+  services: PnpDriverServices,
   name: string,
   pnp: DeviceSpec,
 ): Promise<string> {

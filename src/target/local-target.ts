@@ -12,7 +12,8 @@ import { useSystemMessages } from '../core/win32-codes.ts';
 import { systemMessage } from '../windows/nt/format-message.ts';
 import { wineVersion } from '../windows/nt/wine.ts';
 import { realClock } from '../windows/scm/wait.ts';
-import { DriverServices, type TimedStatus } from '../windows/scm/driver-services.ts';
+import type { TimedStatus } from '../windows/scm/driver-services.ts';
+import { PnpDriverServices } from '../windows/pnp/pnp-services.ts';
 import { NO_RETRY } from '../windows/scm/retry.ts';
 import { ServiceManager } from '../windows/scm/service-manager.ts';
 import { BatchControl } from './batch-control.ts';
@@ -69,6 +70,12 @@ const WINE_HAND_OVER_EVERY_MS = 50;
 
 const execFileAsync = promisify(execFile);
 
+/** The pool's worker script: beside this file in the sources, beside agent.js in the bundle. */
+const BLOCKING_WORKER = new URL(
+  `./blocking-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+);
+
 export interface LocalTargetOptions {
   readonly runId: string;
   /** Where install() puts driver images it is given as a file or bytes. */
@@ -77,15 +84,16 @@ export interface LocalTargetOptions {
 
 export class LocalTarget implements Target {
   private readonly scm: ServiceManager;
-  private readonly services: DriverServices;
+  private readonly services: PnpDriverServices;
   private readonly startedAt = Date.now();
   private readonly options: LocalTargetOptions;
 
   constructor(options: LocalTargetOptions) {
     this.options = options;
     useSystemMessages(systemMessage);
-    this.scm = ServiceManager.open();
-    this.services = new DriverServices(this.scm, realClock, {
+    // Its pool's workers run the PnP device calls too (./blocking-worker.ts registers them).
+    this.scm = ServiceManager.open({ worker: BLOCKING_WORKER });
+    this.services = new PnpDriverServices(this.scm, realClock, {
       unloadsWithLastDevice: wineVersion() === null,
     });
   }

@@ -11,7 +11,7 @@ import { BatchThreads, overdueRecord, watchEveryMs } from '../../src/target/batc
 import { Worker } from 'node:worker_threads';
 import { runCycles } from '../../src/target/cycles.ts';
 import { CallAbandonedError } from '../../src/windows/scm/call-watch.ts';
-import { DriverServices } from '../../src/windows/scm/driver-services.ts';
+import { PnpDriverServices } from '../../src/windows/pnp/pnp-services.ts';
 import { ownedDisplayName } from '../../src/windows/scm/ownership.ts';
 import type { ServiceManager } from '../../src/windows/scm/service-manager.ts';
 import { ServiceState } from '../../src/windows/scm/status.ts';
@@ -166,7 +166,7 @@ test('a batch whose call the owner gave up on ends without a record of its own',
       return serviceStatus(ServiceState.STOPPED);
     },
   } as unknown as ServiceManager;
-  const services = new DriverServices(scm, undefined, { watch: control });
+  const services = new PnpDriverServices(scm, undefined, { watch: control });
   const records: CycleRecord[] = [];
   const ended = await (async () => {
     for await (const record of runCycles(

@@ -6,8 +6,8 @@
 import { expect, test } from '@playwright/test';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
 import { toWire, UnexpectedStateError } from '../../src/core/errors.ts';
-import { IMAGE_UNLOAD_SETTLE_MS, settleAfterLastDevice } from '../../src/windows/scm/pnp-unload.ts';
-import { DriverServices } from '../../src/windows/scm/driver-services.ts';
+import { IMAGE_UNLOAD_SETTLE_MS, settleAfterLastDevice } from '../../src/windows/pnp/pnp-unload.ts';
+import { PnpDriverServices } from '../../src/windows/pnp/pnp-services.ts';
 import type { ServiceManager } from '../../src/windows/scm/service-manager.ts';
 import { ServiceState } from '../../src/windows/scm/status.ts';
 import { fakeClock, serviceStatus } from './fake-scm.ts';
@@ -21,12 +21,13 @@ function fakeScm(states: number[]) {
       calls.push('query');
       return serviceStatus(states[Math.min(next++, states.length - 1)]!);
     },
-    pnpRemove: async () => {
-      calls.push('DIF_REMOVE');
-      return 1;
-    },
-    pnpSetEnabled: async (_id: string, _name: string, up: boolean) => {
-      calls.push(up ? 'enable' : 'disable');
+    // The PnP layer's device calls, as they reach the SCM's blocking threads (pnp/device-calls.ts).
+    runBlocking: async (_module: string, request: { call: string }) => {
+      calls.push(
+        { PnpRemove: 'DIF_REMOVE', PnpEnable: 'enable', PnpDisable: 'disable' }[request.call] ??
+          request.call,
+      );
+      return { id: 0, ok: true, lastError: 0, value: { removed: 1 } };
     },
     stop: async () => {
       calls.push('ControlService(STOP)');
@@ -66,7 +67,7 @@ test('the settle ends at STOPPED, or after the settle time, never past the step�
 
 test('on Windows an image left loaded after its last device is the driver’s leak, never stopped away', async () => {
   const { scm, calls } = fakeScm([ServiceState.RUNNING]);
-  const services = new DriverServices(scm, fakeClock(), { unloadsWithLastDevice: true });
+  const services = new PnpDriverServices(scm, fakeClock(), { unloadsWithLastDevice: true });
   const error = await services
     .pnpStop('dc_x', 'root\\dc_x', { ownershipChecked: true, cycle: 7 })
     .catch((e: unknown) => e);
@@ -102,7 +103,7 @@ test('on Windows an image left loaded after its last device is the driver’s le
   // The same on disable (disable-enable).
   const disabled = fakeScm([ServiceState.RUNNING]);
   await expect(
-    new DriverServices(disabled.scm, fakeClock(), { unloadsWithLastDevice: true }).pnpSetEnabled(
+    new PnpDriverServices(disabled.scm, fakeClock(), { unloadsWithLastDevice: true }).pnpSetEnabled(
       'dc_x',
       'ROOT\\DC_X\\0000',
       false,
@@ -113,7 +114,7 @@ test('on Windows an image left loaded after its last device is the driver’s le
 
 test('on Windows the image that goes with its last device is a clean unload; on Wine drvcycle stops it', async () => {
   const windows = fakeScm([ServiceState.RUNNING, ServiceState.STOPPED]);
-  const done = await new DriverServices(windows.scm, fakeClock(), {
+  const done = await new PnpDriverServices(windows.scm, fakeClock(), {
     unloadsWithLastDevice: true,
   }).pnpStop('dc_x', 'root\\dc_x', { ownershipChecked: true });
   expect(done.status.state).toBe(ServiceState.STOPPED);
@@ -121,7 +122,7 @@ test('on Windows the image that goes with its last device is a clean unload; on 
 
   // Wine keeps the image until the service stops: removal, then ControlService(STOP).
   const wine = fakeScm([ServiceState.RUNNING]);
-  await new DriverServices(wine.scm, fakeClock(), { unloadsWithLastDevice: false }).pnpStop(
+  await new PnpDriverServices(wine.scm, fakeClock(), { unloadsWithLastDevice: false }).pnpStop(
     'dc_x',
     'root\\dc_x',
     { ownershipChecked: true },

@@ -1,11 +1,10 @@
 /**
- * Where blocking SCM calls run. The agent's main thread hands them to a small pool of worker
+ * Where blocking SCM calls (and the PnP layer's, see windows/pnp/device-calls.ts) run. The agent's main thread hands them to a small pool of worker
  * threads: a call that never returns (a driver whose DriverUnload hangs) keeps its worker; later
  * calls get another one. A batch thread, which does nothing but cycle, runs them inline and is
  * watched from its owner (target/batch-thread.ts).
  */
 import { Worker } from 'node:worker_threads';
-import type { DeviceSpec } from '../pnp/devices.ts';
 import type { ScHandle } from './advapi32.ts';
 import { performBlockingCall } from './blocking-calls.ts';
 
@@ -14,12 +13,8 @@ export interface BlockingResult {
   id: number;
   ok: boolean;
   lastError: number;
-  /** For a SetupAPI call that failed: which one (its last error is `lastError`). */
-  operation?: string;
-  /** PnpRemove: how many devices were removed. */
-  removed?: number;
-  /** PnpDisable/PnpEnable that failed: the Configuration Manager's answer or the device's problem. */
-  pnp?: { operation: string; configret?: number; problem?: number };
+  /** A module call's own answer (structured-cloneable: it may cross from a worker). */
+  value?: unknown;
   /** ControlService's SERVICE_STATUS: the state the control left the service in. */
   status?: {
     type: number;
@@ -34,13 +29,19 @@ export interface BlockingResult {
 type Call =
   | { call: 'StartService'; handle: ScHandle }
   | { call: 'ControlService'; handle: ScHandle; control: number }
-  /** Adds a root-enumerated device and installs its driver: DriverEntry, AddDevice, START. */
-  | { call: 'PnpAdd'; spec: DeviceSpec }
-  /** DIF_REMOVE on the devices with the hardware id: REMOVE_DEVICE runs. */
-  | { call: 'PnpRemove'; hardwareId: string; service: string }
-  /** Windows only: CM_Disable_DevNode / CM_Enable_DevNode on the device (QUERY_REMOVE, REMOVE / load, START). */
-  | { call: 'PnpDisable'; instanceId: string; service: string }
-  | { call: 'PnpEnable'; instanceId: string; service: string };
+  /**
+   * A blocking call of a layer above this one, run on the same threads: performed by what that
+   * layer registered under `name` on the thread (registerBlockingCalls in blocking-calls.ts). The
+   * PnP layer's SetupAPI and Configuration Manager calls go this way (windows/pnp/device-calls.ts).
+   */
+  | { call: 'Registered'; name: string; request: unknown };
+
+/** What a registered call returns for one request. */
+export interface RegisteredCallResult {
+  ok: boolean;
+  lastError: number;
+  value?: unknown;
+}
 
 export interface BlockingCalls {
   run(call: Call): Promise<BlockingResult>;
@@ -52,7 +53,8 @@ export class InlineBlockingCalls implements BlockingCalls {
   private nextId = 1;
 
   run(call: Call): Promise<BlockingResult> {
-    return Promise.resolve(performBlockingCall({ id: this.nextId++, ...call }));
+    const request = { id: this.nextId++, ...call };
+    return new Promise((resolve) => resolve(performBlockingCall(request)));
   }
 
   close(): void {}
@@ -60,10 +62,25 @@ export class InlineBlockingCalls implements BlockingCalls {
 
 const MAX_IDLE = 2;
 
+/**
+ * The SCM's own worker script: StartService and ControlService only. A thread that also runs
+ * another layer's calls starts from a script that registers them first (target/blocking-worker.ts).
+ */
+export const SCM_BLOCKING_WORKER = new URL(
+  // .ts from the sources (Node 22 strips types), .js from the published build.
+  `./blocking-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+);
+
 export class BlockingCallPool implements BlockingCalls {
+  private readonly workerScript: URL;
   private readonly idle: Worker[] = [];
   private readonly all = new Set<Worker>();
   private nextId = 1;
+
+  constructor(workerScript: URL = SCM_BLOCKING_WORKER) {
+    this.workerScript = workerScript;
+  }
 
   run(call: Call): Promise<BlockingResult> {
     const worker = this.idle.pop() ?? this.spawn();
@@ -98,9 +115,7 @@ export class BlockingCallPool implements BlockingCalls {
   }
 
   private spawn(): Worker {
-    // .ts from the sources (Node 22 strips types), .js from the published build.
-    const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    const worker = new Worker(new URL(`./blocking-worker${extension}`, import.meta.url));
+    const worker = new Worker(this.workerScript);
     worker.unref();
     this.all.add(worker);
     return worker;

@@ -3,9 +3,12 @@
  * ScmError with the Win32 code, operation and service. Knows nothing of ownership or retries.
  */
 import { advapi32, copyNativeBytes, withNativeBuffer, type ScHandle } from './advapi32.ts';
-import { BlockingCallPool, InlineBlockingCalls, type BlockingCalls } from './blocking.ts';
-import type { DeviceSpec } from '../pnp/devices.ts';
-import { PnpDeviceError } from '../pnp/strategies.ts';
+import {
+  BlockingCallPool,
+  InlineBlockingCalls,
+  type BlockingCalls,
+  type BlockingResult,
+} from './blocking.ts';
 import { ScmError, type ScmOperation } from '../../core/errors.ts';
 import {
   decodeEnumServiceStatusProcess,
@@ -54,13 +57,21 @@ export class ServiceManager {
    * Opens the SCM of this machine. There is no remote form: staging, samplers and events act on
    * the machine drvcycle runs on, so a remote machine is reached through an agent running on it.
    */
-  static open(options: { readonly blockingCalls?: 'worker-pool' | 'inline' } = {}): ServiceManager {
+  static open(
+    options: {
+      readonly blockingCalls?: 'worker-pool' | 'inline';
+      /** The pool's worker script (default: the SCM's calls only; see target/blocking-worker.ts). */
+      readonly worker?: URL;
+    } = {},
+  ): ServiceManager {
     const api = advapi32();
     const handle = api.OpenSCManagerW(null, null, SC_MANAGER_ALL_ACCESS) as ScHandle | null;
     if (!handle) throw new ScmError({ operation: 'OpenSCManager', win32Code: lastError() });
     return new ServiceManager(
       handle,
-      options.blockingCalls === 'inline' ? new InlineBlockingCalls() : new BlockingCallPool(),
+      options.blockingCalls === 'inline'
+        ? new InlineBlockingCalls()
+        : new BlockingCallPool(options.worker),
     );
   }
 
@@ -175,33 +186,12 @@ export class ServiceManager {
     });
   }
 
-  /** Adds a root-enumerated device and installs its driver, on the worker pool (it blocks). */
-  async pnpAdd(spec: DeviceSpec): Promise<void> {
-    const result = await this.pool.run({ call: 'PnpAdd', spec });
-    if (!result.ok)
-      throw this.failureWith(result.operation as ScmOperation, spec.service, result.lastError);
-  }
-
-  /** Removes the devices with the hardware id (REMOVE_DEVICE runs), on the worker pool. */
-  async pnpRemove(hardwareId: string, service: string): Promise<number> {
-    const result = await this.pool.run({ call: 'PnpRemove', hardwareId, service });
-    if (!result.ok)
-      throw this.failureWith(result.operation as ScmOperation, service, result.lastError);
-    return result.removed ?? 0;
-  }
-
-  /** Windows: disables (`up: false`) or enables the device, on the worker pool (it blocks). */
-  async pnpSetEnabled(instanceId: string, service: string, up: boolean): Promise<void> {
-    const result = await this.pool.run({
-      call: up ? 'PnpEnable' : 'PnpDisable',
-      instanceId,
-      service,
-    });
-    if (!result.ok)
-      throw new PnpDeviceError({
-        ...(result.pnp ?? { operation: up ? 'CM_Enable_DevNode' : 'CM_Disable_DevNode' }),
-        service,
-      });
+  /**
+   * A blocking call a layer above this one registered (a PnP device operation,
+   * windows/pnp/device-calls.ts), on the same threads as StartService and ControlService.
+   */
+  runBlocking(name: string, request: unknown): Promise<BlockingResult> {
+    return this.pool.run({ call: 'Registered', name, request });
   }
 
   /**

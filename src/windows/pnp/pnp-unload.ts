@@ -7,8 +7,8 @@
  * stopped, so on the lab drvcycle stops it and this check does not apply.
  */
 import { UnexpectedStateError, type UnexpectedStateOperation } from '../../core/errors.ts';
-import { realClock, type Clock } from './wait.ts';
-import { ServiceState, stateName, type ServiceStatus } from './status.ts';
+import { realClock, type Clock } from '../scm/wait.ts';
+import { ServiceState, stateName, type ServiceStatus } from '../scm/status.ts';
 
 /** How long the unload may take after the last device went, at most (within the step's bound). */
 export const IMAGE_UNLOAD_SETTLE_MS = 5_000;
