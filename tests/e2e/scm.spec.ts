@@ -108,8 +108,11 @@ test('an unload that never returns: the stop wait is bounded and reports STOP_PE
   await target.start(ref);
   markMachineDirty(machine);
   const stopping = target.stop(ref, { timeoutMs: 3_000 }).catch((e: unknown) => e);
-  // The agent keeps answering while a worker thread sits in ControlService.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // The agent keeps answering while a worker thread sits in ControlService: the stop is under
+  // way (STOP_PENDING, well before its bound) and health answers meanwhile.
+  await expect
+    .poll(async () => (await target.query(ref)).stateName, { timeout: 2_500 })
+    .toBe('STOP_PENDING');
   expect((await target.health()).ok).toBe(true);
   const error = await stopping;
   expect(error).toBeInstanceOf(ScmTimeoutError);

@@ -94,15 +94,26 @@ test('a stream that ends without its last line is a broken batch, not a short on
 });
 
 test('a record split across chunks is read whole', async () => {
+  // The rest of the stream goes only once the client has read the first part: record 1 whole
+  // and the start of record 2, which it must hold until the rest arrives.
+  let readFirst!: () => void;
+  const firstRead = new Promise<void>((resolve) => (readFirst = resolve));
   const agent = await fakeAgent((response) => {
     response.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
-    const text = record(1) + record(2) + '{"done":true,"cycles":2}\n';
-    response.write(text.slice(0, 17));
-    setTimeout(() => response.end(text.slice(17)), 50);
+    const first = record(1) + record(2).slice(0, 17);
+    response.write(first);
+    void firstRead.then(() => response.end(record(2).slice(17) + '{"done":true,"cycles":2}\n'));
   });
-  const { records, error } = await readBatch(agent.url);
+  const target = new RemoteTarget({
+    endpoint: { url: agent.url, token: 'a'.repeat(64) },
+    runId: 'r1',
+  });
+  const records: CycleRecord[] = [];
+  for await (const r of target.runCycles({ name: 'dc_x' }, { count: 5 })) {
+    records.push(r);
+    if (r.cycle === 1) readFirst();
+  }
   await agent.close();
-  expect(error).toBeUndefined();
   expect(records.map((r) => r.cycle)).toEqual([1, 2]);
 });
 
