@@ -23,14 +23,25 @@ const MACHINE_NAMES: Record<number, string> = {
   [IMAGE_FILE_MACHINE.ARM64]: 'ARM64',
 };
 
-/** The PE facts, or why the bytes are not a PE image. */
-export function readPeFacts(bytes: Uint8Array): PeFacts | { notPe: string } {
+/**
+ * Where the PE signature ("PE\0\0") is, from e_lfanew in the DOS header, with the file header
+ * and the optional header's fields read here (up to its Subsystem) inside the bytes; or why not.
+ */
+export function peSignatureOffset(bytes: Uint8Array): number | { notPe: string } {
   if (bytes.length < 64 || bytes[0] !== 0x4d || bytes[1] !== 0x5a)
     return { notPe: 'it does not start with the "MZ" of a Windows executable image' };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const pe = view.getUint32(0x3c, true);
   if (pe + 24 + 70 > bytes.length || view.getUint32(pe, true) !== 0x00004550)
     return { notPe: 'its DOS header points at no "PE" signature (a truncated or damaged image)' };
+  return pe;
+}
+
+/** The PE facts, or why the bytes are not a PE image. */
+export function readPeFacts(bytes: Uint8Array): PeFacts | { notPe: string } {
+  const pe = peSignatureOffset(bytes);
+  if (typeof pe !== 'number') return pe;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const machine = view.getUint16(pe + 4, true);
   const characteristics = view.getUint16(pe + 22, true);
   const optional = pe + 24;

@@ -11,7 +11,8 @@ import {
 } from '../core/errors.ts';
 import { rootDeviceInf } from '../core/inf.ts';
 import type { InstalledDriver, Target } from '../target/types.ts';
-import { notAnImage, truncated, withMachineType, IMAGE_FILE_MACHINE_I386 } from './images.ts';
+import { IMAGE_FILE_MACHINE } from '../core/pe-image.ts';
+import { notAnImage, truncated, withMachineType } from './images.ts';
 
 export type Expectation =
   | { readonly outcome: 'ok' }
@@ -197,7 +198,7 @@ export const ERROR_PATH_CASES: readonly ErrorPathCase[] = [
       startDerived(
         ctx,
         'i386.sys',
-        withMachineType(ctx.imageUnderTest, IMAGE_FILE_MACHINE_I386),
+        withMachineType(ctx.imageUnderTest, IMAGE_FILE_MACHINE.I386),
         'dc_ep_i386',
       ),
   },

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { resolveSettings } from '../../src/config/settings.ts';
 import { ConfigError } from '../../src/core/errors.ts';
-import { driverImageProblem, readPeFacts } from '../../src/core/pe-image.ts';
+import { driverImageProblem, IMAGE_FILE_MACHINE, readPeFacts } from '../../src/core/pe-image.ts';
+import { notAnImage, withMachineType } from '../../src/runner/images.ts';
 import { peImage } from './pe-fixtures.ts';
 
 test('an x64 native-subsystem image is a kernel driver', () => {
@@ -63,5 +64,15 @@ test('DRIVER pointing at a text file, an empty file or an i386 build stops the r
   expect(refuse(file('empty.sys', new Uint8Array()))).toMatch(/it is not a driver image/);
   expect(refuse(file('x86.sys', peImage({ machine: 0x14c, pe32Plus: false })))).toMatch(
     /it is built for i386 \(x86\), not x64/,
+  );
+});
+
+test('the error-path catalog’s i386 image is derived through the same PE parser, which reads it back', () => {
+  const i386 = withMachineType(peImage(), IMAGE_FILE_MACHINE.I386);
+  expect(readPeFacts(i386)).toMatchObject({ machine: IMAGE_FILE_MACHINE.I386 });
+  expect(driverImageProblem(i386)).toBe('it is built for i386 (x86), not x64 (AMD64)');
+  expect(readPeFacts(peImage())).toMatchObject({ machine: IMAGE_FILE_MACHINE.AMD64 });
+  expect(() => withMachineType(notAnImage(), IMAGE_FILE_MACHINE.I386)).toThrow(
+    'Not a PE image: it does not start with the "MZ" of a Windows executable image.',
   );
 });
