@@ -50,6 +50,8 @@ export function runProcess(
       env: options.env ?? process.env,
       cwd: options.cwd,
       stdio: stdio as 'pipe',
+      // On Windows, no console window flashes up for a console program.
+      windowsHide: true,
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];

@@ -1,9 +1,7 @@
 /** The Target for a runner (or an agent) on the Windows machine itself: in-process koffi calls. */
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { VerifierSettingsRead } from '../windows/nt/verifier-settings.ts';
 import os from 'node:os';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
@@ -14,6 +12,7 @@ import { wineVersion } from '../windows/nt/wine.ts';
 import { realClock } from '../windows/scm/wait.ts';
 import type { TimedStatus } from '../windows/scm/driver-services.ts';
 import { PnpDriverServices } from '../windows/pnp/pnp-services.ts';
+import { runProcess } from '../core/child-process.ts';
 import { NO_RETRY } from '../windows/scm/retry.ts';
 import { ServiceManager } from '../windows/scm/service-manager.ts';
 import { BatchControl } from './batch-control.ts';
@@ -67,8 +66,6 @@ import { imagePathOnDisk, systemRoot } from '../windows/scm/image-path.ts';
  * cycle crashed: there every record is handed over as its cycle ends.
  */
 const WINE_HAND_OVER_EVERY_MS = 50;
-
-const execFileAsync = promisify(execFile);
 
 /** The pool's worker script: beside this file in the sources, beside agent.js in the bundle. */
 const BLOCKING_WORKER = new URL(
@@ -319,10 +316,7 @@ export class LocalTarget implements Target {
       return { available: false, reason: 'Wine has no Driver Verifier (the lab is a rehearsal)' };
     const verifier = path.win32.join(systemRoot(), 'System32', 'verifier.exe');
     try {
-      const { stdout } = await execFileAsync(verifier, ['/querysettings'], {
-        timeout: 30_000,
-        windowsHide: true,
-      });
+      const { stdout } = await runProcess(verifier, ['/querysettings'], { timeoutMs: 30_000 });
       return { available: true, text: stdout };
     } catch (error) {
       return {
