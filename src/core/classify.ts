@@ -361,7 +361,7 @@ export function verdictForUnrecorded(input: {
 }
 
 /**
- * Windows unloads a PnP driver with its last device (src/windows/scm/pnp-unload.ts): a service
+ * Windows unloads a PnP driver with its last device (src/windows/pnp/pnp-unload.ts): a service
  * not STOPPED once its devices were removed or disabled is the driver's image left loaded.
  */
 function imageLeftAfterLastDevice(error: UnexpectedStateError): boolean {

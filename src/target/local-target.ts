@@ -59,10 +59,10 @@ import { imagePathOnDisk, systemRoot } from '../windows/scm/image-path.ts';
 /**
  * How often a batch thread hands its records over under Wine (the lab). Every hand-over between
  * two threads of the agent costs wineserver round trips beside the cycle: handing over each record
- * cost ~10 % of a shared-host cycle (2026-11-26, every 10th record: 0.98–1.05× the raw loop, every
- * record: 1.09–1.19×). A lab machine is lost only when its agent or wineserver goes (a driver takes
- * down only its host, which the SCM call reports at once, and a failed cycle is handed over at
- * once). On Windows a bugcheck takes the agent with it, and the records already sent tell which
+ * makes a shared-host cycle measurably slower than the raw SCM loop, handing over every 50 ms
+ * does not (bench/host-modes.ts measures the batch against a raw SCM loop). A lab machine is lost
+ * only when its agent or wineserver goes (a driver takes down only its host, which the SCM call
+ * reports at once, and a failed cycle is handed over at once). On Windows a bugcheck takes the agent with it, and the records already sent tell which
  * cycle crashed: there every record is handed over as its cycle ends.
  */
 const WINE_HAND_OVER_EVERY_MS = 50;
