@@ -6,7 +6,8 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { expect, test } from '../../fixtures/index.ts';
+// Only a child run boots machines: Playwright's own test, so no lab machine boots for it here.
+import { expect, test } from '@playwright/test';
 import { PACKAGE_ROOT, packagePaths, sampleDriver } from '../../src/core/paths.ts';
 import type { Certification } from '../../src/report/certification.ts';
 

@@ -6,7 +6,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '../../fixtures/index.ts';
+// Only a child run boots machines: Playwright's own test, so no lab machine boots for it here.
+import { expect, test } from '@playwright/test';
 import { PACKAGE_ROOT, sampleDriver } from '../../src/core/paths.ts';
 
 /** In Allure 3's report data an attachment is a step of type "attachment" with a link. */

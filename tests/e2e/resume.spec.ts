@@ -4,7 +4,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '../../fixtures/index.ts';
+// Only a child run boots machines: Playwright's own test, so no lab machine boots for it here.
+import { expect, test } from '@playwright/test';
 import { runProcess } from '../../src/core/child-process.ts';
 import { packagePaths } from '../../src/core/paths.ts';
 import type { VerdictSummary } from '../../src/core/verdict.ts';

@@ -4,7 +4,8 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { expect, test } from '../../fixtures/index.ts';
+// Only a child run boots machines: Playwright's own test, so no lab machine boots for it here.
+import { expect, test } from '@playwright/test';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import type { VerdictSummary } from '../../src/core/verdict.ts';
 import { caseKind, DRIVER_ERROR_PATHS, ERROR_PATH_CASES } from '../../src/runner/error-paths.ts';
