@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { ScmError } from '../../src/core/errors.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
-import { TeamInfError } from '../../src/core/team-inf.ts';
+import { teamInfRefusal } from './team-inf-refusal.ts';
 import { teamInfPackage } from '../../src/target/pnp-install.ts';
 import { removeDriverPackage } from '../../src/windows/pnp/driver-store.ts';
 import {
@@ -27,15 +27,7 @@ const BARE = TEAM.replace(/^DisplayName .*\n/m, '');
 const utf16 = (text: string) =>
   Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
 
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof TeamInfError) return error.message;
-    throw error;
-  }
-  throw new Error('expected a TeamInfError');
-}
+const refusal = (fn: () => unknown) => teamInfRefusal(fn).message;
 
 test('a team INF whose service section leaves the marker alone is installed byte for byte', () => {
   const written = utf16(BARE);

@@ -6,21 +6,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
-import { readTeamInf, TeamInfError } from '../../src/core/team-inf.ts';
+import { readTeamInf } from '../../src/core/team-inf.ts';
+import { teamInfRefusal } from './team-inf-refusal.ts';
 
 /** The sample team INF of drivers/src: a Windows-driver-samples layout with HKR parameters. */
 const TEAM = readFileSync(path.join(PACKAGE_ROOT, 'drivers/src/pnp_team.inf'), 'utf8');
 const IMAGE = 'pnp_clean.sys';
 
-function refusal(text: string, image = IMAGE): { message: string; hint: string } {
-  try {
-    readTeamInf(text, image);
-  } catch (error) {
-    if (error instanceof TeamInfError) return { message: error.message, hint: error.hint };
-    throw error;
-  }
-  throw new Error('expected the INF to be refused');
-}
+const refusal = (text: string, image = IMAGE) => teamInfRefusal(() => readTeamInf(text, image));
 const refused = (text: string, image = IMAGE) => refusal(text, image).message;
 
 /** The team INF with `extra` appended to a section (created when the INF has none). */

@@ -6,10 +6,10 @@ import {
   imageDestination,
   ownedTeamInf,
   readTeamInf,
-  TeamInfError,
   teamInfNeedsRewrite,
 } from '../../src/core/team-inf.ts';
 import { firstModel, infSections } from '../../src/core/inf.ts';
+import { teamInfRefusal } from './team-inf-refusal.ts';
 
 /** The layout of the KMDF echo sample's INF (Windows-driver-samples), after stampinf for amd64. */
 const ECHO = [
@@ -66,15 +66,7 @@ const ECHO = [
   'ECHO.SVCDESC = "Sample WDF Echo Service"',
 ].join('\r\n');
 
-const problem = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof TeamInfError) return error.message;
-    throw error;
-  }
-  throw new Error('expected a TeamInfError');
-};
+const problem = (fn: () => unknown) => teamInfRefusal(fn).message;
 
 test('a team INF gives its hardware id, service (through [Strings]), class and image', () => {
   expect(readTeamInf(ECHO, 'echo.sys')).toEqual({
