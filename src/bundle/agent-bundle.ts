@@ -47,7 +47,7 @@ async function bundleScripts(outDir: string): Promise<void> {
   await build({
     entryPoints: {
       agent: entry('agent/standalone'),
-      'blocking-worker': entry('target/blocking-worker'),
+      'agent-pool-worker': entry('target/agent-pool-worker'),
       'batch-worker': entry('target/batch-worker'),
     },
     outdir: outDir,

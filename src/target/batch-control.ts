@@ -11,7 +11,7 @@ import {
   type BoundOperation,
   type CallWatch,
   type WatchedCall,
-} from '../windows/scm/call-watch.ts';
+} from '../windows/scm/blocking-call-watch.ts';
 import { RecordRing, type RecordRingBuffers } from './record-ring.ts';
 
 const CANCELLED = 0;

@@ -9,7 +9,7 @@ import { toWire } from '../core/errors.ts';
 import { useSystemMessages } from '../core/win32-codes.ts';
 import { systemMessage } from '../windows/nt/format-message.ts';
 import { takeSample, windowsReads } from '../windows/nt/samplers.ts';
-import { CallAbandonedError } from '../windows/scm/call-watch.ts';
+import { CallAbandonedError } from '../windows/scm/blocking-call-watch.ts';
 import { PnpDriverServices } from '../windows/pnp/pnp-services.ts';
 import { ServiceManager } from '../windows/scm/service-manager.ts';
 import { realClock } from '../windows/scm/wait.ts';

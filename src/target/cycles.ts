@@ -14,7 +14,7 @@ import { wineVersion } from '../windows/nt/wine.ts';
 import type { DriverServices, ScmCallOptions } from '../windows/scm/driver-services.ts';
 import type { PnpDriverServices } from '../windows/pnp/pnp-services.ts';
 import { Win32 } from '../core/win32-codes.ts';
-import { CallAbandonedError } from '../windows/scm/call-watch.ts';
+import { CallAbandonedError } from '../windows/scm/blocking-call-watch.ts';
 import { stateName } from '../windows/scm/status.ts';
 
 export function validateCycleOptions(options: CycleOptions): CycleOptions {

@@ -68,8 +68,8 @@ import { imagePathOnDisk, systemRoot } from '../windows/scm/image-path.ts';
 const WINE_HAND_OVER_EVERY_MS = 50;
 
 /** The pool's worker script: beside this file in the sources, beside agent.js in the bundle. */
-const BLOCKING_WORKER = new URL(
-  `./blocking-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+const AGENT_POOL_WORKER = new URL(
+  `./agent-pool-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
   import.meta.url,
 );
 
@@ -88,8 +88,8 @@ export class LocalTarget implements Target {
   constructor(options: LocalTargetOptions) {
     this.options = options;
     useSystemMessages(systemMessage);
-    // Its pool's workers run the PnP device calls too (./blocking-worker.ts registers them).
-    this.scm = ServiceManager.open({ worker: BLOCKING_WORKER });
+    // Its pool's workers run the PnP device calls too (./agent-pool-worker.ts registers them).
+    this.scm = ServiceManager.open({ worker: AGENT_POOL_WORKER });
     this.services = new PnpDriverServices(this.scm, realClock, {
       unloadsWithLastDevice: wineVersion() === null,
     });

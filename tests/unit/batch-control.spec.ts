@@ -10,7 +10,7 @@ import { BatchControl } from '../../src/target/batch-control.ts';
 import { BatchThreads, overdueRecord, watchEveryMs } from '../../src/target/batch-thread.ts';
 import { Worker } from 'node:worker_threads';
 import { runCycles } from '../../src/target/cycles.ts';
-import { CallAbandonedError } from '../../src/windows/scm/call-watch.ts';
+import { CallAbandonedError } from '../../src/windows/scm/blocking-call-watch.ts';
 import { PnpDriverServices } from '../../src/windows/pnp/pnp-services.ts';
 import { ownedDisplayName } from '../../src/windows/scm/ownership.ts';
 import type { ServiceManager } from '../../src/windows/scm/service-manager.ts';

@@ -1,7 +1,7 @@
 /**
  * The SCM's blocking threads run the PnP layer's device calls without the SCM layer importing it:
  * windows/pnp/device-calls.ts registers them on every thread that loads it, and the agent's pool
- * starts its workers from target/blocking-worker.ts, which loads it. Off Windows the SetupAPI call
+ * starts its workers from target/agent-pool-worker.ts, which loads it. Off Windows the SetupAPI call
  * itself fails (no x64 Windows DLL): that failure, as an answer, shows the call reached its code.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { build } from 'esbuild';
-import { BlockingCallPool } from '../../src/windows/scm/blocking.ts';
+import { BlockingCallPool } from '../../src/windows/scm/blocking-pool.ts';
 import { performBlockingCall } from '../../src/windows/scm/blocking-calls.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,8 +43,10 @@ async function bundled(script: string, dir: string): Promise<URL> {
 
 test('a pool started from the agent’s worker script runs the PnP device calls; the SCM’s own does not', async () => {
   const dir = mkdtempSync(path.join(ROOT, 'node_modules', '.drvcycle-pool-'));
-  const agentPool = new BlockingCallPool(await bundled('src/target/blocking-worker.ts', dir));
-  const scmPool = new BlockingCallPool(await bundled('src/windows/scm/blocking-worker.ts', dir));
+  const agentPool = new BlockingCallPool(await bundled('src/target/agent-pool-worker.ts', dir));
+  const scmPool = new BlockingCallPool(
+    await bundled('src/windows/scm/blocking-pool-worker.ts', dir),
+  );
   try {
     expect(await agentPool.run(removal)).toMatchObject({
       ok: false,

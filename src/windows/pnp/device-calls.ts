@@ -3,10 +3,10 @@
  * and START_DEVICE; removing or disabling it, REMOVE_DEVICE), run where the SCM runs its blocking
  * calls: on a worker of the ServiceManager's pool, or inline on a batch thread. The SCM layer
  * knows nothing of PnP: this module registers its calls with it as it loads, on every thread that
- * loads it (a pool worker loads it from its script, target/blocking-worker.ts).
+ * loads it (a pool worker loads it from its script, target/agent-pool-worker.ts).
  */
 import { ScmError, type ScmOperation } from '../../core/errors.ts';
-import type { RegisteredCallResult } from '../scm/blocking.ts';
+import type { RegisteredCallResult } from '../scm/blocking-pool.ts';
 import { registerBlockingCalls } from '../scm/blocking-calls.ts';
 import type { ServiceManager } from '../scm/service-manager.ts';
 import { windowsConfigManager } from './cfgmgr.ts';

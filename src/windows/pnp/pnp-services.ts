@@ -13,7 +13,7 @@ import {
 } from '../scm/driver-services.ts';
 import type { ServiceManager } from '../scm/service-manager.ts';
 import { ServiceState, stateName } from '../scm/status.ts';
-import type { CallWatch } from '../scm/call-watch.ts';
+import type { CallWatch } from '../scm/blocking-call-watch.ts';
 import { realClock, type Clock } from '../scm/wait.ts';
 import { Win32 } from '../../core/win32-codes.ts';
 import { deviceCalls, type DeviceOperations } from './device-calls.ts';

@@ -2,18 +2,18 @@
  * The blocking calls themselves: StartService (waits for DriverEntry), ControlService (waits for
  * DriverUnload), and the calls a layer above registers (the PnP layer's SetupAPI/Configuration
  * Manager calls of a PnP cycle, windows/pnp/device-calls.ts). GetLastError is read on the calling thread, right after
- * the call. Run on a pool worker (blocking-worker.ts) or, on a batch thread that does nothing
- * else, inline (InlineBlockingCalls in blocking.ts).
+ * the call. Run on a pool worker (blocking-pool-worker.ts) or, on a batch thread that does nothing
+ * else, inline (InlineBlockingCalls in blocking-pool.ts).
  */
 import { advapi32 } from './advapi32.ts';
-import type { BlockingRequest, BlockingResult, RegisteredCallResult } from './blocking.ts';
+import type { BlockingRequest, BlockingResult, RegisteredCallResult } from './blocking-pool.ts';
 
 /** This thread's registered calls, by name. */
 const registered = new Map<string, (request: never) => RegisteredCallResult>();
 
 /**
  * Registers a layer's blocking calls on this thread. A module registers as it loads: the thread
- * that runs them must load it (a pool worker from its script, target/blocking-worker.ts).
+ * that runs them must load it (a pool worker from its script, target/agent-pool-worker.ts).
  */
 export function registerBlockingCalls(
   calls: Record<string, (request: never) => RegisteredCallResult>,

@@ -27,7 +27,7 @@ import {
   type ServiceStatus,
 } from './status.ts';
 import { realClock, waitWhilePending, type Clock } from './wait.ts';
-import { CallAbandonedError, type BoundOperation, type CallWatch } from './call-watch.ts';
+import { CallAbandonedError, type BoundOperation, type CallWatch } from './blocking-call-watch.ts';
 import { Win32 } from '../../core/win32-codes.ts';
 
 export interface DriverServiceSpec {

@@ -8,7 +8,7 @@ import {
   InlineBlockingCalls,
   type BlockingCalls,
   type BlockingResult,
-} from './blocking.ts';
+} from './blocking-pool.ts';
 import { ScmError, type ScmOperation } from '../../core/errors.ts';
 import {
   decodeEnumServiceStatusProcess,
@@ -60,7 +60,7 @@ export class ServiceManager {
   static open(
     options: {
       readonly blockingCalls?: 'worker-pool' | 'inline';
-      /** The pool's worker script (default: the SCM's calls only; see target/blocking-worker.ts). */
+      /** The pool's worker script (default: the SCM's calls only; see target/agent-pool-worker.ts). */
       readonly worker?: URL;
     } = {},
   ): ServiceManager {

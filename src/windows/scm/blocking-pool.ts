@@ -64,11 +64,11 @@ const MAX_IDLE = 2;
 
 /**
  * The SCM's own worker script: StartService and ControlService only. A thread that also runs
- * another layer's calls starts from a script that registers them first (target/blocking-worker.ts).
+ * another layer's calls starts from a script that registers them first (target/agent-pool-worker.ts).
  */
 export const SCM_BLOCKING_WORKER = new URL(
   // .ts from the sources (Node 22 strips types), .js from the published build.
-  `./blocking-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  `./blocking-pool-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
   import.meta.url,
 );
 
