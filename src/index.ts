@@ -11,7 +11,7 @@ export type { Profile } from './config/profiles.ts';
 export type { DrvcycleOptions, DriverUnderTest, Settings } from './config/settings.ts';
 export type { LeakThresholds } from './core/leak-decision.ts';
 export type { Verdict, VerdictKind } from './core/verdict.ts';
-export type { CyclePlan } from './runner/cycle-runner.ts';
+export type { CyclePlan } from './runner/cycle-plan.ts';
 export type { DriverImage, InstalledDriver, Target } from './target/types.ts';
 export {
   DRIVER_ERROR_PATHS,

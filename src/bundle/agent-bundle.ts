@@ -48,7 +48,7 @@ async function bundleScripts(outDir: string): Promise<void> {
     entryPoints: {
       agent: entry('agent/standalone'),
       'agent-pool-worker': entry('target/agent-pool-worker'),
-      'batch-worker': entry('target/batch-worker'),
+      'batch-thread-worker': entry('target/batch-thread-worker'),
     },
     outdir: outDir,
     bundle: true,

@@ -92,7 +92,7 @@ export const README = (version: string): string => `drvcycle agent ${version} fo
 What is here
   node.exe            the Windows Node.js runtime the agent runs on
   agent\\agent.js      the drvcycle agent, bundled into one script (agent\\agent-pool-worker.js: its blocking-call worker;
-                      agent\\batch-worker.js: the thread a batch of cycles runs on)
+                      agent\\batch-thread-worker.js: the thread a batch of cycles runs on)
   agent\\node_modules\\koffi   koffi with its win32-x64 native module (the agent's FFI to advapi32 and ntdll)
   install-agent.ps1   installs the agent as a SYSTEM scheduled task that starts at boot
 

@@ -1,5 +1,5 @@
 /**
- * Runs a batch on a thread of its own (batch-worker.ts), its SCM calls inline: under Wine each
+ * Runs a batch on a thread of its own (batch-thread-worker.ts), its SCM calls inline: under Wine each
  * hand-over between threads is a wineserver round trip, and a batch on the agent's thread made
  * two per cycle (to its call workers and back), on the cycle's own path. Records come back through
  * shared memory (record-ring.ts); a message tells the owner to read them. On Windows that message
@@ -14,8 +14,8 @@ import { reviveError, ScmTimeoutError, type WireError } from '../core/errors.ts'
 import type { Availability, CycleOptions, CycleRecord, SampleRequest } from '../core/records.ts';
 import type { DeviceSpec } from '../windows/pnp/devices.ts';
 import { stateName, type ServiceStatus } from '../windows/scm/status.ts';
-import type { BatchControl, BatchControlBuffers, OverdueCall } from './batch-control.ts';
-import { failed } from './cycles.ts';
+import type { BatchControl, BatchControlBuffers, OverdueCall } from './batch-thread-control.ts';
+import { failed } from './cycle-loop.ts';
 import {
   DEFAULT_START_TIMEOUT_MS,
   DEFAULT_STOP_TIMEOUT_MS,
@@ -63,7 +63,7 @@ export class BatchThreads {
   private idle: Worker | undefined;
   private readonly spawn: () => Worker;
 
-  /** `spawn` starts a batch thread: batch-worker.ts, unless a test gives a fake one. */
+  /** `spawn` starts a batch thread: batch-thread-worker.ts, unless a test gives a fake one. */
   constructor(spawn: () => Worker = spawnBatchWorker) {
     this.spawn = spawn;
   }
@@ -158,7 +158,7 @@ export class BatchThreads {
 function spawnBatchWorker(): Worker {
   // .ts from the sources (Node 22 strips types), .js from the published build and the bundle.
   const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const worker = new Worker(new URL(`./batch-worker${extension}`, import.meta.url));
+  const worker = new Worker(new URL(`./batch-thread-worker${extension}`, import.meta.url));
   // A thread stuck in driver code must not keep the agent alive.
   worker.unref();
   return worker;
@@ -211,7 +211,7 @@ export function overdueRecord(
   // A bound overrun before the first cycle (a device set up for disable/enable) fails the batch.
   if (call.cycle === undefined) throw error;
   // A stop given up on while the service was still starting is the start's failure, as the
-  // batch itself would have found (cycles.ts, unconfirmedStart).
+  // batch itself would have found (cycle-loop.ts, unconfirmedStart).
   const unloading = call.phase === 'unload' && state !== 'START_PENDING';
   return failed(
     { query },

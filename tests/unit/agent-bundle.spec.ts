@@ -30,7 +30,7 @@ test('the bundle: node.exe, the agent in one script with its worker, koffi, the 
     'drvcycle-agent/README.txt',
     'drvcycle-agent/agent/agent-pool-worker.js',
     'drvcycle-agent/agent/agent.js',
-    'drvcycle-agent/agent/batch-worker.js',
+    'drvcycle-agent/agent/batch-thread-worker.js',
     'drvcycle-agent/agent/node_modules/koffi/build/koffi/win32_x64/koffi.node',
     'drvcycle-agent/agent/node_modules/koffi/index.js',
     'drvcycle-agent/agent/node_modules/koffi/package.json',

@@ -6,7 +6,7 @@
 import { expect, test } from '@playwright/test';
 import { ScmError, UnexpectedStateError } from '../../src/core/errors.ts';
 import type { CycleRecord } from '../../src/core/records.ts';
-import { runCycles } from '../../src/target/cycles.ts';
+import { runCycleLoop } from '../../src/target/cycle-loop.ts';
 import { PnpDriverServices } from '../../src/windows/pnp/pnp-services.ts';
 import { ownedDescription, ownedDisplayName } from '../../src/windows/scm/ownership.ts';
 import type { ServiceManager } from '../../src/windows/scm/service-manager.ts';
@@ -70,7 +70,7 @@ async function collect(
 test('a cycle is StartService then ControlService, with no status query in between', async () => {
   const { scm, log } = fakeScm();
   const services = new PnpDriverServices(scm, fakeClock());
-  const records = await collect(runCycles(services, NAME, { count: 3 }), log);
+  const records = await collect(runCycleLoop(services, NAME, { count: 3 }), log);
   expect(records.map((r) => [r.cycle, r.outcome, r.state])).toEqual([
     [1, 'ok', 'STOPPED'],
     [2, 'ok', 'STOPPED'],
@@ -105,7 +105,7 @@ test('a start that the next stop finds not running (1062) is the cycle’s start
         : undefined,
   });
   const records = await collect(
-    runCycles(new PnpDriverServices(scm, fakeClock()), NAME, { count: 5 }),
+    runCycleLoop(new PnpDriverServices(scm, fakeClock()), NAME, { count: 5 }),
     log,
   );
   expect(records.map((r) => r.outcome)).toEqual(['ok', 'start-failed']);
@@ -135,7 +135,7 @@ test('a stop that fails on a running driver stays the driver’s stop failure', 
         : undefined,
   });
   const records = await collect(
-    runCycles(new PnpDriverServices(scm, fakeClock()), NAME, { count: 5 }),
+    runCycleLoop(new PnpDriverServices(scm, fakeClock()), NAME, { count: 5 }),
     log,
   );
   expect(records.map((r) => r.outcome)).toEqual(['ok', 'stop-failed']);
@@ -153,7 +153,7 @@ test('a driver still START_PENDING when its stop gives up is a start that did no
     stopFails: () => 'hang',
   });
   const records = await collect(
-    runCycles(new PnpDriverServices(scm, fakeClock()), NAME, {
+    runCycleLoop(new PnpDriverServices(scm, fakeClock()), NAME, {
       count: 3,
       startTimeoutMs: 1000,
       stopTimeoutMs: 20,
@@ -172,7 +172,7 @@ test('a driver still START_PENDING when its stop gives up is a start that did no
 test('a reader that stops early leaves the driver stopped, and a cancelled batch starts no further cycle', async () => {
   const fake = fakeScm();
   const records = await collect(
-    runCycles(new PnpDriverServices(fake.scm, fakeClock()), NAME, { count: 10 }),
+    runCycleLoop(new PnpDriverServices(fake.scm, fakeClock()), NAME, { count: 10 }),
     fake.log,
     1,
   );
@@ -183,7 +183,7 @@ test('a reader that stops early leaves the driver stopped, and a cancelled batch
   const { scm, log } = fakeScm();
   const controller = new AbortController();
   const seen: CycleRecord[] = [];
-  for await (const record of runCycles(
+  for await (const record of runCycleLoop(
     new PnpDriverServices(scm, fakeClock()),
     NAME,
     { count: 10 },

@@ -13,9 +13,9 @@ import { CallAbandonedError } from '../windows/scm/blocking-call-watch.ts';
 import { PnpDriverServices } from '../windows/pnp/pnp-services.ts';
 import { ServiceManager } from '../windows/scm/service-manager.ts';
 import { realClock } from '../windows/scm/wait.ts';
-import { BatchControl } from './batch-control.ts';
+import { BatchControl } from './batch-thread-control.ts';
 import type { BatchMessage, BatchRequest } from './batch-thread.ts';
-import { runCycles } from './cycles.ts';
+import { runCycleLoop } from './cycle-loop.ts';
 
 useSystemMessages(systemMessage);
 const scm = ServiceManager.open({ blockingCalls: 'inline' });
@@ -37,7 +37,7 @@ async function run(request: BatchRequest): Promise<void> {
   };
   let handedOverAt = Number.NEGATIVE_INFINITY;
   try {
-    for await (const record of runCycles(services, request.name, request.options, {
+    for await (const record of runCycleLoop(services, request.name, request.options, {
       cancel: {
         get aborted() {
           return control.cancelled;

@@ -1,15 +1,15 @@
 /**
  * A batch thread's calls run inline; the owning thread bounds them through shared memory
- * (src/target/batch-control.ts). The ServiceManager and query here are fakes (named as such):
+ * (src/target/batch-thread-control.ts). The ServiceManager and query here are fakes (named as such):
  * the claim protocol, and what each side then reports, is what is tested.
  */
 import { expect, test } from '@playwright/test';
 import { ErrorCodes } from '../../src/core/errors.ts';
 import type { CycleRecord } from '../../src/core/records.ts';
-import { BatchControl } from '../../src/target/batch-control.ts';
+import { BatchControl } from '../../src/target/batch-thread-control.ts';
 import { BatchThreads, overdueRecord, watchEveryMs } from '../../src/target/batch-thread.ts';
 import { Worker } from 'node:worker_threads';
-import { runCycles } from '../../src/target/cycles.ts';
+import { runCycleLoop } from '../../src/target/cycle-loop.ts';
 import { CallAbandonedError } from '../../src/windows/scm/blocking-call-watch.ts';
 import { PnpDriverServices } from '../../src/windows/pnp/pnp-services.ts';
 import { ownedDisplayName } from '../../src/windows/scm/ownership.ts';
@@ -169,7 +169,7 @@ test('a batch whose call the owner gave up on ends without a record of its own',
   const services = new PnpDriverServices(scm, undefined, { watch: control });
   const records: CycleRecord[] = [];
   const ended = await (async () => {
-    for await (const record of runCycles(
+    for await (const record of runCycleLoop(
       services,
       'dc_x',
       { count: 3 },
@@ -179,7 +179,7 @@ test('a batch whose call the owner gave up on ends without a record of its own',
     ))
       records.push(record);
   })().catch((error: unknown) => error);
-  // The batch thread drops it silently (batch-worker.ts): the owner has written the record.
+  // The batch thread drops it silently (batch-thread-worker.ts): the owner has written the record.
   expect(ended).toBeInstanceOf(CallAbandonedError);
   expect(records).toEqual([]);
   expect(calls).toEqual(['start', 'stop', 'released']);

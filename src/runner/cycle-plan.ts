@@ -17,7 +17,7 @@ import type { CycleRecord, SampleRequest } from '../core/records.ts';
 import { makeVerdict, type Verdict } from '../core/verdict.ts';
 import type { Machine } from '../machines/machine.ts';
 import type { InstalledDriver, Target } from '../target/types.ts';
-import { runCycleBatch } from './batch.ts';
+import { runCycleBatch } from './cycle-batch.ts';
 import {
   chooseWindowsSignal,
   poolTraceSeries,

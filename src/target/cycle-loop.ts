@@ -57,7 +57,7 @@ export interface BatchHooks {
   readonly onPhase?: (cycle: number, phase: 'load' | 'unload', startMs: number | null) => void;
 }
 
-export async function* runCycles(
+export async function* runCycleLoop(
   services: PnpDriverServices,
   name: string,
   options: CycleOptions,
