@@ -29,7 +29,7 @@ import { labPaths, toWinePath } from '../src/lab/paths.ts';
 import { wineEnv } from '../src/lab/wine-env.ts';
 import { LabMachine, type LabHostMode } from '../src/machines/lab.ts';
 import { latencyChartSpec, renderSvg } from '../src/report/charts.ts';
-import { runCyclePlan } from '../src/runner/cycle-plan.ts';
+import { runCyclePlan } from '../src/families/cycle-plan.ts';
 import type { InstalledDriver } from '../src/target/types.ts';
 
 interface Sizes {

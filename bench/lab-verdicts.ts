@@ -12,7 +12,7 @@ import { Collector } from '../src/collector/collector.ts';
 import { DEFAULT_BYTE_THRESHOLDS } from '../src/core/leak-decision.ts';
 import { sampleDriver } from '../src/core/paths.ts';
 import { LabMachine } from '../src/machines/lab.ts';
-import { runCyclePlan } from '../src/runner/cycle-plan.ts';
+import { runCyclePlan } from '../src/families/cycle-plan.ts';
 
 const budget = Number(process.argv[2] ?? 20_000);
 const machines = Number(process.argv[3] ?? 2);

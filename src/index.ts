@@ -11,13 +11,13 @@ export type { Profile } from './config/profiles.ts';
 export type { DrvcycleOptions, DriverUnderTest, Settings } from './config/settings.ts';
 export type { LeakThresholds } from './core/leak-decision.ts';
 export type { Verdict, VerdictKind } from './core/verdict.ts';
-export type { CyclePlan } from './runner/cycle-plan.ts';
+export type { CyclePlan } from './families/cycle-plan.ts';
 export type { DriverImage, InstalledDriver, Target } from './target/types.ts';
 export {
   DRIVER_ERROR_PATHS,
   ERROR_PATH_CASES,
   SELF_CHECK_CASES,
   type ErrorPathCase,
-} from './runner/error-paths.ts';
-export { certificationCriteria, SPEC_TITLES } from './runner/criteria.ts';
+} from './families/error-paths.ts';
+export { certificationCriteria, SPEC_TITLES } from './families/criteria.ts';
 export { sampleDriver } from './core/paths.ts';

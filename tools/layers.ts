@@ -65,7 +65,7 @@ export const LAYERS: Record<string, Layer> = {
       'allure-playwright',
     ],
   },
-  'src/runner': {
+  'src/families': {
     may: ['src/core', 'src/machines'],
     typesOnly: ['src/target', 'src/collector'],
     npm: [],
@@ -81,7 +81,7 @@ export const LAYERS: Record<string, Layer> = {
       'src/machines',
       'src/collector',
       'src/report',
-      'src/runner',
+      'src/families',
       'src/config',
     ],
     typesOnly: ['src/target'],

@@ -11,7 +11,7 @@ import { labPaths } from '../../src/lab/paths.ts';
 import { processesOfPrefix } from '../../src/lab/wine-processes.ts';
 import { LabMachine, pruneOrphanMachines } from '../../src/machines/lab.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
-import { runCyclePlan, type CyclePlan } from '../../src/runner/cycle-plan.ts';
+import { runCyclePlan, type CyclePlan } from '../../src/families/cycle-plan.ts';
 import { startRun } from './child-run.ts';
 import { lab, sample } from './support.ts';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect, test } from '../../fixtures/index.ts';
 import { PACKAGE_ROOT, sampleDriver } from '../../src/core/paths.ts';
 import { reviveError, ScmError } from '../../src/core/errors.ts';
-import { runCycleBatch } from '../../src/runner/cycle-batch.ts';
+import { runCycleBatch } from '../../src/families/cycle-batch.ts';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
 import type { CycleRecord } from '../../src/core/records.ts';
 import { sample } from './support.ts';

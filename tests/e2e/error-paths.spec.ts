@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '../../fixtures/index.ts';
 import { sampleDriver } from '../../src/core/paths.ts';
-import { runErrorPathCase } from '../../src/runner/error-path-run.ts';
-import { ERROR_PATH_CASES } from '../../src/runner/error-paths.ts';
+import { runErrorPathCase } from '../../src/families/error-path-run.ts';
+import { ERROR_PATH_CASES } from '../../src/families/error-paths.ts';
 
 const byId = (id: string) => ERROR_PATH_CASES.find((c) => c.id === id)!;
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import type { VerdictSummary } from '../../src/core/verdict.ts';
-import { caseKind, DRIVER_ERROR_PATHS, ERROR_PATH_CASES } from '../../src/runner/error-paths.ts';
+import { caseKind, DRIVER_ERROR_PATHS, ERROR_PATH_CASES } from '../../src/families/error-paths.ts';
 
 test('every sample driver gets its verdict from the specs', async ({}, testInfo) => {
   test.setTimeout(15 * 60_000);

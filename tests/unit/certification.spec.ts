@@ -13,7 +13,7 @@ import {
   missingCriteria,
   type CertifiedTest,
 } from '../../src/report/certification.ts';
-import { certificationCriteria } from '../../src/runner/criteria.ts';
+import { certificationCriteria } from '../../src/families/criteria.ts';
 import { embeddedSignature } from '../../src/report/driver-file.ts';
 import { identify } from '../../src/report/reporters/certification.ts';
 import { peImage } from './pe-fixtures.ts';

@@ -14,7 +14,7 @@ import { ScmError } from '../../src/core/errors.ts';
 import type { CycleOptions, CycleRecord } from '../../src/core/records.ts';
 import { DEFAULT_BYTE_THRESHOLDS } from '../../src/core/leak-decision.ts';
 import type { Machine } from '../../src/machines/machine.ts';
-import { runCyclePlan, type CyclePlan } from '../../src/runner/cycle-plan.ts';
+import { runCyclePlan, type CyclePlan } from '../../src/families/cycle-plan.ts';
 import type { InstalledDriver, Target } from '../../src/target/types.ts';
 
 const ok = (cycle: number): CycleRecord => ({

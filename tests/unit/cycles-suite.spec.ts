@@ -9,8 +9,8 @@ import {
   ScmTimeoutError,
   toWire,
 } from '../../src/core/errors.ts';
-import { runCycleBatch } from '../../src/runner/cycle-batch.ts';
-import { formatProgress, progressReporter } from '../../src/runner/progress.ts';
+import { runCycleBatch } from '../../src/families/cycle-batch.ts';
+import { formatProgress, progressReporter } from '../../src/families/progress.ts';
 import { percentile } from '../../src/core/stats.ts';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Collector } from '../../src/collector/collector.ts';
 import type { Machine } from '../../src/machines/machine.ts';
-import { runCyclePlan } from '../../src/runner/cycle-plan.ts';
+import { runCyclePlan } from '../../src/families/cycle-plan.ts';
 import type { InstalledDriver, Target } from '../../src/target/types.ts';
 import type { CycleOptions, CycleRecord, SampleRequest } from '../../src/core/records.ts';
 

@@ -3,7 +3,7 @@
  * for every field that can differ (an always-true matches would pass every error-path test).
  */
 import { expect, test } from '@playwright/test';
-import { matches, type Expectation, type Observation } from '../../src/runner/error-paths.ts';
+import { matches, type Expectation, type Observation } from '../../src/families/error-paths.ts';
 
 const message = 'as observed';
 

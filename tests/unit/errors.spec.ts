@@ -172,7 +172,7 @@ test('a code this version does not know comes back as an internal error naming i
 });
 
 test('every error-path case is in the table of docs/verdicts.md', async () => {
-  const { ERROR_PATH_CASES } = await import('../../src/runner/error-paths.ts');
+  const { ERROR_PATH_CASES } = await import('../../src/families/error-paths.ts');
   const table = readFileSync(path.join(PACKAGE_ROOT, 'docs', 'verdicts.md'), 'utf8');
   for (const c of ERROR_PATH_CASES) {
     const escaped = c.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -5,7 +5,7 @@ import { expect, test } from '@playwright/test';
 import { resolveSettings } from '../../src/config/settings.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { driverImageProblem, IMAGE_FILE_MACHINE, readPeFacts } from '../../src/core/pe-image.ts';
-import { notAnImage, withMachineType } from '../../src/runner/images.ts';
+import { notAnImage, withMachineType } from '../../src/families/images.ts';
 import { peImage } from './pe-fixtures.ts';
 
 test('an x64 native-subsystem image is a kernel driver', () => {
