@@ -25,7 +25,7 @@ import { runProcess } from '../src/core/child-process.ts';
 import { DEFAULT_BYTE_THRESHOLDS } from '../src/core/leak-decision.ts';
 import { median, percentile } from '../src/core/stats.ts';
 import { PACKAGE_ROOT, sampleDriver } from '../src/core/paths.ts';
-import { labPaths, toWinePath } from '../src/lab/paths.ts';
+import { labPaths, toWinePath } from '../src/lab/lab-paths.ts';
 import { wineEnv } from '../src/lab/wine-env.ts';
 import { LabMachine, type LabHostMode } from '../src/machines/lab.ts';
 import { latencyChartSpec, renderSvg } from '../src/report/charts.ts';

@@ -9,7 +9,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { runProcess } from '../src/core/child-process.ts';
 import { PACKAGE_ROOT, sampleDriver } from '../src/core/paths.ts';
-import { labPaths, toWinePath } from '../src/lab/paths.ts';
+import { labPaths, toWinePath } from '../src/lab/lab-paths.ts';
 import { wineEnv } from '../src/lab/wine-env.ts';
 import { LabMachine } from '../src/machines/lab.ts';
 

@@ -1,7 +1,7 @@
 /** The project's own tests: unit tests of pure logic, and end-to-end tests on the Wine lab. */
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
-import { ensureRunId } from '../src/config/run-id.ts';
+import { ensureRunId } from '../src/config/run-id-env.ts';
 import { isTestRunner, takeRunLock } from '../src/report/run-lock.ts';
 
 const runId = ensureRunId();

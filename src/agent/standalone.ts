@@ -4,7 +4,7 @@
  *   node.exe agent\agent.js agent --token-file … [--init] [--tls-cert … --tls-key …] …
  */
 import { DrvcycleError } from '../core/errors.ts';
-import { runAgent } from './main.ts';
+import { runAgent } from './agent-command.ts';
 
 const [command, ...rest] = process.argv.slice(2);
 if (command !== 'agent') {

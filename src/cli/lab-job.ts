@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { runProcess } from '../core/child-process.ts';
 import { reportPaths, reportsDir } from '../core/paths.ts';
-import { ensureRunId } from '../config/run-id.ts';
+import { ensureRunId } from '../config/run-id-env.ts';
 import { takeRunLock } from '../report/run-lock.ts';
 import { generateReport } from '../report/generate.ts';
 

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
-import { labRoot } from '../lab/paths.ts';
+import { labRoot } from '../lab/lab-paths.ts';
 import { provisionLab } from '../lab/provision.ts';
 import { LabMachine } from '../machines/lab.ts';
 

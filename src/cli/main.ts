@@ -31,12 +31,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'agent': {
-        const { runAgent } = await import('../agent/main.ts');
+        const { runAgent } = await import('../agent/agent-command.ts');
         await runAgent(rest);
         return -1; // keeps running
       }
       case 'agent-bundle': {
-        const { writeAgentBundle } = await import('./agent-bundle.ts');
+        const { writeAgentBundle } = await import('./agent-bundle-command.ts');
         return await writeAgentBundle(rest);
       }
       case 'provision': {
@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
         return await reportCommand(rest);
       }
       case 'resume': {
-        const { resumeRun } = await import('./resume.ts');
+        const { resumeRun } = await import('./resume-command.ts');
         return await resumeRun(rest);
       }
       case 'lab': {

@@ -3,7 +3,7 @@
  * after merging the shards into it when some are given; with --gate, the quality gate. It holds
  * the folder's run lock throughout, so it never writes into a folder a live run is writing.
  */
-import { currentRunId } from '../config/run-id.ts';
+import { currentRunId } from '../config/run-id-env.ts';
 import { reportsDir } from '../core/paths.ts';
 import { generateReport, qualityGate } from '../report/generate.ts';
 import { takeRunLock } from '../report/run-lock.ts';

@@ -25,7 +25,7 @@ import {
   type SignalName,
   type WindowsSignal,
 } from './memory-signals.ts';
-import { progressReporter } from './progress.ts';
+import { progressReporter } from './cycle-progress.ts';
 
 export type CycleFamily = Extract<FamilyId, 'cycles' | 'soak' | 'leaks'>;
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runProcess } from '../core/child-process.ts';
 import { wineEnv } from './wine-env.ts';
-import { labPaths } from './paths.ts';
+import { labPaths } from './lab-paths.ts';
 
 const READY_MARK = '.drvcycle-base-ready';
 /** Bump when the way the base prefix is made changes, so old ones are rebuilt. */

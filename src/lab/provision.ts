@@ -5,12 +5,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { hasCommand, runProcess } from '../core/child-process.ts';
-import { ensureLabAgentBundle } from './agent-bundle.ts';
+import { ensureLabAgentBundle } from './lab-agent.ts';
 import { buildSampleDrivers } from './drivers.ts';
 import { assertCanInstall, installCommand, missingPackages } from './packages.ts';
-import { labRoot } from './paths.ts';
+import { labRoot } from './lab-paths.ts';
 import { ensureBasePrefix } from './prefix.ts';
-import { consoleLog, step, type Log } from './progress.ts';
+import { consoleLog, step, type Log } from './progress-log.ts';
 import { ensureWindowsKoffi, ensureWindowsNode } from './runtime.ts';
 
 export async function provisionLab(log: Log = consoleLog): Promise<void> {

@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { dependencyDir } from '../core/paths.ts';
-import { labPaths, WINDOWS_NODE_VERSION } from './paths.ts';
+import { labPaths, WINDOWS_NODE_VERSION } from './lab-paths.ts';
 import { runProcess } from '../core/child-process.ts';
 
 export function projectKoffiVersion(): string {

@@ -29,10 +29,10 @@ import {
   processesOfPrefix,
 } from '../lab/wine-processes.ts';
 import { wineEnv } from '../lab/wine-env.ts';
-import { labBundle } from '../lab/agent-bundle.ts';
-import { labPaths, toWinePath } from '../lab/paths.ts';
+import { labBundle } from '../lab/lab-agent.ts';
+import { labPaths, toWinePath } from '../lab/lab-paths.ts';
 import { isBasePrefixReady } from '../lab/prefix.ts';
-import { consoleLog, step, type Log } from '../lab/progress.ts';
+import { consoleLog, step, type Log } from '../lab/progress-log.ts';
 import type { MachineEvidence } from '../core/classify.ts';
 import { createHash } from 'node:crypto';
 import { PACKAGE_ROOT, sampleDriver } from '../core/paths.ts';
@@ -411,7 +411,7 @@ export class LabMachine implements Machine {
     const readyFile = path.join(this.dir, 'agent.ready.json');
     writeFileSync(tokenFile, token, { mode: 0o600 });
     rmSync(readyFile, { force: true });
-    // The agent bundle, unpacked from its zip: what a VM image gets (src/lab/agent-bundle.ts).
+    // The agent bundle, unpacked from its zip: what a VM image gets (src/lab/lab-agent.ts).
     const bundle = labBundle.dir(); // read once: `current` may move on under a provisioning
     const args = [
       path.join(bundle, 'node.exe'),

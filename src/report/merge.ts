@@ -28,7 +28,7 @@ import {
   certificationMarkdown,
   combineDriverCertifications,
   type Certification,
-} from './certification.ts';
+} from './certification-verdict.ts';
 import { isRecord, readReportJson } from './read-json.ts';
 
 export interface MergeResult {

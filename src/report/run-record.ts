@@ -43,7 +43,7 @@ export function readRunRecord(reportsDir: string): RunRecord | undefined {
 
 /**
  * Records the run as it starts: `settingNames` are the variables to keep (RECORDED_SETTINGS of
- * src/config/run-id.ts), `argv` is the runner's (`node cli.js test …`). A record of the
+ * src/config/run-id-env.ts), `argv` is the runner's (`node cli.js test …`). A record of the
  * same run id (the first part of a resumed run) is kept as it is.
  */
 export function recordRun(

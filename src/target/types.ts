@@ -8,7 +8,7 @@ import type { CycleOptions, CycleRecord } from '../core/records.ts';
 import type { Availability, SampleRequest, SystemSample } from '../core/records.ts';
 import type { EventLogRead } from '../windows/events/eventlog.ts';
 import type { StaleCleanup, TimedStatus } from '../windows/scm/driver-services.ts';
-import type { ServiceConfig } from '../windows/scm/layouts.ts';
+import type { ServiceConfig } from '../windows/scm/scm-layouts.ts';
 import type { DriverType, ServiceStatus } from '../windows/scm/status.ts';
 
 /**

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, markMachineDirty, test } from '../../fixtures/index.ts';
 import { Collector } from '../../src/collector/collector.ts';
-import { labPaths } from '../../src/lab/paths.ts';
+import { labPaths } from '../../src/lab/lab-paths.ts';
 import { processesOfPrefix } from '../../src/lab/wine-processes.ts';
 import { LabMachine, pruneOrphanMachines } from '../../src/machines/lab.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';

@@ -6,7 +6,7 @@
  * booted: exits once the machine is up.
  */
 import path from 'node:path';
-import { labPaths } from '../../src/lab/paths.ts';
+import { labPaths } from '../../src/lab/lab-paths.ts';
 import { processesOfPrefix } from '../../src/lab/wine-processes.ts';
 import { LabMachine } from '../../src/machines/lab.ts';
 

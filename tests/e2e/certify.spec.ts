@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 // Only a child run boots machines: Playwright's own test, so no lab machine boots for it here.
 import { expect, test } from '@playwright/test';
 import { PACKAGE_ROOT, packagePaths, sampleDriver } from '../../src/core/paths.ts';
-import type { Certification } from '../../src/report/certification.ts';
+import type { Certification } from '../../src/report/certification-verdict.ts';
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
   return new Promise<{ code: number; output: string }>((resolve) => {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { expect, test } from '../../fixtures/index.ts';
 import { runProcess } from '../../src/core/child-process.ts';
 import { PACKAGE_ROOT, sampleDriver } from '../../src/core/paths.ts';
-import { labPaths, toWinePath } from '../../src/lab/paths.ts';
+import { labPaths, toWinePath } from '../../src/lab/lab-paths.ts';
 import { wineEnv } from '../../src/lab/wine-env.ts';
 import {
   decodePerformanceInformation,
@@ -24,7 +24,7 @@ import {
   PERFORMANCE_INFORMATION_SIZE,
   SYSTEM_PROCESS_INFORMATION_SIZE,
   SYSTEM_POOLTAG_SIZE,
-} from '../../src/windows/nt/layouts.ts';
+} from '../../src/windows/nt/nt-layouts.ts';
 import { parseDumpHeader } from '../../src/windows/nt/crash-dump.ts';
 import { encodeTokenPrivileges, TOKEN_PRIVILEGES_SIZE } from '../../src/windows/nt/privileges.ts';
 import {
@@ -34,7 +34,7 @@ import {
   ENUM_SERVICE_STATUS_PROCESS_SIZE,
   QUERY_SERVICE_CONFIG_SIZE,
   SERVICE_STATUS_PROCESS_SIZE,
-} from '../../src/windows/scm/layouts.ts';
+} from '../../src/windows/scm/scm-layouts.ts';
 import { lab } from './support.ts';
 
 test('the SCM and NT decoders read what a C compiler lays out from the Windows headers', async ({

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect, test } from '../../fixtures/index.ts';
 import { runProcess } from '../../src/core/child-process.ts';
 import { PACKAGE_ROOT, sampleDriver } from '../../src/core/paths.ts';
-import { labPaths, toWinePath } from '../../src/lab/paths.ts';
+import { labPaths, toWinePath } from '../../src/lab/lab-paths.ts';
 import { wineEnv } from '../../src/lab/wine-env.ts';
 import { poolTraceSeries } from '../../src/families/memory-signals.ts';
 import { lab } from './support.ts';

@@ -12,7 +12,7 @@ import {
   combineDriverCertifications,
   missingCriteria,
   type CertifiedTest,
-} from '../../src/report/certification.ts';
+} from '../../src/report/certification-verdict.ts';
 import { certificationCriteria } from '../../src/families/criteria.ts';
 import { embeddedSignature } from '../../src/report/driver-file.ts';
 import { identify } from '../../src/report/reporters/certification.ts';

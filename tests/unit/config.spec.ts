@@ -9,7 +9,7 @@ import {
   LAB_PACKAGES,
   missingPackages,
 } from '../../src/lab/packages.ts';
-import { toWinePath } from '../../src/lab/paths.ts';
+import { toWinePath } from '../../src/lab/lab-paths.ts';
 import { compilerArgs } from '../../src/lab/drivers.ts';
 
 test('missing Debian packages: installed as root, otherwise the exact command to run', async () => {

@@ -10,7 +10,7 @@ import {
   toWire,
 } from '../../src/core/errors.ts';
 import { runCycleBatch } from '../../src/families/cycle-batch.ts';
-import { formatProgress, progressReporter } from '../../src/families/progress.ts';
+import { formatProgress, progressReporter } from '../../src/families/cycle-progress.ts';
 import { percentile } from '../../src/core/stats.ts';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';

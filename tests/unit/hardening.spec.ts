@@ -11,7 +11,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { agentUrl, isLoopback } from '../../src/agent/main.ts';
+import { agentUrl, isLoopback } from '../../src/agent/agent-command.ts';
 import { redactQuery } from '../../src/agent/http.ts';
 import { validateFileName, validateServiceName } from '../../src/agent/validation.ts';
 import { imageDigest, stageImage, stageStream, unstageImage } from '../../src/target/staging.ts';
@@ -41,7 +41,7 @@ test('logged URLs keep the query keys the routes read, never a value or another 
 });
 
 test('a plain-HTTP agent beyond loopback is refused, naming TLS, the tunnel and the opt-out', async () => {
-  const { plainHttpProblem } = await import('../../src/agent/main.ts');
+  const { plainHttpProblem } = await import('../../src/agent/agent-command.ts');
   const refused = plainHttpProblem('0.0.0.0', false, false);
   expect(refused).toMatchObject({ code: 'DRVCYCLE_CONFIG' });
   expect(refused!.message).toMatch(/--host 0\.0\.0\.0 without TLS: .*token in clear text/);

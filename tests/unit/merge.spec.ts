@@ -15,7 +15,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { ConfigError } from '../../src/core/errors.ts';
 import { summarise } from '../../src/core/verdict.ts';
-import type { Certification, DriverCertification } from '../../src/report/certification.ts';
+import type { Certification, DriverCertification } from '../../src/report/certification-verdict.ts';
 import { mergeShards } from '../../src/report/merge.ts';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'drvcycle-merge-'));

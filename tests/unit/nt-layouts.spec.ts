@@ -10,7 +10,7 @@ import {
   decodeTag,
   decodeVerifierInformation,
   encodeTag,
-} from '../../src/windows/nt/layouts.ts';
+} from '../../src/windows/nt/nt-layouts.ts';
 
 /** A SYSTEM_POOLTAG_INFORMATION buffer laid out as NtQuerySystemInformation(22) returns it on x64. */
 function poolTagBuffer(

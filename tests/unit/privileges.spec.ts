@@ -4,7 +4,7 @@
  * ERROR_NOT_ALL_ASSIGNED (an account whose token lacks the privilege); OpenProcessToken failing.
  */
 import { expect, test } from '@playwright/test';
-import { debugPrivilegeLine } from '../../src/agent/main.ts';
+import { debugPrivilegeLine } from '../../src/agent/agent-command.ts';
 import {
   encodeTokenPrivileges,
   enableDebugPrivilege,

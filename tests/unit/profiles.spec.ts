@@ -8,7 +8,7 @@ import { parseManifest } from '../../src/config/manifest.ts';
 import { resolveSettings } from '../../src/config/settings.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import type { VerdictSummary } from '../../src/core/verdict.ts';
-import { completedTestList } from '../../src/report/resume.ts';
+import { completedTestList } from '../../src/report/resume-plan.ts';
 import { peImage } from './pe-fixtures.ts';
 
 /** Driver images as a linker writes their headers (the sample drivers are built only by the lab set-up). */

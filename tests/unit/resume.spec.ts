@@ -14,11 +14,11 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { RECORDED_SETTINGS } from '../../src/config/run-id.ts';
+import { RECORDED_SETTINGS } from '../../src/config/run-id-env.ts';
 import { runProcess } from '../../src/core/child-process.ts';
 import { packagePaths } from '../../src/core/paths.ts';
 import { summarise } from '../../src/core/verdict.ts';
-import { restoreSettings } from '../../src/report/resume.ts';
+import { restoreSettings } from '../../src/report/resume-plan.ts';
 import { readRunRecord, recordRun, runRecordFile } from '../../src/report/run-record.ts';
 import { LOCK_HOLDER_ENV } from '../../src/report/run-lock.ts';
 

@@ -8,7 +8,7 @@
  */
 import { expect, test } from '@playwright/test';
 import type { Availability, PerformanceInfo } from '../../src/core/records.ts';
-import { decodeVerifierInformation } from '../../src/windows/nt/layouts.ts';
+import { decodeVerifierInformation } from '../../src/windows/nt/nt-layouts.ts';
 import {
   probeSamplers,
   takeSample,

@@ -15,7 +15,7 @@ import {
   SPEC_TITLES,
 } from '../../src/core/spec-families.ts';
 import { makeVerdict } from '../../src/core/verdict.ts';
-import { requirementOf } from '../../src/report/certification.ts';
+import { requirementOf } from '../../src/report/certification-verdict.ts';
 import { resolveSettings } from '../../src/config/settings.ts';
 import { sampleDriver } from '../../src/core/paths.ts';
 

@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { runAgent } from '../../src/agent/main.ts';
+import { runAgent } from '../../src/agent/agent-command.ts';
 import { agentsFromEnv } from '../../src/config/machine-settings.ts';
 import {
   decodeSecurityDescriptor,

@@ -17,7 +17,7 @@ import {
   missingLine,
   type CertifiedTest,
   type DriverIdentity,
-} from '../certification.ts';
+} from '../certification-verdict.ts';
 import { atomicWrite } from '../atomic-write.ts';
 import { driverFileFacts, embeddedSignature } from '../driver-file.ts';
 

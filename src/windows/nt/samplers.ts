@@ -18,7 +18,7 @@ import {
   type PoolTagUsage,
   type VerifierDriverCounters,
   verifierEntrySize,
-} from './layouts.ts';
+} from './nt-layouts.ts';
 import { windowsLibrary } from '../native/library.ts';
 import { debugPrivilegeState, type DebugPrivilegeState } from './privileges.ts';
 import type {

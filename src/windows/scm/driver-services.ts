@@ -8,7 +8,7 @@ import {
   ScmTimeoutError,
   UnexpectedStateError,
 } from '../../core/errors.ts';
-import type { ServiceConfig } from './layouts.ts';
+import type { ServiceConfig } from './scm-layouts.ts';
 import {
   describeOwnership,
   isStale,

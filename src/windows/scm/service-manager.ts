@@ -18,7 +18,7 @@ import {
   SERVICE_STATUS_PROCESS_SIZE,
   type EnumeratedService,
   type ServiceConfig,
-} from './layouts.ts';
+} from './scm-layouts.ts';
 import { SERVICE_DRIVER, SERVICE_STATE_ALL, stateName, type ServiceStatus } from './status.ts';
 import { Win32 } from '../../core/win32-codes.ts';
 

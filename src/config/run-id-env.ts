@@ -1,7 +1,7 @@
 /**
  * The run id every service a run creates is marked with. The runner's config sets it once, in
  * DRVCYCLE_RUN_ID, so the workers Playwright starts inherit the same id. This module reads and sets
- * it; the one other writer is `drvcycle resume` (src/cli/resume.ts), which hands the resumed run
+ * it; the one other writer is `drvcycle resume` (src/cli/resume-command.ts), which hands the resumed run
  * its id. A run id names folders and files of the reports folder
  * (verdicts.d/<run id>/, resume-<run id>.txt), so one that is not 1-40 letters, digits or dashes
  * is refused wherever it comes from.

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleZipName, stageAgentBundle, zipFolder } from '../bundle/agent-bundle.ts';
-import { bundleInputs } from '../lab/agent-bundle.ts';
-import { labRoot } from '../lab/paths.ts';
-import { consoleLog, step } from '../lab/progress.ts';
+import { bundleInputs } from '../lab/lab-agent.ts';
+import { labRoot } from '../lab/lab-paths.ts';
+import { consoleLog, step } from '../lab/progress-log.ts';
 import { ensureWindowsKoffi, ensureWindowsNode } from '../lab/runtime.ts';
 
 export async function writeAgentBundle(argv: string[]): Promise<number> {

@@ -13,7 +13,7 @@ import type { VerdictSummary } from '../core/verdict.ts';
 import { atomicWrite } from '../report/atomic-write.ts';
 import { generateReport } from '../report/generate.ts';
 import { isRecord, readReportJson } from '../report/read-json.ts';
-import { completedTestList, restoreSettings } from '../report/resume.ts';
+import { completedTestList, restoreSettings } from '../report/resume-plan.ts';
 import { readRunRecord, runRecordFile } from '../report/run-record.ts';
 import { takeRunLock } from '../report/run-lock.ts';
 

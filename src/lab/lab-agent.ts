@@ -27,7 +27,7 @@ import {
 } from '../bundle/agent-bundle.ts';
 import { unzipTo } from '../bundle/unzip.ts';
 import { dependencyDir } from '../core/paths.ts';
-import { labPaths, labRoot } from './paths.ts';
+import { labPaths, labRoot } from './lab-paths.ts';
 import { windowsKoffiTarget } from './runtime.ts';
 
 const bundlesDir = () => path.join(labPaths.runtimeDir(), 'agent-bundle');

@@ -4,7 +4,7 @@ import {
   decodeQueryServiceConfig,
   decodeServiceDescription,
   decodeServiceStatusProcess,
-} from '../../src/windows/scm/layouts.ts';
+} from '../../src/windows/scm/scm-layouts.ts';
 import {
   controlsAcceptedNames,
   isPending,
