@@ -29,7 +29,7 @@ import type {
   InstallOptions,
   Target,
 } from '../../src/target/types.ts';
-import type { ServiceConfig } from '../../src/windows/scm/layouts.ts';
+import type { ServiceConfig } from '../../src/windows/scm/scm-layouts.ts';
 
 const TOKEN = 'a'.repeat(64);
 
