@@ -62,8 +62,8 @@ export function normaliseWindowsPath(value: string): string {
   return path.win32.resolve(value);
 }
 
-export function isPathAllowed(imagePath: string, allowedDirs: readonly string[]): boolean {
-  const candidate = normaliseWindowsPath(imagePath).toLowerCase();
+export function isPathAllowed(binaryPath: string, allowedDirs: readonly string[]): boolean {
+  const candidate = normaliseWindowsPath(binaryPath).toLowerCase();
   return allowedDirs.some((dir) => {
     const root = normaliseWindowsPath(dir).toLowerCase().replace(/\\+$/, '');
     return candidate.startsWith(`${root}\\`);

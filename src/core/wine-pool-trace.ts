@@ -83,7 +83,7 @@ interface HostState {
 }
 
 export class WinePoolTrace {
-  private readonly imagePath: string;
+  private readonly binaryPath: string;
   private readonly hostStates = new Map<string, HostState>();
   private readonly live = new Map<string, number>();
   private bytes = 0;
@@ -92,8 +92,8 @@ export class WinePoolTrace {
   private cycle = 0;
   private readonly samples: PoolCycleSample[] = [];
 
-  constructor(imagePathOnTarget: string) {
-    this.imagePath = imagePathOnTarget.toLowerCase();
+  constructor(binaryPathOnTarget: string) {
+    this.binaryPath = binaryPathOnTarget.toLowerCase();
   }
 
   feed(line: string): void {
@@ -107,7 +107,7 @@ export class WinePoolTrace {
     const load = LOAD.exec(line);
     if (load) {
       const image = unescapeWinePath(load[2]!);
-      const ours = image === this.imagePath;
+      const ours = image === this.binaryPath;
       if (ours) {
         this.closeCycle();
         this.cycle++;

@@ -54,7 +54,7 @@ import {
   type Target,
   type TargetInfo,
 } from './types.ts';
-import { imagePathOnDisk, systemRoot } from '../windows/scm/image-path.ts';
+import { binaryPathOnDisk, systemRoot } from '../windows/scm/binary-path.ts';
 
 /**
  * How often a batch thread hands its records over under Wine (the lab). Every hand-over between
@@ -268,10 +268,10 @@ export class LocalTarget implements Target {
     return image;
   }
 
-  /** The service's image path as a file (see imagePathOnDisk), if the service exists. */
+  /** The service's binary path as a file (see binaryPathOnDisk), if the service exists. */
   private imageOf(name: string): string | undefined {
     try {
-      return imagePathOnDisk(this.services.config(name).binaryPath);
+      return binaryPathOnDisk(this.services.config(name).binaryPath);
     } catch {
       return undefined;
     }

@@ -36,7 +36,7 @@ import {
   type TeamInf,
 } from '../core/team-inf.ts';
 import { reservedDeviceName } from '../core/windows-names.ts';
-import { systemRoot } from '../windows/scm/image-path.ts';
+import { systemRoot } from '../windows/scm/binary-path.ts';
 import { ownedDescription, ownedDisplayName } from '../windows/scm/ownership.ts';
 import { imageDigest, stagedFile, stageImage, unstageImage } from './staging.ts';
 

@@ -6,7 +6,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describeBugCheck, parseDumpHeader } from '../nt/crash-dump.ts';
-import { systemRoot } from '../scm/image-path.ts';
+import { systemRoot } from '../scm/binary-path.ts';
 import type { DecodedEvent } from './decode.ts';
 
 /** DUMP_HEADER64 fills the first page: everything drvcycle reads lies in its first 4 KiB. */

@@ -101,7 +101,7 @@ export class DriverServices {
         this.scm.createService({
           name: spec.name,
           displayName: ownedDisplayName(spec.name, spec.runId),
-          imagePath: spec.binaryPath,
+          binaryPath: spec.binaryPath,
           type: driverTypeCode(spec.type ?? 'kernel'),
           loadOrderGroup: spec.group,
         }),

@@ -37,7 +37,7 @@ export const ErrorControl = { IGNORE: 0, NORMAL: 1, SEVERE: 2, CRITICAL: 3 } as 
 export interface CreateServiceSpec {
   readonly name: string;
   readonly displayName: string;
-  readonly imagePath: string;
+  readonly binaryPath: string;
   readonly type: number;
   readonly startType?: number;
   readonly errorControl?: number;
@@ -90,7 +90,7 @@ export class ServiceManager {
       spec.type,
       spec.startType ?? StartType.DEMAND,
       spec.errorControl ?? ErrorControl.NORMAL,
-      spec.imagePath,
+      spec.binaryPath,
       spec.loadOrderGroup || null,
       spec.loadOrderGroup ? [0] : null,
       null,

@@ -1,5 +1,6 @@
 /**
- * A driver service's ImagePath as the SCM returns it, as a file path. Windows keeps the forms the
+ * A driver service's binary path (its ImagePath value, QueryServiceConfig's lpBinaryPathName) as
+ * the SCM returns it, as a file path. Windows keeps the forms the
  * installer wrote: `\??\C:\…` (an NT path), `\SystemRoot\System32\drivers\x.sys` (what SetupAPI
  * writes for an INF's ServiceBinary), `System32\drivers\x.sys` (relative to the Windows folder,
  * as the kernel loads it) and `%SystemRoot%\…` (REG_EXPAND_SZ, not expanded by
@@ -10,7 +11,7 @@ import path from 'node:path';
 /** The Windows folder of this machine (Wine sets SystemRoot too). */
 export const systemRoot = (): string => process.env.SystemRoot ?? 'C:\\Windows';
 
-export function imagePathOnDisk(binaryPath: string, windowsFolder = systemRoot()): string {
+export function binaryPathOnDisk(binaryPath: string, windowsFolder = systemRoot()): string {
   const raw = binaryPath.trim().replace(/^"|"$/g, '');
   if (/^\\\?\?\\/.test(raw)) return raw.slice(4);
   if (/^\\SystemRoot\\/i.test(raw))
