@@ -187,3 +187,23 @@ test('the version the agent reports is the package version', async () => {
   };
   expect(DRVCYCLE_VERSION).toBe(pkg.version);
 });
+
+test('typed errors survive the wire with every field', () => {
+  const timeout = reviveError(
+    toWire(
+      new ScmTimeoutError({
+        operation: 'ControlService',
+        service: 's',
+        state: 'STOP_PENDING',
+        elapsedMs: 10,
+        boundMs: 5,
+        cycle: 3,
+      }),
+    ),
+  );
+  expect(timeout).toBeInstanceOf(ScmTimeoutError);
+  expect(timeout).toMatchObject({ state: 'STOP_PENDING', elapsedMs: 10, boundMs: 5, cycle: 3 });
+  const unexpected = reviveError(toWire(new RangeError('bad')));
+  expect(unexpected).toMatchObject({ code: 'DRVCYCLE_AGENT_INTERNAL' });
+  expect(unexpected.message).toMatch(/^drvcycle failed unexpectedly: RangeError: bad/);
+});

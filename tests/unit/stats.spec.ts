@@ -4,7 +4,7 @@ import {
   DEFAULT_BYTE_THRESHOLDS,
   type MemorySample,
 } from '../../src/core/leak-decision.ts';
-import { decimate, mad, median, theilSen } from '../../src/core/stats.ts';
+import { decimate, mad, median, percentile, theilSen } from '../../src/core/stats.ts';
 
 /** A deterministic noise source (a linear congruential generator), so failures reproduce. */
 function noise(seed: number) {
@@ -193,4 +193,16 @@ test('the Windows signal is Verifier first, then pool tags when the driver has s
       'pool-tags': 'not offered by this target',
     },
   });
+});
+
+test('percentiles use the nearest rank', () => {
+  const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+  expect([
+    percentile(sorted, 50),
+    percentile(sorted, 95),
+    percentile(sorted, 99),
+    percentile(sorted, 100),
+  ]).toEqual([50, 95, 99, 100]);
+  expect(percentile([7], 99)).toBe(7);
+  expect(percentile([], 50)).toBeNaN();
 });

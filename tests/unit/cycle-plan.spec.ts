@@ -1,17 +1,19 @@
+/**
+ * The cycle plan and its batches (src/families/cycle-plan.ts, cycle-batch.ts) over fake targets
+ * (named as such): where a batch stops, how a leak plan samples, which failures are re-run on a
+ * fresh lab machine; and the progress lines and end-of-run summary they feed.
+ */
 import { expect, test } from '@playwright/test';
 import { ERROR_LINES, errorExcerpt, formatRow } from '../../src/report/reporters/summary.ts';
 import {
   AgentRequestError,
   DrvcycleError,
   ErrorCodes,
-  reviveError,
   ScmError,
-  ScmTimeoutError,
   toWire,
 } from '../../src/core/errors.ts';
 import { runCycleBatch } from '../../src/families/cycle-batch.ts';
 import { formatProgress, progressReporter } from '../../src/families/cycle-progress.ts';
-import { percentile } from '../../src/core/stats.ts';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,18 +30,6 @@ const ok = (cycle: number, startMs: number, stopMs: number): CycleRecord => ({
   startMs,
   stopMs,
   state: 'STOPPED',
-});
-
-test('percentiles use the nearest rank', () => {
-  const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
-  expect([
-    percentile(sorted, 50),
-    percentile(sorted, 95),
-    percentile(sorted, 99),
-    percentile(sorted, 100),
-  ]).toEqual([50, 95, 99, 100]);
-  expect(percentile([7], 99)).toBe(7);
-  expect(percentile([], 50)).toBeNaN();
 });
 
 /** A fake target whose batch yields the given records, then optionally fails with `error`. */
@@ -210,26 +200,6 @@ test('a leak plan samples before the first load and after every unload, and deci
   expect(collector.memoryCharts()).toMatchObject([
     { signal: 'verifier-pool', unit: 'B', fit: { slope: 256 }, warmupCycles: 0 },
   ]);
-});
-
-test('typed errors survive the wire with every field', () => {
-  const timeout = reviveError(
-    toWire(
-      new ScmTimeoutError({
-        operation: 'ControlService',
-        service: 's',
-        state: 'STOP_PENDING',
-        elapsedMs: 10,
-        boundMs: 5,
-        cycle: 3,
-      }),
-    ),
-  );
-  expect(timeout).toBeInstanceOf(ScmTimeoutError);
-  expect(timeout).toMatchObject({ state: 'STOP_PENDING', elapsedMs: 10, boundMs: 5, cycle: 3 });
-  const unexpected = reviveError(toWire(new RangeError('bad')));
-  expect(unexpected).toMatchObject({ code: 'DRVCYCLE_AGENT_INTERNAL' });
-  expect(unexpected.message).toMatch(/^drvcycle failed unexpectedly: RangeError: bad/);
 });
 
 test('progress lines', () => {
