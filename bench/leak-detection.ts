@@ -6,7 +6,7 @@
 import { LabMachine } from '../src/machines/lab.ts';
 import { sampleDriver } from '../src/core/paths.ts';
 import { decideLeak, DEFAULT_BYTE_THRESHOLDS } from '../src/core/leak-decision.ts';
-import { poolTraceSeries } from '../src/families/memory-signals.ts';
+import { poolTraceSeries } from '../src/collector/memory-signals.ts';
 
 const CYCLES = Number(process.env.BENCH_LEAK_CYCLES ?? 300);
 

@@ -66,8 +66,8 @@ export const LAYERS: Record<string, Layer> = {
     ],
   },
   'src/families': {
-    may: ['src/core', 'src/machines'],
-    typesOnly: ['src/target', 'src/collector'],
+    may: ['src/core', 'src/machines', 'src/collector'],
+    typesOnly: ['src/target'],
     npm: [],
   },
   // Settings are plain data: the machine settings' shapes only, never the lab or a provider.

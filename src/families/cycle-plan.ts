@@ -21,10 +21,11 @@ import { runCycleBatch } from './cycle-batch.ts';
 import {
   chooseWindowsSignal,
   poolTraceSeries,
+  POOL_TRACE_UNAVAILABLE,
   sampleValue,
   type SignalName,
   type WindowsSignal,
-} from './memory-signals.ts';
+} from '../collector/memory-signals.ts';
 import { progressReporter } from './cycle-progress.ts';
 
 export type CycleFamily = Extract<FamilyId, 'cycles' | 'soak' | 'leaks'>;
@@ -227,7 +228,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       });
   }
   if (!signalName) {
-    unavailable['wine-pool-trace'] = 'the machine is not the Wine lab with trace+ntoskrnl';
+    unavailable['wine-pool-trace'] = POOL_TRACE_UNAVAILABLE;
     return makeVerdict({
       ...base,
       kind: 'environment',

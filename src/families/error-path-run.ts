@@ -17,7 +17,7 @@ import {
   withCrashEvidence,
   type ErrorPathCase,
 } from './error-paths.ts';
-import { poolTraceSeries } from './memory-signals.ts';
+import { poolTraceSeries } from '../collector/memory-signals.ts';
 
 export interface ErrorPathRunContext {
   readonly target: Target;

@@ -11,7 +11,7 @@ import { runProcess } from '../../src/core/child-process.ts';
 import { PACKAGE_ROOT, sampleDriver } from '../../src/core/paths.ts';
 import { labPaths, toWinePath } from '../../src/lab/lab-paths.ts';
 import { wineEnv } from '../../src/lab/wine-env.ts';
-import { poolTraceSeries } from '../../src/families/memory-signals.ts';
+import { poolTraceSeries } from '../../src/collector/memory-signals.ts';
 import { lab } from './support.ts';
 
 interface Step {

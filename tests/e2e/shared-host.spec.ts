@@ -6,7 +6,7 @@ import { expect, test } from '../../fixtures/index.ts';
 import { DEFAULT_BYTE_THRESHOLDS, decideLeak } from '../../src/core/leak-decision.ts';
 import { sampleDriver } from '../../src/core/paths.ts';
 import { LAB_HOST_GROUP } from '../../src/machines/lab.ts';
-import { poolTraceSeries } from '../../src/families/memory-signals.ts';
+import { poolTraceSeries } from '../../src/collector/memory-signals.ts';
 import type { InstalledDriver } from '../../src/target/types.ts';
 import { lab } from './support.ts';
 

@@ -123,7 +123,7 @@ test('thresholds are validated', () => {
 });
 
 test('Windows leak signals come from the samples taken after each unload', async () => {
-  const { sampleValue } = await import('../../src/families/memory-signals.ts');
+  const { sampleValue } = await import('../../src/collector/memory-signals.ts');
   const verifier = (cycle: number) => ({
     t: cycle,
     verifier: [
@@ -168,7 +168,7 @@ test('Windows leak signals come from the samples taken after each unload', async
 });
 
 test('the Windows signal is Verifier first, then pool tags when the driver has some', async () => {
-  const { chooseWindowsSignal } = await import('../../src/families/memory-signals.ts');
+  const { chooseWindowsSignal } = await import('../../src/collector/memory-signals.ts');
   const availability = (verifier: boolean, poolTags: boolean) => ({
     verifier: verifier ? { available: true } : { available: false, reason: 'Verifier is off' },
     poolTags: poolTags ? { available: true } : { available: false, reason: 'no pool tags' },

@@ -1,13 +1,46 @@
 /**
- * The memory signals a leak decision can rest on, best first: Driver Verifier's per-driver pool
- * counters and the pool bytes of the driver's tags (Windows, from samples the batch takes after
- * every unload), and the lab's exact pool trace (Wine's ntoskrnl, from the debug output).
+ * The memory signals a leak decision can rest on, in one place: what each one is, where it is
+ * read, how it is chosen (best first) and its value. Driver Verifier's per-driver pool counters
+ * and the pool bytes of the driver's tags come from the samples a batch takes after every unload
+ * (Windows); the lab's exact pool trace comes from Wine's ntoskrnl in the debug output. A new
+ * signal is an entry in MEMORY_SIGNALS, its reading here, and (for a sample signal) its sampler
+ * in src/windows/nt/samplers.ts with its shape in src/core/records.ts.
  */
 import type { Availability, SystemSample } from '../core/records.ts';
 import { WinePoolTrace } from '../core/wine-pool-trace.ts';
 
 export type WindowsSignal = 'verifier-pool' | 'pool-tags';
 export type SignalName = WindowsSignal | 'wine-pool-trace';
+
+export interface MemorySignal {
+  readonly name: SignalName;
+  /** A sample the batch takes after every unload, or the machine's debug output. */
+  readonly source: 'sample' | 'debug-output';
+  /** What it measures, for reports and messages. */
+  readonly measures: string;
+}
+
+/** Every signal, best first: the order in which a leak decision picks one. */
+export const MEMORY_SIGNALS: readonly MemorySignal[] = [
+  {
+    name: 'verifier-pool',
+    source: 'sample',
+    measures: 'the paged and non-paged pool bytes Driver Verifier counts for the driver',
+  },
+  {
+    name: 'pool-tags',
+    source: 'sample',
+    measures: 'the pool bytes of the driver’s tags (SystemPoolTagInformation)',
+  },
+  {
+    name: 'wine-pool-trace',
+    source: 'debug-output',
+    measures: 'the driver’s outstanding pool bytes from Wine’s ntoskrnl trace (exact)',
+  },
+];
+
+/** Why the lab's trace is not there: every machine but the Wine lab with trace+ntoskrnl. */
+export const POOL_TRACE_UNAVAILABLE = 'the machine is not the Wine lab with trace+ntoskrnl';
 
 /** The Windows signal a target offers for the driver, or why none. */
 export function chooseWindowsSignal(
