@@ -53,9 +53,10 @@ export const LAYERS: Record<string, Layer> = {
     npm: [],
   },
   'src/report': {
-    may: ['src/core'],
-    // The certification's shapes: settings, target facts, Verifier's settings.
-    typesOnly: ['src/config', 'src/target', 'src/windows/nt'],
+    // src/config: the reports folder's paths and the run lock's variable (drvcycle's environment).
+    may: ['src/core', 'src/config'],
+    // The certification's shapes: target facts, Verifier's settings.
+    typesOnly: ['src/target', 'src/windows/nt'],
     npm: [
       'vega',
       'vega-lite',

@@ -2,7 +2,8 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { runProcess } from '../core/child-process.ts';
-import { reportPaths, reportsDir } from '../core/paths.ts';
+import { reportPaths } from '../config/report-paths.ts';
+import { reportsDir } from '../config/environment.ts';
 import { ensureRunId } from '../config/run-id-env.ts';
 import { takeRunLock } from '../report/run-lock.ts';
 import { generateReport } from '../report/generate.ts';

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { runProcess } from '../core/child-process.ts';
 import { ErrorCodes } from '../core/errors.ts';
-import { reportsDir } from '../core/paths.ts';
+import { reportsDir } from '../config/environment.ts';
 import { mergeShards } from '../report/merge.ts';
 
 export async function mergeShardReports(shards: string[]): Promise<void> {

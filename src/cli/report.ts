@@ -4,7 +4,7 @@
  * the folder's run lock throughout, so it never writes into a folder a live run is writing.
  */
 import { currentRunId } from '../config/run-id-env.ts';
-import { reportsDir } from '../core/paths.ts';
+import { reportsDir } from '../config/environment.ts';
 import { generateReport, qualityGate } from '../report/generate.ts';
 import { takeRunLock } from '../report/run-lock.ts';
 

@@ -8,7 +8,9 @@ import path from 'node:path';
 import { checkedRunId } from '../core/run-id.ts';
 import { runProcess } from '../core/child-process.ts';
 import { ConfigError } from '../core/errors.ts';
-import { reportPaths, reportsDir } from '../core/paths.ts';
+import { reportPaths } from '../config/report-paths.ts';
+import { reportsDir } from '../config/environment.ts';
+import { RUN_ID_ENV } from '../config/run-id-env.ts';
 import type { VerdictSummary } from '../core/verdict.ts';
 import { atomicWrite } from '../report/atomic-write.ts';
 import { generateReport } from '../report/generate.ts';
@@ -74,7 +76,7 @@ export async function resumeRun(args: string[]): Promise<number> {
       timeoutMs: 7 * 24 * 3600_000,
       output: 'inherit',
       allowFailure: true,
-      env: { ...process.env, ...settings.env, DRVCYCLE_RUN_ID: runId },
+      env: { ...process.env, ...settings.env, [RUN_ID_ENV]: runId },
     },
   );
   const report = await generateReport({ quiet: true });

@@ -1,7 +1,6 @@
 /**
- * The one module that owns where things are: drvcycle's own package (its drivers, its agent entry,
- * its Allure configuration) and the folder a run writes its reports to (the user's project:
- * `reports/` under the current directory, or DRVCYCLE_REPORTS_DIR).
+ * Where drvcycle's own package is: its drivers, its agent entry, its Allure configuration. The
+ * reports folder's files are in src/config/report-paths.ts (they depend on DRVCYCLE_REPORTS_DIR).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -46,23 +45,6 @@ export const packagePaths = {
   allureConfig: () => path.join(PACKAGE_ROOT, 'allurerc.mjs'),
   driverSources: () => path.join(PACKAGE_ROOT, 'drivers', 'src'),
   driverBuild: () => path.join(PACKAGE_ROOT, 'drivers', 'build'),
-};
-
-export function reportsDir(): string {
-  return path.resolve(process.env.DRVCYCLE_REPORTS_DIR ?? 'reports');
-}
-
-export const reportPaths = {
-  allureResults: () => path.join(reportsDir(), 'allure-results'),
-  allureReport: () => path.join(reportsDir(), 'allure-report'),
-  history: () => path.join(reportsDir(), 'history', 'history.jsonl'),
-  verdicts: () =>
-    path.resolve(process.env.DRVCYCLE_VERDICTS_FILE ?? path.join(reportsDir(), 'verdicts.json')),
-  environment: () => path.join(reportsDir(), 'environment.json'),
-  certificationJson: () => path.join(reportsDir(), 'certification.json'),
-  certificationMarkdown: () => path.join(reportsDir(), 'certification.md'),
-  testResults: () => path.join(reportsDir(), 'test-results'),
-  blobReport: () => path.join(reportsDir(), 'blob-report'),
 };
 
 /** A sample driver from drvcycle's corpus (built by the lab set-up). */

@@ -3,7 +3,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runProcess } from '../core/child-process.ts';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
-import { dependencyDir, packagePaths, reportPaths, reportsDir } from '../core/paths.ts';
+import { dependencyDir, packagePaths } from '../core/paths.ts';
+import { reportPaths } from '../config/report-paths.ts';
+import { REPORTS_DIR_ENV, reportsDir } from '../config/environment.ts';
 
 /** The allure command line of the allure package drvcycle depends on (wherever npm put it). */
 function allureCli(): string {
@@ -21,7 +23,7 @@ function allure(command: 'generate' | 'quality-gate', quiet: boolean) {
     output: quiet ? 'capture' : 'inherit',
     allowFailure: true,
     // allurerc.mjs reads the reports folder from here, wherever the command runs.
-    env: { ...process.env, DRVCYCLE_REPORTS_DIR: reportsDir() },
+    env: { ...process.env, [REPORTS_DIR_ENV]: reportsDir() },
     errorCode: ErrorCodes.REPORT,
   });
 }

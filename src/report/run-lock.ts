@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runLockHolder, setRunLockHolder } from '../config/environment.ts';
 import { processAlive } from '../core/child-process.ts';
 import { ConfigError } from '../core/errors.ts';
 
@@ -25,7 +26,6 @@ interface RunLock {
 }
 
 /** Set by a lock holder for the processes it starts: its pid. */
-export const LOCK_HOLDER_ENV = 'DRVCYCLE_RUN_LOCK_PID';
 
 /** A lock file being written by a taker on a filesystem without hard links, for this long at most. */
 const WRITING_MS = 5_000;
@@ -91,8 +91,8 @@ export function refuseIfBusy(reportsDir: string): void {
 }
 
 /** Whether the lock's holder is the drvcycle command that started this process. */
-function startedBy(lock: RunLock, env: NodeJS.ProcessEnv = process.env): boolean {
-  return env[LOCK_HOLDER_ENV] === String(lock.pid) && lock.host === os.hostname();
+function startedBy(lock: RunLock): boolean {
+  return runLockHolder() === String(lock.pid) && lock.host === os.hostname();
 }
 
 /**
@@ -167,7 +167,7 @@ export function takeRunLock(reportsDir: string, runId: string, command?: string)
   const body = JSON.stringify(lock);
   for (let attempt = 0; attempt < 500; attempt++) {
     if (createExclusive(file, body)) {
-      process.env[LOCK_HOLDER_ENV] = String(process.pid);
+      setRunLockHolder(process.pid);
       process.once('exit', () => {
         const current = parseLock(readText(file));
         if (current && isOurs(current)) rmSync(file, { force: true });

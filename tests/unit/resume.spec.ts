@@ -15,12 +15,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { RECORDED_SETTINGS } from '../../src/config/run-id-env.ts';
+import { LOCK_HOLDER_ENV } from '../../src/config/environment.ts';
 import { runProcess } from '../../src/core/child-process.ts';
 import { packagePaths } from '../../src/core/paths.ts';
 import { summarise } from '../../src/core/verdict.ts';
 import { restoreSettings } from '../../src/report/resume-plan.ts';
 import { readRunRecord, recordRun, runRecordFile } from '../../src/report/run-record.ts';
-import { LOCK_HOLDER_ENV } from '../../src/report/run-lock.ts';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'drvcycle-resume-'));
 

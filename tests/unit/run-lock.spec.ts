@@ -3,12 +3,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
+import { LOCK_HOLDER_ENV } from '../../src/config/environment.ts';
 import { runProcess } from '../../src/core/child-process.ts';
 import { packagePaths, PACKAGE_ROOT } from '../../src/core/paths.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import {
   isTestRunner,
-  LOCK_HOLDER_ENV,
   liveRunIn,
   lockFile,
   refuseIfBusy,

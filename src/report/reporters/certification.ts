@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import type { Settings } from '../../config/settings.ts';
-import { reportPaths } from '../../core/paths.ts';
+import { reportPaths } from '../../config/report-paths.ts';
 import type { Verdict } from '../../core/verdict.ts';
 import type { TargetInfo } from '../../target/types.ts';
 import type { VerifierSettings } from '../../windows/nt/verifier-settings.ts';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import si from 'systeminformation';
 import { DRVCYCLE_VERSION } from '../../core/version.ts';
-import { reportPaths } from '../../core/paths.ts';
+import { reportPaths } from '../../config/report-paths.ts';
 
 export default class EnvironmentReporter implements Reporter {
   private readonly facts = new Map<string, string>();

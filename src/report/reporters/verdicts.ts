@@ -4,7 +4,7 @@
  * gives it the run's id.
  */
 import type { Reporter } from '@playwright/test/reporter';
-import { reportPaths } from '../../core/paths.ts';
+import { reportPaths } from '../../config/report-paths.ts';
 import { rebuildSummary } from '../verdict-store.ts';
 
 export default class VerdictsReporter implements Reporter {
