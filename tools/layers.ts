@@ -44,9 +44,15 @@ export const LAYERS: Record<string, Layer> = {
   },
   'src/target': { may: ['src/core', 'src/windows'], npm: ['undici'] },
   'src/bundle': { may: ['src/core'], npm: ['esbuild', 'yazl', 'yauzl'] },
-  'src/lab': { may: ['src/core', 'src/bundle'], npm: [] },
+  // src/config: the lab's folder (DRVCYCLE_LAB_DIR, read in config only).
+  'src/lab': { may: ['src/core', 'src/bundle', 'src/config'], npm: [] },
   'src/agent': { may: ['src/core', 'src/windows', 'src/target'], npm: [] },
-  'src/machines': { may: ['src/core', 'src/target', 'src/lab'], npm: [] },
+  // The machine settings' shapes (config's), as types only.
+  'src/machines': {
+    may: ['src/core', 'src/target', 'src/lab'],
+    typesOnly: ['src/config'],
+    npm: [],
+  },
   'src/collector': {
     may: ['src/core', 'src/windows/events'],
     typesOnly: ['src/target', 'src/machines'],
@@ -71,8 +77,8 @@ export const LAYERS: Record<string, Layer> = {
     typesOnly: ['src/target'],
     npm: [],
   },
-  // Settings are plain data: the machine settings' shapes only, never the lab or a provider.
-  'src/config': { may: ['src/core'], typesOnly: ['src/machines', 'src/windows/scm'], npm: [] },
+  // Settings are plain data, their shapes included (the machine settings'): never the lab or a provider.
+  'src/config': { may: ['src/core'], typesOnly: ['src/windows/scm'], npm: [] },
   'src/cli': { may: ['src'], npm: '*' },
   fixtures: {
     may: [

@@ -7,11 +7,42 @@ import { ConfigError } from '../core/errors.ts';
 import { normalizeFingerprint } from '../core/self-signed.ts';
 import { assertPosixTokenFile } from '../core/token-file.ts';
 import { plainHttpUrlProblem } from '../core/agent-url.ts';
-// Types only: reading settings loads no machine provider (the lab, undici and the rest stay unloaded).
-import type { AgentsConfig, MachineSettings, ProviderName } from '../machines/providers.ts';
-import type { LabHostMode } from '../machines/lab.ts';
 
-/** Every provider name, each once; tsc fails here when machines/providers.ts adds or drops one. */
+/**
+ * The machine providers' names: src/machines/providers.ts picks a machine for each. The settings'
+ * shapes live here, so reading settings loads no machine provider (the lab, undici and the rest).
+ */
+export type ProviderName = 'lab' | 'existing' | 'hyperv' | 'libvirt';
+
+export interface AgentsConfig {
+  readonly urls: string[];
+  readonly token: string;
+  /** SHA-256 fingerprint of the agents' certificate, pinned for their https URLs. */
+  readonly fingerprint?: string;
+}
+
+/**
+ * How the lab hosts the driver under test. `shared` (the default): in one long-lived
+ * winedevice.exe, kept alive by a keeper driver in the same load-order group, as a Windows driver
+ * is loaded into one long-lived kernel (and ~6× faster per cycle). `own`: a new winedevice.exe
+ * per start, Wine's default for a driver without a group.
+ */
+export type LabHostMode = 'shared' | 'own';
+
+export type MachineSettings =
+  | { readonly provider: 'lab'; readonly hostMode?: LabHostMode }
+  | { readonly provider: 'existing'; readonly agents: AgentsConfig }
+  | {
+      readonly provider: 'hyperv' | 'libvirt';
+      readonly agents: AgentsConfig;
+      readonly vms: string[];
+      readonly snapshot: string;
+      readonly consoleLog: string | undefined;
+      readonly powershell: string;
+      readonly libvirtUri: string | undefined;
+    };
+
+/** Every provider name, each once; tsc fails here when ProviderName (above) adds or drops one. */
 const PROVIDERS = [
   'lab',
   'existing',

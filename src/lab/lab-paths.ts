@@ -1,14 +1,11 @@
 /** Where the embedded lab keeps its things. Everything can move with DRVCYCLE_LAB_DIR. */
-import os from 'node:os';
 import path from 'node:path';
+import { labDir } from '../config/environment.ts';
 
 export const WINDOWS_NODE_VERSION = '22.23.3';
 
-export function labRoot(): string {
-  return path.resolve(
-    process.env.DRVCYCLE_LAB_DIR ?? path.join(os.homedir(), '.cache', 'drvcycle', 'lab'),
-  );
-}
+/** The lab's folder: DRVCYCLE_LAB_DIR, or ~/.cache/drvcycle/lab (src/config/environment.ts). */
+export const labRoot = (): string => labDir();
 
 export const labPaths = {
   runtimeDir: () => path.join(labRoot(), 'runtime'),

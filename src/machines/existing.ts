@@ -6,7 +6,7 @@ import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
 import type { MachineEvidence } from '../core/classify.ts';
 import { agentAnswers, crashEvidenceFrom, type Machine } from './machine.ts';
-import type { AgentsConfig } from './providers.ts';
+import type { AgentsConfig } from '../config/machine-settings.ts';
 
 export class ExistingMachine implements Machine {
   readonly name: string;

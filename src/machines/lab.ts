@@ -30,6 +30,7 @@ import {
 } from '../lab/wine-processes.ts';
 import { wineEnv } from '../lab/wine-env.ts';
 import { labBundle } from '../lab/lab-agent.ts';
+import type { LabHostMode } from '../config/machine-settings.ts';
 import { labPaths, toWinePath } from '../lab/lab-paths.ts';
 import { isBasePrefixReady } from '../lab/prefix.ts';
 import { consoleLog, step, type Log } from '../lab/progress-log.ts';
@@ -41,14 +42,6 @@ import { agentAnswers, HOST_KEEPER_PREFIX, type Machine } from './machine.ts';
 export const LAB_STAGING_DIR = 'C:\\drvcycle\\images';
 /** The load-order group drivers under test share a host in, unless they name their own. */
 export const LAB_HOST_GROUP = 'drvcycle-host';
-
-/**
- * How the lab hosts the driver under test. `shared` (the default): in one long-lived
- * winedevice.exe, kept alive by a keeper driver in the same load-order group, as a Windows driver
- * is loaded into one long-lived kernel (and ~6× faster per cycle). `own`: a new winedevice.exe
- * per start, Wine's default for a driver without a group.
- */
-export type LabHostMode = 'shared' | 'own';
 
 export function hostKeeperName(group: string): string {
   return group === LAB_HOST_GROUP

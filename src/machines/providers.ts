@@ -6,32 +6,11 @@ import { ConfigError, DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { ExistingMachine } from './existing.ts';
 import { HyperV } from './hyperv.ts';
 import { VmMachine, type Hypervisor } from './hypervisor.ts';
-import { LabMachine, type LabHostMode } from './lab.ts';
+import { LabMachine } from './lab.ts';
 import { Libvirt } from './libvirt.ts';
 import type { Machine } from './machine.ts';
-
-/** The providers' names (src/config/machine-settings.ts lists them for DRVCYCLE_MACHINE). */
-export type ProviderName = 'lab' | 'existing' | 'hyperv' | 'libvirt';
-
-export interface AgentsConfig {
-  readonly urls: string[];
-  readonly token: string;
-  /** SHA-256 fingerprint of the agents' certificate, pinned for their https URLs. */
-  readonly fingerprint?: string;
-}
-
-export type MachineSettings =
-  | { readonly provider: 'lab'; readonly hostMode?: LabHostMode }
-  | { readonly provider: 'existing'; readonly agents: AgentsConfig }
-  | {
-      readonly provider: 'hyperv' | 'libvirt';
-      readonly agents: AgentsConfig;
-      readonly vms: string[];
-      readonly snapshot: string;
-      readonly consoleLog: string | undefined;
-      readonly powershell: string;
-      readonly libvirtUri: string | undefined;
-    };
+// The settings' shapes are src/config's: reading settings loads no provider.
+import type { MachineSettings } from '../config/machine-settings.ts';
 
 export async function acquireMachine(
   settings: MachineSettings,

@@ -107,13 +107,6 @@ const ALLOWED: AllowedUse[] = [
     code: "path.win32.join(process.env.ProgramData ?? 'C:\\\\ProgramData', 'drvcycle', 'images');",
     why: "Windows' own ProgramData on the target machine, not a drvcycle setting",
   },
-  {
-    file: 'src/lab/lab-paths.ts',
-    code: "process.env.DRVCYCLE_LAB_DIR ?? path.join(os.homedir(), '.cache', 'drvcycle', 'lab'),",
-    why:
-      'NOT YET MOVED: src/lab may not import src/config (config type-imports src/machines, which ' +
-      'imports src/lab: a cycle); src/config/environment.ts labDir() is the reader it should use',
-  },
 ];
 
 function sourceFiles(dir: string): string[] {

@@ -5,7 +5,8 @@
 import { expect, test } from '@playwright/test';
 import { checkWorkersPerMachine } from '../../src/config/machine-settings.ts';
 import { ConfigError } from '../../src/core/errors.ts';
-import { acquireMachine, type MachineSettings } from '../../src/machines/providers.ts';
+import type { MachineSettings } from '../../src/config/machine-settings.ts';
+import { acquireMachine } from '../../src/machines/providers.ts';
 
 const agents = (...urls: string[]) => ({ urls, token: 't' });
 const existing = (...urls: string[]): MachineSettings => ({
