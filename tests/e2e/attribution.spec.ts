@@ -35,7 +35,12 @@ test('an agent killed mid-batch is the environment, naming how the agent ended',
   const collector = new Collector(testInfo.outputPath('killed.ndjson'));
   markMachineDirty(machine);
   const agent = lab(machine).agentPid!;
-  const killer = setTimeout(() => process.kill(agent, 'SIGKILL'), 2_000);
+  // Killed mid-batch: once the batch has delivered some cycles, whatever the machine's speed.
+  const killer = setInterval(() => {
+    if (collector.cycles < 3) return;
+    clearInterval(killer);
+    process.kill(agent, 'SIGKILL');
+  }, 20);
   try {
     const verdict = await runCyclePlan(
       { target, machine, driver, collector, sampleRequest: {}, reinstall: async () => driver },
@@ -51,7 +56,7 @@ test('an agent killed mid-batch is the environment, naming how the agent ended',
     );
     expect(collector.cycles).toBeGreaterThan(1);
   } finally {
-    clearTimeout(killer);
+    clearInterval(killer);
     collector.close();
   }
 });

@@ -244,18 +244,39 @@ test('a wrong token, or a token of another length, gets 401', async () => {
 });
 
 test('health answers first: a health check that arrives behind queued requests overtakes them', async () => {
-  // Long enough that a late timer on a loaded machine still sends health while lists are queued.
   fake.blockingListMs = 60;
-  // The client runs on its own thread: the agent's blocking work must not hold up the sending.
+  // The client runs on its own thread: the agent's blocking work must not hold up the sending. It
+  // sends health once the agent has received all sixteen lists (told through shared memory), so
+  // health always arrives behind queued lists, however loaded the machine.
+  const listsQueued = new Int32Array(new SharedArrayBuffer(4));
+  let lists = 0;
+  server.on('request', (req: { url?: string }) => {
+    if (req.url !== '/v1/services' || ++lists < 16) return;
+    Atomics.store(listsQueued, 0, 1);
+    Atomics.notify(listsQueued, 0);
+  });
   const client = new Worker(
-    `const { parentPort, workerData: { url, token } } = require('node:worker_threads');
-     const get = (path) => fetch(url + path, { headers: { Authorization: 'Bearer ' + token } }).then((r) => r.text());
-     // Sixteen kept-alive connections first, so the sixteen lists arrive together.
-     Promise.all(Array.from({ length: 16 }, () => get('/v1/samplers'))).then(() => {
+    `const { parentPort, workerData: { url, token, listsQueued } } = require('node:worker_threads');
+     // node:http with a keep-alive agent: its sockets are reused as they are (fetch's pool opened
+     // new connections while lists were under way, so the lists did not arrive together).
+     const http = require('node:http');
+     const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+     const get = (path) => new Promise((resolve, reject) =>
+       http.get(url + path, { agent, headers: { Authorization: 'Bearer ' + token } }, (r) => {
+         r.resume();
+         r.on('end', resolve);
+       }).on('error', reject));
+     // Seventeen kept-alive connections first, so the sixteen lists arrive together and health
+     // finds one free.
+     Promise.all(Array.from({ length: 17 }, () => get('/v1/samplers'))).then(() => {
        const lists = Array.from({ length: 16 }, () => get('/v1/services'));
-       setTimeout(() => get('/v1/health').then(() => Promise.all(lists)).then(() => parentPort.postMessage('done')), 30);
+       const queued = Atomics.waitAsync(listsQueued, 0, 0); // not async when already queued
+       (queued.async ? queued.value : Promise.resolve())
+         .then(() => get('/v1/health'))
+         .then(() => Promise.all(lists))
+         .then(() => parentPort.postMessage('done'));
      });`,
-    { eval: true, workerData: { url, token: TOKEN } },
+    { eval: true, workerData: { url, token: TOKEN, listsQueued } },
   );
   await new Promise((resolve, reject) => {
     client.once('message', resolve);
@@ -263,9 +284,8 @@ test('health answers first: a health check that arrives behind queued requests o
   });
   await client.terminate();
   expect(fake.handled.filter((h) => h === 'list')).toHaveLength(16);
-  // Sent 30 ms in, while the first lists hold the agent: answered within a few turns (the loop
-  // needs a turn or two to accept and read it), not after all sixteen, where a first-come queue
-  // puts it.
+  // Sent once the sixteen lists are queued: answered within a few turns (the loop needs a turn or
+  // two to accept and read it), not after all sixteen, where a first-come queue puts it.
   expect(fake.handled.indexOf('health'), fake.handled.join(' ')).toBeLessThan(8);
 });
 
