@@ -227,7 +227,7 @@ export function createAgentServer(options: AgentOptions): http.Server {
         const opts = validateCycles(await json(req));
         const driver = service(params);
         await exclusive(driver, () =>
-          streamCycles(res, target, driver, opts, options.heartbeatMs ?? 1000),
+          streamCycles(res, target, driver, opts, options.heartbeatMs ?? 1000, log),
         );
       },
     ],
@@ -341,6 +341,7 @@ async function streamCycles(
   driver: DriverRef,
   opts: ReturnType<typeof validateCycles>,
   heartbeatMs: number,
+  log: (line: string) => void,
 ) {
   const records = target.runCycles(driver, opts);
   res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
@@ -349,12 +350,15 @@ async function streamCycles(
   };
   const heartbeat = setInterval(() => send({ heartbeat: Date.now() }), heartbeatMs);
   // A runner that goes away (Ctrl+C, killed, network gone) leaves no driver cycling.
+  let gone = false;
   const onGone = () => {
-    if (!res.writableEnded) void target.cancelCycles(driver);
+    if (res.writableEnded) return;
+    gone = true;
+    void target.cancelCycles(driver);
   };
   res.on('close', onGone);
+  let cycles = 0;
   try {
-    let cycles = 0;
     for await (const record of records) {
       cycles++;
       send({ record });
@@ -363,5 +367,9 @@ async function streamCycles(
   } finally {
     clearInterval(heartbeat);
     res.off('close', onGone);
+    // Said once the batch has ended and the driver is stopped: what a lost runner can check.
+    log(
+      `batch of ${driver.name} ended after ${cycles} cycle${cycles === 1 ? '' : 's'}${gone ? ': its runner went away, the batch was cancelled' : ''}`,
+    );
   }
 }

@@ -168,9 +168,20 @@ test('a runner killed outright leaves no driver cycling, and the next run starts
         /DriverEntry/g,
       ) ?? []
     ).length;
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  // The agent says when the batch has ended (the driver stopped), and why.
+  await expect
+    .poll(
+      () => readFileSync(path.join(labPaths.machinesDir(), orphan, 'agent.stdout.log'), 'utf8'),
+      {
+        timeout: 30_000,
+      },
+    )
+    .toMatch(
+      /batch of dc_clean ended after \d+ cycles?: its runner went away, the batch was cancelled/,
+    );
   const before = loads();
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  // After that line nothing loads the driver again (a batch left running would, every few ms).
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
   expect(loads(), 'DriverEntry still running after the runner died').toBe(before);
 
   const second = startRun(['specs/cycles.spec.ts', '--project=lab', '--workers=1'], {
