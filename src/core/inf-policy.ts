@@ -16,7 +16,7 @@ export interface InfScope {
   /** The driver image drvcycle was given (its file name). */
   readonly imageFile: string;
   /** Where its ServiceBinary has it: the drivers folder (12, the default) or the driver store (13). */
-  readonly imageDirid?: '12' | '13';
+  readonly imageDirid?: ImageDirid;
   /** `%key%` → its [Strings] value. */
   readonly resolve: (value: string) => string;
   /** Section names as written, by lower-case name: refusals quote the INF as written. */
@@ -38,6 +38,7 @@ export interface InfRefusal {
  */
 export const DRIVERS_DIRID = '12';
 export const DRIVER_STORE_DIRID = '13';
+export type ImageDirid = typeof DRIVERS_DIRID | typeof DRIVER_STORE_DIRID;
 
 /** Directives that write files, run code or pull in other INFs' sections: never installed. */
 const REFUSED_DIRECTIVES = new Map<string, string>([

@@ -4,7 +4,7 @@
  * and the copy drvcycle installs, whose service section carries drvcycle's ownership marker.
  */
 import path from 'node:path';
-import { firstRefusedLine } from './inf-policy.ts';
+import { DRIVERS_DIRID, firstRefusedLine, type ImageDirid } from './inf-policy.ts';
 import {
   entries,
   firstModel,
@@ -38,7 +38,6 @@ export interface TeamInf {
 }
 
 /** The destinations a team INF may copy its image to: the drivers folder, or the driver store. */
-export type ImageDirid = '12' | '13';
 
 /** Why an INF cannot be installed by drvcycle: a sentence for the user, and what to do. */
 export class TeamInfError extends Error {
@@ -206,7 +205,7 @@ export function imageDestination(serviceBinary: string): { dirid: ImageDirid; fi
  */
 export function deployedImagePath(serviceBinary: string, systemRoot = 'C:\\windows'): string {
   const { dirid, file } = imageDestination(serviceBinary);
-  if (dirid !== '12')
+  if (dirid !== DRIVERS_DIRID)
     throw new TeamInfError(
       `its ServiceBinary ${serviceBinary} is in the driver store, whose folder Windows picks at install time`,
       'drvcycle reads a driver-store image’s path from its service after the install.',

@@ -24,6 +24,7 @@ import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import type { DeviceSpec } from '../windows/pnp/devices.ts';
 import { firstModel, GUID_DEVCLASS_SYSTEM, rootDeviceInf, unquote } from '../core/inf.ts';
+import { DRIVER_STORE_DIRID, DRIVERS_DIRID } from '../core/inf-policy.ts';
 import {
   decodeInf,
   deployedImagePath,
@@ -126,7 +127,7 @@ export function teamInfPackage(
       `its catalog ${inf.catalogFile} is ${options.catalog.byteLength} bytes long, over the ${MAX_CATALOG_BYTES} bytes drvcycle carries`,
       'A catalog for one driver image is kilobytes: point CatalogFile at the package’s own .cat.',
     );
-  if (inf.imageDirid === '13' && options.onWine) throw WINE_DRIVER_STORE_REFUSAL;
+  if (inf.imageDirid === DRIVER_STORE_DIRID && options.onWine) throw WINE_DRIVER_STORE_REFUSAL;
   if (teamInfNeedsRewrite(text, inf, owned)) {
     const ownedText = ownedTeamInf(text, inf, owned);
     return { inf, text: ownedText, bytes: encodeInf(ownedText) };
@@ -161,7 +162,7 @@ export async function stagePnpDriver(
     try {
       const pkg = teamInfPackage(service, imageFile, options, owned);
       deployed =
-        pkg.inf.imageDirid === '12'
+        pkg.inf.imageDirid === DRIVERS_DIRID
           ? deployedImagePath(pkg.inf.serviceBinary, systemRoot())
           : undefined;
       infText = pkg.text;
@@ -293,24 +294,24 @@ export function removeDeployedImage(deployed: string): void {
   rmSync(deployed, { force: true });
 }
 
-/** The catalog a staged INF names, if any (drvcycle's own INF names none). */
-export function stagedCatalogOf(infPath: string): string | undefined {
+/** A staged INF read as a team INF (of the image it copies), or undefined when it is not one. */
+function stagedTeamInf(infPath: string): TeamInf | undefined {
   try {
     const text = decodeInf(readFileSync(infPath));
-    return readTeamInf(text, firstModel(text).files[0] ?? '').catalogFile;
+    return readTeamInf(text, firstModel(text).files[0] ?? '');
   } catch {
     return undefined;
   }
 }
 
+/** The catalog a staged INF names, if any (drvcycle's own INF names none). */
+export function stagedCatalogOf(infPath: string): string | undefined {
+  return stagedTeamInf(infPath)?.catalogFile;
+}
+
 /** Whether a staged INF runs its image from the driver store (DIRID 13). */
 export function stagedInDriverStore(infPath: string): boolean {
-  try {
-    const text = decodeInf(readFileSync(infPath));
-    return readTeamInf(text, firstModel(text).files[0] ?? '').imageDirid === '13';
-  } catch {
-    return false;
-  }
+  return stagedTeamInf(infPath)?.imageDirid === DRIVER_STORE_DIRID;
 }
 
 /**
