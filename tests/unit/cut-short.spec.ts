@@ -15,7 +15,8 @@ import type { CycleOptions, CycleRecord } from '../../src/core/records.ts';
 import { DEFAULT_BYTE_THRESHOLDS } from '../../src/core/leak-decision.ts';
 import type { Machine } from '../../src/machines/machine.ts';
 import { runCyclePlan, type CyclePlan } from '../../src/families/cycle-plan.ts';
-import type { InstalledDriver, Target } from '../../src/target/types.ts';
+import type { Target } from '../../src/target/types.ts';
+import { fakeInstalledDriver } from './fake-scm.ts';
 
 const ok = (cycle: number): CycleRecord => ({
   cycle,
@@ -52,14 +53,7 @@ function fakeRun(delivered: (count: number) => number, gone = false) {
     debugMark: () => 0,
     debugOutput: () => '',
   } as unknown as Machine;
-  const driver = {
-    name: 'dc_clean',
-    binaryPath: 'C:\\stage\\ab\\clean.sys',
-    type: 'kernel',
-    group: undefined,
-    runId: 'r',
-    config: {} as never,
-  } satisfies InstalledDriver;
+  const driver = fakeInstalledDriver();
   const collector = new Collector(
     path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-cut-short-')), 'metrics.ndjson'),
   );

@@ -22,6 +22,7 @@ import { Collector } from '../../src/collector/collector.ts';
 import type { Machine } from '../../src/machines/machine.ts';
 import { runCyclePlan } from '../../src/families/cycle-plan.ts';
 import type { InstalledDriver, Target } from '../../src/target/types.ts';
+import { fakeInstalledDriver } from './fake-scm.ts';
 import type { CycleOptions, CycleRecord, SampleRequest } from '../../src/core/records.ts';
 
 const ok = (cycle: number, startMs: number, stopMs: number): CycleRecord => ({
@@ -280,14 +281,7 @@ function fakeLab(script: ((first: number, count: number) => CycleRecord[])[], de
       calls.push(`recover: ${why}`);
     },
   } as unknown as Machine;
-  const driver = {
-    name: 'dc_clean',
-    binaryPath: 'C:\\stage\\ab\\clean.sys',
-    type: 'kernel',
-    group: undefined,
-    runId: 'r',
-    config: {} as never,
-  } satisfies InstalledDriver;
+  const driver = fakeInstalledDriver();
   const reinstall = async () => {
     calls.push('reinstall');
     return driver;

@@ -1,4 +1,5 @@
 /** Fakes (named as such) shared by the unit tests of the SCM layer's waits and the cycle loop. */
+import type { InstalledDriver } from '../../src/target/types.ts';
 import { stateName, type ServiceStatus } from '../../src/windows/scm/status.ts';
 import type { Clock } from '../../src/windows/scm/wait.ts';
 
@@ -28,4 +29,14 @@ export const serviceStatus = (state: number): ServiceStatus => ({
   waitHint: 0,
   processId: 0,
   serviceFlags: 0,
+});
+
+/** A fake installed driver: the clean sample as a target reports it, for cycle-plan tests. */
+export const fakeInstalledDriver = (): InstalledDriver => ({
+  name: 'dc_clean',
+  binaryPath: 'C:\\stage\\ab\\clean.sys',
+  type: 'kernel',
+  group: undefined,
+  runId: 'r',
+  config: {} as never,
 });
