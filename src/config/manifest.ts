@@ -8,7 +8,7 @@
  *
  * Fields: image (required), service, type (kernel | filesystem), group, poolTags, kind (legacy |
  * pnp), pnpStrategy (remove-readd | disable-enable), inf (the team's INF: a PnP driver whose service
- * is the INF's). Each line is
+ * is the INF's), io (the driver's I/O table, a JSON file: src/core/io-table.ts). Each line is
  * checked like DRIVER and its companions (src/config/settings.ts) when a project uses it.
  */
 import { readFileSync, statSync } from 'node:fs';
@@ -27,6 +27,7 @@ const FIELDS = new Set([
   'kind',
   'pnpStrategy',
   'inf',
+  'io',
 ]);
 
 export interface ManifestDriver extends DriverUnderTest {
@@ -112,6 +113,8 @@ export function parseManifest(text: string, file: string): ManifestDriver[] {
         `${at}: "pnpStrategy" ${pnpStrategy} is not a PnP cycle strategy.`,
         'Use remove-readd or disable-enable.',
       );
+    const io = text('io');
+    const ioPath = io ? path.resolve(path.dirname(file), io) : undefined;
     drivers.push({
       imagePath,
       serviceName,
@@ -122,6 +125,7 @@ export function parseManifest(text: string, file: string): ManifestDriver[] {
       ...(kind ? { kind } : {}),
       ...(pnpStrategy ? { pnpStrategy } : {}),
       ...(infPath ? { infPath } : {}),
+      ...(ioPath ? { io: ioPath } : {}),
     });
   });
   if (drivers.length === 0)

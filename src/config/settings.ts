@@ -22,7 +22,9 @@ import {
   TeamInfError,
 } from '../core/team-inf.ts';
 import { reservedDeviceName } from '../core/windows-names.ts';
+import type { IoTable } from '../core/io-table.ts';
 import type { DriverType } from '../windows/scm/status.ts';
+import { DRIVER_IO_ENV, resolveIoTable, type IoTableOption } from './io-settings.ts';
 import {
   checkProfile,
   CERTIFY_THRESHOLDS,
@@ -59,6 +61,11 @@ export interface DriverUnderTest {
    * AddService the service name, its [Version] the class. Copies only the driver image.
    */
   readonly infPath?: string | undefined;
+  /**
+   * The I/O table run between each load and unload (see src/core/io-table.ts): the path of a
+   * JSON file (relative paths: from the current directory), or the table itself.
+   */
+  readonly io?: IoTableOption | undefined;
 }
 
 export type DriverKind = 'legacy' | 'pnp';
@@ -80,12 +87,14 @@ export interface DrvcycleOptions {
 
 export interface Settings {
   readonly profile: Profile | undefined;
-  readonly driver: Required<Omit<DriverUnderTest, 'group' | 'pnpStrategy' | 'infPath'>> & {
+  readonly driver: Required<Omit<DriverUnderTest, 'group' | 'pnpStrategy' | 'infPath' | 'io'>> & {
     readonly group: string | undefined;
     readonly pnpStrategy?: 'remove-readd' | 'disable-enable' | undefined;
     readonly infPath?: string | undefined;
     /** The catalog the INF names ([Version] CatalogFile), found beside it. */
     readonly catalogPath?: string | undefined;
+    /** The I/O table, checked. */
+    readonly io?: IoTable | undefined;
   };
   readonly cycles: number;
   readonly startTimeoutMs: number;
@@ -135,6 +144,7 @@ export const DRIVER_ENV = {
   kind: 'DRIVER_KIND',
   pnpStrategy: 'DRIVER_PNP_STRATEGY',
   infPath: 'DRIVER_INF',
+  io: DRIVER_IO_ENV,
 } as const;
 export const LEAK_THRESHOLD_ENV = 'LEAK_THRESHOLD_BYTES';
 
@@ -304,6 +314,7 @@ function resolveDriver(
       `DRIVER_PNP_STRATEGY=${pnpStrategy} is for a PnP driver.`,
       'Set DRIVER_KIND=pnp too, or drop the strategy.',
     );
+  const io = resolveIoTable(env[DRIVER_ENV.io] || undefined, fromUse?.io);
   return {
     imagePath,
     serviceName,
@@ -311,6 +322,7 @@ function resolveDriver(
     group,
     poolTags,
     kind,
+    ...(io ? { io } : {}),
     ...(pnpStrategy ? { pnpStrategy } : {}),
     ...(inf ? { infPath: inf.path } : {}),
     ...(inf?.catalog ? { catalogPath: inf.catalog } : {}),
