@@ -45,7 +45,14 @@ export const packagePaths = {
   allureConfig: () => path.join(PACKAGE_ROOT, 'allurerc.mjs'),
   driverSources: () => path.join(PACKAGE_ROOT, 'drivers', 'src'),
   driverBuild: () => path.join(PACKAGE_ROOT, 'drivers', 'build'),
+  /** The I/O samples' tables (drivers/io/<driver>.json). */
+  driverIoTables: () => path.join(PACKAGE_ROOT, 'drivers', 'io'),
 };
+
+/** A sample driver's I/O table: drivers/io/<name>.json (`io_pending_read.cancel` for a variant). */
+export function sampleIoTable(name: string): string {
+  return path.join(packagePaths.driverIoTables(), `${name}.json`);
+}
 
 /** A sample driver from drvcycle's corpus (built by the lab set-up). */
 export function sampleDriver(name: string): string {

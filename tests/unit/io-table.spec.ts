@@ -3,7 +3,7 @@
  * names the field and the fix, a subset of the operations is a table, and a call's status is held
  * against what its operation expects. Also DRIVER_IO / driverUnderTest.io / a manifest line's io.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -22,6 +22,8 @@ import {
 } from '../../src/core/io-table.ts';
 import { resolveSettings } from '../../src/config/settings.ts';
 import { parseManifest } from '../../src/config/manifest.ts';
+import { readIoTable } from '../../src/config/io-settings.ts';
+import { packagePaths } from '../../src/core/paths.ts';
 
 const ISSUE_TABLE = {
   device: '\\\\.\\Name',
@@ -296,4 +298,18 @@ test('DRIVER_IO beats driverUnderTest.io, which takes a file or the table; a man
     { DRIVER_IO: other },
   );
   expect(fromManifest.driver.io?.device).toBe('\\\\.\\Name');
+});
+
+test("the I/O samples' tables (drivers/io) are valid tables for their drivers' devices", () => {
+  const folder = packagePaths.driverIoTables();
+  const devices: Record<string, string> = {
+    'io_clean.json': '\\\\.\\DcIoClean',
+    'io_leak_ioctl.json': '\\\\.\\DcIoLeak',
+    'io_crash_short.json': '\\\\.\\DcIoCrash',
+    'io_pending_read.json': '\\\\.\\DcIoPend',
+    'io_pending_read.cancel.json': '\\\\.\\DcIoPend',
+  };
+  expect(readdirSync(folder).sort()).toEqual(Object.keys(devices).sort());
+  for (const [file, device] of Object.entries(devices))
+    expect(readIoTable(path.join(folder, file), file).device).toBe(device);
 });
