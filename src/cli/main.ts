@@ -19,6 +19,12 @@ Commands:
   drvcycle resume [playwright test arguments]
       Finish an interrupted run (runner killed, Ctrl+C, machine lost): the same run id, only
       the tests that did not complete, one report of both parts.
+  drvcycle repro <reports folder> [test] [--failures 3] [--attempts 50] [--budget-cycles 20000]
+                 [--budget-minutes 30] [--shrink-repeats 3] [--shrink-runs 12] [--out <folder>]
+      Rerun a failed test of that run with what its verdict recorded (image, settings, seed,
+      machine kind), each attempt from a fresh start, until it fails again or a budget ends;
+      report the failure rate (Wilson 95 %), the cycles to failure and the shortest failing run.
+      Exit 0 reproduced, 1 not reproduced within the budget, 2 machine failure, 3 bad input.
   drvcycle report [--gate] [shard reports folders...]
       Generate reports/allure-report from reports/allure-results; with shard folders, first
       merge them (Allure results, verdicts, environment, certification, Playwright blobs) into
@@ -53,6 +59,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'resume': {
         const { resumeRun } = await import('./resume-command.ts');
         return await resumeRun(rest);
+      }
+      case 'repro': {
+        const { reproCommand } = await import('./repro-command.ts');
+        return await reproCommand(rest);
       }
       case 'lab': {
         if (rest[0] === 'up' || rest[0] === 'down') {

@@ -4,6 +4,8 @@
  * Who is blamed: the driver (leak, load-failure, unload-failure, crash, hang,
  * error-path-mismatch), the machine or lab (environment), or drvcycle itself (error).
  */
+import type { ReproRecord } from './repro-record.ts';
+
 export const VERDICT_KINDS = [
   'pass',
   'leak',
@@ -30,6 +32,8 @@ export interface Verdict {
   readonly summary: string;
   /** Figures and codes behind the verdict. */
   readonly evidence: Record<string, unknown>;
+  /** A failure's: what `drvcycle repro` needs to rerun it exactly (see repro-record.ts). */
+  readonly repro?: ReproRecord | undefined;
 }
 
 export function headline(kind: VerdictKind, phase?: Phase, cycle?: number): string {

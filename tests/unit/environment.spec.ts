@@ -98,6 +98,21 @@ const ALLOWED: AllowedUse[] = [
     why: `${PASS_THROUGH} to src/config, which reads the machine settings`,
   },
   {
+    file: 'fixtures/test-verdict.ts',
+    code: 'machineSettings: machineSettingsFromEnv(process.env),',
+    why: `${PASS_THROUGH} to src/config, which reads the machine settings (for the repro record)`,
+  },
+  {
+    file: 'src/cli/repro-command.ts',
+    code: 'const restored = restoreSettings({ settings: repro.environment, args: [] }, process.env, []);',
+    why: `${PASS_THROUGH} to the resume plan, which restores the failed run's machine settings`,
+  },
+  {
+    file: 'src/cli/repro-command.ts',
+    code: 'const machineSettings = machineSettingsFromEnv({ ...process.env, ...restored.env });',
+    why: `${PASS_THROUGH} to src/config, which reads the machine settings`,
+  },
+  {
     file: 'src/windows/scm/binary-path.ts',
     code: "export const systemRoot = (): string => process.env.SystemRoot ?? 'C:\\\\Windows';",
     why: "Windows' own SystemRoot on the target machine, not a drvcycle setting",
