@@ -29,7 +29,7 @@ export interface AgentsConfig {
  */
 export type LabHostMode = 'shared' | 'own';
 
-export type MachineSettings =
+export type MachineSettings = (
   | { readonly provider: 'lab'; readonly hostMode?: LabHostMode }
   | { readonly provider: 'existing'; readonly agents: AgentsConfig }
   | {
@@ -40,7 +40,37 @@ export type MachineSettings =
       readonly consoleLog: string | undefined;
       readonly powershell: string;
       readonly libvirtUri: string | undefined;
-    };
+    }
+) & {
+  /**
+   * DRVCYCLE_MACHINES_PER_WORKER: the machines each worker keeps (its pool). One serves the tests
+   * while the others stand by clean; a dirty one is swapped out and reverted in the background.
+   * 1 reverts in place, as before the pool. Default: 2 on the lab, 1 elsewhere (each one more
+   * VM or agent per worker).
+   */
+  readonly machinesPerWorker?: number;
+};
+
+/** The lab's default pool: one prefix serving, one standing by. */
+export const LAB_MACHINES_PER_WORKER = 2;
+
+/** How many machines each worker keeps (one when the settings do not say). */
+export function machinesPerWorker(settings: MachineSettings): number {
+  return settings.machinesPerWorker ?? 1;
+}
+
+/** DRVCYCLE_MACHINES_PER_WORKER, checked: a whole number from 1 to 8. */
+export function machinesPerWorkerFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const given = env.DRVCYCLE_MACHINES_PER_WORKER?.trim();
+  if (!given) return undefined;
+  const count = Number(given);
+  if (!Number.isInteger(count) || count < 1 || count > 8)
+    throw new ConfigError(
+      `DRVCYCLE_MACHINES_PER_WORKER "${given}" is not a whole number from 1 to 8.`,
+      'Give how many machines each worker keeps: 1 reverts a dirty machine in place, 2 or more swap in a clean one while the dirty one reverts in the background.',
+    );
+  return count;
+}
 
 /** Every provider name, each once; tsc fails here when ProviderName (above) adds or drops one. */
 const PROVIDERS = [
@@ -181,9 +211,13 @@ function fingerprintFromEnv(env: NodeJS.ProcessEnv, urls: string[]): string | un
 
 export function machineSettingsFromEnv(env: NodeJS.ProcessEnv): MachineSettings {
   const provider = providerFromEnv(env);
-  if (provider === 'lab') return { provider, hostMode: labHostModeFromEnv(env) };
+  const pool = {
+    machinesPerWorker:
+      machinesPerWorkerFromEnv(env) ?? (provider === 'lab' ? LAB_MACHINES_PER_WORKER : 1),
+  };
+  if (provider === 'lab') return { provider, hostMode: labHostModeFromEnv(env), ...pool };
   const agents = agentsFromEnv(env);
-  if (provider === 'existing') return { provider, agents };
+  if (provider === 'existing') return { provider, agents, ...pool };
   const vms = (env.DRVCYCLE_VMS ?? '')
     .split(',')
     .map((v) => v.trim())
@@ -207,6 +241,7 @@ export function machineSettingsFromEnv(env: NodeJS.ProcessEnv): MachineSettings 
     provider,
     agents,
     vms,
+    ...pool,
     snapshot: env.DRVCYCLE_SNAPSHOT,
     consoleLog: env.DRVCYCLE_CONSOLE_LOG || undefined,
     powershell: env.DRVCYCLE_POWERSHELL || 'powershell.exe',
@@ -223,11 +258,18 @@ export function machineSettingsFromEnv(env: NodeJS.ProcessEnv): MachineSettings 
 export function checkWorkersPerMachine(settings: MachineSettings, workers: number): void {
   if (settings.provider === 'lab') return;
   const machines = settings.provider === 'existing' ? settings.agents.urls : settings.vms;
-  if (workers <= machines.length) return;
+  const perWorker = machinesPerWorker(settings);
+  if (workers * perWorker <= machines.length) return;
   const what = settings.provider === 'existing' ? 'agent' : 'VM';
   const list = settings.provider === 'existing' ? 'DRVCYCLE_AGENTS' : 'DRVCYCLE_VMS';
+  const lists = `${list}${settings.provider === 'existing' ? ' (or DRVCYCLE_AGENTS_FILE)' : ' and DRVCYCLE_AGENTS'}`;
+  if (perWorker > 1)
+    throw new ConfigError(
+      `The run has ${workers} workers of ${perWorker} machines each (DRVCYCLE_MACHINES_PER_WORKER) but ${machines.length} ${what}${machines.length === 1 ? '' : 's'} (${list}): a machine would serve two workers.`,
+      `Give ${workers * perWorker} ${what}s in ${lists} (worker 1 takes the first ${perWorker}, and so on), run with --workers=${Math.max(1, Math.floor(machines.length / perWorker))}, or lower DRVCYCLE_MACHINES_PER_WORKER.`,
+    );
   throw new ConfigError(
     `The run has ${workers} workers but ${machines.length} ${what}${machines.length === 1 ? '' : 's'} (${list}): two workers would share one machine and cycle, stop and remove each other's driver service.`,
-    `Run with --workers=${machines.length}, or give one ${what} per worker in ${list}${settings.provider === 'existing' ? ' (or DRVCYCLE_AGENTS_FILE)' : ' and DRVCYCLE_AGENTS'}.`,
+    `Run with --workers=${machines.length}, or give one ${what} per worker in ${lists}.`,
   );
 }

@@ -37,7 +37,8 @@ import { consoleLog, step, type Log } from '../lab/progress-log.ts';
 import type { MachineEvidence } from '../core/classify.ts';
 import { createHash } from 'node:crypto';
 import { PACKAGE_ROOT, sampleDriver } from '../core/paths.ts';
-import { agentAnswers, HOST_KEEPER_PREFIX, type Machine } from './machine.ts';
+import { agentAnswers, HOST_KEEPER_PREFIX, testLeftovers, type Machine } from './machine.ts';
+import { leftoversAgainst, type CleanState } from './clean-state.ts';
 
 export const LAB_STAGING_DIR = 'C:\\drvcycle\\images';
 /** The load-order group drivers under test share a host in, unless they name their own. */
@@ -154,6 +155,8 @@ async function ensureNoProcessesLeft(prefix: string): Promise<void> {
 
 export interface LabMachineOptions {
   readonly index: number;
+  /** Its place in the worker's pool (0, the default, is the worker's first machine). */
+  readonly slot?: number;
   readonly runId: string;
   readonly winedebug?: string;
   readonly readyTimeoutMs?: number;
@@ -189,8 +192,9 @@ export class LabMachine implements Machine {
   constructor(options: LabMachineOptions) {
     this.options = options;
     this.index = options.index;
-    this.name = `lab machine ${options.index}`;
-    this.dir = path.join(labPaths.machinesDir(), `${options.runId}-m${options.index}`);
+    const slot = options.slot ? `.${options.slot}` : '';
+    this.name = `lab machine ${options.index}${slot}`;
+    this.dir = path.join(labPaths.machinesDir(), `${options.runId}-m${options.index}${slot}`);
     this.prefix = path.join(this.dir, 'prefix');
     this.stdoutLog = path.join(this.dir, 'agent.stdout.log');
     this.stderrLog = path.join(this.dir, 'agent.stderr.log');
@@ -256,6 +260,60 @@ export class LabMachine implements Machine {
       timeoutMs: 120_000,
     });
     await this.startAgent();
+    this.keptImages.clear();
+    this.cleanState = { ...this.localState(), services: [] };
+  }
+
+  /** The machine's state right after its agent came up in a fresh copy of the base prefix. */
+  private cleanState: CleanState | undefined;
+  /** The keepers' staged images (Linux paths): the machine's own, not a test's leftovers. */
+  private readonly keptImages = new Set<string>();
+
+  /** What the runner reads of the prefix directly: driver hosts, staged images, system folders. */
+  private localState(): Omit<CleanState, 'services'> {
+    const drive = path.join(this.prefix, 'drive_c');
+    const filesUnder = (relative: string) => {
+      const dir = path.join(drive, relative);
+      if (!existsSync(dir)) return [];
+      return readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((entry) => !entry.isDirectory())
+        .map((entry) => path.join(entry.parentPath, entry.name))
+        .sort();
+    };
+    return {
+      driverHosts: driverHostsOfPrefix(this.prefix),
+      stagedImages: filesUnder(path.join('drvcycle', 'images')),
+      systemFiles: [
+        ...filesUnder(path.join('windows', 'system32', 'drivers')),
+        ...filesUnder(path.join('windows', 'inf')),
+      ],
+    };
+  }
+
+  /**
+   * What the tests so far left on the machine, against its state right after boot: owned
+   * services other than the keepers, driver hosts no keeper holds (or a keeper's host gone),
+   * staged images other than the keepers', files added to or removed from system32\drivers and
+   * the INF folder. Empty: the machine may serve the next test as it is.
+   */
+  async leftovers(): Promise<string[]> {
+    if (!this.cleanState) return ['the machine was never booted clean'];
+    const services = testLeftovers(await this.target().listOwned()).map(({ name, state }) => ({
+      name,
+      state,
+    }));
+    const kept = { keptHosts: this.keptHosts, keptImages: this.keptImages };
+    let found = leftoversAgainst(this.cleanState, { ...this.localState(), services }, kept);
+    // A driver host whose last driver just stopped exits a moment later: look again briefly.
+    for (
+      let look = 0;
+      look < 10 && found.some((f) => f.startsWith('driver hosts no keeper'));
+      look++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      found = leftoversAgainst(this.cleanState, { ...this.localState(), services }, kept);
+    }
+    return found;
   }
 
   async healthy(): Promise<boolean> {
@@ -284,8 +342,13 @@ export class LabMachine implements Machine {
       (status) => status.stateName,
       () => undefined,
     );
-    if (state === undefined)
-      await target.install({ file: sampleDriver('host_keeper') }, { ...keeper, group: hostGroup });
+    if (state === undefined) {
+      const installed = await target.install(
+        { file: sampleDriver('host_keeper') },
+        { ...keeper, group: hostGroup },
+      );
+      this.keptImages.add(this.linuxPathOf(installed.binaryPath));
+    }
     if (state !== 'RUNNING') {
       const before = new Set(driverHostsOfPrefix(this.prefix));
       await target.start(keeper, { timeoutMs: 30_000 });
@@ -293,6 +356,11 @@ export class LabMachine implements Machine {
       if (started.length === 1) this.keptHosts.set(hostGroup, started[0]!);
     }
     return hostGroup;
+  }
+
+  /** A `C:\\…` path of the prefix as a Linux path. */
+  private linuxPathOf(windowsPath: string): string {
+    return path.join(this.prefix, 'drive_c', ...windowsPath.replace(/^[cC]:\\/, '').split('\\'));
   }
 
   /** Per load-order group, the Linux pid of the winedevice.exe its keeper holds open. */
@@ -442,7 +510,7 @@ export class LabMachine implements Machine {
           this.agentExit ?? `was not ready after ${this.options.readyTimeoutMs ?? 60_000} ms`;
         throw new DrvcycleError(
           ErrorCodes.LAB_MACHINE,
-          `The agent of lab machine ${this.index} ${why}.\nLast lines of ${this.stdoutLog}:\n${tail(this.stdoutLog)}\nLast lines of ${this.stderrLog}:\n${tail(this.stderrLog)}`,
+          `The agent of ${this.name} ${why}.\nLast lines of ${this.stdoutLog}:\n${tail(this.stdoutLog)}\nLast lines of ${this.stderrLog}:\n${tail(this.stderrLog)}`,
           {
             hint: 'Run `npx drvcycle provision` again; if it persists, delete the lab folder (DRVCYCLE_LAB_DIR, default ~/.cache/drvcycle/lab) to rebuild it.',
           },
@@ -457,14 +525,14 @@ export class LabMachine implements Machine {
     if (!(await this.healthy())) {
       throw new DrvcycleError(
         ErrorCodes.LAB_MACHINE,
-        `The agent of lab machine ${this.index} started but its health check failed (${ready.url}).\n${tail(this.stdoutLog)}`,
+        `The agent of ${this.name} started but its health check failed (${ready.url}).\n${tail(this.stdoutLog)}`,
       );
     }
   }
 
   private requireConnection(): AgentEndpoint {
     if (!this.connection)
-      throw new DrvcycleError(ErrorCodes.LAB_MACHINE, `Lab machine ${this.index} is not running.`);
+      throw new DrvcycleError(ErrorCodes.LAB_MACHINE, `The ${this.name} is not running.`);
     return this.connection;
   }
 }

@@ -30,7 +30,25 @@ export interface Machine {
    * unchanged: the driver is installed as given.
    */
   driverHost?(group: string | undefined): Promise<string | undefined>;
+  /**
+   * What the tests so far left on the machine that its clean state did not have (services, driver
+   * hosts, staged images, files); empty when it may serve the next test as it is. Absent: the
+   * drvcycle-owned services are all that is compared (see leftoversOf).
+   */
+  leftovers?(): Promise<string[]>;
   release(): Promise<void>;
+}
+
+/**
+ * The machine's leftovers (see Machine.leftovers); where it cannot say more, the owned services
+ * other than its keepers. An agent that does not answer leaves nothing provable: that is named too.
+ */
+export async function leftoversOf(machine: Machine): Promise<string[]> {
+  if (machine.leftovers) return machine.leftovers();
+  const services = testLeftovers(await machine.target().listOwned());
+  return services.length > 0
+    ? [`services left: ${services.map((s) => `${s.name} (${s.state})`).join(', ')}`]
+    : [];
 }
 
 /**

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { wineEnv } from '../../src/lab/wine-env.ts';
 import { LabMachine } from '../../src/machines/lab.ts';
 import type { Machine } from '../../src/machines/machine.ts';
+import { MachinePool } from '../../src/machines/machine-pool.ts';
 import { sampleDriver } from '../../src/core/paths.ts';
 import type { DriverImage, DriverRef, InstallOptions } from '../../src/target/types.ts';
 
@@ -36,8 +37,12 @@ export function refTo(name: string): DriverRef {
   return { name };
 }
 
-/** These tests reach into the Wine prefix, so they need the lab's machine. */
-export function lab(machine: Machine): LabMachine {
+/**
+ * These tests reach into the Wine prefix, so they need the lab's machine: the one of the worker's
+ * pool that serves the tests now (call again after a revert: another may serve then).
+ */
+export function lab(pool: Machine): LabMachine {
+  const machine = pool instanceof MachinePool ? pool.current : pool;
   if (!(machine instanceof LabMachine))
     throw new Error('This end-to-end test needs the embedded lab (DRVCYCLE_MACHINE=lab).');
   return machine;

@@ -179,6 +179,7 @@ test('provider configuration errors say what to set', () => {
     consoleLog: '/var/log/{vm}.log',
     powershell: 'powershell.exe',
     libvirtUri: undefined,
+    machinesPerWorker: 1,
   });
 });
 

@@ -485,14 +485,20 @@ function agentsEnv(urls = 'http://10.0.0.1:8765, http://10.0.0.2:8765') {
 }
 
 test('machines: the lab by default, existing agents when asked', () => {
-  expect(machineSettingsFromEnv({})).toEqual({ provider: 'lab', hostMode: 'shared' });
+  expect(machineSettingsFromEnv({})).toEqual({
+    provider: 'lab',
+    hostMode: 'shared',
+    machinesPerWorker: 2,
+  });
   expect(machineSettingsFromEnv({ DRVCYCLE_MACHINE: '' })).toEqual({
     provider: 'lab',
     hostMode: 'shared',
+    machinesPerWorker: 2,
   });
   expect(machineSettingsFromEnv({ DRVCYCLE_LAB_HOST: 'own' })).toEqual({
     provider: 'lab',
     hostMode: 'own',
+    machinesPerWorker: 2,
   });
   expect(configError(() => machineSettingsFromEnv({ DRVCYCLE_LAB_HOST: 'one' })).problem).toBe(
     'Unknown DRVCYCLE_LAB_HOST "one".',
@@ -500,6 +506,7 @@ test('machines: the lab by default, existing agents when asked', () => {
   expect(machineSettingsFromEnv({ ...agentsEnv(), DRVCYCLE_MACHINE: 'existing' })).toEqual({
     provider: 'existing',
     agents: { urls: ['http://10.0.0.1:8765', 'http://10.0.0.2:8765'], token: 't'.repeat(40) },
+    machinesPerWorker: 1,
   });
 });
 

@@ -3,7 +3,10 @@
  * refused before anything runs, as two workers on one agent cycle and remove each other's service.
  */
 import { expect, test } from '@playwright/test';
-import { checkWorkersPerMachine } from '../../src/config/machine-settings.ts';
+import {
+  checkWorkersPerMachine,
+  machineSettingsFromEnv,
+} from '../../src/config/machine-settings.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import type { MachineSettings } from '../../src/config/machine-settings.ts';
 import { acquireMachine } from '../../src/machines/providers.ts';
@@ -57,4 +60,29 @@ test('a worker past the last agent gets no machine (a config without the global 
   await expect(acquireMachine(existing('http://127.0.0.1:9'), 1, 'r')).rejects.toThrow(
     /Worker 1 has no machine of its own: DRVCYCLE_AGENTS lists 1/,
   );
+});
+
+test('with a pool of machines per worker, every worker needs that many machines of its own', () => {
+  const pooled: MachineSettings = {
+    ...existing('http://a:1', 'http://b:1', 'http://c:1'),
+    machinesPerWorker: 2,
+  };
+  expect(() => checkWorkersPerMachine(pooled, 1)).not.toThrow();
+  expect(() => checkWorkersPerMachine(pooled, 2)).toThrow(
+    /2 workers of 2 machines each \(DRVCYCLE_MACHINES_PER_WORKER\) but 3 agents/,
+  );
+  try {
+    checkWorkersPerMachine(pooled, 2);
+  } catch (error) {
+    expect((error as ConfigError).hint).toMatch(/Give 4 agents .*--workers=1/);
+  }
+});
+
+test('DRVCYCLE_MACHINES_PER_WORKER: the lab keeps two by default, other providers one; bad values are refused', () => {
+  expect(machineSettingsFromEnv({}).machinesPerWorker).toBe(2);
+  expect(machineSettingsFromEnv({ DRVCYCLE_MACHINES_PER_WORKER: '1' }).machinesPerWorker).toBe(1);
+  expect(() => machineSettingsFromEnv({ DRVCYCLE_MACHINES_PER_WORKER: 'two' })).toThrow(
+    /DRVCYCLE_MACHINES_PER_WORKER "two" is not a whole number from 1 to 8/,
+  );
+  expect(() => machineSettingsFromEnv({ DRVCYCLE_MACHINES_PER_WORKER: '0' })).toThrow(ConfigError);
 });

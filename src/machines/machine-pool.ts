@@ -1,0 +1,191 @@
+/**
+ * A worker's pool of machines: one serves the tests (the active one), the others stand by clean.
+ * When a test leaves the active machine dirty, the pool swaps in a clean one at once and reverts
+ * the dirty one in the background, while the next test runs: a revert (a VM's checkpoint restore
+ * and boot, a lab prefix's copy and agent start) costs seconds to minutes, a swap nothing. With
+ * one machine per worker the revert happens in place, as it always did.
+ */
+import type { MachineEvidence } from '../core/classify.ts';
+import { ActiveTarget } from './active-target.ts';
+import { leftoversOf, type Machine } from './machine.ts';
+
+export interface MachinePoolOptions {
+  /** How many machines the worker keeps (≥ 1): the one serving tests and the ones standing by. */
+  readonly size: number;
+  /**
+   * Machine `slot` of the pool, clean and answering (a lab prefix booted, a VM reverted to its
+   * snapshot). Slot 0 is awaited before the first test; the others come up in the background.
+   */
+  create(slot: number): Promise<Machine>;
+  /** Progress lines (a machine swapped in, a background revert that failed). */
+  readonly log?: (line: string) => void;
+}
+
+/** A machine standing by: clean once `ready` settles (rejected: its revert or boot failed). */
+interface Standby {
+  readonly slot: number;
+  /** The machine being reverted (undefined while a new one boots). */
+  readonly machine: Machine | undefined;
+  readonly ready: Promise<Machine>;
+}
+
+function standby(slot: number, machine: Machine | undefined, ready: Promise<Machine>): Standby {
+  // Settled later by whoever takes it; a failure meanwhile is no unhandled rejection.
+  ready.catch(() => undefined);
+  return { slot, machine, ready };
+}
+
+export class MachinePool implements Machine {
+  private readonly options: MachinePoolOptions;
+  private active: Machine;
+  private activeSlot: number;
+  private readonly standby: Standby[] = [];
+  private readonly activeTarget: ActiveTarget;
+  /** Machines swapped in so far. */
+  swaps = 0;
+
+  private constructor(options: MachinePoolOptions, first: Machine) {
+    this.options = options;
+    this.active = first;
+    this.activeSlot = 0;
+    this.activeTarget = new ActiveTarget(() => this.active.target());
+  }
+
+  /** The first machine ready, the others coming up in the background. */
+  static async open(options: MachinePoolOptions): Promise<MachinePool> {
+    if (!Number.isInteger(options.size) || options.size < 1)
+      throw new RangeError(`A machine pool needs at least one machine, not ${options.size}.`);
+    const pool = new MachinePool(options, await options.create(0));
+    for (let slot = 1; slot < options.size; slot++)
+      pool.standby.push(standby(slot, undefined, options.create(slot)));
+    return pool;
+  }
+
+  /** The machine serving tests now: its name is what reports and messages name. */
+  get name(): string {
+    return this.active.name;
+  }
+
+  get poolTrace(): boolean {
+    return this.active.poolTrace;
+  }
+
+  /** The machine serving tests now (tests and benches look at which one it is). */
+  get current(): Machine {
+    return this.active;
+  }
+
+  target(): ActiveTarget {
+    return this.activeTarget;
+  }
+
+  healthy(): Promise<boolean> {
+    return this.active.healthy();
+  }
+
+  /** Machines standing by, reverted or still reverting. */
+  get standbyCount(): number {
+    return this.standby.length;
+  }
+
+  /** A clean machine for the next test: a standby one swapped in, or (alone) this one reverted. */
+  revert(): Promise<void> {
+    return this.replace((machine) => machine.revert());
+  }
+
+  /** After a crash or hang: a standby machine swapped in; the lost one is recovered meanwhile. */
+  recover(reason: string): Promise<void> {
+    return this.replace((machine) => machine.recover(reason));
+  }
+
+  /**
+   * A mark is an offset in the serving machine's debug output, as a machine's own is; a machine
+   * swapped in starts its output afresh, as a machine reverted in place does.
+   */
+  debugMark(): number {
+    return this.active.debugMark();
+  }
+
+  debugOutput(mark: number): string {
+    return this.active.debugOutput(mark);
+  }
+
+  postMortem(since: Date, debugMark: number): Promise<MachineEvidence> {
+    return this.active.postMortem(since, debugMark);
+  }
+
+  /** What the tests left on the machine serving them (see Machine.leftovers). */
+  leftovers(): Promise<string[]> {
+    return leftoversOf(this.active);
+  }
+
+  driverHost(group: string | undefined): Promise<string | undefined> {
+    return this.active.driverHost ? this.active.driverHost(group) : Promise.resolve(group);
+  }
+
+  /** Releases every machine, waiting for those still reverting or booting. */
+  async release(): Promise<void> {
+    const standing = this.standby.splice(0);
+    const results = await Promise.allSettled([
+      this.active.release(),
+      ...standing.map(async (entry) => {
+        const machine = await entry.ready.catch(() => entry.machine);
+        await machine?.release();
+      }),
+    ]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private async replace(clean: (machine: Machine) => Promise<void>): Promise<void> {
+    if (this.options.size === 1) {
+      await clean(this.active);
+      return;
+    }
+    const dirty = this.active;
+    // The dirty machine goes to the back of the queue, cleaned while the others serve.
+    this.standby.push(
+      standby(
+        this.activeSlot,
+        dirty,
+        clean(dirty).then(() => dirty),
+      ),
+    );
+    for (let failures = 0; ;) {
+      const { entry, machine, cause } = await this.firstSettled();
+      if (machine) {
+        this.active = machine;
+        this.activeSlot = entry.slot;
+        this.swaps++;
+        this.options.log?.(`${machine.name} swapped in for ${dirty.name}`);
+        return;
+      }
+      // That machine did not come back: it leaves the pool and a new one takes its slot.
+      failures++;
+      this.options.log?.(
+        `machine slot ${entry.slot} did not come back (${firstLine(cause)}); making a new one`,
+      );
+      await entry.machine?.release().catch(() => undefined);
+      if (failures > 2 * this.options.size) throw cause;
+      this.standby.push(standby(entry.slot, undefined, this.options.create(entry.slot)));
+    }
+  }
+
+  /** The first standby machine to be ready (or to fail), taken out of the queue. */
+  private async firstSettled(): Promise<{ entry: Standby; machine?: Machine; cause?: unknown }> {
+    const settled = await Promise.race(
+      this.standby.map((entry) =>
+        entry.ready.then(
+          (machine) => ({ entry, machine }),
+          (cause: unknown) => ({ entry, machine: undefined, cause }),
+        ),
+      ),
+    );
+    this.standby.splice(this.standby.indexOf(settled.entry), 1);
+    return settled;
+  }
+}
+
+function firstLine(cause: unknown): string {
+  return (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!;
+}
