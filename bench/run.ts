@@ -5,6 +5,7 @@ import { benchCpuShares } from './cpu-shares.ts';
 import { benchHostMode, benchTwoMachines } from './host-modes.ts';
 import { benchLeakDetection } from './leak-detection.ts';
 import { benchPnp } from './pnp.ts';
+import { benchRepro } from './repro.ts';
 
 await provisionLab(() => {});
 const checks: [string, boolean][] = [];
@@ -52,6 +53,16 @@ console.log(
   '\nPnP cycle on the lab (pnp_clean: remove the device, stop the service, add it again), side by side',
 );
 console.table([pnp]);
+
+const repro = await benchRepro(3);
+console.log(
+  '\ntime for drvcycle repro to bring back a 1-in-500 failure (flaky_entry, fresh-start attempts until it fails; median of 3), and its cost per cycle against a plain cycle plan of clean on the same machine',
+);
+console.table([repro]);
+checks.push([
+  'repro overhead per cycle ≤ 1.25× a plain cycle plan',
+  (repro.overheadRatio as number) <= 1.25,
+]);
 
 const hostModes = [await benchHostMode('shared'), await benchHostMode('own')];
 console.log(

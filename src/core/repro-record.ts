@@ -6,6 +6,7 @@
  * by the repro, which picks the verdict to rerun and says why when it cannot.
  */
 import { ConfigError } from './errors.ts';
+import type { IoTable } from './io-table.ts';
 import type { LeakThresholds } from './leak-decision.ts';
 import type { Phase, Verdict, VerdictSummary } from './verdict.ts';
 
@@ -22,6 +23,8 @@ export interface ReproDriver {
   readonly pnpStrategy?: string | undefined;
   readonly infPath?: string | undefined;
   readonly catalogPath?: string | undefined;
+  /** The I/O table the test ran between each load and unload, as resolved (its seed included). */
+  readonly io?: IoTable | undefined;
 }
 
 export interface ReproSettings {

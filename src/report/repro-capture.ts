@@ -3,6 +3,7 @@
  * the image's hash, the run's seed and drvcycle variables, and the machine's kind and facts.
  */
 import { readFile } from 'node:fs/promises';
+import type { IoTable } from '../core/io-table.ts';
 import type { ReproRecord } from '../core/repro-record.ts';
 import type { Verdict } from '../core/verdict.ts';
 import { DRVCYCLE_VERSION } from '../core/version.ts';
@@ -12,7 +13,7 @@ import type { TargetInfo } from '../target/types.ts';
 import { driverFileFacts } from './driver-file.ts';
 
 export interface ReproCaptureInput {
-  readonly verdict: Pick<Verdict, 'cycle' | 'phase'>;
+  readonly verdict: Pick<Verdict, 'cycle' | 'phase' | 'evidence'>;
   readonly family: string | undefined;
   readonly settings: Settings;
   readonly seed: number;
@@ -22,6 +23,16 @@ export interface ReproCaptureInput {
   /** The run's drvcycle variables, by name (RECORDED_SETTINGS of the process's environment). */
   readonly environment: Readonly<Record<string, string>>;
   readonly cwd: string;
+}
+
+/**
+ * A fuzzing table the run drew a seed for (none given) records the drawn one, which the verdict's
+ * evidence names (`io.fuzzSeed`): the rerun fuzzes with the same bytes.
+ */
+export function withDrawnSeed(io: IoTable, evidence: Record<string, unknown>): IoTable {
+  const drawn = (evidence.io as { fuzzSeed?: unknown } | undefined)?.fuzzSeed;
+  if (!io.fuzz || io.fuzz.seed !== undefined || typeof drawn !== 'number') return io;
+  return { ...io, fuzz: { ...io.fuzz, seed: drawn } };
 }
 
 export async function captureRepro(input: ReproCaptureInput): Promise<ReproRecord> {
@@ -47,6 +58,7 @@ export async function captureRepro(input: ReproCaptureInput): Promise<ReproRecor
       ...(driver.pnpStrategy ? { pnpStrategy: driver.pnpStrategy } : {}),
       ...(driver.infPath ? { infPath: driver.infPath } : {}),
       ...(driver.catalogPath ? { catalogPath: driver.catalogPath } : {}),
+      ...(driver.io ? { io: withDrawnSeed(driver.io, input.verdict.evidence) } : {}),
     },
     settings: {
       profile: settings.profile,

@@ -17,6 +17,8 @@ import { ConfigError } from '../../src/core/errors.ts';
 import { parseReproArgs, planOf } from '../../src/cli/repro-command.ts';
 import { outcomeOf, reproLines, type ReproReport } from '../../src/report/repro-report.ts';
 import { runSeed } from '../../src/config/run-id-env.ts';
+import { parseIoTable } from '../../src/core/io-table.ts';
+import { withDrawnSeed } from '../../src/report/repro-capture.ts';
 
 /** A deterministic random source (a linear congruential generator), so the flaky fakes repeat. */
 function lcg(seed: number) {
@@ -383,4 +385,16 @@ test('DRVCYCLE_SEED: a 32-bit whole number, or a clear refusal', () => {
   expect(runSeed({})).toBeUndefined();
   expect(() => runSeed({ DRVCYCLE_SEED: '4294967296' })).toThrow('is not a seed');
   expect(() => runSeed({ DRVCYCLE_SEED: '-1' })).toThrow('is not a seed');
+});
+
+test('a fuzzing I/O table recorded with the seed the run drew, so the rerun sends the same bytes', () => {
+  const table = parseIoTable(
+    { device: '\\\\.\\DcIoClean', operations: [{ name: 'get', ioctl: '0x222000' }], fuzz: {} },
+    'test',
+  );
+  expect(withDrawnSeed(table, { io: { fuzzSeed: 4242 } }).fuzz?.seed).toBe(4242);
+  // A seed the table gives is the one: the evidence cannot change it.
+  const seeded = { ...table, fuzz: { ...table.fuzz!, seed: 7 } };
+  expect(withDrawnSeed(seeded, { io: { fuzzSeed: 4242 } }).fuzz?.seed).toBe(7);
+  expect(withDrawnSeed(table, {})).toBe(table);
 });
