@@ -1,5 +1,5 @@
 /** The main job: set up the lab, run the specs on it with Playwright Test, report. */
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { runProcess } from '../core/child-process.ts';
 import { reportPaths } from '../config/report-paths.ts';
@@ -19,6 +19,11 @@ export async function runLabJob(args: string[]): Promise<number> {
     ['playwright', 'test', ...(hasProject ? [] : ['--project=lab']), ...args],
     { timeoutMs: 7 * 24 * 3600_000, output: 'inherit', allowFailure: true },
   );
+  if (!hasResults()) {
+    // A shard of a run with fewer tests than shards is given none: nothing to report, no failure.
+    process.stdout.write(`\n[drvcycle] no test results in ${reportPaths.allureResults()}\n`);
+    return result.code ?? 1;
+  }
   const report = await generateReport({ quiet: true });
   process.stdout.write(
     [
@@ -29,4 +34,9 @@ export async function runLabJob(args: string[]): Promise<number> {
     ].join('\n'),
   );
   return result.code ?? 1;
+}
+
+function hasResults(): boolean {
+  const dir = reportPaths.allureResults();
+  return existsSync(dir) && readdirSync(dir).length > 0;
 }

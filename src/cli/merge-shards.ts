@@ -11,6 +11,15 @@ export async function mergeShardReports(shards: string[]): Promise<void> {
   process.stdout.write(
     `[drvcycle] merged ${merged.shards} shards into ${into}: ${merged.results} test results, ${merged.verdicts} verdicts, run ${merged.runIds.join(', ') || '(none)'}\n`,
   );
+  if (merged.shardSet)
+    process.stdout.write(
+      `[drvcycle] shards ${merged.shardSet.shards.map((s) => s.index).join(', ') || '(none)'} of ${merged.shardSet.total}\n`,
+    );
+  else
+    process.stdout.write(
+      '[drvcycle] the shards carry no shard.json (not started with --shard=i/n): whether every shard is here cannot be checked\n',
+    );
+  for (const line of merged.incomplete) process.stdout.write(`[drvcycle] INCOMPLETE: ${line}\n`);
   if (merged.runIds.length > 1)
     process.stdout.write(
       '[drvcycle] the shards have different run ids: give every shard the same DRVCYCLE_RUN_ID to make them one run\n',

@@ -12,4 +12,8 @@ export const reportPaths = {
   certificationMarkdown: () => path.join(reportsDir(), 'certification.md'),
   testResults: () => path.join(reportsDir(), 'test-results'),
   blobReport: () => path.join(reportsDir(), 'blob-report'),
+  /** A shard's record (a run started with --shard=i/n). */
+  shardRecord: () => path.join(reportsDir(), 'shard.json'),
+  /** What a merge of shards found: each shard, the missing ones, tests lost or run twice. */
+  mergedShards: () => path.join(reportsDir(), 'shards.json'),
 };

@@ -57,6 +57,8 @@ export interface Certification {
   /** true when every driver's certification ran on Windows with Driver Verifier. */
   readonly certified: boolean;
   readonly verdict: 'pass' | 'fail';
+  /** A merge of shards that is not the whole run: why (a missing shard, a lost test); it fails. */
+  readonly incomplete?: readonly string[];
   readonly drivers: DriverCertification[];
 }
 
@@ -71,9 +73,8 @@ export function requirementOf(verdict: Verdict, s: Settings): string {
 }
 
 function verifierLine(test: CertifiedTest): string {
-  if (test.rehearsal) return 'not available (lab rehearsal)';
   const v = test.verifier;
-  if (!v) return 'unknown';
+  if (!v) return test.target.wineVersion ? 'not available (lab rehearsal)' : 'unknown';
   const enabled = Object.entries(v.options)
     .filter(([, on]) => on)
     .map(([name]) => name);
@@ -165,6 +166,14 @@ export function certificationMarkdown(c: Certification): string {
     `# Driver certification: ${c.verdict.toUpperCase()}${c.certified ? '' : ' (rehearsal, not a certification)'}`,
     '',
     `Generated ${c.generatedAt}${c.runId ? `, run ${c.runId}` : ''}.`,
+    ...(c.incomplete && c.incomplete.length > 0
+      ? [
+          '',
+          '**Incomplete run: it certifies nothing.** The drivers and criteria of what is missing are not in this file:',
+          '',
+          ...c.incomplete.map((line) => `- ${line}`),
+        ]
+      : []),
   ];
   for (const d of c.drivers) {
     lines.push(

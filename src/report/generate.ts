@@ -6,6 +6,7 @@ import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { dependencyDir, packagePaths } from '../core/paths.ts';
 import { reportPaths } from '../config/report-paths.ts';
 import { REPORTS_DIR_ENV, reportsDir } from '../config/environment.ts';
+import { readShardSet, shardProblems } from './shard-record.ts';
 
 /** The allure command line of the allure package drvcycle depends on (wherever npm put it). */
 function allureCli(): string {
@@ -50,11 +51,19 @@ export async function generateReport(options: { quiet?: boolean } = {}): Promise
 }
 
 /**
- * Certification: the quality gate in allurerc.mjs (every test passed), and the certification
- * verdict where the run had certify projects; non-zero when either fails.
+ * Certification: the quality gate in allurerc.mjs (every test passed), the shards of a merged run
+ * (every one here, finished and passed, no test lost or run twice), and the certification
+ * verdict where the run had one; non-zero when any fails.
  */
 export async function qualityGate(): Promise<number> {
-  const gate = (await allure('quality-gate', false)).code ?? 1;
+  const allureGate = (await allure('quality-gate', false)).code ?? 1;
+  const shardSet = readShardSet(
+    reportsDir(),
+    'Merge the shards again: npx drvcycle report --gate <shard folders…>.',
+  );
+  const problems = shardSet ? shardProblems(shardSet) : [];
+  for (const problem of problems) process.stdout.write(`[drvcycle] gate: ${problem}\n`);
+  const gate = allureGate || (problems.length > 0 ? 1 : 0);
   const file = reportPaths.certificationJson();
   if (!existsSync(file)) return gate;
   const { verdict, certified } = JSON.parse(readFileSync(file, 'utf8')) as {

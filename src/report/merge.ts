@@ -30,6 +30,14 @@ import {
   type Certification,
 } from './certification-verdict.ts';
 import { isRecord, readReportJson } from './read-json.ts';
+import {
+  checkShardSet,
+  incompleteness,
+  readShardRecord,
+  SHARD_SET_FILE,
+  type ShardRecord,
+  type ShardSet,
+} from './shard-record.ts';
 
 export interface MergeResult {
   readonly shards: number;
@@ -37,6 +45,10 @@ export interface MergeResult {
   readonly verdicts: number;
   readonly runIds: string[];
   readonly blobs: string[];
+  /** The shards' indexes and what is missing, when the shards carry their records. */
+  readonly shardSet: ShardSet | undefined;
+  /** Why the merged run is incomplete (a missing shard, a test lost or run twice), one line each. */
+  readonly incomplete: string[];
 }
 
 /** What one shard brings, read and checked. */
@@ -47,6 +59,7 @@ interface Shard {
   readonly summary: VerdictSummary | undefined;
   readonly environment: Record<string, string>;
   readonly certification: Certification | undefined;
+  readonly record: ShardRecord | undefined;
 }
 
 const SHARD_HINT =
@@ -152,12 +165,15 @@ function readShard(dir: string, into: string): Shard {
       json('certification.json'),
       path.join(dir, 'certification.json'),
     ),
+    record: readShardRecord(dir, SHARD_HINT),
   };
 }
 
 export function mergeShards(shardDirs: readonly string[], into: string): MergeResult {
   // Every shard read and checked first: a bad one stops the merge before anything is written.
   const shards = shardDirs.map((dir) => readShard(path.resolve(dir), path.resolve(into)));
+  const shardSet = checkShardSet(shards, SHARD_HINT);
+  const incomplete = shardSet ? incompleteness(shardSet) : [];
   const runIds = new Set<string>();
   for (const shard of shards) if (shard.summary?.runId) runIds.add(shard.summary.runId);
   const runId = runIds.size === 0 ? undefined : [...runIds].sort().join('+');
@@ -194,14 +210,22 @@ export function mergeShards(shardDirs: readonly string[], into: string): MergeRe
     JSON.stringify(summarise(verdicts, runId), null, 2),
   );
   atomicWrite(path.join(into, 'environment.json'), JSON.stringify(environment, null, 2));
+  // What the gate reads to fail an incomplete run; an earlier merge's record must not stay.
+  if (shardSet)
+    atomicWrite(path.join(into, SHARD_SET_FILE), `${JSON.stringify(shardSet, null, 2)}\n`);
+  else rmSync(path.join(into, SHARD_SET_FILE), { force: true });
   if (certifications.length > 0) {
     // A driver's criteria may be spread over shards: each shard lists the others' as missing.
     const drivers = combineDriverCertifications(certifications.flatMap((c) => c.drivers));
+    // A partial run certifies nothing: the drivers of a missing shard are not even listed.
+    const passed =
+      incomplete.length === 0 && drivers.length > 0 && drivers.every((d) => d.verdict === 'pass');
     const merged: Certification = {
       generatedAt: new Date().toISOString(),
       runId,
       certified: certifications.every((c) => c.certified),
-      verdict: drivers.length > 0 && drivers.every((d) => d.verdict === 'pass') ? 'pass' : 'fail',
+      verdict: passed ? 'pass' : 'fail',
+      ...(incomplete.length > 0 ? { incomplete } : {}),
       drivers,
     };
     atomicWrite(path.join(into, 'certification.json'), `${JSON.stringify(merged, null, 2)}\n`);
@@ -213,5 +237,7 @@ export function mergeShards(shardDirs: readonly string[], into: string): MergeRe
     verdicts: verdicts.length,
     runIds: [...runIds],
     blobs,
+    shardSet,
+    incomplete,
   };
 }
