@@ -23,6 +23,7 @@ const VERDICTS = [
   ['load-failure', 'Load failures'],
   ['unload-failure', 'Unload failures'],
   ['error-path-mismatch', 'Error-path mismatches'],
+  ['unexpected-status', 'Unexpected I/O statuses'],
   ['environment', 'Environment problems (the machine or the lab)'],
   ['error', 'drvcycle errors (not the driver)'],
   ['pass', 'Passed'],

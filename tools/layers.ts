@@ -38,6 +38,8 @@ export const LAYERS: Record<string, Layer> = {
     npm: ['koffi'],
   },
   'src/windows/nt': { may: ['src/core', 'src/windows/native'], npm: ['koffi'] },
+  // A driver's device from user mode: the I/O table's calls (CreateFileW, ntdll's I/O calls).
+  'src/windows/io': { may: ['src/windows/native'], npm: [] },
   'src/windows/events': {
     may: ['src/core', 'src/windows/native', 'src/windows/scm', 'src/windows/nt'],
     npm: [],

@@ -3,7 +3,8 @@
  * image paths (only inside the allow-listed folders) and numeric options. Pure, unit-tested.
  */
 import path from 'node:path';
-import { AgentRequestError, ErrorCodes } from '../core/errors.ts';
+import { AgentRequestError, ConfigError, ErrorCodes } from '../core/errors.ts';
+import { parseIoTable, type IoTable } from '../core/io-table.ts';
 import { RUN_ID_PATTERN } from '../core/run-id.ts';
 import type { CycleOptions, SampleRequest } from '../core/records.ts';
 import { reservedDeviceName } from '../core/windows-names.ts';
@@ -205,8 +206,10 @@ export function validateCycles(body: unknown): CycleOptions {
     throw invalid(
       `Expected \`pnpStrategy\` "remove-readd" or "disable-enable", got ${JSON.stringify(strategy)}.`,
     );
+  const io = input.io === undefined ? undefined : validateIoTable(input.io);
   return {
     count,
+    ...(io ? { io } : {}),
     ...(input.pnp === true ? { pnp: true } : {}),
     ...(strategy !== undefined ? { pnpStrategy: strategy } : {}),
     ...(sampleEvery !== undefined
@@ -215,6 +218,16 @@ export function validateCycles(body: unknown): CycleOptions {
     ...(startTimeoutMs !== undefined ? { startTimeoutMs } : {}),
     ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
   };
+}
+
+/** The I/O table, checked again as the runner checked it (the same rules, src/core/io-table.ts). */
+function validateIoTable(body: unknown): IoTable {
+  try {
+    return parseIoTable(body, '`io`');
+  } catch (error) {
+    if (error instanceof ConfigError) throw invalid(`${error.problem} ${error.hint ?? ''}`.trim());
+    throw error;
+  }
 }
 
 export function validateSampleRequest(body: unknown): SampleRequest {

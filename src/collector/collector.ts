@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { percentile } from '../core/stats.ts';
-import type { CycleRecord, SystemSample } from '../core/records.ts';
+import type { CycleRecord, IoFailure, IoOperationRecord, SystemSample } from '../core/records.ts';
 
 export type CollectorLine =
   | {
@@ -24,6 +24,7 @@ export type CollectorLine =
       sample: SystemSample;
     }
   | { type: 'memory'; signal: string; cycle: number; value: number }
+  | { type: 'io'; cycle: number; operations: readonly IoOperationRecord[]; failure?: IoFailure }
   | { type: 'flake'; cycle: number; win32Code?: number; why: string }
   | { type: 'event'; source: string; time: string; line: string; trouble: boolean };
 
@@ -105,6 +106,13 @@ export class Collector {
     });
     if (record.sample)
       this.write({ type: 'sample', cycle: record.cycle, phase: 'cycle', sample: record.sample });
+    if (record.io || record.ioFailure)
+      this.write({
+        type: 'io',
+        cycle: record.cycle,
+        operations: record.io ?? [],
+        ...(record.ioFailure ? { failure: record.ioFailure } : {}),
+      });
   }
 
   /** One point of a memory signal (bytes after the cycle's unload, say): NDJSON and memory. */

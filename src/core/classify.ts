@@ -19,6 +19,7 @@ import {
 import { formatNtstatus, wineLoadStatus } from './ntstatus.ts';
 import type { CycleRecord } from './records.ts';
 import { makeVerdict, type Phase, type Verdict } from './verdict.ts';
+import { classifyIoFailure } from './io-verdict.ts';
 
 /** Wine prints this when a process (the driver host) dies of an unhandled exception. */
 const WINE_CRASH =
@@ -69,7 +70,8 @@ const REBOOT_CODES = new Set([3010, 3011]);
 export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
   const { record, driver, scenario } = evidence;
   const machine = evidence.machine ?? { lost: false };
-  const phase: Phase = record.outcome === 'start-failed' ? 'load' : 'unload';
+  const phase: Phase =
+    record.outcome === 'start-failed' ? 'load' : record.outcome === 'io-failed' ? 'io' : 'unload';
   const error = record.error ? reviveError(record.error) : undefined;
   const scm = error instanceof ScmError ? error : undefined;
   const codes = {
@@ -82,6 +84,15 @@ export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
   const base = { driver, scenario, cycle: record.cycle, phase };
   const crashes = [...crashLines(evidence.debugOutput ?? ''), ...(machine.crashEvidence ?? [])];
   const what = error?.problem ?? 'no error detail';
+  if (record.outcome === 'io-failed' && record.ioFailure && !machine.interrupted && !machine.lost)
+    return classifyIoFailure({
+      driver,
+      scenario,
+      cycle: record.cycle,
+      failure: record.ioFailure,
+      crashLines: crashes,
+      state: record.state,
+    });
 
   if (machine.interrupted)
     return makeVerdict({

@@ -4,8 +4,54 @@
  * collector, the runner and the verdict logic.
  */
 import type { WireError } from './errors.ts';
+import type { IoTable } from './io-table.ts';
 
-export type CycleOutcome = 'ok' | 'start-failed' | 'stop-failed';
+/** `io-failed`: a call of the I/O table hung, crashed the driver or ended with a status not expected. */
+export type CycleOutcome = 'ok' | 'start-failed' | 'stop-failed' | 'io-failed';
+
+/** One operation of the I/O table in one cycle: its calls, how the last ended, their bytes and time. */
+export interface IoOperationRecord {
+  readonly name: string;
+  readonly calls: number;
+  readonly ntstatus: number | null;
+  readonly win32: number | null;
+  readonly bytes: number;
+  readonly totalMs: number;
+  readonly maxMs: number;
+}
+
+/** The call of the I/O table that failed its cycle, with what it was sent and what it got. */
+export interface IoFailure {
+  readonly kind: 'hang' | 'unexpected-status' | 'open-failed';
+  /** The operation's name (`open` when the device would not open). */
+  readonly operation: string;
+  /** The control code, for an IOCTL. */
+  readonly code?: number;
+  /** `alloc (IOCTL 0x00222004 (…))`: the operation as a verdict names it. */
+  readonly description: string;
+  /** Which of its calls this cycle (1 = the first; `repeat` and fuzz make more). */
+  readonly call: number;
+  readonly ntstatus?: number;
+  readonly win32?: number;
+  /** What the operation expects, as a verdict says it. */
+  readonly expected?: string;
+  readonly elapsedMs: number;
+  readonly boundMs?: number;
+  /** The buffers it was called with. */
+  readonly request?: {
+    readonly inputLength: number;
+    readonly outputLength: number;
+    readonly nullInput?: boolean;
+    readonly nullOutput?: boolean;
+    readonly misaligned?: boolean;
+    /** The fuzz case (`short input`, `random bytes #3`, …) and the seed it was drawn with. */
+    readonly fuzz?: string;
+    readonly seed?: number;
+    readonly inputHex?: string;
+  };
+  /** A hang: whether the call ended once cancelled past its bound (its cancel routine works) or not. */
+  readonly afterCancel?: 'ended' | 'still-pending';
+}
 
 export interface CycleRecord {
   readonly cycle: number;
@@ -17,6 +63,10 @@ export interface CycleRecord {
   readonly error?: WireError;
   /** The memory sample taken after this cycle's unload (see CycleOptions.sampleEvery). */
   readonly sample?: SystemSample;
+  /** The I/O table's operations this cycle, when it ran (see CycleOptions.io). */
+  readonly io?: readonly IoOperationRecord[];
+  /** Set with outcome `io-failed`: the call that failed. */
+  readonly ioFailure?: IoFailure;
 }
 
 /** How a target runs a batch of cycles; it stops at the first failed cycle. */
@@ -34,6 +84,11 @@ export interface CycleOptions {
    * (Windows only, as HLK does). Unset: disable-enable on Windows, remove-readd on the lab.
    */
   readonly pnpStrategy?: 'remove-readd' | 'disable-enable';
+  /**
+   * The I/O table, run between each load and unload (every `everyCycles`-th cycle): the device is
+   * opened after the load, the calls made in order, the device closed before the unload.
+   */
+  readonly io?: IoTable;
 }
 
 export interface PerformanceInfo {

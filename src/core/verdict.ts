@@ -2,7 +2,7 @@
  * Verdicts: the machine-readable diagnosis every test records, and the message that leads with it
  * (`LEAK: …`, `CRASH in unload at cycle 7: …`) so a person reading a list sees the kind first.
  * Who is blamed: the driver (leak, load-failure, unload-failure, crash, hang,
- * error-path-mismatch), the machine or lab (environment), or drvcycle itself (error).
+ * error-path-mismatch, unexpected-status: a call of the I/O table ended with a status it should not), the machine or lab (environment), or drvcycle itself (error).
  */
 import type { ReproRecord } from './repro-record.ts';
 
@@ -14,12 +14,14 @@ export const VERDICT_KINDS = [
   'crash',
   'hang',
   'error-path-mismatch',
+  'unexpected-status',
   'environment',
   'error',
 ] as const;
 export type VerdictKind = (typeof VERDICT_KINDS)[number];
 
-export type Phase = 'load' | 'unload';
+/** `io`: between the load and the unload, in a call of the I/O table. */
+export type Phase = 'load' | 'unload' | 'io';
 
 export interface Verdict {
   readonly kind: VerdictKind;

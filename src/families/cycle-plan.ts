@@ -27,6 +27,9 @@ import {
   type WindowsSignal,
 } from '../collector/memory-signals.ts';
 import { progressReporter } from './cycle-progress.ts';
+import { drawSeed } from '../core/io-fuzz.ts';
+import type { IoTable } from '../core/io-table.ts';
+import { attributeIoLeak, describeAttribution } from './io-phases.ts';
 
 export type CycleFamily = Extract<FamilyId, 'cycles' | 'soak' | 'leaks'>;
 
@@ -40,6 +43,8 @@ export interface CyclePlan {
   readonly stopTimeoutMs: number;
   /** A memory sample after every k-th unload (0: only before and after the test). */
   readonly sampleEvery: number;
+  /** The I/O table, run between each load and unload (the driver's, from the settings). */
+  readonly io?: IoTable | undefined;
   /** Decide on leaks after the cycles (the leak spec). */
   readonly leak?: { readonly thresholds: LeakThresholds; readonly poolTags: readonly string[] };
 }
@@ -109,12 +114,28 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     }
     progress(record.cycle);
   };
+  // A fuzzing table without a seed gets one here, so the verdict can name it.
+  const io =
+    plan.io?.fuzz && plan.io.fuzz.seed === undefined
+      ? { ...plan.io, fuzz: { ...plan.io.fuzz, seed: drawSeed() } }
+      : plan.io;
   const options = {
     startTimeoutMs: plan.startTimeoutMs,
     stopTimeoutMs: plan.stopTimeoutMs,
     sampleEvery: signal ? 1 : plan.sampleEvery,
     sample: ctx.sampleRequest,
+    ...(io ? { io } : {}),
   };
+  const ioEvidence = io
+    ? {
+        io: {
+          device: io.device ?? io.deviceInterface,
+          operations: io.operations.map((op) => op.name),
+          everyCycles: io.everyCycles,
+          ...(io.fuzz ? { fuzzSeed: io.fuzz.seed } : {}),
+        },
+      }
+    : {};
   const deadline =
     plan.durationSeconds !== undefined
       ? performance.now() + plan.durationSeconds * 1000
@@ -181,8 +202,8 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       debugOutput: machine.debugOutput(segment.mark),
       machine: await machine.postMortem(started, segment.mark),
     });
-    return flakes.length > 0
-      ? { ...verdict, evidence: { ...verdict.evidence, ...flakeEvidence } }
+    return flakes.length > 0 || io
+      ? { ...verdict, evidence: { ...ioEvidence, ...verdict.evidence, ...flakeEvidence } }
       : verdict;
   }
   if (cutShort) {
@@ -205,8 +226,9 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     return makeVerdict({
       ...base,
       kind: 'pass',
-      detail: `${collector.cycles} cycles${flakeNote}`,
+      detail: `${collector.cycles} cycles${io ? ` with the I/O table (${io.operations.length} operation${io.operations.length === 1 ? '' : 's'}${io.everyCycles > 1 ? ` every ${io.everyCycles} cycles` : ''}${io.fuzz ? `, fuzzed with seed ${io.fuzz.seed}` : ''})` : ''}${flakeNote}`,
       evidence: {
+        ...ioEvidence,
         cycles: collector.cycles,
         startMs: latency.start,
         stopMs: latency.stop,
@@ -238,7 +260,30 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       evidence: { unavailable },
     });
   }
-  const verdict = decideOn({ ...ctx, driver }, signalName, plan.leak.thresholds, unavailable);
+  let decided = decideOn({ ...ctx, driver }, signalName, plan.leak.thresholds, unavailable);
+  if (io && decided.kind === 'leak' && signalName === 'wine-pool-trace') {
+    // Which operation: one short phase per operation alone, and one with no I/O.
+    ctx.log?.(
+      `[${driver.name}] leak with the I/O table on: running each operation alone to tell which leaks`,
+    );
+    const phaseOptions = { startTimeoutMs: plan.startTimeoutMs, stopTimeoutMs: plan.stopTimeoutMs };
+    const attribution = await attributeIoLeak(
+      { target, machine, driver },
+      io,
+      phaseOptions,
+      plan.leak.thresholds,
+    );
+    decided = {
+      ...decided,
+      summary: `${decided.summary}; ${describeAttribution(attribution)}`,
+      evidence: {
+        ...decided.evidence,
+        ioPhases: attribution.phases,
+        leakingOperations: attribution.blamed,
+      },
+    };
+  }
+  const verdict = io ? { ...decided, evidence: { ...ioEvidence, ...decided.evidence } } : decided;
   return flakes.length > 0
     ? {
         ...verdict,

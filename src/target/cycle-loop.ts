@@ -16,6 +16,8 @@ import type { PnpDriverServices } from '../windows/pnp/pnp-services.ts';
 import { Win32 } from '../core/win32-codes.ts';
 import { CallAbandonedError } from '../windows/scm/blocking-call-watch.ts';
 import { stateName } from '../windows/scm/status.ts';
+import type { IoTable } from '../core/io-table.ts';
+import { openTableDevice, runIoTable, type IoRunResult } from './io-run.ts';
 
 export function validateCycleOptions(options: CycleOptions): CycleOptions {
   if (!Number.isInteger(options.count) || options.count < 1) {
@@ -55,7 +57,15 @@ export interface BatchHooks {
   readonly pnp?: DeviceSpec;
   /** Told as each cycle enters its load or unload (with the load's time): a batch thread's watchdog reads it. */
   readonly onPhase?: (cycle: number, phase: 'load' | 'unload', startMs: number | null) => void;
+  /** Runs the I/O table on the loaded driver (default: on its device, through src/windows/io). */
+  readonly runIo?: (table: IoTable, cycle: number) => IoRunResult;
 }
+
+const runIoOnDevice = (table: IoTable, cycle: number): IoRunResult =>
+  runIoTable(table, openTableDevice, {
+    cycle,
+    ...(table.fuzz?.seed !== undefined ? { seed: table.fuzz.seed } : {}),
+  });
 
 export async function* runCycleLoop(
   services: PnpDriverServices,
@@ -80,7 +90,7 @@ async function* cycleLoop(
   name: string,
   options: CycleOptions,
   every: number,
-  { sampler, cancel, pnp, onPhase }: BatchHooks,
+  { sampler, cancel, pnp, onPhase, runIo = runIoOnDevice }: BatchHooks,
 ): AsyncGenerator<CycleRecord> {
   // A PnP driver is loaded and unloaded through its device (src/windows/pnp/strategies.ts):
   // remove/re-add, or on Windows disable/enable, set up here before the first cycle.
@@ -120,6 +130,29 @@ async function* cycleLoop(
       yield failed(services, name, cycle, 'start-failed', null, null, error);
       return;
     }
+    // The I/O table, between the load and the unload (every k-th cycle).
+    const io =
+      options.io && cycle % options.io.everyCycles === 0 ? runIo(options.io, cycle) : undefined;
+    if (io?.failure) {
+      yield {
+        cycle,
+        outcome: 'io-failed',
+        startMs: loaded.elapsedMs,
+        stopMs: null,
+        state: currentState(services, name),
+        io: io.operations,
+        ioFailure: io.failure,
+      };
+      // The record first: a stop that hangs now is the watchdog's to report, after it. The driver
+      // is left stopped where it can be; its failure is the I/O call's.
+      try {
+        onPhase?.(cycle, 'unload', loaded.elapsedMs);
+        await unload(cycle);
+      } catch (error) {
+        if (error instanceof CallAbandonedError) throw error;
+      }
+      return;
+    }
     try {
       onPhase?.(cycle, 'unload', loaded.elapsedMs);
       const stopMs = (await unload(cycle)).elapsedMs;
@@ -131,6 +164,7 @@ async function* cycleLoop(
         stopMs,
         state: 'STOPPED',
         ...(sample ? { sample } : {}),
+        ...(io ? { io: io.operations } : {}),
       };
     } catch (error) {
       const startError =
@@ -174,6 +208,14 @@ async function unconfirmedStart(
     return undefined;
   } catch (error) {
     return error;
+  }
+}
+
+function currentState(services: Pick<DriverServices, 'query'>, name: string): string {
+  try {
+    return stateName(services.query(name).state);
+  } catch {
+    return 'UNKNOWN';
   }
 }
 

@@ -1,0 +1,225 @@
+/**
+ * One run of the I/O table between a load and its unload, on the batch's thread: open the device,
+ * make each operation's calls in order (then, in fuzz mode, its hostile calls), close the device.
+ * Every call waits on its own event with its operation's bound (the thread is never stuck in the
+ * driver): a call past its bound is cancelled and is a hang; a call that ends with a status its
+ * operation does not expect is one too. The first failure ends the run, named by its operation.
+ */
+import { callSeed, fuzzCalls, type FuzzCall } from '../core/io-fuzz.ts';
+import {
+  describeExpect,
+  describeOperation,
+  hexBytes,
+  statusExpected,
+  type IoOperation,
+  type IoTable,
+} from '../core/io-table.ts';
+import type { IoFailure, IoOperationRecord } from '../core/records.ts';
+import { deviceInterfacePath } from '../windows/io/device-interface.ts';
+import {
+  DeviceOpenFailed,
+  openDevice,
+  type IoCall,
+  type IoCallEnd,
+  type IoDevice,
+  type IoRequest,
+} from '../windows/io/device-io.ts';
+
+/** How a call learns under Wine that the driver's host died under it (drivers/BUILD-NOTES.md). */
+export const STATUS_FILE_DELETED = 0xc0000123;
+/** After a cancel, how long a call has to end before it is given up on. */
+const AFTER_CANCEL_MS = 1_000;
+
+export interface IoRunResult {
+  readonly operations: IoOperationRecord[];
+  readonly failure?: IoFailure;
+}
+
+/** Opens the table's device: its path, or the first present interface of its class. */
+export type DeviceOpener = (
+  table: IoTable,
+) => IoDevice | { readonly win32: number; readonly path: string };
+
+/** The target's own opener: CreateFileW on the table's device path or interface. */
+export const openTableDevice: DeviceOpener = (table) => {
+  let path = table.device;
+  if (path === undefined) {
+    const found = deviceInterfacePath(table.deviceInterface!);
+    if ('win32' in found) return { win32: found.win32, path: `interface ${table.deviceInterface}` };
+    path = found.path;
+  }
+  try {
+    return openDevice(path);
+  } catch (error) {
+    if (error instanceof DeviceOpenFailed) return { win32: error.win32, path };
+    throw error;
+  }
+};
+
+export interface IoRunOptions {
+  readonly cycle: number;
+  /** The fuzz seed in effect (the table's, or one drawn for the batch). */
+  readonly seed?: number;
+  readonly now?: () => number;
+}
+
+export function runIoTable(table: IoTable, open: DeviceOpener, options: IoRunOptions): IoRunResult {
+  const now = options.now ?? (() => performance.now());
+  const operations: IoOperationRecord[] = [];
+  const openedAt = now();
+  const device = open(table);
+  if (!('call' in device))
+    return {
+      operations,
+      failure: {
+        kind: 'open-failed',
+        operation: 'open',
+        description: `open ${device.path}`,
+        call: 1,
+        win32: device.win32,
+        elapsedMs: now() - openedAt,
+      },
+    };
+  try {
+    for (const [index, op] of table.operations.entries()) {
+      const record = {
+        name: op.name,
+        calls: 0,
+        ntstatus: null as number | null,
+        win32: null as number | null,
+        bytes: 0,
+        totalMs: 0,
+        maxMs: 0,
+      };
+      operations.push(record);
+      const calls: { request: IoRequest; fuzz?: FuzzCall; expectAny: boolean }[] = [];
+      for (let i = 0; i < op.repeat; i++) calls.push({ request: requestOf(op), expectAny: false });
+      if (table.fuzz && options.seed !== undefined)
+        for (const fuzz of fuzzCalls(
+          op,
+          callSeed(options.seed, options.cycle, index),
+          table.fuzz.randomCalls,
+        ))
+          calls.push({ request: fuzzRequest(op, fuzz), fuzz, expectAny: true });
+      for (const [n, planned] of calls.entries()) {
+        const outcome = makeCall(device, op, planned.request, planned.fuzz, now);
+        record.calls++;
+        record.totalMs += outcome.elapsedMs;
+        record.maxMs = Math.max(record.maxMs, outcome.elapsedMs);
+        const base = {
+          operation: op.name,
+          ...(op.kind === 'ioctl' ? { code: op.ioctl } : {}),
+          description: describeOperation(op),
+          call: n + 1,
+          elapsedMs: outcome.elapsedMs,
+          request: {
+            inputLength: planned.request.inputLength,
+            outputLength: planned.request.outputLength,
+            ...(planned.request.input === null ? { nullInput: true } : {}),
+            ...(planned.request.nullOutput ? { nullOutput: true } : {}),
+            ...(planned.request.misaligned ? { misaligned: true } : {}),
+            ...(planned.fuzz ? { fuzz: planned.fuzz.label, seed: options.seed! } : {}),
+            ...(planned.request.input && planned.request.input.length > 0
+              ? { inputHex: Buffer.from(planned.request.input.subarray(0, 64)).toString('hex') }
+              : {}),
+          },
+        };
+        if (!outcome.end)
+          return {
+            operations,
+            failure: {
+              ...base,
+              kind: 'hang',
+              boundMs: op.timeoutMs,
+              afterCancel: outcome.afterCancel ?? 'still-pending',
+              expected: describeExpect(op.expect),
+            },
+          };
+        record.ntstatus = outcome.end.ntstatus;
+        record.win32 = outcome.end.win32;
+        record.bytes += outcome.end.bytes;
+        const expected = planned.expectAny
+          ? outcome.end.ntstatus !== STATUS_FILE_DELETED
+          : statusExpected(outcome.end, op.expect);
+        if (!expected)
+          return {
+            operations,
+            failure: {
+              ...base,
+              kind: 'unexpected-status',
+              ntstatus: outcome.end.ntstatus,
+              win32: outcome.end.win32,
+              expected: planned.expectAny
+                ? 'any status but 0xC0000123 STATUS_FILE_DELETED (the device gone)'
+                : describeExpect(op.expect),
+            },
+          };
+      }
+    }
+    return { operations };
+  } finally {
+    device.close();
+  }
+}
+
+/** One call, bounded: cancelled at its `cancelAfterMs` (or at once, a fuzz case) and at its bound. */
+function makeCall(
+  device: IoDevice,
+  op: IoOperation,
+  request: IoRequest,
+  fuzz: FuzzCall | undefined,
+  now: () => number,
+): { end: IoCallEnd | undefined; elapsedMs: number; afterCancel?: 'ended' | 'still-pending' } {
+  const started = now();
+  const call: IoCall = device.call(request);
+  try {
+    const cancelAfter = fuzz?.cancelAtOnce ? 0 : fuzz ? undefined : op.cancelAfterMs;
+    let end: IoCallEnd | undefined;
+    if (cancelAfter !== undefined) {
+      end = call.wait(cancelAfter);
+      if (!end) {
+        call.cancel();
+        end = call.wait(Math.max(0, op.timeoutMs - (now() - started)));
+      }
+    } else {
+      end = call.wait(op.timeoutMs);
+      if (!end) {
+        // Past its bound: a hang. Cancelled, to tell whether the driver ends it then.
+        const elapsedMs = now() - started;
+        call.cancel();
+        const afterCancel = call.wait(AFTER_CANCEL_MS) ? 'ended' : 'still-pending';
+        return { end, elapsedMs, afterCancel };
+      }
+    }
+    return { end, elapsedMs: now() - started };
+  } finally {
+    call.release();
+  }
+}
+
+function requestOf(op: IoOperation): IoRequest {
+  if (op.kind === 'ioctl')
+    return {
+      kind: 'ioctl',
+      code: op.ioctl,
+      input: hexBytes(op.inputHex, op.inputSize),
+      inputLength: op.inputSize,
+      outputLength: op.outputSize,
+    };
+  if (op.kind === 'read')
+    return { kind: 'read', input: new Uint8Array(0), inputLength: 0, outputLength: op.read };
+  const data = hexBytes(op.write);
+  return { kind: 'write', input: data, inputLength: data.length, outputLength: 0 };
+}
+
+function fuzzRequest(op: IoOperation, fuzz: FuzzCall): IoRequest {
+  return {
+    kind: op.kind,
+    ...(op.kind === 'ioctl' ? { code: op.ioctl } : {}),
+    input: fuzz.input,
+    inputLength: fuzz.inputLength,
+    outputLength: fuzz.outputLength,
+    ...(fuzz.nullOutput ? { nullOutput: true } : {}),
+    ...(fuzz.misaligned ? { misaligned: true } : {}),
+  };
+}
