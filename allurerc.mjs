@@ -24,6 +24,7 @@ const VERDICTS = [
   ['unload-failure', 'Unload failures'],
   ['error-path-mismatch', 'Error-path mismatches'],
   ['unexpected-status', 'Unexpected I/O statuses'],
+  ['regression', 'Regressions against the baseline build'],
   ['environment', 'Environment problems (the machine or the lab)'],
   ['error', 'drvcycle errors (not the driver)'],
   ['pass', 'Passed'],

@@ -4,8 +4,11 @@ import { defineConfig, drvcycleProjects } from './src/index.ts';
 export default defineConfig({
   testDir: 'specs',
   projects: [
-    // The main job (npm run lab): every spec family on DRIVER, or the clean sample.
+    // The main job (npm run lab): every spec family on DRIVER, or the clean sample (the compare
+    // spec skips unless BASELINE_DRIVER is set).
     { name: 'lab' },
+    // npx drvcycle compare: DRIVER (the candidate) against BASELINE_DRIVER, nothing else.
+    { name: 'compare', testMatch: /compare\.spec\.ts$/ },
     // dev, nightly-<service>, certify-<service> from the manifest (the self-check spec is
     // drvcycle's own and certifies nothing).
     ...drvcycleProjects({ manifest: 'drivers/manifest.jsonl' }).map((project) => ({

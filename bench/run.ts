@@ -1,6 +1,7 @@
 /** `npm run bench`: the project's speed, memory and detection targets, measured side by side in one run. */
 import { provisionLab } from '../src/lab/provision.ts';
 import { benchReport, benchRunnerMemory, benchSampling } from './collector.ts';
+import { benchCompare } from './compare.ts';
 import { benchCpuShares } from './cpu-shares.ts';
 import { benchHostMode, benchTwoMachines } from './host-modes.ts';
 import { benchLeakDetection } from './leak-detection.ts';
@@ -63,6 +64,13 @@ checks.push([
   'repro overhead per cycle ≤ 1.25× a plain cycle plan',
   (repro.overheadRatio as number) <= 1.25,
 ]);
+
+const comparison = await benchCompare();
+console.log(
+  `\ndrvcycle compare, 2 × ${comparison.cyclesPerBuild} cycles (clean as both builds, blocks of ${comparison.blockSize}) vs one ${2 * comparison.cyclesPerBuild}-cycle run of the leak spec's path, side by side`,
+);
+console.table([comparison]);
+checks.push(['compare of two equal builds is `same`', !comparison.verdict.includes('regressed')]);
 
 const hostModes = [await benchHostMode('shared'), await benchHostMode('own')];
 console.log(

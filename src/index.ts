@@ -8,7 +8,13 @@ export type { Install, TestCollector, VerdictRecorder } from '../fixtures/index.
 export { defineConfig, type DrvcycleConfig } from '../fixtures/define-config.ts';
 export { drvcycleProjects, type ProjectsOptions } from '../fixtures/projects.ts';
 export type { Profile } from './config/profiles.ts';
-export type { DrvcycleOptions, DriverUnderTest, Settings } from './config/settings.ts';
+export type {
+  CompareOptions,
+  DrvcycleOptions,
+  DriverUnderTest,
+  Settings,
+} from './config/settings.ts';
+export type { CompareSettings, CompareThresholds, Comparison } from './core/build-compare.ts';
 export type { LeakThresholds } from './core/leak-decision.ts';
 export type { Verdict, VerdictKind } from './core/verdict.ts';
 export type { CyclePlan } from './families/cycle-plan.ts';

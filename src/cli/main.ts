@@ -16,6 +16,12 @@ Commands:
   drvcycle lab up | lab down
       Bring one lab machine up by hand (prints its agent URL and token file, for the existing
       provider), and take it down again.
+  drvcycle compare --baseline <last-good.sys> --candidate <new.sys> [--cycles N] [playwright test arguments]
+      The candidate build against the last good one on the lab: both installed side by side,
+      cycled in alternating blocks; per figure (latency p50/p95, leak slope, host memory, debug
+      output, event log, error paths) the difference with its interval. Exits 0 same or
+      improved, 1 regressed, 2 when no comparison could be made (the lab, drvcycle or the baseline
+      failed).
   drvcycle resume [playwright test arguments]
       Finish an interrupted run (runner killed, Ctrl+C, machine lost): the same run id, only
       the tests that did not complete, one report of both parts.
@@ -55,6 +61,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'report': {
         const { reportCommand } = await import('./report.ts');
         return await reportCommand(rest);
+      }
+      case 'compare': {
+        const { compareCommand } = await import('./compare-command.ts');
+        return await compareCommand(rest);
       }
       case 'resume': {
         const { resumeRun } = await import('./resume-command.ts');

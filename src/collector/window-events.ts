@@ -74,3 +74,23 @@ export async function readWindowEvents(
     trouble: events.filter((e) => e.trouble && concernsDriver(e, driver)).map(formatEvent),
   };
 }
+
+/**
+ * The event-log entries of a window that concern the driver (the compare spec counts them per
+ * block), or why the machine has no event log.
+ */
+export async function driverEventCount(
+  target: Target,
+  since: Date,
+  until: Date,
+  driver: { service: string; imageFile: string },
+): Promise<{ count: number } | { unavailable: string }> {
+  const log = await target.events(since, until).catch((error: Error) => ({
+    available: false,
+    reason: error.message,
+    events: [] as DecodedEvent[],
+    errors: [],
+  }));
+  if (!log.available) return { unavailable: `event log unavailable: ${log.reason ?? 'unknown'}` };
+  return { count: log.events.filter((e) => concernsDriver(e, driver)).length };
+}

@@ -9,7 +9,13 @@
 import { randomInt } from 'node:crypto';
 import { ConfigError } from '../core/errors.ts';
 import { checkedRunId, newRunId } from '../core/run-id.ts';
-import { DRIVER_ENV, LEAK_THRESHOLD_ENV, NUMBER_OPTIONS } from './settings.ts';
+import {
+  BASELINE_DRIVER_ENV,
+  COMPARE_CYCLES_ENV,
+  DRIVER_ENV,
+  LEAK_THRESHOLD_ENV,
+  NUMBER_OPTIONS,
+} from './settings.ts';
 
 export const RUN_ID_ENV = 'DRVCYCLE_RUN_ID';
 /**
@@ -54,6 +60,8 @@ export const RECORDED_SETTINGS: readonly string[] = [
   ...Object.values(DRIVER_ENV),
   LEAK_THRESHOLD_ENV,
   SEED_ENV,
+  BASELINE_DRIVER_ENV,
+  COMPARE_CYCLES_ENV,
   'DRVCYCLE_MACHINE',
   'DRVCYCLE_LAB_HOST',
   'DRVCYCLE_AGENTS',

@@ -8,6 +8,12 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } fr
 import path from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import {
+  compareSettingsProblem,
+  DEFAULT_COMPARE_SETTINGS,
+  type CompareSettings,
+  type CompareThresholds,
+} from '../core/build-compare.ts';
+import {
   DEFAULT_BYTE_THRESHOLDS,
   validateThresholds,
   type LeakThresholds,
@@ -83,7 +89,18 @@ export interface DrvcycleOptions {
   readonly soakSeconds?: number | undefined;
   readonly errorPathStopTimeoutMs?: number | undefined;
   readonly sampleEvery?: number | undefined;
+  /**
+   * The last good build of the driver, for the compare spec: the driver under test (the
+   * candidate) is judged against it. Unset: the compare spec skips.
+   */
+  readonly baselineDriver?: { readonly imagePath: string } | undefined;
+  /** How the compare spec runs and judges (defaults: DEFAULT_COMPARE_SETTINGS in src/core/build-compare.ts). */
+  readonly compare?: CompareOptions | undefined;
 }
+
+export type CompareOptions = Partial<Omit<CompareSettings, 'thresholds'>> & {
+  readonly thresholds?: Partial<CompareThresholds> | undefined;
+};
 
 export interface Settings {
   readonly profile: Profile | undefined;
@@ -104,6 +121,9 @@ export interface Settings {
   readonly soakSeconds: number;
   readonly errorPathStopTimeoutMs: number;
   readonly sampleEvery: number;
+  /** The baseline build for the compare spec, installed as its own service; undefined: none. */
+  readonly baseline: { readonly imagePath: string; readonly serviceName: string } | undefined;
+  readonly compare: CompareSettings;
 }
 
 interface NumberOption {
@@ -147,6 +167,9 @@ export const DRIVER_ENV = {
   io: DRIVER_IO_ENV,
 } as const;
 export const LEAK_THRESHOLD_ENV = 'LEAK_THRESHOLD_BYTES';
+/** The compare spec's baseline build, and its cycles per build. */
+export const BASELINE_DRIVER_ENV = 'BASELINE_DRIVER';
+export const COMPARE_CYCLES_ENV = 'COMPARE_CYCLES';
 
 const SERVICE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const GROUP_NAME = /^[A-Za-z0-9 _.-]{1,64}$/;
@@ -195,6 +218,87 @@ function readHead(file: string): Uint8Array {
   }
 }
 
+/** A driver image the agent takes and Windows can load as a kernel driver, or a ConfigError. */
+function checkDriverImage(imagePath: string, size: number, source: string): void {
+  if (size > MAX_IMAGE_BYTES)
+    throw new ConfigError(
+      `${source}: ${imagePath} is ${size} bytes; the agent takes images of up to ${MAX_IMAGE_BYTES} bytes (64 MiB).`,
+      'A kernel driver is rarely past a few MiB: check that DRIVER names the .sys, not an archive or a debug symbol file.',
+    );
+  const problem = driverImageProblem(readHead(imagePath), IMAGE_FILE_MACHINE.AMD64);
+  if (problem)
+    throw new ConfigError(
+      `${source}: ${imagePath} cannot be loaded as a kernel driver: ${problem}.`,
+      "Point DRIVER at the x64 .sys your driver's build produces (link with /SUBSYSTEM:NATIVE).",
+    );
+}
+
+/**
+ * The compare spec's baseline: BASELINE_DRIVER or use.baselineDriver, checked as the driver under
+ * test is, installed beside it under its own service name (dc_base_<file>) with the same settings.
+ */
+function resolveBaseline(
+  use: DrvcycleOptions['baselineDriver'],
+  env: NodeJS.ProcessEnv,
+  driver: Settings['driver'],
+  options: ResolveOptions,
+): Settings['baseline'] {
+  const given = env[BASELINE_DRIVER_ENV] || use?.imagePath;
+  if (!given) return undefined;
+  const source = env[BASELINE_DRIVER_ENV]
+    ? `${BASELINE_DRIVER_ENV}=${given}`
+    : 'baselineDriver.imagePath';
+  const imagePath = path.resolve(given);
+  const stat = (() => {
+    try {
+      return statSync(imagePath);
+    } catch {
+      return undefined;
+    }
+  })();
+  const sampleToBuild =
+    options.samplesNotBuiltYet && !stat && path.dirname(imagePath) === packagePaths.driverBuild();
+  if (!stat?.isFile() && !sampleToBuild)
+    throw new ConfigError(
+      `${source}: ${imagePath} ${stat ? 'is not a file' : 'does not exist'}.`,
+      'Point BASELINE_DRIVER (or baselineDriver.imagePath) at the last good build of your driver (a .sys).',
+    );
+  if (stat?.isFile()) checkDriverImage(imagePath, stat.size, source);
+  if (driver.kind === 'pnp')
+    throw new ConfigError(
+      `${source}: the compare spec cycles legacy drivers (StartService/ControlService); the driver under test is a PnP driver.`,
+      'Compare a PnP driver’s builds with two nightly runs for now, or drop BASELINE_DRIVER.',
+    );
+  const stem = serviceNameFor(imagePath).slice('dc_'.length);
+  const serviceName = `dc_base_${stem}`.slice(0, 64);
+  if (serviceName.toLowerCase() === driver.serviceName.toLowerCase())
+    throw new ConfigError(
+      `The baseline's service name ${serviceName} is the driver under test's (DRIVER_SERVICE).`,
+      'Give the driver under test another service name: both builds are installed side by side.',
+    );
+  return { imagePath, serviceName };
+}
+
+function resolveCompare(use: CompareOptions | undefined, env: NodeJS.ProcessEnv): CompareSettings {
+  const d = DEFAULT_COMPARE_SETTINGS;
+  const rawCycles = env[COMPARE_CYCLES_ENV];
+  const cycles =
+    rawCycles !== undefined && rawCycles !== '' ? fromEnv(rawCycles) : (use?.cycles ?? d.cycles);
+  const settings: CompareSettings = {
+    ...d,
+    ...use,
+    cycles,
+    thresholds: { ...d.thresholds, ...use?.thresholds },
+  };
+  const problem = compareSettingsProblem(settings);
+  if (problem)
+    throw new ConfigError(
+      `compare: ${problem}${rawCycles ? ` (${COMPARE_CYCLES_ENV}=${rawCycles})` : ''}.`,
+      `Fix \`use: { compare }\` in playwright.config.ts (or ${COMPARE_CYCLES_ENV}, the cycles per build); the defaults are in docs/usage.md.`,
+    );
+  return settings;
+}
+
 export interface ResolveOptions {
   /** A missing image among drvcycle's sample drivers is fine: the lab set-up builds them. */
   readonly samplesNotBuiltYet?: boolean;
@@ -230,19 +334,7 @@ function resolveDriver(
       `${source}: ${imagePath} ${stat ? 'is not a file' : 'does not exist'}.`,
       "Point DRIVER (or driverUnderTest.imagePath in playwright.config.ts) at your driver's .sys file.",
     );
-  if (stat?.isFile()) {
-    if (stat.size > MAX_IMAGE_BYTES)
-      throw new ConfigError(
-        `${source}: ${imagePath} is ${stat.size} bytes; the agent takes images of up to ${MAX_IMAGE_BYTES} bytes (64 MiB).`,
-        'A kernel driver is rarely past a few MiB: check that DRIVER names the .sys, not an archive or a debug symbol file.',
-      );
-    const problem = driverImageProblem(readHead(imagePath), IMAGE_FILE_MACHINE.AMD64);
-    if (problem)
-      throw new ConfigError(
-        `${source}: ${imagePath} cannot be loaded as a kernel driver: ${problem}.`,
-        "Point DRIVER at the x64 .sys your driver's build produces (link with /SUBSYSTEM:NATIVE).",
-      );
-  }
+  if (stat?.isFile()) checkDriverImage(imagePath, stat.size, source);
 
   const inf = resolveInf(env[DRIVER_ENV.infPath] || fromUse?.infPath, imagePath);
   const givenService = env[DRIVER_ENV.serviceName] || fromUse?.serviceName;
@@ -443,11 +535,14 @@ export function resolveSettings(
         'Remove those options from the project (stricter values are fine), or use a nightly project for a looser run.',
       );
   }
+  const driver = resolveDriver(use.driverUnderTest, driverEnv, options);
   return {
     profile,
-    driver: resolveDriver(use.driverUnderTest, driverEnv, options),
+    driver,
     ...numbers,
     leakThresholds,
+    baseline: resolveBaseline(use.baselineDriver, driverEnv, driver, options),
+    compare: resolveCompare(use.compare, env),
   };
 }
 
@@ -465,4 +560,14 @@ export function teamInf(settings: Pick<Settings, 'driver'>): {
     inf: readFileSync(infPath),
     ...(catalogPath ? { catalog: readFileSync(catalogPath) } : {}),
   };
+}
+
+/** Hands `drvcycle compare`'s builds to the run it starts: its runner and workers resolve them here. */
+export function setCompareBuilds(
+  builds: { candidate: string; baseline: string; cycles?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  env[DRIVER_ENV.imagePath] = builds.candidate;
+  env[BASELINE_DRIVER_ENV] = builds.baseline;
+  if (builds.cycles !== undefined) env[COMPARE_CYCLES_ENV] = builds.cycles;
 }

@@ -19,6 +19,14 @@ export interface RequirementSettings {
     readonly minSamples: number;
     readonly residualTolerance: number;
   };
+  readonly compare?: {
+    readonly cycles: number;
+    readonly thresholds: {
+      readonly latencyP50: number;
+      readonly latencyP95: number;
+      readonly leakSlopeBytesPerCycle: number;
+    };
+  };
 }
 
 export interface SpecFamily {
@@ -32,7 +40,7 @@ export interface SpecFamily {
   /** The first part of its verdicts' scenario (`error paths › second start`). */
   readonly scenario: string;
   /** Its report category (Allure label `family`) and severity. */
-  readonly category: 'cycles' | 'leaks' | 'error-paths' | 'self-check';
+  readonly category: 'cycles' | 'leaks' | 'error-paths' | 'self-check' | 'compare';
   readonly severity: 'critical' | 'normal';
   /** Whether a driver certification counts its tests. */
   readonly certifies: boolean;
@@ -40,7 +48,7 @@ export interface SpecFamily {
   readonly requirement: (s: RequirementSettings) => string;
 }
 
-export type FamilyId = 'cycles' | 'soak' | 'leaks' | 'error-paths' | 'self-check';
+export type FamilyId = 'cycles' | 'soak' | 'leaks' | 'error-paths' | 'self-check' | 'compare';
 
 /** The test titles of the cycle families (the error-path cases carry their own). */
 export const SPEC_TITLES = {
@@ -51,6 +59,8 @@ export const SPEC_TITLES = {
   leakBaseline: 'memory returns to baseline after unload and does not grow across cycles',
   errorPaths: 'error paths',
   selfCheck: 'self-check',
+  compare: 'compare',
+  againstBaseline: 'candidate against the baseline build',
 } as const;
 
 export const SPEC_FAMILIES: Readonly<Record<FamilyId, SpecFamily>> = {
@@ -111,6 +121,22 @@ export const SPEC_FAMILIES: Readonly<Record<FamilyId, SpecFamily>> = {
     severity: 'normal',
     certifies: false,
     requirement: () => 'each sample driver fails as it was built to, and is named for it',
+  },
+  compare: {
+    id: 'compare',
+    spec: 'specs/compare.spec.ts',
+    describe: SPEC_TITLES.compare,
+    titles: [SPEC_TITLES.againstBaseline],
+    scenario: 'compare',
+    category: 'compare',
+    severity: 'critical',
+    certifies: true,
+    requirement: (s) => {
+      const c = s.compare;
+      if (!c) return 'no figure regressed against the baseline build';
+      const pct = (v: number) => `+${Math.round(v * 100)} %`;
+      return `${c.cycles} cycles of each build, interleaved: no figure regressed against the baseline beyond its threshold (latency p50 ${pct(c.thresholds.latencyP50)}, p95 ${pct(c.thresholds.latencyP95)}, leak slope +${c.thresholds.leakSlopeBytesPerCycle} B/cycle, …) with a significant interval`;
+    },
   },
 };
 

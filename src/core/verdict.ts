@@ -2,7 +2,9 @@
  * Verdicts: the machine-readable diagnosis every test records, and the message that leads with it
  * (`LEAK: …`, `CRASH in unload at cycle 7: …`) so a person reading a list sees the kind first.
  * Who is blamed: the driver (leak, load-failure, unload-failure, crash, hang,
- * error-path-mismatch, unexpected-status: a call of the I/O table ended with a status it should not), the machine or lab (environment), or drvcycle itself (error).
+ * error-path-mismatch, unexpected-status: a call of the I/O table ended with a status it should
+ * not, regression: the candidate build worse than its baseline), the machine or lab
+ * (environment), or drvcycle itself (error).
  */
 import type { ReproRecord } from './repro-record.ts';
 
@@ -15,6 +17,7 @@ export const VERDICT_KINDS = [
   'hang',
   'error-path-mismatch',
   'unexpected-status',
+  'regression',
   'environment',
   'error',
 ] as const;

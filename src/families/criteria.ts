@@ -8,10 +8,17 @@ import { caseKind, DRIVER_ERROR_PATHS } from './error-paths.ts';
 
 export { SPEC_TITLES };
 
-/** The criteria a certification of a driver of this kind requires, as test title paths. */
-export function certificationCriteria(kind: 'legacy' | 'pnp'): string[] {
+/**
+ * The criteria a certification of a driver of this kind requires, as test title paths; with a
+ * baseline build, also the comparison against it.
+ */
+export function certificationCriteria(
+  kind: 'legacy' | 'pnp',
+  options: { baseline?: boolean } = {},
+): string[] {
   const t = SPEC_TITLES;
   return [
+    ...(options.baseline ? [`${t.compare} › ${t.againstBaseline}`] : []),
     `${t.cycles} › ${t.loadUnload}`,
     `${t.cycles} › ${t.soak}`,
     `${t.leaks} › ${t.leakBaseline}`,

@@ -4,6 +4,7 @@
  * whether it passed, and the overall verdict. Written as reports/certification.json and .md.
  */
 import type { Settings } from '../config/settings.ts';
+import { describeFigure, FIGURE_NAMES, type Comparison } from '../core/build-compare.ts';
 import { familyOfScenario } from '../core/spec-families.ts';
 import type { Verdict } from '../core/verdict.ts';
 import type { TargetInfo } from '../target/types.ts';
@@ -51,6 +52,20 @@ export interface DriverCertification {
   readonly verdict: 'pass' | 'fail';
 }
 
+/** A candidate build judged against its baseline (the compare spec), for the release's files. */
+export interface BuildComparison {
+  readonly project: string;
+  readonly service: string;
+  readonly baseline: DriverIdentity;
+  readonly candidate: DriverIdentity;
+  readonly target: string;
+  /** same, improved or regressed; `no comparison` when none could be made (see the summary). */
+  readonly result: Comparison['verdict'] | 'no comparison';
+  /** The test's verdict summary. */
+  readonly summary: string;
+  readonly comparison: Comparison | undefined;
+}
+
 export interface Certification {
   readonly generatedAt: string;
   readonly runId: string | undefined;
@@ -60,6 +75,46 @@ export interface Certification {
   /** A merge of shards that is not the whole run: why (a missing shard, a lost test); it fails. */
   readonly incomplete?: readonly string[];
   readonly drivers: DriverCertification[];
+  /** The run's build comparisons (the compare spec), each candidate against its baseline. */
+  readonly comparisons?: BuildComparison[];
+}
+
+/**
+ * A run's verdict: every driver's certification passed and no comparison regressed or failed to
+ * be made (a run of comparisons alone passes when each is the same or improved).
+ */
+export function overallVerdict(
+  drivers: readonly DriverCertification[],
+  comparisons: readonly BuildComparison[],
+): 'pass' | 'fail' {
+  if (drivers.length === 0 && comparisons.length === 0) return 'fail';
+  return drivers.every((d) => d.verdict === 'pass') &&
+    comparisons.every((c) => c.result === 'same' || c.result === 'improved')
+    ? 'pass'
+    : 'fail';
+}
+
+/** The comparison section of a compare test: its verdict, the two builds' identities. */
+export function buildComparison(input: {
+  project: string;
+  service: string;
+  verdict: Verdict;
+  baselineImage: string;
+  candidateImage: string;
+  target: TargetInfo | undefined;
+  identify: (imagePath: string) => DriverIdentity;
+}): BuildComparison {
+  const comparison = input.verdict.evidence.comparison as Comparison | undefined;
+  return {
+    project: input.project,
+    service: input.service,
+    baseline: input.identify(input.baselineImage),
+    candidate: input.identify(input.candidateImage),
+    target: input.target ? targetLine(input.target) : 'unknown',
+    result: comparison?.verdict ?? 'no comparison',
+    summary: input.verdict.summary,
+    comparison,
+  };
 }
 
 /** What a criterion requires, in the words of the settings it ran with. */
@@ -98,8 +153,13 @@ export function missingCriteria(group: readonly CertifiedTest[]): string[] {
 export function buildCertification(
   tests: readonly CertifiedTest[],
   identify: (imagePath: string) => DriverIdentity,
-  options: { runId?: string | undefined; now?: Date } = {},
+  options: {
+    runId?: string | undefined;
+    now?: Date;
+    comparisons?: readonly BuildComparison[];
+  } = {},
 ): Certification {
+  const comparisons = [...(options.comparisons ?? [])];
   const byProject = new Map<string, CertifiedTest[]>();
   for (const test of tests)
     byProject.set(test.project, [...(byProject.get(test.project) ?? []), test]);
@@ -134,8 +194,9 @@ export function buildCertification(
     generatedAt: (options.now ?? new Date()).toISOString(),
     runId: options.runId,
     certified: drivers.length > 0 && drivers.every((d) => d.rehearsal === undefined),
-    verdict: drivers.length > 0 && drivers.every((d) => d.verdict === 'pass') ? 'pass' : 'fail',
+    verdict: overallVerdict(drivers, comparisons),
     drivers,
+    ...(comparisons.length > 0 ? { comparisons } : {}),
   };
 }
 
@@ -162,8 +223,11 @@ export function combineDriverCertifications(
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function certificationMarkdown(c: Certification): string {
+  const comparisonsOnly = c.drivers.length === 0 && (c.comparisons?.length ?? 0) > 0;
   const lines = [
-    `# Driver certification: ${c.verdict.toUpperCase()}${c.certified ? '' : ' (rehearsal, not a certification)'}`,
+    comparisonsOnly
+      ? `# Build comparison: ${c.verdict.toUpperCase()} (against the last good build; not a certification)`
+      : `# Driver certification: ${c.verdict.toUpperCase()}${c.certified ? '' : ' (rehearsal, not a certification)'}`,
     '',
     `Generated ${c.generatedAt}${c.runId ? `, run ${c.runId}` : ''}.`,
     ...(c.incomplete && c.incomplete.length > 0
@@ -196,7 +260,42 @@ export function certificationMarkdown(c: Certification): string {
       ...(d.missing ?? []).map((name) => `| ${cell(name)} | required | did not run | **FAIL** |`),
     );
   }
+  for (const k of c.comparisons ?? []) lines.push('', ...comparisonMarkdown(k));
   return `${lines.join('\n')}\n`;
+}
+
+const fixed = (v: number | undefined) =>
+  v === undefined || !Number.isFinite(v) ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(2);
+
+function comparisonMarkdown(k: BuildComparison): string[] {
+  const identity = (d: DriverIdentity) =>
+    `${d.file}, SHA-256 ${d.sha256}, version ${d.version ?? 'none'}, ${d.bytes} bytes`;
+  const c = k.comparison;
+  return [
+    `## ${k.service} against its baseline: ${k.result.toUpperCase()}`,
+    '',
+    `- Baseline: ${identity(k.baseline)}`,
+    `- Candidate: ${identity(k.candidate)}`,
+    `- Target: ${k.target}`,
+    `- Verdict: ${k.summary}`,
+    ...(c
+      ? [
+          `- Method: ${c.cycles.baseline} + ${c.cycles.candidate} cycles past the warm-up in alternating blocks of ${c.blockSize}; seeded bootstrap (seed ${c.seed}, ${c.resamples} resamples), each interval at ${(c.confidence * 100).toFixed(2)} % (alpha ${c.alpha} over the figures with an interval)`,
+          '',
+          '| figure | baseline | candidate | delta | interval | threshold | verdict |',
+          '| --- | --- | --- | --- | --- | --- | --- |',
+          ...c.figures.map((f) =>
+            f.verdict === 'unavailable'
+              ? `| ${cell(f.name)} | - | - | - | - | ${cell(f.threshold)} | unavailable: ${cell(f.source)} |`
+              : `| ${cell(f.name)} | ${fixed(f.baseline)} ${f.unit} | ${fixed(f.candidate)} ${f.unit} | ${fixed(f.delta)} ${f.unit}${f.relative !== undefined && Number.isFinite(f.relative) ? ` (${(f.relative * 100).toFixed(0)} %)` : ''} | ${f.interval ? `[${fixed(f.interval[0])}, ${fixed(f.interval[1])}]` : 'exact'} | ${cell(f.threshold)} | ${f.verdict === 'regressed' ? '**regressed**' : f.verdict}${f.id === c.drivenBy ? ' (drove the verdict)' : ''} |`,
+          ),
+          '',
+          ...c.figures
+            .filter((f) => f.differences && f.differences.length > 0)
+            .map((f) => `- ${FIGURE_NAMES[f.id]}: ${cell(describeFigure(f))}`),
+        ]
+      : []),
+  ];
 }
 
 /** What a certification that did not run all its criteria says, in the files and on the console. */

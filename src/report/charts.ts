@@ -93,3 +93,44 @@ export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
     view.finalize();
   }
 }
+
+/**
+ * The compare spec's side-by-side chart: each build's start and stop latency distribution as box
+ * plots (median, quartiles, whiskers), baseline beside candidate, on a log scale so a driver
+ * seconds slower and one a millisecond slower both read. The title states the finding.
+ */
+export function comparisonChartSpec(
+  title: string,
+  builds: readonly {
+    readonly name: string;
+    readonly startMs: readonly number[];
+    readonly stopMs: readonly number[];
+  }[],
+): vl.TopLevelSpec {
+  const values = builds.flatMap((b) => [
+    ...decimate(b.startMs, MAX_CHART_POINTS).map((ms) => ({ build: b.name, phase: 'start', ms })),
+    ...decimate(b.stopMs, MAX_CHART_POINTS).map((ms) => ({ build: b.name, phase: 'stop', ms })),
+  ]);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values: values.map((v) => ({ ...v, ms: Math.max(v.ms, 0.01) })) },
+    facet: { column: { field: 'phase', type: 'nominal', title: null } },
+    spec: {
+      width: 300,
+      height: 260,
+      mark: { type: 'boxplot', extent: 'min-max' },
+      encoding: {
+        x: {
+          field: 'build',
+          type: 'nominal',
+          title: null,
+          sort: builds.map((b) => b.name),
+          axis: { labelAngle: 0, labelLimit: 300 },
+        },
+        y: { field: 'ms', type: 'quantitative', title: 'ms', scale: { type: 'log' } },
+        color: { field: 'build', type: 'nominal', legend: null },
+      },
+    },
+  } as vl.TopLevelSpec;
+}

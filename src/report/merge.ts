@@ -26,6 +26,7 @@ import { summarise, VERDICT_KINDS, type VerdictSummary } from '../core/verdict.t
 import { atomicWrite } from './atomic-write.ts';
 import {
   certificationMarkdown,
+  overallVerdict,
   combineDriverCertifications,
   type Certification,
 } from './certification-verdict.ts';
@@ -217,9 +218,9 @@ export function mergeShards(shardDirs: readonly string[], into: string): MergeRe
   if (certifications.length > 0) {
     // A driver's criteria may be spread over shards: each shard lists the others' as missing.
     const drivers = combineDriverCertifications(certifications.flatMap((c) => c.drivers));
+    const comparisons = certifications.flatMap((c) => c.comparisons ?? []);
     // A partial run certifies nothing: the drivers of a missing shard are not even listed.
-    const passed =
-      incomplete.length === 0 && drivers.length > 0 && drivers.every((d) => d.verdict === 'pass');
+    const passed = incomplete.length === 0 && overallVerdict(drivers, comparisons) === 'pass';
     const merged: Certification = {
       generatedAt: new Date().toISOString(),
       runId,
@@ -227,6 +228,7 @@ export function mergeShards(shardDirs: readonly string[], into: string): MergeRe
       verdict: passed ? 'pass' : 'fail',
       ...(incomplete.length > 0 ? { incomplete } : {}),
       drivers,
+      ...(comparisons.length > 0 ? { comparisons } : {}),
     };
     atomicWrite(path.join(into, 'certification.json'), `${JSON.stringify(merged, null, 2)}\n`);
     atomicWrite(path.join(into, 'certification.md'), certificationMarkdown(merged));

@@ -161,5 +161,6 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
     environment: 0,
     error: 0,
     'error-path-mismatch': 0,
+    regression: 0,
   });
 });

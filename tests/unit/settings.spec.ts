@@ -9,6 +9,8 @@ import { expect, test } from '@playwright/test';
 import { peImage } from './pe-fixtures.ts';
 import { machineSettingsFromEnv } from '../../src/config/machine-settings.ts';
 import {
+  BASELINE_DRIVER_ENV,
+  COMPARE_CYCLES_ENV,
   DRIVER_ENV,
   LEAK_THRESHOLD_ENV,
   NUMBER_OPTIONS,
@@ -20,6 +22,7 @@ import {
 import { ConfigError } from '../../src/core/errors.ts';
 import { decodeInf } from '../../src/core/team-inf.ts';
 import { DEFAULT_BYTE_THRESHOLDS } from '../../src/core/leak-decision.ts';
+import { DEFAULT_COMPARE_SETTINGS } from '../../src/core/build-compare.ts';
 import { packagePaths, sampleDriver } from '../../src/core/paths.ts';
 
 /** A scratch folder with two real driver images and a folder that only looks like one. */
@@ -76,12 +79,14 @@ test('with nothing set, every option takes its default and the driver is the cle
     stopTimeoutMs: 30_000,
     errorPathStopTimeoutMs: 5_000,
     leakThresholds: DEFAULT_BYTE_THRESHOLDS,
+    baseline: undefined,
+    compare: DEFAULT_COMPARE_SETTINGS,
   });
   expect(sampleDriver('clean')).toMatch(/drivers[\\/]build[\\/]clean\.sys$/);
 });
 
 test('values set in use beat the defaults', () => {
-  const { mine } = scratch();
+  const { mine, other } = scratch();
   const thresholds = { perCycle: 128, warmupCycles: 2, minSamples: 10, residualTolerance: 16 };
   const use: DrvcycleOptions = {
     driverUnderTest: {
@@ -99,6 +104,8 @@ test('values set in use beat the defaults', () => {
     stopTimeoutMs: 2_000,
     errorPathStopTimeoutMs: 3_000,
     leakThresholds: thresholds,
+    baselineDriver: { imagePath: other },
+    compare: { cycles: 40, blockSize: 10, thresholds: { latencyP50: 0.1 } },
   };
   expect(resolveSettings(use, {})).toEqual({
     driver: {
@@ -117,6 +124,13 @@ test('values set in use beat the defaults', () => {
     stopTimeoutMs: 2_000,
     errorPathStopTimeoutMs: 3_000,
     leakThresholds: thresholds,
+    baseline: { imagePath: other, serviceName: 'dc_base_Other_Driver' },
+    compare: {
+      ...DEFAULT_COMPARE_SETTINGS,
+      cycles: 40,
+      blockSize: 10,
+      thresholds: { ...DEFAULT_COMPARE_SETTINGS.thresholds, latencyP50: 0.1 },
+    },
   });
   // Without a service name, it is derived from the image's file name.
   expect(resolveSettings({ driverUnderTest: { imagePath: mine } }, {}).driver.serviceName).toBe(
@@ -579,4 +593,46 @@ test('a 200 MB DRIVER_INF is refused by its size, before it is read', () => {
   ).toBe(
     `DRIVER_INF=${huge}: ${huge} is 209715200 bytes long, over the 1048576 bytes drvcycle reads from an INF.`,
   );
+});
+
+test('the compare spec: BASELINE_DRIVER and COMPARE_CYCLES beat use; the baseline is checked as the driver is', () => {
+  const { mine, other, missing, folder } = scratch();
+  const use: DrvcycleOptions = {
+    driverUnderTest: { imagePath: mine },
+    baselineDriver: { imagePath: mine },
+    compare: { cycles: 30 },
+  };
+  const fromEnv = resolveSettings(use, {
+    [BASELINE_DRIVER_ENV]: other,
+    [COMPARE_CYCLES_ENV]: '12',
+  });
+  expect(fromEnv.baseline).toEqual({ imagePath: other, serviceName: 'dc_base_Other_Driver' });
+  expect(fromEnv.compare.cycles).toBe(12);
+  // The same file as both builds is allowed (clean against clean): two services, one image.
+  expect(resolveSettings(use, {}).baseline).toEqual({
+    imagePath: mine,
+    serviceName: 'dc_base_my_driver',
+  });
+  expect(configError(() => resolveSettings(use, { [BASELINE_DRIVER_ENV]: missing })).message).toBe(
+    `${BASELINE_DRIVER_ENV}=${missing}: ${missing} does not exist.\nPoint BASELINE_DRIVER (or baselineDriver.imagePath) at the last good build of your driver (a .sys).`,
+  );
+  expect(
+    configError(() => resolveSettings(use, { [BASELINE_DRIVER_ENV]: folder })).message,
+  ).toMatch(/folder\.sys is not a file\.\n/);
+  const notPe = path.join(path.dirname(mine), 'notes.sys');
+  writeFileSync(notPe, 'not a driver');
+  expect(configError(() => resolveSettings(use, { [BASELINE_DRIVER_ENV]: notPe })).message).toMatch(
+    /cannot be loaded as a kernel driver/,
+  );
+  const badCycles = configError(() => resolveSettings(use, { [COMPARE_CYCLES_ENV]: 'many' }));
+  expect(badCycles.message.split('\n')[0]).toBe(
+    `compare: cycles must be a whole number ≥ 2 (got NaN) (${COMPARE_CYCLES_ENV}=many).`,
+  );
+  expect(
+    configError(() => resolveSettings({ ...use, compare: { blockSize: 0 } }, {})).message,
+  ).toMatch(/^compare: blockSize must be a whole number ≥ 1/);
+  const pnp = configError(() =>
+    resolveSettings({ ...use, driverUnderTest: { imagePath: mine, kind: 'pnp' } }, {}),
+  );
+  expect(pnp.message).toMatch(/the compare spec cycles legacy drivers/);
 });

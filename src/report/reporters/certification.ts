@@ -1,7 +1,7 @@
 /**
  * Writes reports/certification.json and certification.md at the end of a run that had certify
- * projects, from the verdicts and certification contexts their tests attached. A run without a
- * certify project leaves any earlier certification alone.
+ * projects or compare tests, from the verdicts and the certification or comparison contexts their
+ * tests attached. A run with neither leaves any earlier certification alone.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +13,8 @@ import type { TargetInfo } from '../../target/types.ts';
 import type { VerifierSettings } from '../../windows/nt/verifier-settings.ts';
 import {
   buildCertification,
+  buildComparison,
+  type BuildComparison,
   certificationMarkdown,
   missingLine,
   type CertifiedTest,
@@ -27,6 +29,14 @@ interface Context {
   readonly verifier: VerifierSettings | undefined;
   readonly settings: Settings;
   readonly required?: readonly string[];
+}
+
+/** What a compare test attaches (comparison-context.json): the two builds and the target. */
+export interface ComparisonContext {
+  readonly service: string;
+  readonly baselineImage: string;
+  readonly candidateImage: string;
+  readonly target: TargetInfo | undefined;
 }
 
 function attached<T>(result: TestResult, name: string): T | undefined {
@@ -52,6 +62,7 @@ export function identify(imagePath: string): DriverIdentity {
 export default class CertificationReporter implements Reporter {
   private readonly runId: string | undefined;
   private readonly tests = new Map<string, CertifiedTest>();
+  private readonly comparisons = new Map<string, BuildComparison>();
 
   constructor(options: { runId?: string } = {}) {
     this.runId = options.runId;
@@ -60,6 +71,20 @@ export default class CertificationReporter implements Reporter {
   onTestEnd(test: TestCase, result: TestResult): void {
     const context = attached<Context>(result, 'certification-context.json');
     const verdict = attached<Verdict>(result, 'verdict.json');
+    const compared = attached<ComparisonContext>(result, 'comparison-context.json');
+    if (compared && verdict && result.status !== 'skipped')
+      this.comparisons.set(
+        test.id,
+        buildComparison({
+          project: test.parent.project()?.name ?? '',
+          service: compared.service,
+          verdict,
+          baselineImage: compared.baselineImage,
+          candidateImage: compared.candidateImage,
+          target: compared.target,
+          identify,
+        }),
+      );
     if (!context || !verdict) return;
     // The last attempt of a test is its result (a certify project allows none but the first).
     this.tests.set(test.id, {
@@ -72,14 +97,17 @@ export default class CertificationReporter implements Reporter {
   }
 
   onEnd(): void {
-    if (this.tests.size === 0) return;
+    if (this.tests.size === 0 && this.comparisons.size === 0) return;
     const certification = buildCertification([...this.tests.values()], identify, {
       runId: this.runId,
+      comparisons: [...this.comparisons.values()],
     });
     atomicWrite(reportPaths.certificationJson(), `${JSON.stringify(certification, null, 2)}\n`);
     atomicWrite(reportPaths.certificationMarkdown(), certificationMarkdown(certification));
     process.stdout.write(
-      `[drvcycle] certification: ${certification.verdict.toUpperCase()}${certification.certified ? '' : ' (rehearsal on the lab, not a certification)'}: ${reportPaths.certificationMarkdown()}\n`,
+      this.tests.size === 0
+        ? `[drvcycle] build comparison: ${certification.verdict.toUpperCase()}: ${reportPaths.certificationMarkdown()}\n`
+        : `[drvcycle] certification: ${certification.verdict.toUpperCase()}${certification.certified ? '' : ' (rehearsal on the lab, not a certification)'}: ${reportPaths.certificationMarkdown()}\n`,
     );
     for (const driver of certification.drivers)
       if (driver.missing && driver.missing.length > 0)

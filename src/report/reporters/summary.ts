@@ -3,6 +3,7 @@
  * `cycle-summary.json` attachment the cycle specs add), then the totals.
  */
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
+import { comparisonHeadline, type Comparison } from '../../core/build-compare.ts';
 
 interface CycleSummary {
   driver: string;
@@ -16,6 +17,8 @@ interface Row {
   title: string;
   status: TestResult['status'];
   summary: CycleSummary | undefined;
+  /** The compare spec's comparison: its verdict and the figure that drove it. */
+  comparison?: Comparison | undefined;
   error: string | undefined;
 }
 
@@ -24,9 +27,14 @@ const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(1)}` : 
 export function formatRow(row: Row): string {
   const head = `${row.status === 'passed' ? 'PASS' : row.status.toUpperCase()}  ${row.title}`;
   const s = row.summary;
-  const figures = s
-    ? `  ${s.driver}: ${s.completed}/${s.requested} cycles, start p50 ${ms(s.start.p50)} / p95 ${ms(s.start.p95)} ms, stop p50 ${ms(s.stop.p50)} / p95 ${ms(s.stop.p95)} ms`
-    : '';
+  // A failing comparison's verdict line below says it all; a passing one says it here.
+  const figures = row.comparison
+    ? row.error
+      ? `  ${row.comparison.verdict}`
+      : `  ${comparisonHeadline(row.comparison)}`
+    : s
+      ? `  ${s.driver}: ${s.completed}/${s.requested} cycles, start p50 ${ms(s.start.p50)} / p95 ${ms(s.start.p95)} ms, stop p50 ${ms(s.stop.p50)} / p95 ${ms(s.stop.p95)} ms`
+      : '';
   const error = row.error ? `\n${indent(errorExcerpt(row.error), '      ')}` : '';
   return `${head}${figures}${error}`;
 }
@@ -89,6 +97,7 @@ export default class SummaryReporter implements Reporter {
       title: test.titlePath().slice(1).join(' › '),
       status: result.status,
       summary: json<CycleSummary>('cycle-summary.json'),
+      comparison: json<Comparison>('comparison.json'),
       error: rowError(verdict, result),
     });
   }
@@ -99,7 +108,7 @@ export default class SummaryReporter implements Reporter {
     const skipped = rows.filter((r) => r.status === 'skipped').length;
     // Passing tests without cycle figures add nothing a reader needs at the end of a run.
     const worthShowing = rows.filter(
-      (r) => r.summary || (r.status !== 'passed' && r.status !== 'skipped'),
+      (r) => r.summary || r.comparison || (r.status !== 'passed' && r.status !== 'skipped'),
     );
     const lines = [
       '',

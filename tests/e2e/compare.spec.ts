@@ -1,0 +1,175 @@
+/**
+ * The compare spec on the lab: sample drivers whose comparison is known, run as child runs of
+ * tests/compare.config.ts. The same build twice is the same; a leak gone improves on the leak
+ * slope and a leak added regresses on it (its error paths too, each case named); and `drvcycle
+ * compare` with a candidate two seconds slower to start regresses on start latency and exits 1,
+ * with the comparison in verdicts.json, the summary, Allure and the certification files.
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+// Only a child run boots machines: Playwright's own test, so no lab machine boots for it here.
+import { expect, test } from '@playwright/test';
+import type { Comparison } from '../../src/core/build-compare.ts';
+import { PACKAGE_ROOT, sampleDriver } from '../../src/core/paths.ts';
+import type { VerdictSummary } from '../../src/core/verdict.ts';
+import type { Certification } from '../../src/report/certification-verdict.ts';
+
+function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
+  return new Promise<{ code: number; output: string }>((resolve) => {
+    execFile(
+      args[0]!,
+      args.slice(1),
+      { cwd: PACKAGE_ROOT, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error ? Number((error as { code?: number }).code ?? 1) : 0,
+          output: `${stdout}${stderr}`,
+        }),
+    );
+  });
+}
+
+function childEnv(reports: string, output: string, suffix: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DRVCYCLE_REPORTS_DIR: reports,
+    DRVCYCLE_SELFTEST_OUTPUT: output,
+    DRVCYCLE_RUN_ID: `${process.env.DRVCYCLE_RUN_ID}-${suffix}`,
+  };
+  delete env.DRVCYCLE_VERDICTS_FILE;
+  return env;
+}
+
+const comparisonOf = (summary: VerdictSummary, project: string) => {
+  const verdict = summary.verdicts.find((v) => v.project === project);
+  expect(verdict, `a verdict for ${project}`).toBeDefined();
+  return { verdict: verdict!, comparison: verdict!.evidence.comparison as Comparison };
+};
+const figure = (c: Comparison, id: string) => c.figures.find((f) => f.id === id)!;
+
+test('same, improved and regressed: the same build twice, a leak gone, a leak added', async ({}, testInfo) => {
+  test.setTimeout(10 * 60_000);
+  const reports = testInfo.outputPath('reports');
+  const result = await run(
+    [
+      'npx',
+      'playwright',
+      'test',
+      '-c',
+      'tests/compare.config.ts',
+      '--project=clean-vs-clean',
+      '--project=leak-gone',
+      '--project=leak-added',
+    ],
+    childEnv(reports, testInfo.outputPath('run'), 'compare'),
+    9 * 60_000,
+  );
+  await testInfo.attach('run.txt', { body: result.output });
+  expect(result.code, 'the regression fails the run').toBe(1);
+  const summary = JSON.parse(readFileSync(`${reports}/verdicts.json`, 'utf8')) as VerdictSummary;
+
+  const same = comparisonOf(summary, 'clean-vs-clean');
+  expect(same.verdict).toMatchObject({ kind: 'pass', driver: 'dc_clean', scenario: 'compare' });
+  expect(same.comparison).toMatchObject({
+    verdict: 'same',
+    cycles: { baseline: 39, candidate: 39 },
+  });
+  expect(figure(same.comparison, 'leak-slope')).toMatchObject({
+    verdict: 'same',
+    baseline: 0,
+    candidate: 0,
+    source: 'wine-pool-trace',
+  });
+  expect(figure(same.comparison, 'event-log')).toMatchObject({ verdict: 'unavailable' });
+  expect(figure(same.comparison, 'event-log').source).toMatch(/Wine 8\.0 implements no event log/);
+  expect(figure(same.comparison, 'error-paths').source).toBe('not run (compare.errorPaths is off)');
+  // clean prints DriverEntry and DriverUnload lines every cycle: two per cycle for both builds.
+  expect(figure(same.comparison, 'debug-lines')).toMatchObject({ baseline: 2, candidate: 2 });
+
+  const gone = comparisonOf(summary, 'leak-gone');
+  expect(gone.verdict.kind).toBe('pass');
+  expect(gone.comparison).toMatchObject({ verdict: 'improved', drivenBy: 'leak-slope' });
+  expect(figure(gone.comparison, 'leak-slope')).toMatchObject({ baseline: 256, candidate: 0 });
+
+  const added = comparisonOf(summary, 'leak-added');
+  expect(added.verdict).toMatchObject({ kind: 'regression', driver: 'dc_leak_small' });
+  expect(added.verdict.summary).toMatch(
+    /^REGRESSION: regressed on leak slope: leak slope 0 → 256 B\/cycle \(\+256 B\/cycle; interval \[\+256, \+256\]; threshold 64 B\/cycle\)/,
+  );
+  // The error paths ran on both builds: the cases that load the driver now leave its pool behind.
+  const paths = figure(added.comparison, 'error-paths');
+  expect(paths.verdict).toBe('regressed');
+  expect(paths.differences!.join('\n')).toMatch(/second start: baseline passed, candidate failed/);
+
+  // The summary line, the Allure attachment with its chart, the certification files.
+  expect(result.output).toMatch(
+    /PASS {2}clean-vs-clean › compare\.spec\.ts › compare › candidate against the baseline build {2}same: clean\.sys against baseline clean\.sys/,
+  );
+  const results = readdirSync(`${reports}/allure-results`);
+  const svgs = results.filter((f) => f.endsWith('.svg'));
+  const charts = svgs
+    .map((f) => readFileSync(path.join(reports, 'allure-results', f), 'utf8'))
+    .filter((svg) => svg.includes('against baseline'));
+  expect(charts.length).toBe(3);
+  expect(charts.join('\n')).toMatch(
+    /regressed on leak slope: leak_small\.sys against baseline clean\.sys/,
+  );
+  const certification = JSON.parse(
+    readFileSync(`${reports}/certification.json`, 'utf8'),
+  ) as Certification;
+  expect(certification).toMatchObject({ verdict: 'fail', drivers: [] });
+  expect(certification.comparisons!.map((c) => [c.project, c.result]).sort()).toEqual([
+    ['clean-vs-clean', 'same'],
+    ['leak-added', 'regressed'],
+    ['leak-gone', 'improved'],
+  ]);
+  const markdown = readFileSync(`${reports}/certification.md`, 'utf8');
+  expect(markdown).toMatch(/^# Build comparison: FAIL/);
+  expect(markdown).toMatch(
+    /\| leak slope \| 0 B\/cycle \| 256 B\/cycle \| 256 B\/cycle \| \[256, 256\] \| 64 B\/cycle \| \*\*regressed\*\* \(drove the verdict\) \|/,
+  );
+});
+
+test('drvcycle compare: a candidate 2 s slower to start regresses on start latency and exits 1', async ({}, testInfo) => {
+  test.setTimeout(5 * 60_000);
+  const reports = testInfo.outputPath('reports');
+  const result = await run(
+    [
+      process.execPath,
+      'bin/drvcycle.js',
+      'compare',
+      '--baseline',
+      sampleDriver('clean'),
+      '--candidate',
+      sampleDriver('slow_start'),
+      '--cycles',
+      '5',
+      '-c',
+      'tests/compare.config.ts',
+    ],
+    childEnv(reports, testInfo.outputPath('run'), 'compare-cli'),
+    4 * 60_000,
+  );
+  await testInfo.attach('run.txt', { body: result.output });
+  expect(result.code, 'a regression exits 1').toBe(1);
+  expect(result.output).toContain('[drvcycle] compare: regressed (exit 1)');
+  const summary = JSON.parse(readFileSync(`${reports}/verdicts.json`, 'utf8')) as VerdictSummary;
+  const { verdict, comparison } = comparisonOf(summary, 'compare');
+  expect(verdict).toMatchObject({ kind: 'regression', driver: 'dc_slow_start' });
+  expect(comparison).toMatchObject({ verdict: 'regressed', drivenBy: 'start-p50' });
+  expect(figure(comparison, 'start-p50').candidate).toBeGreaterThan(1900);
+  expect(figure(comparison, 'start-p50').interval![0]).toBeGreaterThan(1000);
+  expect(verdict.summary).toMatch(/^REGRESSION: regressed on start latency p50: /);
+  expect(readFileSync(`${reports}/certification.md`, 'utf8')).toMatch(
+    /## dc_slow_start against its baseline: REGRESSED/,
+  );
+  // Bad arguments are no regression: exit 2, before any machine boots.
+  const bad = await run(
+    [process.execPath, 'bin/drvcycle.js', 'compare', '--candidate', sampleDriver('clean')],
+    childEnv(testInfo.outputPath('bad'), testInfo.outputPath('bad-run'), 'compare-bad'),
+    60_000,
+  );
+  expect(bad).toMatchObject({ code: 2 });
+  expect(bad.output).toContain('drvcycle compare needs both builds: --baseline is missing.');
+});
