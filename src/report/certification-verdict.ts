@@ -37,6 +37,8 @@ export interface Criterion {
   readonly requirement: string;
   readonly measured: string;
   readonly passed: boolean;
+  /** A failed criterion's repro record in short: `drvcycle repro` reruns it from the run's verdicts. */
+  readonly repro?: { readonly seed: number; readonly cycle?: number | undefined };
 }
 
 export interface DriverCertification {
@@ -173,6 +175,9 @@ export function buildCertification(
         requirement: requirementOf(t.verdict, t.settings),
         measured: t.verdict.summary,
         passed: t.verdict.kind === 'pass' && (t.status === 'passed' || t.status === 'expected'),
+        ...(t.verdict.repro
+          ? { repro: { seed: t.verdict.repro.seed, cycle: t.verdict.repro.cycle } }
+          : {}),
       }));
     const missing = missingCriteria(group);
     drivers.push({
@@ -258,6 +263,12 @@ export function certificationMarkdown(c: Certification): string {
           `| ${cell(k.name)} | ${cell(k.requirement)} | ${cell(k.measured)} | ${k.passed ? 'pass' : '**FAIL**'} |`,
       ),
       ...(d.missing ?? []).map((name) => `| ${cell(name)} | required | did not run | **FAIL** |`),
+      ...d.criteria
+        .filter((k) => !k.passed && k.repro)
+        .flatMap((k) => [
+          '',
+          `Rerun "${k.name}" until it fails again: \`npx drvcycle repro <this run's reports folder> "[${d.project}] ${k.name}"\` (seed ${k.repro!.seed}${k.repro!.cycle !== undefined ? `, failed at cycle ${k.repro!.cycle}` : ''}).`,
+        ]),
     );
   }
   for (const k of c.comparisons ?? []) lines.push('', ...comparisonMarkdown(k));

@@ -51,6 +51,9 @@ test('a cycles run of flaky_entry fails at some cycle, and its verdict records h
   const { code } = await run.exited;
   await testInfo.attach('run.txt', { body: run.output() });
   expect(code).toBe(1);
+  expect(run.output()).toContain(
+    `rerun a failure until it fails again: npx drvcycle repro ${reports}\ndrvcycle: 0 passed, 1 failed`,
+  );
   const [verdict] = run.verdicts().verdicts;
   expect(verdict).toMatchObject({
     kind: 'load-failure',

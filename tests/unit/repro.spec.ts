@@ -19,6 +19,7 @@ import { outcomeOf, reproLines, type ReproReport } from '../../src/report/repro-
 import { runSeed } from '../../src/config/run-id-env.ts';
 import { parseIoTable } from '../../src/core/io-table.ts';
 import { withDrawnSeed } from '../../src/report/repro-capture.ts';
+import { certificationMarkdown } from '../../src/report/certification-verdict.ts';
 
 /** A deterministic random source (a linear congruential generator), so the flaky fakes repeat. */
 function lcg(seed: number) {
@@ -397,4 +398,44 @@ test('a fuzzing I/O table recorded with the seed the run drew, so the rerun send
   const seeded = { ...table, fuzz: { ...table.fuzz!, seed: 7 } };
   expect(withDrawnSeed(seeded, { io: { fuzzSeed: 4242 } }).fuzz?.seed).toBe(7);
   expect(withDrawnSeed(table, {})).toBe(table);
+});
+
+test('the certification names how to rerun a failed criterion, with its seed and cycle', () => {
+  const md = certificationMarkdown({
+    generatedAt: '2026-12-06T23:00:00.000Z',
+    runId: 'run-1',
+    certified: false,
+    verdict: 'fail',
+    drivers: [
+      {
+        project: 'certify-dc_flaky_entry',
+        service: 'dc_flaky_entry',
+        driver: {
+          file: 'flaky_entry.sys',
+          sha256: 'a'.repeat(64),
+          version: null,
+          bytes: 8157,
+          signature: 'absent',
+        },
+        target: 'Wine 8.0',
+        verifier: 'not available (lab rehearsal)',
+        rehearsal: 'lab',
+        criteria: [
+          {
+            name: 'cycles › load/unload cycles',
+            requirement: '2000 cycles',
+            measured: 'LOAD FAILURE at cycle 867: …',
+            passed: false,
+            repro: { seed: 1161868199, cycle: 867 },
+          },
+          { name: 'leaks › memory', requirement: 'flat', measured: 'PASS', passed: true },
+        ],
+        verdict: 'fail',
+      },
+    ],
+  });
+  expect(md).toContain(
+    'Rerun "cycles › load/unload cycles" until it fails again: `npx drvcycle repro <this run\'s reports folder> "[certify-dc_flaky_entry] cycles › load/unload cycles"` (seed 1161868199, failed at cycle 867).',
+  );
+  expect(md).not.toContain('Rerun "leaks');
 });

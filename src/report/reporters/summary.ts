@@ -4,6 +4,7 @@
  */
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import { comparisonHeadline, type Comparison } from '../../core/build-compare.ts';
+import { reportsDir } from '../../config/environment.ts';
 
 interface CycleSummary {
   driver: string;
@@ -20,6 +21,8 @@ interface Row {
   /** The compare spec's comparison: its verdict and the figure that drove it. */
   comparison?: Comparison | undefined;
   error: string | undefined;
+  /** The test's verdict carries a repro record (a failure drvcycle repro can rerun). */
+  reproducible?: boolean;
 }
 
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(1)}` : '-');
@@ -92,13 +95,14 @@ export default class SummaryReporter implements Reporter {
       return attachment ? (JSON.parse(attachment.body!.toString('utf8')) as T) : undefined;
     };
     // The verdict is the one account of a test: the summary shows it, as Allure and verdicts.json do.
-    const verdict = json<{ kind: string; summary: string }>('verdict.json');
+    const verdict = json<{ kind: string; summary: string; repro?: unknown }>('verdict.json');
     this.rows.set(test.id, {
       title: test.titlePath().slice(1).join(' › '),
       status: result.status,
       summary: json<CycleSummary>('cycle-summary.json'),
       comparison: json<Comparison>('comparison.json'),
       error: rowError(verdict, result),
+      reproducible: verdict?.repro !== undefined,
     });
   }
 
@@ -110,10 +114,17 @@ export default class SummaryReporter implements Reporter {
     const worthShowing = rows.filter(
       (r) => r.summary || r.comparison || (r.status !== 'passed' && r.status !== 'skipped'),
     );
+    const reproducible = rows.filter((r) => r.reproducible);
     const lines = [
       '',
       'drvcycle summary',
       ...worthShowing.map(formatRow),
+      // Before the closing count line, which CI reads as the run's last word.
+      ...(reproducible.length > 0
+        ? [
+            `rerun a failure until it fails again: npx drvcycle repro ${reportsDir()}${reproducible.length > 1 ? ' "<test>"' : ''}`,
+          ]
+        : []),
       `drvcycle: ${passed} passed, ${rows.length - passed - skipped} failed, ${skipped} skipped (${result.status})`,
       '',
     ];
