@@ -25,6 +25,7 @@ import { installDriverUnderTest, type DriverToInstall } from '../families/driver
 import {
   reproduce,
   shortestFailingRun,
+  smallestFailingOperations,
   type ReproBudget,
   type ReproPlan,
 } from '../families/repro-run.ts';
@@ -130,6 +131,7 @@ export function planOf(verdict: ReproducibleVerdict, budget: ReproBudget): Repro
   const { repro } = verdict;
   const s = repro.settings;
   const common = {
+    ...(repro.driver.io ? { io: repro.driver.io } : {}),
     startTimeoutMs: s.startTimeoutMs,
     stopTimeoutMs: s.stopTimeoutMs,
     sampleEvery: s.sampleEvery,
@@ -253,6 +255,32 @@ async function runRepro(args: ReproArgs): Promise<number> {
         probes: search.probes,
       };
     }
+    // An I/O table: the fewest of its operations that still fail, over the shortest failing run.
+    let operations: ReproReport['operations'];
+    const table = plan.io;
+    if (
+      outcome === 'reproduced' &&
+      table &&
+      table.operations.length > 1 &&
+      args.shrink.maxRuns > 0
+    ) {
+      const count =
+        figures.per === 'cycle'
+          ? (shortest?.cycles ?? figures.cyclesToFailure!.min)
+          : plan.cyclesPerAttempt;
+      const search = await smallestFailingOperations(ctx, { ...plan, io: table }, count, {
+        ...args.shrink,
+        deadline,
+      });
+      operations = {
+        all: table.operations.map((op) => op.name),
+        smallest: search.smallest,
+        cycles: count,
+        complete: search.complete,
+        repeats: args.shrink.repeats,
+        probes: search.probes,
+      };
+    }
     const report: ReproReport = {
       test: verdict.test,
       project: verdict.project,
@@ -274,6 +302,7 @@ async function runRepro(args: ReproArgs): Promise<number> {
       attempts: run.attempts,
       ...(shortest ? { shortest } : {}),
       ...(shortestSkipped ? { shortestSkipped } : {}),
+      ...(operations ? { operations } : {}),
       startedAt: startedAt.toISOString(),
       ms: Math.round(performance.now() - started),
     };

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Collector } from '../collector/collector.ts';
 import type { LeakThresholds } from '../core/leak-decision.ts';
 import { failureSignature } from '../core/repro-record.ts';
-import { shortestFailingCount, type ShrinkResult } from '../core/shrink.ts';
+import { withOperations, type IoTable } from '../core/io-table.ts';
+import { ddmin, shortestFailingCount, type ShrinkResult } from '../core/shrink.ts';
 import type { Verdict } from '../core/verdict.ts';
 import type { Machine } from '../machines/machine.ts';
 import type { InstalledDriver } from '../target/types.ts';
@@ -24,6 +25,8 @@ export interface ReproPlan {
   readonly stopTimeoutMs: number;
   readonly sampleEvery: number;
   readonly leak?: { readonly thresholds: LeakThresholds; readonly poolTags: readonly string[] };
+  /** The test's I/O table, as its run resolved it (a drawn fuzz seed included). */
+  readonly io?: IoTable | undefined;
   /** failureSignature of the verdict being reproduced. */
   readonly signature: string;
 }
@@ -97,6 +100,7 @@ export async function runAttempt(
         stopTimeoutMs: plan.stopTimeoutMs,
         sampleEvery: plan.sampleEvery,
         ...(plan.leak ? { leak: plan.leak } : {}),
+        ...(plan.io ? { io: plan.io } : {}),
       },
     );
   } finally {
@@ -186,6 +190,35 @@ export async function shortestFailingRun(
       const attempt = await runAttempt(ctx, plan, count, run, `shrink-${run}-${count}`);
       ctx.log(
         `[drvcycle] shortest run: ${count} cycle${count === 1 ? '' : 's'} from a fresh start ${attempt.same ? 'failed the same way' : attempt.kind === 'pass' ? 'passed' : `ended ${attempt.signature}`}`,
+      );
+      return attempt.same;
+    },
+    { ...options, spent: () => now() >= options.deadline },
+  );
+}
+
+/**
+ * The smallest set of the I/O table's operations (their order kept) that still ends in the same
+ * failure: ddmin over the operations' names, each probe `count` cycles from a fresh start with the
+ * table cut to those operations, repeated `repeats` times (a failure that shows once counts).
+ */
+export async function smallestFailingOperations(
+  ctx: ReproContext,
+  plan: ReproPlan & { io: IoTable },
+  count: number,
+  options: { repeats: number; maxRuns: number; deadline: number },
+): Promise<ShrinkResult<readonly string[]>> {
+  const now = ctx.now ?? (() => performance.now());
+  const table = plan.io;
+  let run = 0;
+  return ddmin(
+    table.operations.map((op) => op.name),
+    async (names) => {
+      run++;
+      const io = withOperations(table, names);
+      const attempt = await runAttempt(ctx, { ...plan, io }, count, run, `operations-${run}`);
+      ctx.log(
+        `[drvcycle] operations ${names.join(', ')}: ${attempt.same ? 'failed the same way' : attempt.kind === 'pass' ? 'passed' : `ended ${attempt.signature}`}`,
       );
       return attempt.same;
     },

@@ -52,6 +52,15 @@ export interface ReproReport {
   };
   /** What was not searched, and why (a failure with no cycle, one not reproduced). */
   readonly shortestSkipped?: string;
+  /** With an I/O table: the fewest of its operations (ddmin) that still fail in `cycles` cycles. */
+  readonly operations?: {
+    readonly all: readonly string[];
+    readonly smallest: readonly string[];
+    readonly cycles: number;
+    readonly complete: boolean;
+    readonly repeats: number;
+    readonly probes: readonly ProbeLog<readonly string[]>[];
+  };
   readonly startedAt: string;
   readonly ms: number;
 }
@@ -101,6 +110,11 @@ export function reproLines(report: ReproReport): string[] {
       }`,
     );
   else if (report.shortestSkipped) lines.push(`shortest failing run: ${report.shortestSkipped}`);
+  const ops = report.operations;
+  if (ops)
+    lines.push(
+      `smallest set of I/O operations that still fails: ${ops.smallest.join(', ')} (${ops.smallest.length} of ${ops.all.length}, in ${plural(ops.cycles, 'cycle')} from a fresh start${ops.complete ? '' : '; the search budget ended before it was minimal'})`,
+    );
   return lines;
 }
 

@@ -439,3 +439,25 @@ test('the certification names how to rerun a failed criterion, with its seed and
   );
   expect(md).not.toContain('Rerun "leaks');
 });
+
+test('with an I/O table the summary names the smallest set of operations that still fails', () => {
+  const figures = reproFigures([{ cycles: 1, kind: 'crash', same: true }], 'cycle');
+  const report = {
+    original: { summary: 'CRASH in io at cycle 1: …', signature: 'crash/io/-' },
+    stoppedBy: 'failures',
+    outcome: outcomeOf(figures),
+    figures,
+    attempts: [],
+    operations: {
+      all: ['get', 'alloc', 'alloc-short'],
+      smallest: ['alloc-short'],
+      cycles: 1,
+      complete: true,
+      repeats: 2,
+      probes: [],
+    },
+  } as unknown as ReproReport;
+  expect(reproLines(report).at(-1)).toBe(
+    'smallest set of I/O operations that still fails: alloc-short (1 of 3, in 1 cycle from a fresh start)',
+  );
+});
