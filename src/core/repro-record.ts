@@ -77,13 +77,19 @@ export function needsRepro(verdict: Pick<Verdict, 'kind'>): boolean {
 
 /**
  * What makes two failures the same: the verdict kind, its phase and its code (the Win32 code, else
- * the NTSTATUS, else drvcycle's error code or the leak's signal). `load-failure/load/1450`.
+ * the NTSTATUS, else drvcycle's error code or the leak's signal), and for an I/O failure the
+ * operation it failed in. `load-failure/load/1450`, `crash/io/0xC0000123 …@alloc-short`.
  */
 export function failureSignature(verdict: Pick<Verdict, 'kind' | 'phase' | 'evidence'>): string {
   const e = verdict.evidence;
   const code =
     e.win32Code ?? e.ntstatus ?? e.bugcheck ?? e.signal ?? e.cause ?? e.errorCode ?? undefined;
-  return [verdict.kind, verdict.phase ?? '-', code === undefined ? '-' : String(code)].join('/');
+  const operation = typeof e.operation === 'string' ? `@${e.operation}` : '';
+  return [
+    verdict.kind,
+    verdict.phase ?? '-',
+    code === undefined ? '-' : `${String(code)}${operation}`,
+  ].join('/');
 }
 
 /** `[lab] cycles › load/unload cycles`: how a repro names a test. */

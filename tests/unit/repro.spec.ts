@@ -303,6 +303,15 @@ test.describe('picking the failed test', () => {
         entry({ kind: 'leak', phase: undefined, evidence: { signal: 'wine-pool-trace' } }),
       ),
     ).toBe('leak/-/wine-pool-trace');
+    expect(
+      failureSignature(
+        entry({
+          kind: 'crash',
+          phase: 'io',
+          evidence: { operation: 'alloc-short', ntstatus: '0xC0000123 STATUS_FILE_DELETED' },
+        }),
+      ),
+    ).toBe('crash/io/0xC0000123 STATUS_FILE_DELETED@alloc-short');
   });
 
   test('the plan: the test family, its counts; an error-path case is refused with the way to rerun it', () => {
