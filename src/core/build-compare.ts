@@ -307,6 +307,22 @@ function errorPathFigure(m: ReturnType<typeof pair<readonly ErrorPathOutcome[]>>
 
 const signedPercent = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(0)} %`;
 
+/**
+ * The blocks each build needs before a block-level difference can be significant at all: with k
+ * blocks each and no difference between the builds, every candidate block lands above every
+ * baseline block with probability 1 / C(2k, k); fewer blocks than make that ≤ the interval's
+ * tail, and a plain run of luck would read as a shift (two blocks each: 1 in 6).
+ */
+export function blocksForSignificance(tail: number): number {
+  let k = 1;
+  let arrangements = 2; // C(2, 1)
+  while (1 / arrangements > tail) {
+    k++;
+    arrangements = (arrangements * (2 * k) * (2 * k - 1)) / (k * k);
+  }
+  return k;
+}
+
 export function compareBuilds(input: CompareInput): Comparison {
   const { baseline: A, candidate: B, settings } = input;
   const t = settings.thresholds;
@@ -314,17 +330,18 @@ export function compareBuilds(input: CompareInput): Comparison {
   const host = pair(A.hostMemory, B.hostMemory);
   const debug = pair(A.debugLines, B.debugLines);
   const events = pair(A.eventLog, B.eventLog);
-  // A block bootstrap needs two blocks of each build at least.
+  // Bonferroni: the figures with an interval share alpha (the latencies counted whenever a
+  // build has blocks at all, so leaving them out below never loosens the others).
   const blocks = (m: BuildMeasurements) => m.latencyBlocks.filter((n) => n > 0).length;
-  const latencyOk = blocks(A) >= 2 && blocks(B) >= 2;
-  // Bonferroni: the figures with an interval share alpha.
   const intervals =
-    (latencyOk ? 4 : 0) +
+    (blocks(A) > 0 && blocks(B) > 0 ? 4 : 0) +
     ('why' in leak ? 0 : 1) +
     ('why' in host ? 0 : 1) +
     ('why' in debug ? 0 : 1) +
     ('why' in events ? 0 : 1);
   const confidence = 1 - settings.alpha / Math.max(1, intervals);
+  const neededBlocks = blocksForSignificance((1 - confidence) / 2);
+  const latencyOk = blocks(A) >= neededBlocks && blocks(B) >= neededBlocks;
   let stream = settings.seed;
   const options = () => ({ seed: stream++, resamples: settings.resamples, confidence });
 
@@ -346,7 +363,7 @@ export function compareBuilds(input: CompareInput): Comparison {
       );
     }
   } else {
-    const why = `fewer than 2 blocks of cycles past the warm-up for a build (${blocks(A)} and ${blocks(B)}; cycles ≥ 2 × blockSize + warmupCycles gives 2)`;
+    const why = `${blocks(A)} and ${blocks(B)} blocks of cycles past the warm-up: an interval at ${(confidence * 100).toFixed(2)} % needs ${neededBlocks} blocks of each build to be able to exclude zero (cycles ≥ ${neededBlocks} × blockSize + warmupCycles)`;
     for (const id of ['start-p50', 'start-p95', 'stop-p50', 'stop-p95'] as const)
       figures.push(unavailable(id, 'ms', '', why));
   }

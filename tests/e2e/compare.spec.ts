@@ -73,7 +73,7 @@ test('same, improved and regressed: the same build twice, a leak gone, a leak ad
   expect(same.verdict).toMatchObject({ kind: 'pass', driver: 'dc_clean', scenario: 'compare' });
   expect(same.comparison).toMatchObject({
     verdict: 'same',
-    cycles: { baseline: 39, candidate: 39 },
+    cycles: { baseline: 47, candidate: 47 },
   });
   expect(figure(same.comparison, 'leak-slope')).toMatchObject({
     verdict: 'same',
@@ -144,7 +144,7 @@ test('drvcycle compare: a candidate 2 s slower to start regresses on start laten
       '--candidate',
       sampleDriver('slow_start'),
       '--cycles',
-      '5',
+      '7',
       '-c',
       'tests/compare.config.ts',
     ],

@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { bootstrapDeltas, quantileOf, seededRandom } from '../../src/core/bootstrap.ts';
 import {
+  blocksForSignificance,
   compareBuilds,
   comparisonHeadline,
   compareSettingsProblem,
@@ -86,11 +87,25 @@ test('a load burst during one block of the candidate is no regression (blocks ar
   expect(compare(baseByCycle, cycleByCycle).verdict).toBe('regressed');
 });
 
-test('one block per build is too few for an interval: the latencies are unavailable, not decided', () => {
-  const one = { ...build(), latencyBlocks: [200] };
-  const c = compare(one, one);
-  expect(c.figures.find((f) => f.id === 'start-p50')).toMatchObject({ verdict: 'unavailable' });
-  expect(c.figures.find((f) => f.id === 'start-p50')!.source).toMatch(/fewer than 2 blocks/);
+test('too few blocks for an interval: the latencies are unavailable, not decided', () => {
+  // Two blocks each, the candidate's both 22 % slower to stop: as the lab once showed with two
+  // equal builds, 1 run in 6 orders the blocks so, difference or not.
+  const base = { ...build(), latencyBlocks: [100, 100] };
+  const slower = { ...base, stopMs: base.stopMs.map((v) => v * 1.22) };
+  const c = compare(base, slower);
+  expect(c.verdict).toBe('same');
+  const stop = c.figures.find((f) => f.id === 'stop-p50')!;
+  expect(stop.verdict).toBe('unavailable');
+  // Six figures with an interval: each at 99.17 %, whose tail needs 5 blocks (1 / C(10, 5)).
+  expect(stop.source).toBe(
+    '2 and 2 blocks of cycles past the warm-up: an interval at 99.17 % needs 5 blocks of each build to be able to exclude zero (cycles ≥ 5 × blockSize + warmupCycles)',
+  );
+});
+
+test('blocks needed for significance: the smallest k with 1 / C(2k, k) within the tail', () => {
+  expect(blocksForSignificance(0.05)).toBe(3); // C(6, 3) = 20
+  expect(blocksForSignificance(0.025)).toBe(4); // C(8, 4) = 70
+  expect(blocksForSignificance(0.05 / 7 / 2)).toBe(6); // C(12, 6) = 924; C(10, 5) = 252 is not enough
 });
 
 test('a 10 % slower start is within the +20 % threshold: same, though significant', () => {
