@@ -47,9 +47,12 @@ const SHORT = JSON.parse(
 ) as Record<string, string>;
 
 function manifest(drivers: number, file: string): void {
-  const round = CORPUS.flatMap((entry) =>
-    Array.from({ length: entry.copies }, (_, i) => ({ ...entry, copy: i + 1 })),
-  );
+  // Interleaved (clean, device_legacy, leak_small, …, clean, …): Playwright gives each shard a
+  // run of consecutive tests, and the slow samples side by side would make one shard the last.
+  const most = Math.max(...CORPUS.map((entry) => entry.copies));
+  const round = Array.from({ length: most }, (_, i) =>
+    CORPUS.filter((entry) => entry.copies > i).map((entry) => ({ ...entry, copy: i + 1 })),
+  ).flat();
   const lines = Array.from({ length: drivers }, (_, i) => {
     const entry = round[i % round.length]!;
     const copy = entry.copy + Math.floor(i / round.length) * entry.copies;
