@@ -59,18 +59,19 @@ function normalCdf(z: number): number {
   return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
 }
 
-/** `1 in 500`-style reading of a per-cycle rate: `1 in 417 (95 %: 1 in 1,530 … 1 in 143)`. */
-export function describeRate(interval: RateInterval): string {
+/** `1 in 500`-style reading of a rate per cycle (or attempt): `1 in 497 (3 in 1,491 cycles; 95 %: …)`. */
+export function describeRate(interval: RateInterval, unit: 'cycle' | 'attempt' = 'cycle'): string {
+  const trials = `${interval.trials.toLocaleString('en-US')} ${unit}${interval.trials === 1 ? '' : 's'}`;
   const oneIn = (rate: number) =>
     rate <= 0
       ? 'never'
       : rate >= 1
-        ? 'every cycle'
+        ? `every ${unit}`
         : `1 in ${Math.round(1 / rate).toLocaleString('en-US')}`;
   const percent = Math.round(interval.confidence * 100);
   if (interval.failures === 0)
-    return `no failure in ${interval.trials.toLocaleString('en-US')} cycles (${percent} %: at most ${oneIn(interval.high)})`;
-  return `${oneIn(interval.rate)} (${interval.failures} in ${interval.trials.toLocaleString('en-US')} cycles; ${percent} %: ${oneIn(interval.low)} … ${oneIn(interval.high)})`;
+    return `no failure in ${trials} (${percent} %: at most ${oneIn(interval.high)})`;
+  return `${oneIn(interval.rate)} (${interval.failures} in ${trials}; ${percent} %: ${oneIn(interval.low)} … ${oneIn(interval.high)})`;
 }
 
 export interface CyclesToFailure {

@@ -86,7 +86,7 @@ export function reproLines(report: ReproReport): string[] {
         : `NOT REPRODUCED within the budget (${report.stoppedBy})`;
   lines.push(`${headline}: ${report.original.summary.split('\n')[0]}`);
   lines.push(
-    `failure rate per ${f.per}: ${describeRate(f.rate)}, Wilson ${Math.round(f.rate.confidence * 100)} % [${f.rate.low.toPrecision(3)}, ${f.rate.high.toPrecision(3)}]`,
+    `failure rate per ${f.per}: ${describeRate(f.rate, f.per)}, Wilson ${Math.round(f.rate.confidence * 100)} % [${f.rate.low.toPrecision(3)}, ${f.rate.high.toPrecision(3)}]`,
   );
   if (f.cyclesToFailure) {
     const c = f.cyclesToFailure;
@@ -95,7 +95,7 @@ export function reproLines(report: ReproReport): string[] {
     );
   }
   lines.push(
-    `attempts: ${f.attempts} (${f.failures} same failure, ${f.otherFailures} different failure${f.otherFailures === 1 ? '' : 's'}, ${f.inconclusive} inconclusive), ${f.cycles} cycles, stopped by ${report.stoppedBy}`,
+    `attempts: ${f.attempts} (${f.failures} same failure, ${f.otherFailures} different failure${f.otherFailures === 1 ? '' : 's'}, ${f.inconclusive} inconclusive), ${plural(f.cycles, 'cycle')}, stopped by ${report.stoppedBy}`,
   );
   for (const a of report.attempts.filter((a) => a.kind !== 'pass' && !a.same))
     lines.push(`  different failure in attempt ${a.index}: ${a.summary.split('\n')[0]}`);

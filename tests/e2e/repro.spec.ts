@@ -186,3 +186,46 @@ test('on the clean sample the failure is not reproduced, and repro gives the rat
   });
   expect(report.figures.rate.high).toBeCloseTo(wilsonInterval(0, 300).high, 9);
 });
+
+test('with an I/O table, repro keeps the fewest operations that still crash the driver', async ({}, testInfo) => {
+  test.setTimeout(8 * 60_000);
+  const ioReports = testInfo.outputPath('reports');
+  // io_crash_short's table: get and alloc are fine, alloc-short (a 1-byte input) crashes it.
+  const run = startRun(['specs/cycles.spec.ts', '--project=lab', '--workers=1'], {
+    reports: ioReports,
+    runId: `${process.env.DRVCYCLE_RUN_ID}-io`,
+    env: {
+      DRIVER: sampleDriver('io_crash_short'),
+      DRIVER_IO: path.join(packagePaths.driverIoTables(), 'io_crash_short.json'),
+      CYCLES: '3',
+    },
+  });
+  const { code } = await run.exited;
+  await testInfo.attach('run.txt', { body: run.output() });
+  expect(code).toBe(1);
+  const [verdict] = run.verdicts().verdicts;
+  expect(verdict).toMatchObject({ kind: 'crash', phase: 'io', cycle: 1 });
+  expect((verdict as unknown as { repro: ReproRecord }).repro.driver.io?.operations).toHaveLength(
+    3,
+  );
+
+  const out = testInfo.outputPath('repro');
+  const result = await repro(
+    [ioReports, '--failures=1', '--shrink-repeats=1', '--shrink-runs=6', `--out=${out}`],
+    6 * 60_000,
+  );
+  await testInfo.attach('repro.txt', { body: result.stdout + result.stderr });
+  expect(result.code, result.stdout.slice(-3000) + result.stderr).toBe(0);
+  expect(result.stdout).toContain(
+    'smallest set of I/O operations that still fails: alloc-short (1 of 3, in 1 cycle from a fresh start)',
+  );
+  const report = reportOf(out);
+  expect(report.operations).toMatchObject({
+    all: ['get', 'alloc', 'alloc-short'],
+    smallest: ['alloc-short'],
+    complete: true,
+  });
+  // Every probe that kept alloc-short failed the same way; every one without it passed.
+  for (const probe of report.operations!.probes)
+    expect(probe.failed).toBe(probe.candidate.includes('alloc-short'));
+});

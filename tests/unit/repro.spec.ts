@@ -470,3 +470,9 @@ test('with an I/O table the summary names the smallest set of operations that st
     'smallest set of I/O operations that still fails: alloc-short (1 of 3, in 1 cycle from a fresh start)',
   );
 });
+
+test('a rate per attempt says attempts', () => {
+  expect(describeRate(wilsonInterval(1, 1), 'attempt')).toBe(
+    'every attempt (1 in 1 attempt; 95 %: 1 in 5 … every attempt)',
+  );
+});
