@@ -35,6 +35,8 @@ export default defineConfig({
     { name: 'device_legacy', testMatch: LEAKS, use: sample('device_legacy', { leakCycles: 200 }) },
     { name: 'leak_small', testMatch: LEAKS, use: sample('leak_small', { leakCycles: 60 }) },
     { name: 'leak_large', testMatch: LEAKS, use: sample('leak_large', { leakCycles: 60 }) },
+    { name: 'leak_every5', testMatch: LEAKS, use: sample('leak_every5', { leakCycles: 60 }) },
+    { name: 'late_free', testMatch: LEAKS, use: sample('late_free', { leakCycles: 10 }) },
     {
       name: 'entry_fail_resources',
       testMatch: [CYCLES, ERROR_PATHS],

@@ -66,6 +66,8 @@ export interface MemoryChart {
   readonly warmupCycles?: number | undefined;
   /** The leak decision behind the fit, attached to the test as leak-analysis.json. */
   readonly analysis?: unknown;
+  /** The allocations a leak left, as markdown: attached as leak-allocations.md. */
+  readonly leakList?: string | undefined;
 }
 
 export class Collector {

@@ -98,7 +98,7 @@ export const SPEC_FAMILIES: Readonly<Record<FamilyId, SpecFamily>> = {
     certifies: true,
     requirement: (s) => {
       const t = s.leakThresholds;
-      return `${s.leakCycles} cycles: pool growth ≤ ${t.perCycle} B/cycle after ${t.warmupCycles} warm-up cycles (≥ ${t.minSamples} samples), ≤ ${t.residualTolerance} B left after the last unload`;
+      return `${s.leakCycles} cycles: no allocation of the driver alive after the next cycle's unload (exact pool trace), or else pool growth ≤ ${t.perCycle} B/cycle after ${t.warmupCycles} warm-up cycles (≥ ${t.minSamples} samples), ≤ ${t.residualTolerance} B left after the last unload`;
     },
   },
   'error-paths': {

@@ -26,10 +26,25 @@
  * or one whose id shows a second manager (the earlier one died without ending), is over: what it
  * left allocated is lost for good (still counted, never freed by a newcomer with its id), and
  * what it had loaded is forgotten.
+ *
+ * Each allocation of the driver is kept with its size, pool type and cycle, and, when the relay
+ * channel names it (wine-pool-callers.ts), its tag and caller. The exact verdict: an allocation
+ * made in cycle N is leaked when it is still allocated after the unload of cycle N+1 (the next
+ * instance of the driver had a whole load and unload to free it, so a buffer freed one cycle
+ * late is not a leak), or when its host process ended with it allocated (nothing can free it any
+ * more). `leakCycle` is the first such N: certain once cycle N+1 has unloaded.
+ * "After the unload of cycle K" is the moment drvcycle learns the service stopped
+ * (`unloadDone(K)`), or, reading a trace afterwards, the load of cycle K+1.
  */
+import { LeakLedger, type PoolAllocation } from './pool-leaks.ts';
+import { WinePoolCallers } from './wine-pool-callers.ts';
+import { unescapeWinePath } from './wine-path.ts';
+
+export { unescapeWinePath };
+
 const LOAD = /^([0-9a-f]+):[0-9a-f]+:trace:ntoskrnl:load_driver loading driver L"(.*)"\s*$/i;
 const ALLOC =
-  /^([0-9a-f]+):[0-9a-f]+:trace:ntoskrnl:ExAllocatePool\w*\s+(\d+)\b.*->\s*([0-9a-f]+)\s*$/i;
+  /^(([0-9a-f]+):[0-9a-f]+):trace:ntoskrnl:ExAllocatePool\w*\s+(\d+)\b(?:\s+pool\s+(\d+))?.*->\s*([0-9a-f]+)\s*$/i;
 const FREE = /^([0-9a-f]+):[0-9a-f]+:trace:ntoskrnl:ExFreePool\w*\s+([0-9a-f]+)\s*$/i;
 const INIT_DONE =
   /^([0-9a-f]+):[0-9a-f]+:trace:ntoskrnl:init_driver init done for L"(.*)" obj ([0-9a-f]+)\s*$/i;
@@ -48,19 +63,6 @@ export interface PoolCycleSample {
    * outside every DriverEntry and DriverUnload: not attributable, so never counted as the driver's.
    */
   readonly sharedBytes: number;
-}
-
-/**
- * Wine's debugstr_w escapes a backslash as `\\` and any character past ASCII as `\XXXX` (four hex
- * digits: `Dr\00efver` is `Drïver`); compare on the unescaped, lower-cased path.
- */
-export function unescapeWinePath(text: string): string {
-  return text
-    .replace(/\\(\\|"|n|r|t|[0-9a-fA-F]{4})/g, (_, escape: string) => {
-      if (escape.length === 4) return String.fromCharCode(parseInt(escape, 16));
-      return { '\\': '\\', '"': '"', n: '\n', r: '\r', t: '\t' }[escape]!;
-    })
-    .toLowerCase();
 }
 
 /** drvcycle's keeper of a shared host (drivers/src/host_keeper.c): loaded, allocating nothing. */
@@ -85,7 +87,13 @@ interface HostState {
 export class WinePoolTrace {
   private readonly binaryPath: string;
   private readonly hostStates = new Map<string, HostState>();
-  private readonly live = new Map<string, number>();
+  private readonly live = new Map<string, PoolAllocation>();
+  private readonly callers = new WinePoolCallers();
+  /** Per cycle not yet past its confirmation, the keys of the allocations it made. */
+  private readonly madeIn = new Map<number, Set<string>>();
+  /** What ended hosts took with them: leaked for good. */
+  private readonly lost = new LeakLedger();
+  private firstConfirmed: number | undefined;
   private bytes = 0;
   private abandoned = 0;
   private shared = 0;
@@ -97,6 +105,11 @@ export class WinePoolTrace {
   }
 
   feed(line: string): void {
+    // Most lines are neither ntoskrnl's trace nor a relay or loaddll line: skip them cheaply.
+    if (!line.includes(':trace:ntoskrnl:')) {
+      this.callers.feed(line);
+      return;
+    }
     const hostStart = HOST_START.exec(line);
     if (hostStart) {
       const pid = hostStart[1]!;
@@ -109,7 +122,7 @@ export class WinePoolTrace {
       const image = unescapeWinePath(load[2]!);
       const ours = image === this.binaryPath;
       if (ours) {
-        this.closeCycle();
+        if (this.cycle > 0) this.unloadDone(this.cycle);
         this.cycle++;
       }
       this.host(load[1]!).bracket = { ours, keeper: KEEPER_IMAGE.test(image) };
@@ -117,39 +130,97 @@ export class WinePoolTrace {
     }
     const alloc = ALLOC.exec(line);
     if (alloc) {
-      const owner = this.ownerOfAllocation(alloc[1]!);
-      if (owner === 'shared') this.shared += Number(alloc[2]);
+      const details = this.callers.take(alloc[1]!);
+      const pid = alloc[2]!;
+      const owner = this.ownerOfAllocation(pid);
+      const size = Number(alloc[3]);
+      if (owner === 'shared') this.shared += size;
       if (owner !== 'ours') return;
-      const key = `${alloc[1]}:${alloc[3]!.toLowerCase()}`;
+      const key = `${pid}:${alloc[5]!.toLowerCase()}`;
       // The same address allocated again while we hold it live: Wine reused the process id for a
       // new host (own-host mode), so the earlier allocation was never freed and stays counted.
-      if (this.live.has(key)) this.abandoned++;
-      this.bytes += Number(alloc[2]);
-      this.live.set(key, Number(alloc[2]));
+      const earlier = this.live.get(key);
+      if (earlier) this.loseAllocation(key, earlier);
+      this.bytes += size;
+      this.live.set(key, {
+        cycle: this.cycle,
+        size,
+        poolType: alloc[4] === undefined ? undefined : Number(alloc[4]),
+        tag: details.tag,
+        caller: details.caller,
+        callerAddress: details.address,
+      });
+      let made = this.madeIn.get(this.cycle);
+      if (!made) this.madeIn.set(this.cycle, (made = new Set()));
+      made.add(key);
       return;
     }
     const free = FREE.exec(line);
     if (free) {
       const key = `${free[1]}:${free[2]!.toLowerCase()}`;
-      const size = this.live.get(key);
-      if (size !== undefined) {
-        this.bytes -= size;
+      const allocation = this.live.get(key);
+      if (allocation !== undefined) {
+        this.bytes -= allocation.size;
         this.live.delete(key);
+        this.madeIn.get(allocation.cycle)?.delete(key);
       }
       return;
     }
     this.followBrackets(line);
   }
 
-  /** The winedevice.exe under `pid` is gone: its allocations can no longer be freed. */
+  /**
+   * Cycle `cycle`'s unload has finished (its service stopped, or its next load began): its sample
+   * is taken, and what cycle `cycle - 1` made and is still allocated is leaked for good.
+   */
+  unloadDone(cycle: number): void {
+    if (cycle !== this.cycle || this.samples.length >= cycle) return;
+    this.samples.push(this.current());
+    const previous = this.madeIn.get(cycle - 1);
+    if (previous && previous.size > 0 && this.firstConfirmed === undefined)
+      this.firstConfirmed = cycle - 1;
+    this.madeIn.delete(cycle - 1);
+  }
+
+  /** The host process under `pid` is gone: its allocations can no longer be freed. */
   private processEnded(pid: string): void {
     this.hostStates.delete(pid);
+    this.callers.forget(pid);
     const prefix = `${pid}:`;
-    for (const key of [...this.live.keys()]) {
-      if (!key.startsWith(prefix)) continue;
-      this.live.delete(key);
-      this.abandoned++;
-    }
+    for (const [key, allocation] of [...this.live])
+      if (key.startsWith(prefix)) this.loseAllocation(key, allocation);
+  }
+
+  private loseAllocation(key: string, allocation: PoolAllocation): void {
+    this.live.delete(key);
+    this.madeIn.get(allocation.cycle)?.delete(key);
+    this.abandoned++;
+    this.lost.add({ ...allocation, lost: true });
+    if (this.firstConfirmed === undefined || allocation.cycle < this.firstConfirmed)
+      this.firstConfirmed = allocation.cycle;
+  }
+
+  /**
+   * The first cycle whose allocation is leaked for good (still allocated after the next cycle's
+   * unload, or lost with its host), or undefined while there is none.
+   */
+  get leakCycle(): number | undefined {
+    return this.firstConfirmed;
+  }
+
+  /** How many allocations the current cycle made that are still allocated. */
+  madeByLastCycle(): number {
+    return this.madeIn.get(this.cycle)?.size ?? 0;
+  }
+
+  /**
+   * What the driver has left allocated now (taken after an unload: the list behind a verdict),
+   * with what its ended hosts lost.
+   */
+  leftAllocated(): LeakLedger {
+    const ledger = this.lost.copy();
+    for (const allocation of this.live.values()) ledger.add(allocation);
+    return ledger;
   }
 
   private host(pid: string): HostState {
@@ -224,7 +295,9 @@ export class WinePoolTrace {
 
   /** Samples so far, plus the current cycle's state (taken as "after its unload"). */
   series(): PoolCycleSample[] {
-    return this.cycle === 0 ? [...this.samples] : [...this.samples, this.current()];
+    return this.samples.length === this.cycle
+      ? [...this.samples]
+      : [...this.samples, this.current()];
   }
 
   get cycles(): number {
@@ -238,9 +311,5 @@ export class WinePoolTrace {
       outstandingAllocations: this.live.size + this.abandoned,
       sharedBytes: this.shared,
     };
-  }
-
-  private closeCycle(): void {
-    if (this.cycle > 0) this.samples.push(this.current());
   }
 }

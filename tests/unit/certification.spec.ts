@@ -175,7 +175,7 @@ test('a certification passes only when every criterion passed, each with its req
     passed: true,
   });
   expect(pass.drivers[0]!.criteria[1]!.requirement).toBe(
-    '1000 cycles: pool growth ≤ 64 B/cycle after 5 warm-up cycles (≥ 20 samples), ≤ 0 B left after the last unload',
+    "1000 cycles: no allocation of the driver alive after the next cycle's unload (exact pool trace), or else pool growth ≤ 64 B/cycle after 5 warm-up cycles (≥ 20 samples), ≤ 0 B left after the last unload",
   );
 
   const fail = buildCertification(
@@ -191,10 +191,59 @@ test('a certification passes only when every criterion passed, each with its req
   expect(fail.verdict).toBe('fail');
   const markdown = certificationMarkdown(fail);
   expect(markdown).toContain('# Driver certification: FAIL');
-  expect(markdown).toContain('| leaks › memory returns to baseline | 1000 cycles: pool growth');
+  expect(markdown).toContain(
+    "| leaks › memory returns to baseline | 1000 cycles: no allocation of the driver alive after the next cycle's unload",
+  );
   expect(markdown).toContain('| LEAK: 256 B/cycle | **FAIL** |');
   expect(markdown).toContain(`SHA-256 ${identity.sha256}`);
   expect(buildCertification([], () => identity).verdict).toBe('fail');
+});
+
+test('a leak on the exact pool trace lists its call sites under the criteria', () => {
+  const identity = identify(cleanImage);
+  const leak: Verdict = {
+    ...verdict(
+      'leak',
+      'leaks',
+      'LEAK at cycle 1: 1 allocation alive after unload: DcLs 256 B × 1 per cycle (NonPagedPool) from leak_small.sys+0x103c (DriverEntry)',
+    ),
+    cycle: 1,
+    evidence: {
+      callSites: [
+        {
+          site: 'leak_small.sys+0x103c',
+          function: 'DriverEntry',
+          tag: 'DcLs',
+          size: 256,
+          poolType: 'NonPagedPool',
+          count: 2,
+          bytes: 512,
+          perCycle: { 1: 1, 2: 1 },
+        },
+      ],
+    },
+  };
+  const certification = buildCertification(
+    [certified(leak, 'leaks › memory returns to baseline')],
+    () => identity,
+  );
+  expect(certification.drivers[0]!.criteria[0]!.leakedAllocations).toEqual([
+    'DcLs 256 B × 1 per cycle (NonPagedPool) from leak_small.sys+0x103c (DriverEntry)',
+  ]);
+  expect(certificationMarkdown(certification)).toContain(
+    'Left allocated by leaks › memory returns to baseline:\n\n- DcLs 256 B × 1 per cycle (NonPagedPool) from leak_small.sys+0x103c (DriverEntry)',
+  );
+  // A slope verdict (Windows pool tags) has no call sites: nothing listed.
+  const slope = buildCertification(
+    [
+      certified(
+        verdict('leak', 'leaks', 'LEAK: 256 B/cycle'),
+        'leaks › memory returns to baseline',
+      ),
+    ],
+    () => identity,
+  );
+  expect(slope.drivers[0]!.criteria[0]!.leakedAllocations).toBeUndefined();
 });
 
 test('a lab certification is a rehearsal, never a certification, whatever its verdict', () => {
