@@ -17,7 +17,8 @@ import {
   UnexpectedStateError,
 } from './errors.ts';
 import { formatNtstatus, wineLoadStatus } from './ntstatus.ts';
-import type { CycleRecord } from './records.ts';
+import type { CycleRecord, SystemSample } from './records.ts';
+import { describeTagGrowth, poolTagGrowth, type TaggedSample } from './pool-tag-growth.ts';
 import { makeVerdict, type Phase, type Verdict } from './verdict.ts';
 import { classifyIoFailure } from './io-verdict.ts';
 
@@ -49,6 +50,14 @@ export interface CycleFailureEvidence {
   /** The machine's debug output since the test began (Wine channels, a serial console). */
   readonly debugOutput?: string;
   readonly machine?: MachineEvidence;
+  /**
+   * Pool tags before the first load and in the last sample before the failed cycle: which tags a
+   * Verifier bugcheck's unfreed allocations were in.
+   */
+  readonly poolTags?: {
+    readonly baseline: SystemSample['poolTags'];
+    readonly last: TaggedSample | undefined;
+  };
 }
 
 /** Errors that are drvcycle's own: a request the agent refused, a setting, an internal failure. */
@@ -110,18 +119,22 @@ export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
     });
   if (machine.lost || error?.code === ErrorCodes.AGENT_UNREACHABLE) {
     const leaked = verifierPoolLeak(crashes);
-    if (leaked)
+    if (leaked) {
+      const tags = evidence.poolTags?.last;
+      const grown = tags ? poolTagGrowth(evidence.poolTags?.baseline, tags.poolTags) : [];
       return makeVerdict({
         ...base,
         kind: 'leak',
-        detail: `Driver Verifier stopped the machine as the driver unloaded with ${leaked.allocations} pool allocation${leaked.allocations === 1 ? '' : 's'} not freed (bugcheck 0xC4, parameter 1 0x62)`,
+        detail: `Driver Verifier stopped the machine as the driver unloaded with ${leaked.allocations} pool allocation${leaked.allocations === 1 ? '' : 's'} not freed (bugcheck 0xC4, parameter 1 0x62)${grown.length > 0 ? `; pool tags grown since the baseline by cycle ${tags!.cycle}: ${describeTagGrowth(grown)}` : ''}`,
         evidence: {
           ...codes,
           signal: 'verifier-bugcheck',
           leakedAllocations: leaked.allocations,
           crashLines: crashes,
+          ...(tags ? { grownPoolTags: grown, poolTagSampleCycle: tags.cycle } : {}),
         },
       });
+    }
     if (crashes.length > 0)
       return makeVerdict({
         ...base,

@@ -13,7 +13,8 @@ import {
 } from '../core/classify.ts';
 import type { Collector } from '../collector/collector.ts';
 import { decideLeak, type LeakThresholds } from '../core/leak-decision.ts';
-import type { CycleRecord, SampleRequest } from '../core/records.ts';
+import type { CycleRecord, SampleRequest, SystemSample } from '../core/records.ts';
+import type { TaggedSample } from '../core/pool-tag-growth.ts';
 import { makeVerdict, type Verdict } from '../core/verdict.ts';
 import type { Machine } from '../machines/machine.ts';
 import type { InstalledDriver, Target } from '../target/types.ts';
@@ -83,8 +84,13 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     windows && 'signal' in windows ? windows.signal : undefined;
   const unavailable: Record<string, string> =
     windows && 'unavailable' in windows ? { ...windows.unavailable } : {};
+  /** Pool tags before the first load and in the latest sample: named by a Verifier bugcheck. */
+  let baselineTags: SystemSample['poolTags'];
+  let lastTagged: TaggedSample | undefined;
   if (signal) {
-    const baseline = sampleValue(await target.sample(ctx.sampleRequest), signal, driverFile, tags);
+    const sample = await target.sample(ctx.sampleRequest);
+    baselineTags = sample.poolTags;
+    const baseline = sampleValue(sample, signal, driverFile, tags);
     if (baseline !== undefined) collector.memoryPoint(signal, 0, baseline);
   }
   const tracePool = plan.leak !== undefined && !signal && machine.poolTrace;
@@ -129,6 +135,8 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     // A failed cycle is only recorded once it is known whether it was the driver or the lab.
     if (record.outcome !== 'ok') return;
     collector.cycle(record);
+    if (record.sample?.poolTags)
+      lastTagged = { cycle: record.cycle, poolTags: record.sample.poolTags };
     if (signal) {
       const value = sampleValue(record.sample, signal, driverFile, tags);
       if (value !== undefined) collector.memoryPoint(signal, record.cycle, value);
@@ -233,6 +241,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       record: failed,
       debugOutput: machine.debugOutput(segment.mark),
       machine: await machine.postMortem(started, segment.mark),
+      poolTags: { baseline: baselineTags, last: lastTagged },
     });
     return flakes.length > 0 || io
       ? { ...verdict, evidence: { ...ioEvidence, ...verdict.evidence, ...flakeEvidence } }

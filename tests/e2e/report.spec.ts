@@ -76,6 +76,7 @@ test('the main job writes an Allure report with the leak in its category, charts
   expect(attached).toEqual(
     expect.arrayContaining([
       expect.stringMatching(/^memory-wine-pool-trace\.svg image\/svg\+xml/),
+      expect.stringMatching(/^leak-allocations\.md text\/markdown/),
       expect.stringMatching(/^metrics\.ndjson /),
       expect.stringMatching(/^latency\.svg /),
       expect.stringMatching(/^events\.txt /),
