@@ -6,6 +6,7 @@ import { benchCpuShares } from './cpu-shares.ts';
 import { benchHostMode, benchTwoMachines } from './host-modes.ts';
 import { benchLeakDetection } from './leak-detection.ts';
 import { benchPnp } from './pnp.ts';
+import { benchRelayCost } from './relay-cost.ts';
 import { benchRepro } from './repro.ts';
 
 await provisionLab(() => {});
@@ -13,17 +14,29 @@ const checks: [string, boolean][] = [];
 
 const leak = await benchLeakDetection();
 console.log(
-  '\nleak detection on the lab (target: leak_small detected within 300 cycles, clean never)',
+  '\nleak detection on the lab, one trace decided two ways: cycles until the verdict (target: leak_small named at cycle 1 and certain after 2, leak_every5 at cycle 5, clean never; the slope needs 5 warm-up cycles and 20 samples)',
 );
 console.table(leak);
-const small = leak.find((r) => r.driver === 'leak_small')!;
-const clean = leak.find((r) => r.driver === 'clean')!;
+const row = (driver: string) => leak.find((r) => r.driver === driver)!;
 checks.push([
-  'leak verdict within 300 cycles',
-  typeof small.leakVerdictAtCycle === 'number' &&
-    small.leakVerdictAtCycle <= 300 &&
-    clean.leakVerdictAtCycle === null,
+  'exact leak verdict: leak_small at cycle 1 within 2 cycles, leak_every5 at 5, clean none',
+  row('leak_small').exactLeakAt === 1 &&
+    row('leak_small').exactVerdictAfter === 2 &&
+    row('leak_every5').exactLeakAt === 5 &&
+    row('clean').exactLeakAt === null,
 ]);
+checks.push([
+  'slope verdict on leak_small within its cycles, clean never',
+  typeof row('leak_small').slopeVerdictAfter === 'number' &&
+    row('clean').slopeVerdictAfter === null,
+]);
+
+const relay = await benchRelayCost();
+console.log(
+  "\nWine's relay channel (pool calls only) on vs off: clean driver, two lab machines side by side, alternating blocks",
+);
+console.table([relay]);
+checks.push(['relay cycle cost ≤ 1.10×', (relay.timeRatio as number) <= 1.1]);
 
 const sampling = await benchSampling();
 console.log('\nsampling after every unload vs none, same lab machine, alternating blocks');
