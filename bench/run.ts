@@ -8,6 +8,7 @@ import { benchLeakDetection } from './leak-detection.ts';
 import { benchPnp } from './pnp.ts';
 import { benchRelayCost } from './relay-cost.ts';
 import { benchRepro } from './repro.ts';
+import { benchDirtyMachines, benchFixedCostPerTest, benchProjects } from './fixed-cost.ts';
 
 await provisionLab(() => {});
 const checks: [string, boolean][] = [];
@@ -105,6 +106,25 @@ checks.push([
   'sc/framework ≥ 10 (shared host; sc as the DESIGN measured it, a `wine sc` per call)',
   shared.scOverFramework >= 10,
 ]);
+
+const perTest = await benchFixedCostPerTest();
+console.log(
+  "\nfixed cost per test on the lab: clean sample, one worker, tests of 10 and of 60 cycles (fixed = a reused machine's test minus its cycles × the marginal cycle)",
+);
+console.table([perTest]);
+checks.push(['fixed cost per test ≤ 1 s', perTest.fixedPerTestS <= 1]);
+const dirty = await benchDirtyMachines();
+console.log(
+  '\nself-check spec (4 of its 5 tests leave the machine dirty), DRVCYCLE_MACHINES_PER_WORKER=1 (revert in place) vs 2 (standby swapped in), alternating',
+);
+console.table(dirty.rows);
+console.log(`tests after the first: ${dirty.speedup}× faster with a standby machine`);
+const projects = await benchProjects();
+console.log("\nthe dev project's first verdict and the lab project (npm run lab), wall time");
+console.table(projects);
+const pooled = projects.find((p) => p.machinesPerWorker === '2')!;
+checks.push(['dev first verdict ≤ 3 s', (pooled.devFirstVerdictS as number) <= 3]);
+checks.push(['npm run lab ≤ 8 s warm (2 cores)', (pooled.labWallS as number) <= 8]);
 
 console.log('');
 for (const [name, ok] of checks) console.log(`${ok ? 'met   ' : 'MISSED'}  ${name}`);

@@ -19,6 +19,11 @@ export interface MachinePoolOptions {
   create(slot: number): Promise<Machine>;
   /** Progress lines (a machine swapped in, a background revert that failed). */
   readonly log?: (line: string) => void;
+  /**
+   * Boot the standby machines only when `standBy()` is called (or a swap needs one): a worker's
+   * first test then has the CPU to itself (on 2 cores a machine's boot beside it slowed it).
+   */
+  readonly standbyLater?: boolean;
 }
 
 /** A machine standing by: clean once `ready` settles (rejected: its revert or boot failed). */
@@ -56,9 +61,15 @@ export class MachinePool implements Machine {
     if (!Number.isInteger(options.size) || options.size < 1)
       throw new RangeError(`A machine pool needs at least one machine, not ${options.size}.`);
     const pool = new MachinePool(options, await options.create(0));
-    for (let slot = 1; slot < options.size; slot++)
-      pool.standby.push(standby(slot, undefined, options.create(slot)));
+    if (!options.standbyLater) pool.standBy();
     return pool;
+  }
+
+  /** Boots a machine for every slot of the pool that has none yet (serving or standing by). */
+  standBy(): void {
+    const taken = new Set([this.activeSlot, ...this.standby.map((entry) => entry.slot)]);
+    for (let slot = 0; slot < this.options.size; slot++)
+      if (!taken.has(slot)) this.standby.push(standby(slot, undefined, this.options.create(slot)));
   }
 
   /** The machine serving tests now: its name is what reports and messages name. */
@@ -142,6 +153,7 @@ export class MachinePool implements Machine {
       await clean(this.active);
       return;
     }
+    this.standBy();
     const dirty = this.active;
     // The dirty machine goes to the back of the queue, cleaned while the others serve.
     this.standby.push(

@@ -23,6 +23,7 @@ export async function acquireMachine(
   index: number,
   runId: string,
   log: (line: string) => void = () => {},
+  options: { standbyLater?: boolean } = {},
 ): Promise<MachinePool> {
   // Resolved with its provider's default when read from the environment; one when not given.
   const size = settings.machinesPerWorker ?? 1;
@@ -39,6 +40,7 @@ export async function acquireMachine(
     size,
     create: (slot) => createMachine(settings, index, slot, size, runId),
     log,
+    ...options,
   });
 }
 

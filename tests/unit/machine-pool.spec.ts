@@ -118,6 +118,24 @@ test('debug marks are the serving machine’s; a machine swapped in starts its o
   await pool.release();
 });
 
+test('standby machines can wait until the worker asks for them, or a swap needs one', async () => {
+  const provider = fakeProvider(200);
+  const pool = await MachinePool.open({ size: 2, create: provider.create, standbyLater: true });
+  expect(provider.made).toHaveLength(1);
+  expect(pool.standbyCount).toBe(0);
+  pool.standBy();
+  pool.standBy();
+  expect(provider.made).toHaveLength(2);
+  await pool.release();
+
+  const lazy = fakeProvider(200);
+  const pool2 = await MachinePool.open({ size: 2, create: lazy.create, standbyLater: true });
+  await pool2.revert();
+  expect(pool2.current).toBe(lazy.made[1]);
+  expect(lazy.made[0]!.reverting).toBe(true);
+  await pool2.release();
+});
+
 test('a pool needs at least one machine', async () => {
   await expect(MachinePool.open({ size: 0, create: fakeProvider().create })).rejects.toThrow(
     /at least one machine, not 0/,

@@ -1,0 +1,178 @@
+/**
+ * The cost around the cycles, measured with whole `playwright test` runs on the lab as a user
+ * starts them, each with its own reports folder and run id; the before/after pairs alternate in
+ * one bench run (this shared machine's speed drifts between minutes):
+ *  (a) fixed cost per test: the clean sample, `--repeat-each` tests of 10 and of 60 cycles on one
+ *      worker; the marginal cycle is (median(60) − median(10)) / 50 and a test's fixed cost its
+ *      time minus its cycles × that. The first test of a worker also boots its machine.
+ *  (b) tests that leave their machine dirty (the self-check spec: hang, crash in unload, no
+ *      DriverUnload), DRVCYCLE_MACHINES_PER_WORKER=1 (reverted in place, the old way) against 2
+ *      (swapped for a standby machine, reverted in the background);
+ *  (c) the `dev` project's first verdict (from the command's start to the first test's end), and
+ *  (d) the `lab` project (what `npm run lab` runs), wall time on 2 workers; both modes each.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runProcess } from '../src/core/child-process.ts';
+import { median } from '../src/core/stats.ts';
+import { PACKAGE_ROOT } from '../src/core/paths.ts';
+
+interface TestRun {
+  readonly title: string;
+  readonly status: string;
+  /** Milliseconds from the command's start to the test's start. */
+  readonly startMs: number;
+  readonly durationMs: number;
+}
+
+interface Run {
+  readonly wallMs: number;
+  readonly tests: TestRun[];
+}
+
+interface JsonSuite {
+  suites?: JsonSuite[];
+  specs?: {
+    title: string;
+    tests: { results: { status: string; startTime: string; duration: number }[] }[];
+  }[];
+}
+
+function testsOf(suites: JsonSuite[] | undefined, started: number): TestRun[] {
+  const found: TestRun[] = [];
+  for (const suite of suites ?? []) {
+    for (const spec of suite.specs ?? [])
+      for (const t of spec.tests)
+        for (const r of t.results)
+          found.push({
+            title: spec.title,
+            status: r.status,
+            startMs: Date.parse(r.startTime) - started,
+            durationMs: r.duration,
+          });
+    found.push(...testsOf(suite.suites, started));
+  }
+  return found.sort((a, b) => a.startMs - b.startMs);
+}
+
+/** One `playwright test` run in a child process, as a user runs it. */
+async function playwright(args: string[], env: Record<string, string>): Promise<Run> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-fixed-cost-'));
+  const json = path.join(scratch, 'results.json');
+  const started = Date.now();
+  try {
+    const result = await runProcess(
+      process.execPath,
+      [
+        path.join(PACKAGE_ROOT, 'node_modules/@playwright/test/cli.js'),
+        'test',
+        '--reporter=json',
+        ...args,
+      ],
+      {
+        cwd: PACKAGE_ROOT,
+        env: {
+          ...process.env,
+          ...env,
+          DRVCYCLE_REPORTS_DIR: path.join(scratch, 'reports'),
+          DRVCYCLE_RUN_ID: `bench-${Date.now().toString(36)}`,
+          PLAYWRIGHT_JSON_OUTPUT_NAME: json,
+        },
+        output: { logFile: path.join(scratch, 'output.log') },
+        timeoutMs: 15 * 60_000,
+        allowFailure: true,
+      },
+    );
+    const wallMs = Date.now() - started;
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { suites: JsonSuite[] };
+    const tests = testsOf(report.suites, started);
+    if (result.code !== 0)
+      throw new Error(
+        `playwright test ${args.join(' ')} failed (${result.code}): ${tests
+          .filter((t) => t.status !== 'passed' && t.status !== 'skipped')
+          .map((t) => t.title)
+          .join(', ')}\n${readFileSync(path.join(scratch, 'output.log'), 'utf8').slice(-3000)}`,
+      );
+    return { wallMs, tests };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+const seconds = (ms: number) => Number((ms / 1000).toFixed(2));
+
+/** (a): the fixed cost of a test on a worker's reused machine, and of its first test. */
+export async function benchFixedCostPerTest(repeat = 6) {
+  const run = (cycles: number) =>
+    playwright(
+      [
+        'specs/cycles.spec.ts',
+        '--project=lab',
+        '--workers=1',
+        '-g',
+        'load/unload cycles',
+        `--repeat-each=${repeat}`,
+      ],
+      { CYCLES: String(cycles) },
+    );
+  const short = await run(10);
+  const long = await run(60);
+  const reused = (r: Run) => median(r.tests.slice(1).map((t) => t.durationMs));
+  const marginalMs = Math.max(0, (reused(long) - reused(short)) / 50);
+  const fixedMs = reused(short) - 10 * marginalMs;
+  const first = short.tests[0]!;
+  return {
+    tests: short.tests.length,
+    marginalCycleMs: Number(marginalMs.toFixed(2)),
+    testOf10CyclesS: seconds(reused(short)),
+    fixedPerTestS: seconds(fixedMs),
+    firstTestS: seconds(first.durationMs),
+    firstTestStartsAtS: seconds(first.startMs),
+    wallS: seconds(short.wallMs),
+  };
+}
+
+/** (b): the self-check spec (four of its five tests leave the machine dirty), both ways. */
+export async function benchDirtyMachines(rounds = 2) {
+  const rows: Record<string, number | string>[] = [];
+  const ratios: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const walls: Record<string, number> = {};
+    for (const perWorker of round % 2 === 0 ? ['1', '2'] : ['2', '1']) {
+      const run = await playwright(['specs/self-check.spec.ts', '--project=lab', '--workers=1'], {
+        DRVCYCLE_MACHINES_PER_WORKER: perWorker,
+      });
+      // After the first test: what the dirty machines cost the tests that followed them.
+      const afterFirst = run.tests.slice(1).reduce((sum, t) => sum + t.durationMs, 0);
+      walls[perWorker] = afterFirst;
+      rows.push({
+        round,
+        machinesPerWorker: perWorker,
+        wallS: seconds(run.wallMs),
+        testsAfterTheFirstS: seconds(afterFirst),
+      });
+    }
+    ratios.push(walls['1']! / walls['2']!);
+  }
+  return { rows, speedup: Number(median(ratios).toFixed(2)) };
+}
+
+/** (c) and (d): the dev project's first verdict and the lab project's wall time, both ways. */
+export async function benchProjects() {
+  const rows: Record<string, number | string>[] = [];
+  for (const perWorker of ['1', '2']) {
+    const env = { DRVCYCLE_MACHINES_PER_WORKER: perWorker };
+    const dev = await playwright(['--project=dev', '--workers=1'], env);
+    const first = dev.tests[0]!;
+    const lab = await playwright(['--project=lab'], env);
+    rows.push({
+      machinesPerWorker: perWorker,
+      devFirstVerdictS: seconds(first.startMs + first.durationMs),
+      devWallS: seconds(dev.wallMs),
+      labWallS: seconds(lab.wallMs),
+      labTests: lab.tests.length,
+    });
+  }
+  return rows;
+}
