@@ -5,6 +5,7 @@ import { benchCompare } from './compare.ts';
 import { benchCpuShares } from './cpu-shares.ts';
 import { benchHostMode, benchTwoMachines } from './host-modes.ts';
 import { benchLeakDetection } from './leak-detection.ts';
+import { benchIo } from './io.ts';
 import { benchPnp } from './pnp.ts';
 import { benchRelayCost } from './relay-cost.ts';
 import { benchRepro } from './repro.ts';
@@ -68,6 +69,12 @@ console.log(
   '\nPnP cycle on the lab (pnp_clean: remove the device, stop the service, add it again), side by side',
 );
 console.table([pnp]);
+
+const io = await benchIo();
+console.log(
+  '\nI/O between load and unload (io_clean: its 8-operation table, one IOCTL, none), side by side on one lab machine',
+);
+console.table([io]);
 
 const repro = await benchRepro(3);
 console.log(
