@@ -53,7 +53,7 @@ test('each I/O sample gets its verdict, naming the operation', async ({}, testIn
     const { v, say } = of('io_leak_ioctl', 'leaks');
     expect(v.kind, say).toBe('leak');
     expect(v.summary, say).toMatch(
-      /grows 256 B per cycle.*the operation alloc \(IOCTL 0x00222004 .*\) leaks 256 B per cycle run alone \(no I\/O: 0 B, get: 0 B, read: 0 B\)/,
+      /^LEAK at cycle 1: .*DcIo 256 B × 1 per cycle .*from io_leak_ioctl\.sys\+0x[0-9a-f]+ \(DcDeviceControl\); the operation alloc \(IOCTL 0x00222004 .*\) leaks 256 B per cycle run alone \(no I\/O: 0 B, get: 0 B, read: 0 B\)/,
     );
     expect(v.evidence, say).toMatchObject({ leakingOperations: ['alloc'] });
   }

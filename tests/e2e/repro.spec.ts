@@ -102,8 +102,8 @@ test('repro brings the failure back within its budget, with a rate whose interva
   expect(report.stoppedBy).toBe('failures');
   expect(report.figures.failures).toBe(2);
   expect(report.attempts.filter((a) => a.same).map((a) => a.signature)).toEqual([
-    'load-failure/load/1450',
-    'load-failure/load/1450',
+    'load-failure/load/1450@StartService',
+    'load-failure/load/1450@StartService',
   ]);
   const { rate } = report.figures;
   expect(rate.trials).toBe(report.figures.cycles);

@@ -188,10 +188,10 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
 
   expect(counts).toMatchObject({
     pass:
-      6 +
+      7 +
       ERROR_PATH_CASES.length +
       DRIVER_ERROR_PATHS.filter((c) => !c.needsLoad && caseKind(c) === 'legacy').length,
-    leak: 3,
+    leak: 4,
     'load-failure': 2,
     crash: 3,
     hang: 2,
