@@ -2,18 +2,13 @@
  * Seeded bootstrap intervals for the difference between two builds' samples (candidate minus
  * baseline): the same data and seed always give the same interval, so a comparison reproduces.
  */
+import { mulberry32 } from './seeded-random.ts';
 import { decimate, percentile, theilSen, type Point } from './stats.ts';
 
-/** mulberry32: a small, fast 32-bit generator; good enough to draw resample indices. */
+/** Uniform draws in [0, 1) from the seeded generator: resample indices. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 2 ** 32;
 }
 
 export interface BootstrapOptions {

@@ -6,6 +6,7 @@
  * A fuzz call may end with any status: it fails only by hanging or by taking the driver down.
  */
 import type { IoOperation } from './io-table.ts';
+import { mulberry32 } from './seeded-random.ts';
 
 /** One hostile call of an operation. `input: null` with a length is a NULL pointer and that length. */
 export interface FuzzCall {
@@ -22,17 +23,8 @@ export interface FuzzCall {
 export const HUGE_BUFFER = 64 * 1024;
 const NULL_LENGTH = 16;
 
-/** mulberry32: a small, fast 32-bit PRNG; the same seed gives the same bytes on every machine. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+/** The fuzz cases' bytes and seeds: mulberry32's 32-bit draws. */
+export const prng = mulberry32;
 
 /** A fresh seed for a table that names none (the verdict names it, so the run can be replayed). */
 export function drawSeed(random: () => number = Math.random): number {

@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a small, fast 32-bit generator. The same seed gives the same sequence on every
+ * machine, so a fuzz case or a bootstrap interval reproduces from its seed.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
