@@ -218,6 +218,33 @@ function readHead(file: string): Uint8Array {
   }
 }
 
+/**
+ * The image exists and is a loadable driver, or a ConfigError saying `fix`. A sample driver the
+ * lab set-up has yet to build passes (it is checked once built).
+ */
+function checkImageFile(
+  imagePath: string,
+  source: string,
+  fix: string,
+  options: Pick<ResolveOptions, 'samplesNotBuiltYet'>,
+): void {
+  const stat = (() => {
+    try {
+      return statSync(imagePath);
+    } catch {
+      return undefined;
+    }
+  })();
+  const sampleToBuild =
+    options.samplesNotBuiltYet && !stat && path.dirname(imagePath) === packagePaths.driverBuild();
+  if (!stat?.isFile() && !sampleToBuild)
+    throw new ConfigError(
+      `${source}: ${imagePath} ${stat ? 'is not a file' : 'does not exist'}.`,
+      fix,
+    );
+  if (stat?.isFile()) checkDriverImage(imagePath, stat.size, source);
+}
+
 /** A driver image the agent takes and Windows can load as a kernel driver, or a ConfigError. */
 function checkDriverImage(imagePath: string, size: number, source: string): void {
   if (size > MAX_IMAGE_BYTES)
@@ -249,21 +276,12 @@ function resolveBaseline(
     ? `${BASELINE_DRIVER_ENV}=${given}`
     : 'baselineDriver.imagePath';
   const imagePath = path.resolve(given);
-  const stat = (() => {
-    try {
-      return statSync(imagePath);
-    } catch {
-      return undefined;
-    }
-  })();
-  const sampleToBuild =
-    options.samplesNotBuiltYet && !stat && path.dirname(imagePath) === packagePaths.driverBuild();
-  if (!stat?.isFile() && !sampleToBuild)
-    throw new ConfigError(
-      `${source}: ${imagePath} ${stat ? 'is not a file' : 'does not exist'}.`,
-      'Point BASELINE_DRIVER (or baselineDriver.imagePath) at the last good build of your driver (a .sys).',
-    );
-  if (stat?.isFile()) checkDriverImage(imagePath, stat.size, source);
+  checkImageFile(
+    imagePath,
+    source,
+    'Point BASELINE_DRIVER (or baselineDriver.imagePath) at the last good build of your driver (a .sys).',
+    options,
+  );
   if (driver.kind === 'pnp')
     throw new ConfigError(
       `${source}: the compare spec cycles legacy drivers (StartService/ControlService); the driver under test is a PnP driver.`,
@@ -320,21 +338,12 @@ function resolveDriver(
     env[DRIVER_ENV.imagePath] || fromUse?.imagePath || sampleDriver('clean'),
   );
   const source = env[DRIVER_ENV.imagePath] ? `DRIVER=${env.DRIVER}` : 'driverUnderTest.imagePath';
-  const stat = (() => {
-    try {
-      return statSync(imagePath);
-    } catch {
-      return undefined;
-    }
-  })();
-  const sampleToBuild =
-    options.samplesNotBuiltYet && !stat && path.dirname(imagePath) === packagePaths.driverBuild();
-  if (!stat?.isFile() && !sampleToBuild)
-    throw new ConfigError(
-      `${source}: ${imagePath} ${stat ? 'is not a file' : 'does not exist'}.`,
-      "Point DRIVER (or driverUnderTest.imagePath in playwright.config.ts) at your driver's .sys file.",
-    );
-  if (stat?.isFile()) checkDriverImage(imagePath, stat.size, source);
+  checkImageFile(
+    imagePath,
+    source,
+    "Point DRIVER (or driverUnderTest.imagePath in playwright.config.ts) at your driver's .sys file.",
+    options,
+  );
 
   const inf = resolveInf(env[DRIVER_ENV.infPath] || fromUse?.infPath, imagePath);
   const givenService = env[DRIVER_ENV.serviceName] || fromUse?.serviceName;
