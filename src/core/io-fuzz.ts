@@ -31,12 +31,23 @@ export function drawSeed(random: () => number = Math.random): number {
   return Math.floor(random() * 0x1_0000_0000) >>> 0;
 }
 
-/** The seed of one operation's random calls in one cycle: the table's seed, the cycle, the operation. */
-export function callSeed(seed: number, cycle: number, operation: number): number {
+/**
+ * The seed of one operation's random calls in one cycle: the table's seed, the cycle, the
+ * operation's name. By name, not position: a table cut to some of its operations (a repro's
+ * ddmin, a leak's per-operation phases) sends each kept operation the same calls as the whole one.
+ */
+export function callSeed(seed: number, cycle: number, operation: string): number {
   const next = prng(
-    (seed ^ Math.imul(cycle, 0x9e3779b1) ^ Math.imul(operation + 1, 0x85ebca6b)) >>> 0,
+    (seed ^ Math.imul(cycle, 0x9e3779b1) ^ Math.imul(fnv1a(operation), 0x85ebca6b)) >>> 0,
   );
   return next();
+}
+
+/** FNV-1a, 32 bits: an operation name as a number. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
 }
 
 function randomBytes(next: () => number, length: number): Uint8Array {

@@ -81,7 +81,7 @@ export function runIoTable(table: IoTable, open: DeviceOpener, options: IoRunOpt
       },
     };
   try {
-    for (const [index, op] of table.operations.entries()) {
+    for (const op of table.operations) {
       const record = {
         name: op.name,
         calls: 0,
@@ -97,7 +97,7 @@ export function runIoTable(table: IoTable, open: DeviceOpener, options: IoRunOpt
       if (table.fuzz && options.seed !== undefined)
         for (const fuzz of fuzzCalls(
           op,
-          callSeed(options.seed, options.cycle, index),
+          callSeed(options.seed, options.cycle, op.name),
           table.fuzz.randomCalls,
         ))
           calls.push({ request: fuzzRequest(op, fuzz), fuzz, expectAny: true });

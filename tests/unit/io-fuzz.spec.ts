@@ -29,9 +29,9 @@ test('the PRNG is mulberry32: the same seed gives the same numbers everywhere', 
   expect(prng(43)()).not.toBe(first[0]);
   expect(drawSeed(() => 0.5)).toBe(0x8000_0000);
   // Each cycle and operation draws its own seed from the table's.
-  expect(callSeed(42, 1, 0)).not.toBe(callSeed(42, 2, 0));
-  expect(callSeed(42, 1, 0)).not.toBe(callSeed(42, 1, 1));
-  expect(callSeed(42, 1, 0)).toBe(callSeed(42, 1, 0));
+  expect(callSeed(42, 1, 'get')).not.toBe(callSeed(42, 2, 'get'));
+  expect(callSeed(42, 1, 'get')).not.toBe(callSeed(42, 1, 'alloc'));
+  expect(callSeed(42, 1, 'get')).toBe(callSeed(42, 1, 'get'));
 });
 
 test('each kind gets the hostile cases that apply to it, then the random calls, then a cancel', () => {

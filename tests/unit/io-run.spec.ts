@@ -5,7 +5,12 @@
  */
 import { expect, test } from '@playwright/test';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
-import { parseIoTable, STATUS_CANCELLED, type IoTable } from '../../src/core/io-table.ts';
+import {
+  parseIoTable,
+  STATUS_CANCELLED,
+  withOperations,
+  type IoTable,
+} from '../../src/core/io-table.ts';
 import { classifyIoFailure } from '../../src/core/io-verdict.ts';
 import { runIoTable, STATUS_FILE_DELETED, type DeviceOpener } from '../../src/target/io-run.ts';
 import type { IoCall, IoDevice, IoRequest } from '../../src/windows/io/device-io.ts';
@@ -374,4 +379,24 @@ test('fuzz mode: hostile calls after each operation, any status but the device g
     'call 3 with a 3-byte input and no output (fuzz case "short input", seed 42)',
   );
   expect(verdict.evidence).toMatchObject({ seed: 42, ioctl: '0x00222004' });
+});
+
+test('a table cut to some operations (ddmin, a leak phase) fuzzes each kept one with the same calls', () => {
+  const table = { ...TABLE, fuzz: { seed: 7, randomCalls: 3 } };
+  const randomInputs = (t: IoTable, name: string) => {
+    const device = new FakeDevice(() => ({ status: 0 }));
+    const cut = {
+      ...t,
+      operations: t.operations.map((op) => ({ ...op, expect: ['any' as const] })),
+    };
+    run(cut, device, 7);
+    const code = t.operations.find((op) => op.name === name)!;
+    return device.requests
+      .filter((r) => code.kind === 'read' && r.kind === 'read')
+      .map((r) => [r.outputLength]);
+  };
+  // read is the 4th operation of the table, the only one of the cut: the same random lengths.
+  expect(randomInputs(withOperations(table, ['read']), 'read')).toEqual(
+    randomInputs(table, 'read'),
+  );
 });
