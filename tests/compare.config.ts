@@ -4,7 +4,9 @@
  * `drvcycle compare -c tests/compare.config.ts`, whose `compare` project takes both builds from
  * the command line). Small cycle counts: the file runs in about a minute.
  */
+import { readFileSync } from 'node:fs';
 import { defineConfig, sampleDriver, type DrvcycleOptions } from '../src/index.ts';
+import { PACKAGE_ROOT } from '../src/core/paths.ts';
 
 process.env.DRVCYCLE_REPORTS_DIR ??= 'reports/compare-self-test';
 
@@ -12,11 +14,21 @@ const pair = (
   baseline: string,
   candidate: string,
   compare: DrvcycleOptions['compare'],
+  io?: string | Record<string, unknown>,
 ): DrvcycleOptions => ({
   baselineDriver: { imagePath: sampleDriver(baseline) },
-  driverUnderTest: { imagePath: sampleDriver(candidate) },
+  driverUnderTest: { imagePath: sampleDriver(candidate), ...(io ? { io } : {}) },
   compare,
 });
+// io_clean's table, and the same with a 250 ms bound on get (io_slow_get's takes 500 ms).
+const ioCleanTable = `${PACKAGE_ROOT}/drivers/io/io_clean.json`;
+const ioClean = JSON.parse(readFileSync(ioCleanTable, 'utf8')) as {
+  operations: Record<string, unknown>[];
+};
+const tightGet = {
+  ...ioClean,
+  operations: ioClean.operations.map((op) => (op.name === 'get' ? { ...op, timeoutMs: 250 } : op)),
+};
 // No error paths unless a project asks: each case runs on both builds (seconds per case). Each
 // build gets 6 blocks past the warm-up: what an interval at 99.29 % (alpha 0.05 over the lab's 7
 // figures) needs to be able to exclude zero.
@@ -43,6 +55,19 @@ export default defineConfig({
     {
       name: 'leak-added',
       use: pair('clean', 'leak_small', { cycles: 24, blockSize: 4, warmupCycles: 1 }),
+    },
+    // With an I/O table: both builds run it; 6 blocks each past the warm-up (9 intervals).
+    {
+      name: 'io-same',
+      use: pair('io_clean', 'io_clean', { ...quick, cycles: 24, blockSize: 4 }, ioCleanTable),
+    },
+    {
+      name: 'io-candidate-fails',
+      use: pair('io_clean', 'io_slow_get', { ...quick, cycles: 8, blockSize: 4 }, tightGet),
+    },
+    {
+      name: 'io-baseline-fails',
+      use: pair('io_slow_get', 'io_clean', { ...quick, cycles: 8, blockSize: 4 }, tightGet),
     },
   ],
 });

@@ -11,6 +11,7 @@
  *   DC_IO_PEND_READS   IRP_MJ_READ is never completed: the IRP is marked
  *                      pending and waits for a cancel (its cancel routine
  *                      completes it with STATUS_CANCELLED)
+ *   DC_IO_SLOW_GET_MS  IOCTL_DC_GET sleeps this many ms before it answers
  *
  * The control codes (FILE_DEVICE_UNKNOWN, FILE_ANY_ACCESS):
  *   0x222000 IOCTL_DC_GET    (0x800, METHOD_BUFFERED) output >= 4: a ULONG
@@ -83,6 +84,9 @@ static NTSTATUS NTAPI DcDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 
     switch (stack->Parameters.DeviceIoControl.IoControlCode) {
     case IOCTL_DC_GET:
+#ifdef DC_IO_SLOW_GET_MS
+        DcSleepMs(DC_IO_SLOW_GET_MS);
+#endif
         if (outLength < sizeof(ULONG))
             return DcComplete(Irp, STATUS_BUFFER_TOO_SMALL, 0);
         *(PULONG)Irp->AssociatedIrp.SystemBuffer = ++DcIoCounter;

@@ -1,11 +1,12 @@
 /**
- * `drvcycle compare --baseline old.sys --candidate new.sys [--cycles N] [playwright test
- * arguments]`: the compare project on the lab (the candidate against the last good build), the
+ * `drvcycle compare --baseline old.sys --candidate new.sys [--cycles N] [--io table.json]
+ * [playwright test arguments]`: the compare project on the lab (the candidate against the last good build), the
  * Allure report, and an exit code for CI from the comparison's verdict.
  */
 import { readFileSync } from 'node:fs';
 import { reportPaths } from '../config/report-paths.ts';
 import { ensureRunId } from '../config/run-id-env.ts';
+import { readIoTable } from '../config/io-settings.ts';
 import { setCompareBuilds } from '../config/settings.ts';
 import type { Comparison } from '../core/build-compare.ts';
 import { ConfigError, DrvcycleError } from '../core/errors.ts';
@@ -14,7 +15,7 @@ import type { VerdictSummary } from '../core/verdict.ts';
 import { runLabJob } from './lab-job.ts';
 
 export const COMPARE_USAGE =
-  'drvcycle compare --baseline <last-good.sys> --candidate <new.sys> [--cycles N] [playwright test arguments]';
+  'drvcycle compare --baseline <last-good.sys> --candidate <new.sys> [--cycles N] [--io table.json] [playwright test arguments]';
 
 /** The exit codes: CI fails on a regression, and tells a comparison that could not be made apart. */
 export const COMPARE_EXIT = { sameOrImproved: 0, regressed: 1, noComparison: 2 } as const;
@@ -23,6 +24,8 @@ export interface CompareArgs {
   readonly baseline: string;
   readonly candidate: string;
   readonly cycles?: string;
+  /** The driver's I/O table (DRIVER_IO), run on both builds between each load and unload. */
+  readonly io?: string;
   /** Passed on to `playwright test`. */
   readonly rest: string[];
 }
@@ -33,7 +36,7 @@ export function parseCompareArgs(args: readonly string[]): CompareArgs {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const [flag, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
-    if (flag === '--baseline' || flag === '--candidate' || flag === '--cycles') {
+    if (flag === '--baseline' || flag === '--candidate' || flag === '--cycles' || flag === '--io') {
       const value = inline ?? args[++i];
       if (value === undefined || value === '' || value.startsWith('--'))
         throw new ConfigError(`${flag} needs a value.`, `Usage: ${COMPARE_USAGE}`);
@@ -54,6 +57,7 @@ export function parseCompareArgs(args: readonly string[]): CompareArgs {
     baseline: values.baseline,
     candidate: values.candidate,
     ...(values.cycles !== undefined ? { cycles: values.cycles } : {}),
+    ...(values.io !== undefined ? { io: values.io } : {}),
     rest,
   };
 }
@@ -86,6 +90,8 @@ export async function compareCommand(args: string[]): Promise<number> {
   let parsed: CompareArgs;
   try {
     parsed = parseCompareArgs(args);
+    // A table that is not one stops here, before any machine boots, as no comparison.
+    if (parsed.io !== undefined) readIoTable(parsed.io, `--io ${parsed.io}`);
   } catch (error) {
     // Bad arguments are no regression: CI must not read them as one.
     if (!(error instanceof DrvcycleError)) throw error;

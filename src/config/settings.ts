@@ -573,10 +573,16 @@ export function teamInf(settings: Pick<Settings, 'driver'>): {
 
 /** Hands `drvcycle compare`'s builds to the run it starts: its runner and workers resolve them here. */
 export function setCompareBuilds(
-  builds: { candidate: string; baseline: string; cycles?: string | undefined },
+  builds: {
+    candidate: string;
+    baseline: string;
+    cycles?: string | undefined;
+    io?: string | undefined;
+  },
   env: NodeJS.ProcessEnv = process.env,
 ): void {
   env[DRIVER_ENV.imagePath] = builds.candidate;
   env[BASELINE_DRIVER_ENV] = builds.baseline;
   if (builds.cycles !== undefined) env[COMPARE_CYCLES_ENV] = builds.cycles;
+  if (builds.io !== undefined) env[DRIVER_ENV.io] = path.resolve(builds.io);
 }

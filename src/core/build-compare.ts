@@ -1,6 +1,7 @@
 /**
- * A release candidate judged against the last good build: per figure (latency quantiles, leak
- * slope, host memory, debug output and event-log entries per cycle, error-path outcomes) the
+ * A release candidate judged against the last good build: per figure (latency quantiles, the I/O
+ * table's call latency quantiles, leak slope, host memory, debug output and event-log entries per
+ * cycle, error-path outcomes) the
  * baseline, the candidate, the difference with a seeded bootstrap interval, the threshold and a
  * verdict; then one overall verdict naming the figure that drove it.
  *
@@ -9,14 +10,28 @@
  * corrected (each at 1 − alpha/m for the m figures with an interval), so with equal builds the
  * chance that any figure is called significant is at most alpha.
  */
+import { bootstrapDeltas, bootstrapSlopeDelta, meanOf, quantileOf } from './bootstrap.ts';
 import {
-  bootstrapDeltas,
-  bootstrapSlopeDelta,
-  meanOf,
-  quantileOf,
-  type DeltaInterval,
-} from './bootstrap.ts';
+  absoluteFigure,
+  FIGURE_NAMES,
+  latencyFigure,
+  operationChanges,
+  signedPercent,
+  unavailable,
+  type Figure,
+  type FigureId,
+  type FigureVerdict,
+  type IoLatencies,
+} from './compare-figures.ts';
 import type { Point } from './stats.ts';
+
+export {
+  FIGURE_NAMES,
+  type Figure,
+  type FigureId,
+  type FigureVerdict,
+  type IoLatencies,
+} from './compare-figures.ts';
 
 export interface CompareThresholds {
   /** Relative growth of a latency p50 that counts (0.2: +20 %). */
@@ -33,6 +48,12 @@ export interface CompareThresholds {
   readonly debugLinesPerCycle: number;
   /** More event-log entries per cycle. */
   readonly eventLogEntriesPerCycle: number;
+  /** Relative growth of the I/O table's call latency p50 that counts. */
+  readonly ioLatencyP50: number;
+  /** Relative growth of its p95. */
+  readonly ioLatencyP95: number;
+  /** And at least this many milliseconds (an IOCTL on Windows takes microseconds). */
+  readonly ioLatencyMinMs: number;
 }
 
 export interface CompareSettings {
@@ -67,6 +88,9 @@ export const DEFAULT_COMPARE_SETTINGS: CompareSettings = {
     hostMemoryBytesPerCycle: 4096,
     debugLinesPerCycle: 1,
     eventLogEntriesPerCycle: 0.5,
+    ioLatencyP50: 0.2,
+    ioLatencyP95: 0.3,
+    ioLatencyMinMs: 0.05,
   },
 };
 
@@ -92,53 +116,6 @@ export function compareSettingsProblem(s: CompareSettings): string | undefined {
       .map(([k, v]) => nonNegative(`thresholds.${k}`, v as number))
       .find((p) => p !== undefined)
   );
-}
-
-export type FigureId =
-  | 'start-p50'
-  | 'start-p95'
-  | 'stop-p50'
-  | 'stop-p95'
-  | 'leak-slope'
-  | 'host-memory'
-  | 'debug-lines'
-  | 'event-log'
-  | 'error-paths';
-
-export const FIGURE_NAMES: Record<FigureId, string> = {
-  'start-p50': 'start latency p50',
-  'start-p95': 'start latency p95',
-  'stop-p50': 'stop latency p50',
-  'stop-p95': 'stop latency p95',
-  'leak-slope': 'leak slope',
-  'host-memory': 'host memory growth',
-  'debug-lines': 'debug output lines per cycle',
-  'event-log': 'event-log entries per cycle',
-  'error-paths': 'error-path cases passed',
-};
-
-export type FigureVerdict = 'regressed' | 'improved' | 'same' | 'unavailable';
-
-export interface Figure {
-  readonly id: FigureId;
-  readonly name: string;
-  readonly unit: string;
-  readonly verdict: FigureVerdict;
-  readonly baseline?: number;
-  readonly candidate?: number;
-  readonly delta?: number;
-  /** delta / baseline, for the latencies. */
-  readonly relative?: number;
-  /** The bootstrap interval of delta (absent for exact figures). */
-  readonly interval?: readonly [number, number];
-  /** What counts, in words: `+20 % and ≥ 0.5 ms`. */
-  readonly threshold: string;
-  /** How far past its threshold (delta / threshold; > 1 passed it): picks the figure that drove the verdict. */
-  readonly excess?: number;
-  /** Where the figure came from (the memory signal, the event source), or why it is unavailable. */
-  readonly source: string;
-  /** Error paths: the cases whose outcome differs. */
-  readonly differences?: readonly string[];
 }
 
 export type CompareVerdict = 'regressed' | 'improved' | 'same';
@@ -186,6 +163,8 @@ export interface BuildMeasurements {
   /** Event-log entries per cycle, one value per block. */
   readonly eventLog: Measured<readonly number[]>;
   readonly errorPaths: Measured<readonly ErrorPathOutcome[]>;
+  /** The I/O table's calls (absent: the driver has no table). */
+  readonly io?: Measured<IoLatencies>;
 }
 
 export interface CompareInput {
@@ -196,15 +175,6 @@ export interface CompareInput {
   readonly settings: CompareSettings;
 }
 
-const unavailable = (id: FigureId, unit: string, threshold: string, why: string): Figure => ({
-  id,
-  name: FIGURE_NAMES[id],
-  unit,
-  verdict: 'unavailable',
-  threshold,
-  source: why,
-});
-
 function pair<T>(a: Measured<T>, b: Measured<T>): { a: T; b: T; source: string } | { why: string } {
   if ('unavailable' in a) return { why: a.unavailable };
   if ('unavailable' in b) return { why: b.unavailable };
@@ -212,65 +182,6 @@ function pair<T>(a: Measured<T>, b: Measured<T>): { a: T; b: T; source: string }
     a: a.values,
     b: b.values,
     source: a.source === b.source ? a.source : `${a.source} / ${b.source}`,
-  };
-}
-
-/** A significant interval past the threshold decides; anything else is the same. */
-function judge(d: DeltaInterval, pastUp: boolean, pastDown: boolean): FigureVerdict {
-  if (pastUp && d.low > 0) return 'regressed';
-  if (pastDown && d.high < 0) return 'improved';
-  return 'same';
-}
-
-function latencyFigure(
-  id: FigureId,
-  d: DeltaInterval,
-  relativeThreshold: number,
-  minMs: number,
-  source: string,
-): Figure {
-  const relative = d.baseline > 0 ? d.delta / d.baseline : d.delta > 0 ? Infinity : 0;
-  const big = Math.abs(d.delta) >= minMs;
-  const verdict = judge(
-    d,
-    big && relative > relativeThreshold,
-    big && relative < -relativeThreshold,
-  );
-  return {
-    id,
-    name: FIGURE_NAMES[id],
-    unit: 'ms',
-    verdict,
-    baseline: d.baseline,
-    candidate: d.candidate,
-    delta: d.delta,
-    relative,
-    interval: [d.low, d.high],
-    threshold: `${signedPercent(relativeThreshold)} and ≥ ${minMs} ms`,
-    excess: relativeThreshold > 0 ? Math.abs(relative) / relativeThreshold : Infinity,
-    source,
-  };
-}
-
-function absoluteFigure(
-  id: FigureId,
-  unit: string,
-  d: DeltaInterval,
-  threshold: number,
-  source: string,
-): Figure {
-  return {
-    id,
-    name: FIGURE_NAMES[id],
-    unit,
-    verdict: judge(d, d.delta > threshold, d.delta < -threshold),
-    baseline: d.baseline,
-    candidate: d.candidate,
-    delta: d.delta,
-    interval: [d.low, d.high],
-    threshold: `${threshold} ${unit}`,
-    excess: threshold > 0 ? Math.abs(d.delta) / threshold : Math.abs(d.delta) > 0 ? Infinity : 0,
-    source,
   };
 }
 
@@ -305,8 +216,6 @@ function errorPathFigure(m: ReturnType<typeof pair<readonly ErrorPathOutcome[]>>
   };
 }
 
-const signedPercent = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(0)} %`;
-
 /**
  * The blocks each build needs before a block-level difference can be significant at all: with k
  * blocks each and no difference between the builds, every candidate block lands above every
@@ -323,6 +232,39 @@ export function blocksForSignificance(tail: number): number {
   return k;
 }
 
+const NO_IO_TABLE = 'no I/O table (DRIVER_IO, driverUnderTest.io, --io): no calls to time';
+
+/** The I/O table's call latency p50 and p95, decided as the start/stop latencies are. */
+function ioLatencyFigures(
+  io: { a: IoLatencies; b: IoLatencies; source: string } | { why: string },
+  t: CompareThresholds,
+  confidence: number,
+  neededBlocks: number,
+  options: () => { seed: number; resamples: number; confidence: number },
+): Figure[] {
+  const threshold = (relative: number) => `${signedPercent(relative)} and ≥ ${t.ioLatencyMinMs} ms`;
+  const none = (why: string) => [
+    unavailable('io-p50', 'ms', threshold(t.ioLatencyP50), why),
+    unavailable('io-p95', 'ms', threshold(t.ioLatencyP95), why),
+  ];
+  if ('why' in io) return none(io.why);
+  const blocksOf = (m: IoLatencies) => m.blocks.filter((n) => n > 0).length;
+  const [a, b] = [blocksOf(io.a), blocksOf(io.b)];
+  if (a < neededBlocks || b < neededBlocks)
+    return none(
+      `${a} and ${b} blocks with I/O calls past the warm-up: an interval at ${(confidence * 100).toFixed(2)} % needs ${neededBlocks} blocks of each build to be able to exclude zero`,
+    );
+  const [p50, p95] = bootstrapDeltas(io.a.callMs, io.b.callMs, [quantileOf(50), quantileOf(95)], {
+    ...options(),
+    blocks: { baseline: io.a.blocks, candidate: io.b.blocks },
+  });
+  const moved = operationChanges(io.a, io.b);
+  return [
+    latencyFigure('io-p50', p50!, t.ioLatencyP50, t.ioLatencyMinMs, io.source),
+    latencyFigure('io-p95', p95!, t.ioLatencyP95, t.ioLatencyMinMs, io.source),
+  ].map((f) => (moved.length > 0 && f.verdict !== 'same' ? { ...f, differences: moved } : f));
+}
+
 export function compareBuilds(input: CompareInput): Comparison {
   const { baseline: A, candidate: B, settings } = input;
   const t = settings.thresholds;
@@ -330,6 +272,8 @@ export function compareBuilds(input: CompareInput): Comparison {
   const host = pair(A.hostMemory, B.hostMemory);
   const debug = pair(A.debugLines, B.debugLines);
   const events = pair(A.eventLog, B.eventLog);
+  const io = pair(A.io ?? { unavailable: NO_IO_TABLE }, B.io ?? { unavailable: NO_IO_TABLE });
+  const ioBlocks = (m: IoLatencies) => m.blocks.filter((n) => n > 0).length;
   // Bonferroni: the figures with an interval share alpha (the latencies counted whenever a
   // build has blocks at all, so leaving them out below never loosens the others).
   const blocks = (m: BuildMeasurements) => m.latencyBlocks.filter((n) => n > 0).length;
@@ -338,7 +282,8 @@ export function compareBuilds(input: CompareInput): Comparison {
     ('why' in leak ? 0 : 1) +
     ('why' in host ? 0 : 1) +
     ('why' in debug ? 0 : 1) +
-    ('why' in events ? 0 : 1);
+    ('why' in events ? 0 : 1) +
+    ('why' in io || ioBlocks(io.a) === 0 || ioBlocks(io.b) === 0 ? 0 : 2);
   const confidence = 1 - settings.alpha / Math.max(1, intervals);
   const neededBlocks = blocksForSignificance((1 - confidence) / 2);
   const latencyOk = blocks(A) >= neededBlocks && blocks(B) >= neededBlocks;
@@ -392,6 +337,8 @@ export function compareBuilds(input: CompareInput): Comparison {
   figures.push(perBlock('debug-lines', 'lines/cycle', debug, t.debugLinesPerCycle));
   figures.push(perBlock('event-log', 'entries/cycle', events, t.eventLogEntriesPerCycle));
   figures.push(errorPathFigure(pair(A.errorPaths, B.errorPaths)));
+  // Last, so the figures before keep the bootstrap streams they had before the I/O figures.
+  figures.push(...ioLatencyFigures(io, t, confidence, neededBlocks, options));
 
   const furthest = (verdict: FigureVerdict) =>
     figures

@@ -5,6 +5,8 @@
  * memory growth, debug output and event-log entries go to its build; compareBuilds decides. A
  * block the lab failed (a lab flake) is run again on a fresh machine; a candidate that fails a
  * cycle gets that cycle's verdict; a baseline that fails one leaves nothing to compare against.
+ * With an I/O table, both builds run it between each load and unload (the same table and fuzz
+ * seed), and its calls' latencies are compared too; an I/O failure is a failed cycle like any.
  */
 import {
   compareBuilds,
@@ -13,8 +15,11 @@ import {
   type CompareSettings,
   type Comparison,
   type ErrorPathOutcome,
+  type IoLatencies,
   type Measured,
 } from '../core/build-compare.ts';
+import { drawSeed } from '../core/io-fuzz.ts';
+import type { IoTable } from '../core/io-table.ts';
 import { classifyCycleFailure, labFlakeOf, verdictForCutShortBatch } from '../core/classify.ts';
 import type { CycleRecord, SampleRequest, SystemSample } from '../core/records.ts';
 import { scenarioOf } from '../core/spec-families.ts';
@@ -57,6 +62,8 @@ export interface ComparePlan {
   /** The builds' file names (what the verdict and the report call them). */
   readonly files: Record<Build, string>;
   readonly poolTags: readonly string[];
+  /** The driver's I/O table, run on both builds between each load and unload. */
+  readonly io?: IoTable | undefined;
 }
 
 export interface CompareRunResult {
@@ -82,6 +89,7 @@ interface Gathered {
   readonly debugPerCycle: number[];
   readonly eventsPerCycle: number[];
   eventsProblem?: string;
+  readonly io: { callMs: number[]; blocks: number[]; byOperation: Record<string, number[]> };
 }
 
 const gathered = (): Gathered => ({
@@ -94,7 +102,23 @@ const gathered = (): Gathered => ({
   hostPerCycle: [],
   debugPerCycle: [],
   eventsPerCycle: [],
+  io: { callMs: [], blocks: [], byOperation: {} },
 });
+
+/** Each operation's time per call in each cycle past the warm-up, appended as one block. */
+function gatherIo(g: Gathered, records: readonly CycleRecord[], warmupCycles: number): void {
+  const before = g.io.callMs.length;
+  for (const r of records) {
+    if (r.cycle <= warmupCycles || !r.io) continue;
+    for (const op of r.io) {
+      if (op.calls === 0) continue;
+      const perCall = op.totalMs / op.calls;
+      g.io.callMs.push(perCall);
+      (g.io.byOperation[op.name] ??= []).push(perCall);
+    }
+  }
+  g.io.blocks.push(g.io.callMs.length - before);
+}
 
 /** The host memory a sample shows: the driver hosts' private bytes, else the kernel's pool. */
 function hostBytes(sample: SystemSample | undefined): number | undefined {
@@ -114,6 +138,21 @@ export async function runComparison(
   const s = plan.settings;
   const scenario = scenarioOf('compare');
   const onWine = (await target.info()).wineVersion !== null;
+  // One fuzz seed for both builds (drawn here when the table gives none): the same calls on each.
+  const io =
+    plan.io?.fuzz && plan.io.fuzz.seed === undefined
+      ? { ...plan.io, fuzz: { ...plan.io.fuzz, seed: drawSeed() } }
+      : plan.io;
+  const ioEvidence = io
+    ? {
+        io: {
+          device: io.device ?? io.deviceInterface,
+          operations: io.operations.map((op) => op.name),
+          everyCycles: io.everyCycles,
+          ...(io.fuzz ? { fuzzSeed: io.fuzz.seed } : {}),
+        },
+      }
+    : {};
 
   // Error paths first: each case needs a machine with none of drvcycle's other services on it.
   const errorPaths: Record<Build, Measured<readonly ErrorPathOutcome[]>> = {
@@ -180,6 +219,7 @@ export async function runComparison(
         stopTimeoutMs: plan.stopTimeoutMs,
         sampleEvery: signal ? 1 : 0,
         sample: request,
+        ...(io ? { io } : {}),
       },
       { firstCycle: g.cycles + 1, onRecord: (r) => r.outcome === 'ok' && records.push(r) },
     );
@@ -206,6 +246,7 @@ export async function runComparison(
         machine: await machine.postMortem(since, mark),
       });
       const evidence = {
+        ...ioEvidence,
         ...classified.evidence,
         build,
         baseline: plan.files.baseline,
@@ -252,6 +293,7 @@ export async function runComparison(
       }
     }
     g.latencyBlocks.push(g.startMs.length - latenciesBefore);
+    if (io) gatherIo(g, records, s.warmupCycles);
     const after = sampling ? await target.sample(request).catch(() => undefined) : undefined;
     gatherLeak(g, build, records, debug, driver, before);
     const host = [hostBytes(before), hostBytes(after)];
@@ -338,6 +380,20 @@ export async function runComparison(
         'event-log entries about the driver, per cycle of each block',
       ),
       errorPaths: errorPaths[build],
+      ...(io && io.everyCycles > s.blockSize
+        ? {
+            io: {
+              unavailable: `the I/O table runs every ${io.everyCycles} cycles, counted within each block of ${s.blockSize}: it never ran (set compare.blockSize ≥ ${io.everyCycles})`,
+            },
+          }
+        : io
+          ? {
+              io: {
+                values: g.io as IoLatencies,
+                source: `the I/O table's calls (${io.operations.length} operation${io.operations.length === 1 ? '' : 's'}${io.fuzz ? `, fuzzed with seed ${io.fuzz.seed}` : ''}): each operation's time per call in each cycle`,
+              },
+            }
+          : {}),
     };
   };
   const comparison = compareBuilds({
@@ -356,7 +412,11 @@ export async function runComparison(
     driver: drivers.candidate.name,
     scenario,
     detail: `${comparisonHeadline(comparison)}${flakeNote}`,
-    evidence: { comparison, ...(flakes.length > 0 ? { labFlakes: flakes.length, flakes } : {}) },
+    evidence: {
+      ...ioEvidence,
+      comparison,
+      ...(flakes.length > 0 ? { labFlakes: flakes.length, flakes } : {}),
+    },
   });
   return { verdict, comparison, latencies: latencies() };
 }

@@ -173,3 +173,76 @@ test('drvcycle compare: a candidate 2 s slower to start regresses on start laten
   expect(bad).toMatchObject({ code: 2 });
   expect(bad.output).toContain('drvcycle compare needs both builds: --baseline is missing.');
 });
+
+test('with an I/O table: both builds run it, a slower call regresses, an I/O failure blames the build that failed', async ({}, testInfo) => {
+  test.setTimeout(12 * 60_000);
+  // drvcycle compare --io: io_slow_get's get takes 500 ms more than io_clean's.
+  const reports = testInfo.outputPath('reports-cli');
+  const cli = await run(
+    [
+      process.execPath,
+      'bin/drvcycle.js',
+      'compare',
+      '--baseline',
+      sampleDriver('io_clean'),
+      '--candidate',
+      sampleDriver('io_slow_get'),
+      '--cycles',
+      '7',
+      '--io',
+      'drivers/io/io_clean.json',
+      '-c',
+      'tests/compare.config.ts',
+    ],
+    childEnv(reports, testInfo.outputPath('run-cli'), 'compare-io-cli'),
+    5 * 60_000,
+  );
+  await testInfo.attach('run-cli.txt', { body: cli.output });
+  expect(cli.code, 'a regression exits 1').toBe(1);
+  const slower = comparisonOf(
+    JSON.parse(readFileSync(`${reports}/verdicts.json`, 'utf8')) as VerdictSummary,
+    'compare',
+  );
+  expect(slower.verdict).toMatchObject({ kind: 'regression', driver: 'dc_io_slow_get' });
+  expect(slower.verdict.evidence.io).toMatchObject({ device: '\\\\.\\DcIoClean' });
+  expect(slower.comparison).toMatchObject({ verdict: 'regressed', drivenBy: 'io-p95' });
+  const p95 = figure(slower.comparison, 'io-p95');
+  expect(p95.delta).toBeGreaterThan(400);
+  expect(p95.interval![0]).toBeGreaterThan(0);
+  expect(p95.differences![0]).toMatch(/^get \d+\.\d\d → \d+\.\d\d ms \(\+\d+ %\)$/);
+  expect(slower.verdict.summary).toMatch(/^REGRESSION: regressed on I\/O call latency p95: /);
+
+  // The same build twice with the table; and a call past its bound, in either build.
+  const projectReports = testInfo.outputPath('reports');
+  const result = await run(
+    [
+      'npx',
+      'playwright',
+      'test',
+      '-c',
+      'tests/compare.config.ts',
+      '--project=io-same',
+      '--project=io-candidate-fails',
+      '--project=io-baseline-fails',
+    ],
+    childEnv(projectReports, testInfo.outputPath('run'), 'compare-io'),
+    6 * 60_000,
+  );
+  await testInfo.attach('run.txt', { body: result.output });
+  const summary = JSON.parse(
+    readFileSync(`${projectReports}/verdicts.json`, 'utf8'),
+  ) as VerdictSummary;
+  const same = comparisonOf(summary, 'io-same');
+  expect(same.verdict.kind).toBe('pass');
+  expect(same.comparison.verdict).toBe('same');
+  expect(figure(same.comparison, 'io-p50').verdict).toBe('same');
+  expect(figure(same.comparison, 'io-p50').baseline).toBeGreaterThan(0);
+
+  const failing = summary.verdicts.find((v) => v.project === 'io-candidate-fails')!;
+  expect(failing).toMatchObject({ kind: 'hang', phase: 'io', driver: 'dc_io_slow_get' });
+  expect(failing.evidence).toMatchObject({ operation: 'get', build: 'candidate', boundMs: 250 });
+  const baselineFailed = summary.verdicts.find((v) => v.project === 'io-baseline-fails')!;
+  expect(baselineFailed).toMatchObject({ kind: 'environment', driver: 'dc_io_clean' });
+  expect(baselineFailed.evidence).toMatchObject({ cause: 'baseline-failed', build: 'baseline' });
+  expect(baselineFailed.summary).toMatch(/the baseline build io_slow_get\.sys failed/);
+});

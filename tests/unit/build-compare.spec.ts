@@ -8,6 +8,7 @@ import {
   DEFAULT_COMPARE_SETTINGS,
   type BuildMeasurements,
   type CompareSettings,
+  type IoLatencies,
 } from '../../src/core/build-compare.ts';
 
 /** Lab-like latencies: a floor plus log-normal noise, from a seeded generator. */
@@ -35,6 +36,31 @@ function build(overrides: Partial<BuildMeasurements> = {}, seed = 1, n = 200): B
     eventLog: { unavailable: 'the Wine lab has no event log' },
     errorPaths: { unavailable: 'not run (compare.errorPaths off)' },
     ...overrides,
+  };
+}
+
+/**
+ * An I/O table's calls over 8 blocks of 25 cycles: each operation one call per cycle, its time a
+ * lab-like latency (the lab's IOCTLs take ~16 ms under Wine); `slower` scales one operation.
+ */
+function ioCalls(
+  seed: number,
+  slower: { operation?: string; factor?: number } = {},
+  blocks = 8,
+): { values: IoLatencies; source: string } {
+  const operations = ['get', 'alloc', 'read'];
+  const callMs: number[] = [];
+  const byOperation: Record<string, number[]> = {};
+  const perOperation = operations.map((name, i) => latencies(blocks * 25, seed + i * 100, 15));
+  for (let cycle = 0; cycle < blocks * 25; cycle++)
+    for (const [i, name] of operations.entries()) {
+      const ms = perOperation[i]![cycle]! * (name === slower.operation ? slower.factor! : 1);
+      callMs.push(ms);
+      (byOperation[name] ??= []).push(ms);
+    }
+  return {
+    values: { callMs, blocks: Array<number>(blocks).fill(25 * operations.length), byOperation },
+    source: "the I/O table's calls",
   };
 }
 
@@ -153,6 +179,60 @@ test('a figure the machine cannot measure is listed unavailable with why, never 
   expect(leak).toMatchObject({ verdict: 'unavailable', source: 'no memory signal' });
   expect(leak.delta).toBeUndefined();
   expect(c.figures.find((f) => f.id === 'event-log')!.verdict).toBe('unavailable');
+});
+
+test('no I/O table: the I/O call latencies are unavailable, and take no share of alpha', () => {
+  const c = compare(build(), build());
+  expect(c.figures.find((f) => f.id === 'io-p50')).toMatchObject({
+    verdict: 'unavailable',
+    source: 'no I/O table (DRIVER_IO, driverUnderTest.io, --io): no calls to time',
+  });
+  expect(c.confidence).toBeCloseTo(1 - 0.05 / 6, 10);
+});
+
+test('the same I/O calls on both builds are the same; two more intervals share alpha', () => {
+  const c = compare(build({ io: ioCalls(1) }), build({ io: ioCalls(1) }));
+  expect(c.verdict).toBe('same');
+  expect(c.figures.find((f) => f.id === 'io-p50')).toMatchObject({ verdict: 'same', delta: 0 });
+  expect(c.confidence).toBeCloseTo(1 - 0.05 / 8, 10);
+});
+
+test('one operation twice as slow regresses on I/O call latency, naming the operation', () => {
+  const c = compare(
+    build({ io: ioCalls(1) }),
+    build({ io: ioCalls(1, { operation: 'alloc', factor: 2 }) }),
+  );
+  expect(c.verdict).toBe('regressed');
+  expect(c.drivenBy).toMatch(/^io-p(50|95)$/);
+  const figure = c.figures.find((f) => f.id === c.drivenBy)!;
+  expect(figure.interval![0]).toBeGreaterThan(0);
+  expect(figure.threshold).toMatch(/^\+(20|30) % and ≥ 0\.05 ms$/);
+  expect(figure.differences![0]).toMatch(/^alloc \d+\.\d\d → \d+\.\d\d ms \(\+100 %\)$/);
+  expect(comparisonHeadline(c)).toMatch(/^regressed on I\/O call latency p(50|95): /);
+  // The start/stop figures are untouched by the I/O table's times.
+  expect(c.figures.find((f) => f.id === 'start-p50')!.verdict).toBe('same');
+});
+
+test('equal noisy I/O calls from different seeds stay the same in at least 95 % of seeds', () => {
+  let same = 0;
+  for (let seed = 1; seed <= 60; seed++)
+    if (
+      compare(build({ io: ioCalls(seed * 13) }), build({ io: ioCalls(seed * 13 + 5) }), {
+        ...settings,
+        resamples: 200,
+      }).verdict === 'same'
+    )
+      same++;
+  expect(same / 60).toBeGreaterThanOrEqual(0.95);
+});
+
+test('I/O calls in too few blocks are unavailable, not decided', () => {
+  const c = compare(
+    build({ io: ioCalls(1, {}, 2) }),
+    build({ io: ioCalls(1, { operation: 'alloc', factor: 3 }, 2) }),
+  );
+  expect(c.figures.find((f) => f.id === 'io-p95')).toMatchObject({ verdict: 'unavailable' });
+  expect(c.verdict).toBe('same');
 });
 
 test('Bonferroni: intervals widen with the number of figures that have one', () => {

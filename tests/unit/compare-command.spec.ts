@@ -8,6 +8,12 @@ test('arguments: both builds, --cycles, and the rest handed to playwright test',
   expect(
     parseCompareArgs(['--baseline', 'old.sys', '--candidate=new.sys', '--cycles', '500', '-x']),
   ).toEqual({ baseline: 'old.sys', candidate: 'new.sys', cycles: '500', rest: ['-x'] });
+  expect(
+    parseCompareArgs(['--baseline', 'old.sys', '--candidate', 'new.sys', '--io=drivers/io.json']),
+  ).toEqual({ baseline: 'old.sys', candidate: 'new.sys', io: 'drivers/io.json', rest: [] });
+  expect(() => parseCompareArgs(['--baseline', 'a.sys', '--candidate', 'b.sys', '--io'])).toThrow(
+    /--io needs a value/,
+  );
   expect(() => parseCompareArgs(['--baseline', 'old.sys'])).toThrow(
     /drvcycle compare needs both builds: --candidate is missing\./,
   );
