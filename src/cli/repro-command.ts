@@ -23,11 +23,18 @@ import type { VerdictSummary } from '../core/verdict.ts';
 import { machineSettingsFromEnv } from '../config/machine-settings.ts';
 import { installDriverUnderTest, type DriverToInstall } from '../families/driver-under-test.ts';
 import {
+  describeDrivers,
+  reproduceComparison,
+  type CompareReproPlan,
+} from '../families/repro-compare.ts';
+import {
   reproduce,
   shortestFailingRun,
   smallestFailingOperations,
+  type Attempt,
   type ReproBudget,
   type ReproPlan,
+  type StoppedBy,
 } from '../families/repro-run.ts';
 import { acquireMachine } from '../machines/providers.ts';
 import { driverFileFacts } from '../report/driver-file.ts';
@@ -150,12 +157,63 @@ export function planOf(verdict: ReproducibleVerdict, budget: ReproBudget): Repro
         cyclesPerAttempt: s.leakCycles,
         leak: { thresholds: s.leakThresholds, poolTags: repro.driver.poolTags },
       };
+    case 'compare':
+      throw new ConfigError(
+        `${testName(verdict)} is a comparison: its repro reruns the whole comparison (see compareReproPlanOf).`,
+        "This is drvcycle's error: please report it.",
+      );
     default:
       throw new ConfigError(
         `${testName(verdict)} is a${repro.family ? `n ${repro.family}` : ' team'} test: repro reruns the cycle families (cycles, soak, leaks), whose failures can come and go with the cycles.`,
         `An error-path case runs one fixed sequence: rerun it with npx playwright test --repeat-each 20 -g "${verdict.test.split(' › ').at(-1)}".`,
       );
   }
+}
+
+/** What a comparison's attempts run: both builds, the recorded compare settings and table. */
+export function compareReproPlanOf(verdict: ReproducibleVerdict): CompareReproPlan {
+  const { repro } = verdict;
+  if (!repro.baseline || !repro.compare)
+    throw new ConfigError(
+      `The compare verdict of ${testName(verdict)} was recorded without its baseline build or compare settings (by a drvcycle before 0.3), so repro cannot rerun the comparison.`,
+      `Run it again: ${compareCommandLine(verdict)}`,
+    );
+  const s = repro.settings;
+  return {
+    settings: repro.compare,
+    startTimeoutMs: s.startTimeoutMs,
+    stopTimeoutMs: s.stopTimeoutMs,
+    errorPathStopTimeoutMs: s.errorPathStopTimeoutMs,
+    builds: {
+      baseline: { imagePath: repro.baseline.imagePath, serviceName: repro.baseline.serviceName },
+      candidate: { imagePath: repro.driver.imagePath, serviceName: repro.driver.serviceName },
+    },
+    type: repro.driver.type as CompareReproPlan['type'],
+    group: repro.driver.group,
+    poolTags: repro.driver.poolTags,
+    ...(repro.driver.io ? { io: repro.driver.io } : {}),
+    signature: failureSignature(verdict),
+  };
+}
+
+/** The compare command line that runs a comparison anew, from what its verdict recorded. */
+export function compareCommandLine(verdict: ReproducibleVerdict): string {
+  const { repro } = verdict;
+  const quote = (v: string) => (/^[\w./:@%+=,-]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`);
+  const env = repro.environment;
+  const fromCwd = (p: string | undefined) => (p ? path.resolve(repro.cwd, p) : undefined);
+  const baseline =
+    repro.baseline?.imagePath ?? fromCwd(env.BASELINE_DRIVER) ?? '<the baseline build>';
+  const cycles = repro.compare?.cycles ?? env.COMPARE_CYCLES;
+  const io = fromCwd(env.DRIVER_IO);
+  return [
+    'npx drvcycle compare --baseline',
+    quote(baseline),
+    '--candidate',
+    quote(repro.driver.imagePath),
+    ...(cycles !== undefined ? ['--cycles', String(cycles)] : []),
+    ...(io ? ['--io', quote(io)] : []),
+  ].join(' ');
 }
 
 function teamFiles(driver: ReproducibleVerdict['repro']['driver']) {
@@ -186,15 +244,19 @@ async function runRepro(args: ReproArgs): Promise<number> {
   const { file, summary } = readVerdicts(args.reportsDir);
   const verdict = pickFailedVerdict(summary, file, args.test);
   const { repro } = verdict;
-  const plan = planOf(verdict, args.budget);
-  let image: { sha256: string } | undefined;
-  try {
-    image = driverFileFacts(readFileSync(repro.driver.imagePath));
-  } catch {
-    image = undefined;
+  const comparePlan = repro.family === 'compare' ? compareReproPlanOf(verdict) : undefined;
+  const plan = comparePlan ? undefined : planOf(verdict, args.budget);
+  // Every image the attempts load must be the one that failed (a comparison: both builds).
+  for (const image of [repro.driver, ...(comparePlan ? [repro.baseline!] : [])]) {
+    let now: { sha256: string } | undefined;
+    try {
+      now = driverFileFacts(readFileSync(image.imagePath));
+    } catch {
+      now = undefined;
+    }
+    const changed = imageChanged({ driver: image }, now);
+    if (changed) throw changed;
   }
-  const changed = imageChanged(repro, image);
-  if (changed) throw changed;
 
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const reproId = newRunId();
@@ -205,8 +267,11 @@ async function runRepro(args: ReproArgs): Promise<number> {
   log(
     `[drvcycle] reproducing ${testName(verdict)}: ${verdict.summary.split('\n')[0]!.slice(0, 200)}`,
   );
+  const what = comparePlan
+    ? `against baseline ${repro.baseline!.imagePath} (SHA-256 ${repro.baseline!.sha256.slice(0, 16)}…, unchanged), whole comparisons of ${comparePlan.settings.cycles} cycles per build (bootstrap seed ${comparePlan.settings.seed})`
+    : `${plan!.family} of ${plan!.cyclesPerAttempt} cycles per attempt`;
   log(
-    `[drvcycle] ${repro.driver.imagePath} (SHA-256 ${repro.driver.sha256.slice(0, 16)}…, unchanged), ${plan.family} of ${plan.cyclesPerAttempt} cycles per attempt on ${machineSettings.provider}, seed ${repro.seed}; until ${args.budget.failures} failure${args.budget.failures === 1 ? '' : 's'}, ${args.budget.attempts} attempts, ${args.budget.cycles} cycles or ${args.budget.minutes} min`,
+    `[drvcycle] ${repro.driver.imagePath} (SHA-256 ${repro.driver.sha256.slice(0, 16)}…, unchanged), ${what} on ${machineSettings.provider}, seed ${repro.seed}; until ${args.budget.failures} failure${args.budget.failures === 1 ? '' : 's'}, ${args.budget.attempts} attempts, ${args.budget.cycles} cycles or ${args.budget.minutes} min`,
   );
   if (machineSettings.provider === 'lab') {
     const { provisionLab } = await import('../lab/provision.ts');
@@ -233,15 +298,19 @@ async function runRepro(args: ReproArgs): Promise<number> {
     };
     // One time budget for the attempts and the search for the shortest failing run.
     const deadline = started + args.budget.minutes * 60_000;
-    const run = await reproduce(ctx, plan, args.budget, deadline);
+    const run: { attempts: Attempt[]; stoppedBy: StoppedBy } = comparePlan
+      ? await reproduceComparison(ctx, comparePlan, args.budget, deadline)
+      : await reproduce(ctx, plan!, args.budget, deadline);
     const figures = reproFigures(
       run.attempts,
-      verdict.cycle !== undefined && plan.family === 'cycles' ? 'cycle' : 'attempt',
+      verdict.cycle !== undefined && plan?.family === 'cycles' ? 'cycle' : 'attempt',
     );
     const outcome = outcomeOf(figures);
     let shortest: ReproReport['shortest'];
     let shortestSkipped: string | undefined;
     if (outcome !== 'reproduced') shortestSkipped = 'not searched: the failure did not come back';
+    else if (!plan)
+      shortestSkipped = `not searched: a comparison is decided over both builds' whole run of ${comparePlan!.settings.cycles} cycles each`;
     else if (figures.per !== 'cycle')
       shortestSkipped = `not searched: a ${plan.family} verdict is decided over the whole run of ${plan.cyclesPerAttempt} cycles`;
     else if (args.shrink.maxRuns === 0) shortestSkipped = 'not searched (--shrink-runs 0)';
@@ -257,8 +326,9 @@ async function runRepro(args: ReproArgs): Promise<number> {
     }
     // An I/O table: the fewest of its operations that still fail, over the shortest failing run.
     let operations: ReproReport['operations'];
-    const table = plan.io;
+    const table = plan?.io;
     if (
+      plan &&
       outcome === 'reproduced' &&
       table &&
       table.operations.length > 1 &&
@@ -287,7 +357,7 @@ async function runRepro(args: ReproArgs): Promise<number> {
       from: { reportsDir: args.reportsDir, runId: summary.runId },
       original: {
         summary: verdict.summary,
-        signature: plan.signature,
+        signature: (plan ?? comparePlan!).signature,
         cycle: verdict.cycle,
       },
       record: repro,
@@ -303,6 +373,7 @@ async function runRepro(args: ReproArgs): Promise<number> {
       ...(shortest ? { shortest } : {}),
       ...(shortestSkipped ? { shortestSkipped } : {}),
       ...(operations ? { operations } : {}),
+      ...(comparePlan ? { regressedOn: describeDrivers(run.attempts) } : {}),
       startedAt: startedAt.toISOString(),
       ms: Math.round(performance.now() - started),
     };

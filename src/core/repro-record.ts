@@ -5,6 +5,7 @@
  * variables included). Written into the verdict (verdicts.json, verdict.json, Allure), read back
  * by the repro, which picks the verdict to rerun and says why when it cannot.
  */
+import type { CompareSettings } from './build-compare.ts';
 import { ConfigError } from './errors.ts';
 import type { IoTable } from './io-table.ts';
 import type { LeakThresholds } from './leak-decision.ts';
@@ -25,6 +26,14 @@ export interface ReproDriver {
   readonly catalogPath?: string | undefined;
   /** The I/O table the test ran between each load and unload, as resolved (its seed included). */
   readonly io?: IoTable | undefined;
+}
+
+/** A compare verdict's baseline build: the image it was judged against. */
+export interface ReproBaseline {
+  readonly imagePath: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly serviceName: string;
 }
 
 export interface ReproSettings {
@@ -58,7 +67,11 @@ export interface ReproRecord {
   readonly family: string | undefined;
   readonly cycle: number | undefined;
   readonly phase: Phase | undefined;
+  /** The driver under test (a comparison's candidate). */
   readonly driver: ReproDriver;
+  /** A compare verdict: the baseline build and the comparison's settings (its bootstrap seed in them). */
+  readonly baseline?: ReproBaseline | undefined;
+  readonly compare?: CompareSettings | undefined;
   readonly settings: ReproSettings;
   readonly machine: ReproMachine;
   /** The run's drvcycle variables (machine kind, agents, lab host…), as run.json keeps them. */
@@ -175,9 +188,9 @@ export function isReproRecord(value: unknown): value is ReproRecord {
   );
 }
 
-/** The refusal when the image is no longer the one that failed. */
+/** The refusal when the image (the driver's, or a comparison's baseline) is no longer the one that failed. */
 export function imageChanged(
-  record: Pick<ReproRecord, 'driver'>,
+  record: Pick<ReproRecord, 'driver'> | { driver: Pick<ReproBaseline, 'imagePath' | 'sha256'> },
   now: { sha256: string } | undefined,
 ): ConfigError | undefined {
   const { imagePath, sha256 } = record.driver;

@@ -62,6 +62,8 @@ export interface Attempt {
   /** The same failure as the one reproduced (kind, phase, code). */
   readonly same: boolean;
   readonly ms: number;
+  /** A comparison that regressed: the figure that drove it (`start latency p50`). */
+  readonly drivenBy?: string;
 }
 
 export type StoppedBy = 'failures' | 'attempts' | 'cycles' | 'minutes';

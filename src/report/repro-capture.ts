@@ -39,6 +39,17 @@ export async function captureRepro(input: ReproCaptureInput): Promise<ReproRecor
   const { settings, target } = input;
   const image = await readFile(settings.driver.imagePath).then(driverFileFacts, () => undefined);
   const { driver } = settings;
+  // A comparison's verdict: the baseline it was judged against, by its hash, and how it was judged.
+  const baseline =
+    input.family === 'compare' && settings.baseline
+      ? {
+          ...settings.baseline,
+          ...(await readFile(settings.baseline.imagePath).then(driverFileFacts, () => ({
+            sha256: 'unreadable',
+            bytes: 0,
+          }))),
+        }
+      : undefined;
   return {
     drvcycleVersion: DRVCYCLE_VERSION,
     seed: input.seed,
@@ -60,6 +71,17 @@ export async function captureRepro(input: ReproCaptureInput): Promise<ReproRecor
       ...(driver.catalogPath ? { catalogPath: driver.catalogPath } : {}),
       ...(driver.io ? { io: withDrawnSeed(driver.io, input.verdict.evidence) } : {}),
     },
+    ...(baseline
+      ? {
+          baseline: {
+            imagePath: baseline.imagePath,
+            sha256: baseline.sha256,
+            bytes: baseline.bytes,
+            serviceName: baseline.serviceName,
+          },
+          compare: settings.compare,
+        }
+      : {}),
     settings: {
       profile: settings.profile,
       cycles: settings.cycles,

@@ -24,6 +24,8 @@ export interface ReproAttemptEntry {
   readonly signature: string;
   readonly same: boolean;
   readonly ms: number;
+  /** A comparison that regressed: the figure that drove it. */
+  readonly drivenBy?: string | undefined;
 }
 
 export interface ReproReport {
@@ -61,6 +63,8 @@ export interface ReproReport {
     readonly repeats: number;
     readonly probes: readonly ProbeLog<readonly string[]>[];
   };
+  /** A comparison's reproduction: which figure drove each regression (`start latency p50 ×2`). */
+  readonly regressedOn?: string;
   readonly startedAt: string;
   readonly ms: number;
 }
@@ -97,6 +101,15 @@ export function reproLines(report: ReproReport): string[] {
   lines.push(
     `attempts: ${f.attempts} (${f.failures} same failure, ${f.otherFailures} different failure${f.otherFailures === 1 ? '' : 's'}, ${f.inconclusive} inconclusive), ${plural(f.cycles, 'cycle')}, stopped by ${report.stoppedBy}`,
   );
+  if (report.regressedOn)
+    lines.push(
+      `regressed on: ${report.regressedOn} (${report.attempts
+        .map(
+          (a) =>
+            `attempt ${a.index}: ${a.drivenBy ?? (a.kind === 'pass' ? 'same or improved' : a.kind)}`,
+        )
+        .join('; ')})`,
+    );
   for (const a of report.attempts.filter((a) => a.kind !== 'pass' && !a.same))
     lines.push(`  different failure in attempt ${a.index}: ${a.summary.split('\n')[0]}`);
   if (report.shortest)
@@ -132,6 +145,11 @@ export function reproMarkdown(report: ReproReport): string {
     '## What was rerun',
     '',
     `- driver: ${r.driver.imagePath} (SHA-256 ${r.driver.sha256}), service ${r.driver.serviceName}, ${r.driver.kind}`,
+    ...(r.baseline && r.compare
+      ? [
+          `- against baseline: ${r.baseline.imagePath} (SHA-256 ${r.baseline.sha256}), service ${r.baseline.serviceName}; ${r.compare.cycles} cycles per build in blocks of ${r.compare.blockSize}, bootstrap seed ${r.compare.seed}, alpha ${r.compare.alpha}`,
+        ]
+      : []),
     `- settings: ${r.settings.cycles} cycles, ${r.settings.leakCycles} leak cycles, start/stop bounds ${r.settings.startTimeoutMs}/${r.settings.stopTimeoutMs} ms, profile ${r.settings.profile ?? 'none'}`,
     `- seed: ${r.seed}`,
     `- machine: ${r.machine.provider}${r.machine.labHost ? ` (${r.machine.labHost} host)` : ''}; the failed run's: ${r.machine.name}, ${Object.entries(

@@ -14,7 +14,14 @@ import {
   type VerdictEntry,
 } from '../../src/core/repro-record.ts';
 import { ConfigError } from '../../src/core/errors.ts';
-import { parseReproArgs, planOf } from '../../src/cli/repro-command.ts';
+import {
+  compareCommandLine,
+  compareReproPlanOf,
+  parseReproArgs,
+  planOf,
+} from '../../src/cli/repro-command.ts';
+import { DEFAULT_COMPARE_SETTINGS } from '../../src/core/build-compare.ts';
+import { describeDrivers } from '../../src/families/repro-compare.ts';
 import { outcomeOf, reproLines, type ReproReport } from '../../src/report/repro-report.ts';
 import { runSeed } from '../../src/config/run-id-env.ts';
 import { parseIoTable } from '../../src/core/io-table.ts';
@@ -336,6 +343,82 @@ test.describe('picking the failed test', () => {
       'v',
     );
     expect(() => planOf(errorPath, budget)).toThrow(/repeat-each 20 -g "second start"/);
+  });
+
+  test('a regression reruns the whole comparison: both builds by hash, the recorded settings and seed', () => {
+    const table = parseIoTable(
+      { device: '\\\\.\\DcIoClean', operations: [{ name: 'get', ioctl: '0x222000' }] },
+      'io.json',
+    );
+    const regression = entry({
+      kind: 'regression',
+      phase: undefined,
+      cycle: undefined,
+      scenario: 'compare',
+      test: 'compare › candidate against the baseline build',
+      summary: 'REGRESSION: regressed on start latency p50: …',
+      evidence: { comparison: { verdict: 'regressed', drivenBy: 'start-p50' } },
+      repro: record({
+        family: 'compare',
+        cycle: undefined,
+        phase: undefined,
+        driver: { ...record().driver, io: table },
+        baseline: {
+          imagePath: '/work/last-good/flaky_entry.sys',
+          sha256: 'c'.repeat(64),
+          bytes: 10240,
+          serviceName: 'dc_base_flaky_entry',
+        },
+        compare: { ...DEFAULT_COMPARE_SETTINGS, cycles: 48, seed: 99 },
+      }),
+    });
+    const verdict = pickFailedVerdict({ verdicts: [regression] }, 'v.json');
+    expect(compareReproPlanOf(verdict)).toMatchObject({
+      settings: { cycles: 48, seed: 99 },
+      builds: {
+        baseline: {
+          imagePath: '/work/last-good/flaky_entry.sys',
+          serviceName: 'dc_base_flaky_entry',
+        },
+        candidate: {
+          imagePath: '/work/drivers/build/flaky_entry.sys',
+          serviceName: 'dc_flaky_entry',
+        },
+      },
+      io: table,
+      signature: 'regression/-/-',
+    });
+    // A record without its baseline (an older drvcycle): the compare command to run instead.
+    const older = pickFailedVerdict(
+      {
+        verdicts: [
+          {
+            ...regression,
+            repro: record({
+              family: 'compare',
+              environment: {
+                BASELINE_DRIVER: 'last-good/flaky_entry.sys',
+                COMPARE_CYCLES: '500',
+                DRIVER_IO: 'io files/io.json',
+              },
+            }),
+          },
+        ],
+      },
+      'v.json',
+    );
+    expect(() => compareReproPlanOf(older)).toThrow(/recorded without its baseline build/);
+    expect(compareCommandLine(older)).toBe(
+      "npx drvcycle compare --baseline /work/last-good/flaky_entry.sys --candidate /work/drivers/build/flaky_entry.sys --cycles 500 --io '/work/io files/io.json'",
+    );
+    expect(
+      describeDrivers([
+        { drivenBy: 'leak slope' },
+        {},
+        { drivenBy: 'start latency p50' },
+        { drivenBy: 'leak slope' },
+      ]),
+    ).toBe('leak slope ×2, start latency p50 ×1');
   });
 });
 
