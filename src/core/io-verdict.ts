@@ -40,6 +40,19 @@ export function describeRequest(failure: IoFailure): string {
   return `${part(r.inputLength, r.nullInput, 'input')} and ${part(r.outputLength, r.nullOutput, 'output')}${extras.length > 0 ? ` (${extras.join('; ')})` : ''}`;
 }
 
+/** Past this after the cancel, the call ended on its own work, not on the cancel. */
+const AT_ONCE_MS = 50;
+
+/** What a hung call did once cancelled: ended at once, ended later, or never. */
+function afterCancel(failure: IoFailure): string {
+  if (failure.afterCancel !== 'ended')
+    return 'still did not end: the driver neither completes nor cancels it';
+  const ms = failure.afterCancelMs;
+  if (ms === undefined || ms < AT_ONCE_MS)
+    return 'ended at once: the driver completes it only when it is cancelled (set cancelAfterMs if the call is meant to wait)';
+  return `ended ${Math.round(ms)} ms later: the driver was still working on it past its bound, and finished it rather than on the cancel (raise the operation's timeoutMs if that is its normal time)`;
+}
+
 export function classifyIoFailure(input: IoFailureEvidence): Verdict {
   const { failure, driver, scenario, cycle } = input;
   const base = { driver, scenario, cycle, phase: 'io' as const };
@@ -72,8 +85,14 @@ export function classifyIoFailure(input: IoFailureEvidence): Verdict {
     return makeVerdict({
       ...base,
       kind: 'hang',
-      detail: `${call} did not complete within ${failure.boundMs} ms; cancelled then, it ${failure.afterCancel === 'ended' ? 'ended at once: the driver completes it only when it is cancelled (set cancelAfterMs if the call is meant to wait)' : 'still did not end: the driver neither completes nor cancels it'}`,
-      evidence: { ...evidence, afterCancel: failure.afterCancel },
+      detail: `${call} did not complete within ${failure.boundMs} ms; cancelled then, it ${afterCancel(failure)}`,
+      evidence: {
+        ...evidence,
+        afterCancel: failure.afterCancel,
+        ...(failure.afterCancelMs !== undefined
+          ? { afterCancelMs: Math.round(failure.afterCancelMs) }
+          : {}),
+      },
     });
   if (failure.kind === 'open-failed')
     return makeVerdict({

@@ -51,6 +51,8 @@ export interface IoFailure {
   };
   /** A hang: whether the call ended once cancelled past its bound (its cancel routine works) or not. */
   readonly afterCancel?: 'ended' | 'still-pending';
+  /** How long after the cancel it ended: at once (its cancel routine) or later (it was still working). */
+  readonly afterCancelMs?: number;
 }
 
 export interface CycleRecord {

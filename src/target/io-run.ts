@@ -132,6 +132,9 @@ export function runIoTable(table: IoTable, open: DeviceOpener, options: IoRunOpt
               kind: 'hang',
               boundMs: op.timeoutMs,
               afterCancel: outcome.afterCancel ?? 'still-pending',
+              ...(outcome.afterCancelMs !== undefined
+                ? { afterCancelMs: outcome.afterCancelMs }
+                : {}),
               expected: describeExpect(op.expect),
             },
           };
@@ -169,7 +172,12 @@ function makeCall(
   request: IoRequest,
   fuzz: FuzzCall | undefined,
   now: () => number,
-): { end: IoCallEnd | undefined; elapsedMs: number; afterCancel?: 'ended' | 'still-pending' } {
+): {
+  end: IoCallEnd | undefined;
+  elapsedMs: number;
+  afterCancel?: 'ended' | 'still-pending';
+  afterCancelMs?: number;
+} {
   const started = now();
   const call: IoCall = device.call(request);
   try {
@@ -187,8 +195,11 @@ function makeCall(
         // Past its bound: a hang. Cancelled, to tell whether the driver ends it then.
         const elapsedMs = now() - started;
         call.cancel();
-        const afterCancel = call.wait(AFTER_CANCEL_MS) ? 'ended' : 'still-pending';
-        return { end, elapsedMs, afterCancel };
+        const cancelledAt = now();
+        const ended = call.wait(AFTER_CANCEL_MS) !== undefined;
+        return ended
+          ? { end, elapsedMs, afterCancel: 'ended', afterCancelMs: now() - cancelledAt }
+          : { end, elapsedMs, afterCancel: 'still-pending' };
       }
     }
     return { end, elapsedMs: now() - started };

@@ -184,6 +184,12 @@ test('a call past its bound is a hang: cancelled, and whether it then ended is s
       'still-pending',
       'it still did not end: the driver neither completes nor cancels it',
     ],
+    // A dispatch routine that sleeps past the bound (io_slow_get under a tight bound).
+    [
+      { status: 0, afterMs: 1300 },
+      'ended',
+      'it ended 300 ms later: the driver was still working on it past its bound',
+    ],
   ] as const) {
     const device = new FakeDevice((r) => (r.kind === 'read' ? behaviour : { status: 0 }));
     const { failure } = run(
