@@ -101,7 +101,18 @@ export async function compareCommand(args: string[]): Promise<number> {
   const runId = ensureRunId();
   // The runner and its workers resolve (and check) both images from these.
   setCompareBuilds(parsed);
-  await runLabJob(['--project=compare', ...parsed.rest]);
+  try {
+    await runLabJob(['--project=compare', ...parsed.rest]);
+  } catch (error) {
+    // The run could not be made (its reports folder busy with another run, the lab's set-up
+    // failed): no comparison, never exit 1, which CI reads as a regression.
+    if (!(error instanceof DrvcycleError)) throw error;
+    process.stderr.write(`drvcycle: ${error.message}\n`);
+    process.stdout.write(
+      `[drvcycle] compare: no comparison (the run could not start: not a regression) (exit ${COMPARE_EXIT.noComparison})\n`,
+    );
+    return COMPARE_EXIT.noComparison;
+  }
   const summary = readSummary();
   const code = compareExitCode(summary, runId);
   const comparisons = (summary?.verdicts ?? [])

@@ -16,12 +16,13 @@ Commands:
   drvcycle lab up | lab down
       Bring one lab machine up by hand (prints its agent URL and token file, for the existing
       provider), and take it down again.
-  drvcycle compare --baseline <last-good.sys> --candidate <new.sys> [--cycles N] [playwright test arguments]
+  drvcycle compare --baseline <last-good.sys> --candidate <new.sys> [--cycles N] [--io <table.json>]
+                   [playwright test arguments]
       The candidate build against the last good one on the lab: both installed side by side,
-      cycled in alternating blocks; per figure (latency p50/p95, leak slope, host memory, debug
-      output, event log, error paths) the difference with its interval. Exits 0 same or
-      improved, 1 regressed, 2 when no comparison could be made (the lab, drvcycle or the baseline
-      failed).
+      cycled in alternating blocks (running the I/O table, when given, on both); per figure
+      (latency p50/p95, I/O call latency p50/p95, leak slope, host memory, debug output, event
+      log, error paths) the difference with its interval. Exits 0 same or improved, 1 regressed,
+      2 when no comparison could be made (the lab, drvcycle or the baseline failed).
   drvcycle resume [playwright test arguments]
       Finish an interrupted run (runner killed, Ctrl+C, machine lost): the same run id, only
       the tests that did not complete, one report of both parts.
@@ -30,6 +31,7 @@ Commands:
       Rerun a failed test of that run with what its verdict recorded (image, settings, seed,
       machine kind), each attempt from a fresh start, until it fails again or a budget ends;
       report the failure rate (Wilson 95 %), the cycles to failure and the shortest failing run.
+      A compare regression reruns the whole comparison (both images by their SHA-256).
       Exit 0 reproduced, 1 not reproduced within the budget, 2 machine failure, 3 bad input.
   drvcycle report [--gate] [shard reports folders...]
       Generate reports/allure-report from reports/allure-results; with shard folders, first

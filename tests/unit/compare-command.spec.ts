@@ -1,5 +1,12 @@
 /** `drvcycle compare`: its arguments, and the exit code CI reads from the run's compare verdicts. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
+import { runProcess } from '../../src/core/child-process.ts';
+import { PACKAGE_ROOT, sampleDriver } from '../../src/core/paths.ts';
+import { lockFile } from '../../src/report/run-lock.ts';
 import { COMPARE_EXIT, compareExitCode, parseCompareArgs } from '../../src/cli/compare-command.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { summarise, type VerdictKind, type VerdictSummary } from '../../src/core/verdict.ts';
@@ -51,4 +58,39 @@ test('exit codes: 0 same or improved, 1 regressed or the candidate failed, 2 no 
   expect(compareExitCode(run(['pass'], 'compare', 'r0'), 'r1')).toBe(COMPARE_EXIT.noComparison);
   expect(compareExitCode(run(['pass'], 'cycles'), 'r1')).toBe(COMPARE_EXIT.noComparison);
   expect(compareExitCode(undefined, 'r1')).toBe(COMPARE_EXIT.noComparison);
+});
+
+test('a run that cannot start (its reports folder held by another live run) exits 2, never 1', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-compare-busy-'));
+  const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    writeFileSync(
+      lockFile(dir),
+      JSON.stringify({
+        pid: other.pid,
+        runId: 'other-run',
+        host: os.hostname(),
+        startedAt: 'then',
+      }),
+    );
+    const env: NodeJS.ProcessEnv = { ...process.env, DRVCYCLE_REPORTS_DIR: dir };
+    delete env.DRVCYCLE_RUN_LOCK_PID;
+    const result = await runProcess(
+      process.execPath,
+      [
+        'bin/drvcycle.js',
+        'compare',
+        '--baseline',
+        sampleDriver('clean'),
+        '--candidate',
+        sampleDriver('clean'),
+      ],
+      { cwd: PACKAGE_ROOT, env, output: 'capture', allowFailure: true, timeoutMs: 60_000 },
+    );
+    expect(result.code).toBe(COMPARE_EXIT.noComparison);
+    expect(result.stdout).toContain('[drvcycle] compare: no comparison (the run could not start');
+    expect(result.stderr).toContain('Another drvcycle run (run other-run');
+  } finally {
+    other.kill('SIGKILL');
+  }
 });
