@@ -280,18 +280,41 @@ async function runRepro(args: ReproArgs): Promise<number> {
   mkdirSync(folder, { recursive: true });
   const startedAt = new Date();
   const started = performance.now();
-  const machine = await acquireMachine(machineSettings, 0, reproId);
+  // Ctrl+C: the attempt under way is cut short (its machine released) and not counted; what ran
+  // is reported and written as usual. A second Ctrl+C ends at once (the exit handler still kills
+  // the machine's processes).
+  let interrupted = false;
+  let machine: Awaited<ReturnType<typeof acquireMachine>> | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log(
+      `[drvcycle] ${signal}: stopping; the attempt under way is not counted, the report is written (again to end at once)`,
+    );
+    void machine?.release().catch(() => undefined);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    machine = await acquireMachine(machineSettings, 0, reproId);
+  } catch (error) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    throw error;
+  }
   try {
     await machine.target().cleanupStale();
     const files = teamFiles(repro.driver);
+    const acquired = machine;
     const ctx = {
-      machine,
+      machine: acquired,
       folder,
       log,
+      interrupted: () => interrupted,
       install: () =>
         installDriverUnderTest(
-          (image, options) => machine.target().install(image, options),
-          machine,
+          (image, options) => acquired.target().install(image, options),
+          acquired,
           repro.driver as DriverToInstall,
           files,
         ),
@@ -385,5 +408,7 @@ async function runRepro(args: ReproArgs): Promise<number> {
     return REPRO_EXIT[outcome];
   } finally {
     await machine.release();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

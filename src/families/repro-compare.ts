@@ -102,7 +102,9 @@ export async function runComparisonAttempt(
   }
   const dirty =
     verdict.kind === 'crash' || verdict.kind === 'hang' || verdict.kind === 'environment';
-  if (dirty) await machine.recover(`comparison attempt ${index} ended ${verdict.kind}`);
+  if (ctx.interrupted?.()) {
+    // nothing to clean: the machine is being released
+  } else if (dirty) await machine.recover(`comparison attempt ${index} ended ${verdict.kind}`);
   else
     for (const driver of installed.reverse())
       await target
@@ -149,7 +151,16 @@ export async function reproduceComparison(
     const last = attempts.at(-1)?.ms ?? 0;
     if (now() >= deadline || (attempts.length > 0 && now() + last > deadline))
       return done('minutes');
-    const attempt = await runComparisonAttempt(ctx, plan, attempts.length + 1);
+    if (ctx.interrupted?.()) return done('interrupted');
+    const attempt = await runComparisonAttempt(ctx, plan, attempts.length + 1).catch(
+      (error: unknown) => {
+        // Its machine went away under it because of the interrupt: no result, no failure.
+        if (ctx.interrupted?.()) return undefined;
+        throw error;
+      },
+    );
+    // An attempt the interrupt cut short says nothing about either build.
+    if (!attempt || ctx.interrupted?.()) return done('interrupted');
     attempts.push(attempt);
     cycles += attempt.cycles;
     ctx.log(

@@ -48,6 +48,11 @@ export interface ReproContext {
   readonly log: (line: string) => void;
   /** Milliseconds, monotonic (performance.now); injected for tests. */
   readonly now?: () => number;
+  /**
+   * True once the user interrupted (Ctrl+C): no attempt starts, the one under way (cut short by
+   * its machine going away) is not counted, and nothing is cleaned up or recovered after it.
+   */
+  readonly interrupted?: () => boolean;
 }
 
 export interface Attempt {
@@ -66,7 +71,7 @@ export interface Attempt {
   readonly drivenBy?: string;
 }
 
-export type StoppedBy = 'failures' | 'attempts' | 'cycles' | 'minutes';
+export type StoppedBy = 'failures' | 'attempts' | 'cycles' | 'minutes' | 'interrupted';
 
 /** Runs the plan once, `count` cycles from a fresh start, and returns its verdict as an attempt. */
 export async function runAttempt(
@@ -109,10 +114,12 @@ export async function runAttempt(
     collector.close();
   }
   // The next attempt starts fresh: nothing of this one's driver, a machine a crash or hang left
-  // (or one that stopped answering) recovered.
+  // (or one that stopped answering) recovered. Interrupted: the machine is going away anyway.
   const dirty =
     verdict.kind === 'crash' || verdict.kind === 'hang' || verdict.kind === 'environment';
-  if (!dirty)
+  if (ctx.interrupted?.()) {
+    // nothing to clean: the machine is being released
+  } else if (!dirty)
     await machine
       .target()
       .uninstall(driver, { timeoutMs: plan.stopTimeoutMs })
@@ -129,6 +136,14 @@ export async function runAttempt(
     signature,
     same: signature === plan.signature,
     ms: Math.round(now() - started),
+  };
+}
+
+/** An attempt's error after an interrupt is the interrupt's doing (undefined); before, it is thrown. */
+function interruptedOr(ctx: ReproContext) {
+  return (error: unknown): undefined => {
+    if (ctx.interrupted?.()) return undefined;
+    throw error;
   };
 }
 
@@ -153,6 +168,7 @@ export async function reproduce(
     if (cycles >= budget.cycles) return { attempts, stoppedBy: 'cycles', ms: now() - started };
     const left = deadline - now();
     if (left <= 0) return { attempts, stoppedBy: 'minutes', ms: now() - started };
+    if (ctx.interrupted?.()) return { attempts, stoppedBy: 'interrupted', ms: now() - started };
     // An attempt is cut to what the budgets leave, its time estimated from the cycles so far.
     const perCycle = cycles > 0 ? ms / cycles : undefined;
     const count = Math.max(
@@ -163,7 +179,13 @@ export async function reproduce(
         perCycle ? Math.floor(left / perCycle) : Infinity,
       ),
     );
-    const attempt = await runAttempt(ctx, plan, count, attempts.length + 1);
+    // Its machine went away under it because of an interrupt: no result, no failure.
+    const attempt = await runAttempt(ctx, plan, count, attempts.length + 1).catch(
+      interruptedOr(ctx),
+    );
+    // An attempt the interrupt cut short says nothing about the driver.
+    if (!attempt || ctx.interrupted?.())
+      return { attempts, stoppedBy: 'interrupted', ms: now() - started };
     attempts.push(attempt);
     cycles += attempt.cycles;
     ms += attempt.ms;
@@ -189,13 +211,17 @@ export async function shortestFailingRun(
     shortestSeen,
     async (count) => {
       run++;
-      const attempt = await runAttempt(ctx, plan, count, run, `shrink-${run}-${count}`);
+      const attempt = await runAttempt(ctx, plan, count, run, `shrink-${run}-${count}`).catch(
+        interruptedOr(ctx),
+      );
+      // Cut short by an interrupt: no answer (the search stops before its next run).
+      if (!attempt) return false;
       ctx.log(
         `[drvcycle] shortest run: ${count} cycle${count === 1 ? '' : 's'} from a fresh start ${attempt.same ? 'failed the same way' : attempt.kind === 'pass' ? 'passed' : `ended ${attempt.signature}`}`,
       );
       return attempt.same;
     },
-    { ...options, spent: () => now() >= options.deadline },
+    { ...options, spent: () => now() >= options.deadline || ctx.interrupted?.() === true },
   );
 }
 
@@ -218,12 +244,15 @@ export async function smallestFailingOperations(
     async (names) => {
       run++;
       const io = withOperations(table, names);
-      const attempt = await runAttempt(ctx, { ...plan, io }, count, run, `operations-${run}`);
+      const attempt = await runAttempt(ctx, { ...plan, io }, count, run, `operations-${run}`).catch(
+        interruptedOr(ctx),
+      );
+      if (!attempt) return false;
       ctx.log(
         `[drvcycle] operations ${names.join(', ')}: ${attempt.same ? 'failed the same way' : attempt.kind === 'pass' ? 'passed' : `ended ${attempt.signature}`}`,
       );
       return attempt.same;
     },
-    { ...options, spent: () => now() >= options.deadline },
+    { ...options, spent: () => now() >= options.deadline || ctx.interrupted?.() === true },
   );
 }

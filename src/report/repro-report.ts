@@ -87,7 +87,9 @@ export function reproLines(report: ReproReport): string[] {
       ? `REPRODUCED: ${plural(f.failures, 'failure')} in ${plural(f.attempts, 'attempt')}`
       : report.outcome === 'environment'
         ? `NOT JUDGED: every attempt ended in the machine's or drvcycle's failure`
-        : `NOT REPRODUCED within the budget (${report.stoppedBy})`;
+        : report.stoppedBy === 'interrupted'
+          ? `NOT REPRODUCED before the interrupt (${plural(f.attempts, 'whole attempt')})`
+          : `NOT REPRODUCED within the budget (${report.stoppedBy})`;
   lines.push(`${headline}: ${report.original.summary.split('\n')[0]}`);
   lines.push(
     `failure rate per ${f.per}: ${describeRate(f.rate, f.per)}, Wilson ${Math.round(f.rate.confidence * 100)} % [${f.rate.low.toPrecision(3)}, ${f.rate.high.toPrecision(3)}]`,
