@@ -17,7 +17,8 @@ export class PoolTraceFollower {
   constructor(source: DebugOutputSource, mark: number, binaryPath: string) {
     this.source = source;
     this.offset = mark;
-    this.trace = new WinePoolTrace(binaryPath);
+    // The run stops at a certain leak: loads the target ran past the stop are not its cycles.
+    this.trace = new WinePoolTrace(binaryPath, { stopAtLeak: true });
   }
 
   /** Feeds what was written since the last read, up to its last complete line. */

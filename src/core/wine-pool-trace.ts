@@ -99,9 +99,22 @@ export class WinePoolTrace {
   private shared = 0;
   private cycle = 0;
   private readonly samples: PoolCycleSample[] = [];
+  private readonly stopAtLeak: boolean;
+  private ignoredLoads = 0;
 
-  constructor(binaryPathOnTarget: string) {
+  /**
+   * `stopAtLeak`: once a leak is certain, later loads of the image are not counted (their
+   * allocations not the driver's): a run stops there, and a target that ran on a few cycles
+   * before it saw the stop must not make the trace count more cycles than the run did.
+   */
+  constructor(binaryPathOnTarget: string, options: { stopAtLeak?: boolean } = {}) {
     this.binaryPath = binaryPathOnTarget.toLowerCase();
+    this.stopAtLeak = options.stopAtLeak === true;
+  }
+
+  /** Loads of the image seen after the leak was certain, not counted (`stopAtLeak`). */
+  get loadsPastLeak(): number {
+    return this.ignoredLoads;
   }
 
   feed(line: string): void {
@@ -120,10 +133,13 @@ export class WinePoolTrace {
     const load = LOAD.exec(line);
     if (load) {
       const image = unescapeWinePath(load[2]!);
-      const ours = image === this.binaryPath;
+      let ours = image === this.binaryPath;
       if (ours) {
         if (this.cycle > 0) this.unloadDone(this.cycle);
-        this.cycle++;
+        if (this.stopAtLeak && this.firstConfirmed !== undefined) {
+          ours = false;
+          this.ignoredLoads++;
+        } else this.cycle++;
       }
       this.host(load[1]!).bracket = { ours, keeper: KEEPER_IMAGE.test(image) };
       return;

@@ -112,8 +112,11 @@ export function exactLeakVerdict(
     omittedAllocations: omitted,
     cyclesPlanned: run.planned,
     cyclesRun: run.ran,
-    // Stopping a batch lets the cycle under way finish: the trace can show one load more.
     loadsTraced: segments.reduce((sum, s) => sum + s.trace.cycles, 0),
+    // The target ran a few cycles on before it saw the stop: their loads are left out.
+    ...(segments.some((s) => s.trace.loadsPastLeak > 0)
+      ? { loadsPastStop: segments.reduce((sum, s) => sum + s.trace.loadsPastLeak, 0) }
+      : {}),
     ...(run.stoppedAfter !== undefined
       ? {
           stoppedEarly: `after cycle ${run.stoppedAfter} of ${run.planned}: the leak at cycle ${leakCycle} was certain`,

@@ -257,3 +257,25 @@ test('a DriverEntry that fails ends its bracket at the deletion of its driver ob
   );
   expect(trace.series().map((s) => s.outstandingBytes)).toEqual([16]);
 });
+
+test('stopAtLeak: loads a target ran past a certain leak (before it saw the stop) are not counted', () => {
+  // One shared host; each cycle leaks 256 bytes at its own address. The leak of cycle 1 is
+  // certain at cycle 2's unload (here: when cycle 3 loads); cycles 3-5 ran on before the stop.
+  const lines = [1, 2, 3, 4, 5].flatMap((n) =>
+    cycle('0100', false).flatMap((line) =>
+      line.includes('DriverEntry')
+        ? [`0100:0188:trace:ntoskrnl:ExAllocatePoolWithTag 256 pool 0 -> 00000000014B${n}000`, line]
+        : [line],
+    ),
+  );
+  const whole = new WinePoolTrace(IMAGE);
+  whole.feedText(lines.join('\n'));
+  expect(whole.cycles).toBe(5);
+  const stopped = new WinePoolTrace(IMAGE, { stopAtLeak: true });
+  stopped.feedText(lines.join('\n'));
+  expect(stopped.leakCycle).toBe(1);
+  expect(stopped.cycles).toBe(2);
+  expect(stopped.loadsPastLeak).toBe(3);
+  expect(stopped.series().map((s) => s.outstandingBytes)).toEqual([256, 512]);
+  expect(stopped.leftAllocated().count).toBe(2);
+});
