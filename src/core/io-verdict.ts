@@ -85,7 +85,10 @@ export function classifyIoFailure(input: IoFailureEvidence): Verdict {
     return makeVerdict({
       ...base,
       kind: 'hang',
-      detail: `${call} did not complete within ${failure.boundMs} ms; cancelled then, it ${afterCancel(failure)}`,
+      detail:
+        failure.afterCancel === 'returned-late'
+          ? `${call} took ${Math.round(failure.elapsedMs)} ms, past its ${failure.boundMs} ms bound: the call itself returned only then, completed by the driver's dispatch routine without pending it (raise the operation's timeoutMs if that is its normal time)`
+          : `${call} did not complete within ${failure.boundMs} ms; cancelled then, it ${afterCancel(failure)}`,
       evidence: {
         ...evidence,
         afterCancel: failure.afterCancel,

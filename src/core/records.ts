@@ -50,7 +50,8 @@ export interface IoFailure {
     readonly inputHex?: string;
   };
   /** A hang: whether the call ended once cancelled past its bound (its cancel routine works) or not. */
-  readonly afterCancel?: 'ended' | 'still-pending';
+  /** `returned-late`: the call itself returned, done, only past the bound (no cancel was possible). */
+  readonly afterCancel?: 'ended' | 'still-pending' | 'returned-late';
   /** How long after the cancel it ended: at once (its cancel routine) or later (it was still working). */
   readonly afterCancelMs?: number;
 }

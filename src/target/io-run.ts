@@ -175,12 +175,18 @@ function makeCall(
 ): {
   end: IoCallEnd | undefined;
   elapsedMs: number;
-  afterCancel?: 'ended' | 'still-pending';
+  afterCancel?: 'ended' | 'still-pending' | 'returned-late';
   afterCancelMs?: number;
 } {
   const started = now();
   const call: IoCall = device.call(request);
   try {
+    // The call itself returned, done, only past its bound: its dispatch routine completed it
+    // synchronously and held the caller that long (Wine's ntdll waits for such an IRP; on
+    // Windows the routine runs in the caller's thread). Past the bound is a hang all the same.
+    const issuedMs = now() - started;
+    if (issuedMs > op.timeoutMs && call.wait(0))
+      return { end: undefined, elapsedMs: issuedMs, afterCancel: 'returned-late' };
     const cancelAfter = fuzz?.cancelAtOnce ? 0 : fuzz ? undefined : op.cancelAfterMs;
     let end: IoCallEnd | undefined;
     if (cancelAfter !== undefined) {

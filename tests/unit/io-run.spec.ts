@@ -406,3 +406,40 @@ test('a table cut to some operations (ddmin, a leak phase) fuzzes each kept one 
     randomInputs(table, 'read'),
   );
 });
+
+test('a call that returns, done, only past its bound (a slow synchronous dispatch) is a hang too', () => {
+  // The fake's clock moves while the call is being made: the driver held the caller 500 ms.
+  const device = new FakeDevice(() => ({ status: 0 }));
+  const table = parseIoTable(
+    { device: '\\\\.\\A', operations: [{ name: 'get', ioctl: '0x222000', timeoutMs: 250 }] },
+    'x',
+  );
+  const blocking: DeviceOpener = () => ({
+    call(request) {
+      const call = device.call(request);
+      device.time += 500;
+      return call;
+    },
+    close: () => device.close(),
+  });
+  const { failure } = runIoTable(table, blocking, { cycle: 1, now: () => device.time });
+  expect(failure).toMatchObject({
+    kind: 'hang',
+    operation: 'get',
+    boundMs: 250,
+    elapsedMs: 500,
+    afterCancel: 'returned-late',
+  });
+  const verdict = classifyIoFailure({
+    driver: 'dc_x',
+    scenario: 'cycles',
+    cycle: 1,
+    failure: failure!,
+    crashLines: [],
+    state: 'RUNNING',
+  });
+  expect(verdict.kind).toBe('hang');
+  expect(verdict.summary).toContain(
+    "took 500 ms, past its 250 ms bound: the call itself returned only then, completed by the driver's dispatch routine without pending it",
+  );
+});
