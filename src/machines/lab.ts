@@ -155,11 +155,28 @@ async function ensureNoProcessesLeft(prefix: string): Promise<void> {
     );
 }
 
+/**
+ * A lab machine's folder under the lab's machines folder: the run, the process that boots it, the
+ * worker and the pool slot. Two processes of one run id on one lab (two shards side by side, each
+ * with a worker 0) get folders of their own. Which folders are a killed run's leftovers is told by
+ * the owner file inside (pruneOrphanMachines), never by the name.
+ */
+export function labMachineFolder(
+  runId: string,
+  index: number,
+  slot = 0,
+  pid: number = process.pid,
+): string {
+  return `${runId}-p${pid}-m${index}${slot ? `.${slot}` : ''}`;
+}
+
 export interface LabMachineOptions {
   readonly index: number;
   /** Its place in the worker's pool (0, the default, is the worker's first machine). */
   readonly slot?: number;
   readonly runId: string;
+  /** The machine's folder under the machines folder (`lab down` names the one `lab up` made); default labMachineFolder. */
+  readonly folder?: string;
   readonly winedebug?: string;
   readonly readyTimeoutMs?: number;
   /**
@@ -196,7 +213,10 @@ export class LabMachine implements Machine {
     this.index = options.index;
     const slot = options.slot ? `.${options.slot}` : '';
     this.name = `lab machine ${options.index}${slot}`;
-    this.dir = path.join(labPaths.machinesDir(), `${options.runId}-m${options.index}${slot}`);
+    this.dir = path.join(
+      labPaths.machinesDir(),
+      options.folder ?? labMachineFolder(options.runId, options.index, options.slot),
+    );
     this.prefix = path.join(this.dir, 'prefix');
     this.stdoutLog = path.join(this.dir, 'agent.stdout.log');
     this.stderrLog = path.join(this.dir, 'agent.stderr.log');

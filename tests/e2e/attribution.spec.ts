@@ -9,7 +9,7 @@ import { expect, markMachineDirty, test } from '../../fixtures/index.ts';
 import { Collector } from '../../src/collector/collector.ts';
 import { labPaths } from '../../src/lab/lab-paths.ts';
 import { processesOfPrefix } from '../../src/lab/wine-processes.ts';
-import { LabMachine, pruneOrphanMachines } from '../../src/machines/lab.ts';
+import { LabMachine, labMachineFolder, pruneOrphanMachines } from '../../src/machines/lab.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import { runCyclePlan, type CyclePlan } from '../../src/families/cycle-plan.ts';
 import { startRun } from './child-run.ts';
@@ -139,9 +139,10 @@ for (const when of ['booting', 'booted'] as const) {
     expect(child.status, `${child.stdout}\n${child.stderr}`).toBe(0);
     const left = leftoversOf(runId);
     // The files stay, owned by a process that is gone: the next run's set-up prunes them.
-    expect(left.dirs).toEqual([`${runId}-m0`]);
+    const folder = labMachineFolder(runId, 0, 0, child.pid);
+    expect(left.dirs).toEqual([folder]);
     expect(left.processes).toEqual([]);
-    expect(await pruneOrphanMachines()).toContain(`${runId}-m0`);
+    expect(await pruneOrphanMachines()).toContain(folder);
     expect(leftoversOf(runId).dirs).toEqual([]);
   });
 }
@@ -156,9 +157,10 @@ test('a runner killed outright leaves no driver cycling, and the next run starts
   await first.waitFor(/\[dc_clean\] cycle \d+\/5000/, 90_000);
   first.signal('SIGKILL');
   await first.exited;
-  const orphan = `${first.runId}-m0`;
+  // Its worker's machine (the worker's pid is in the folder's name), left behind.
+  const [orphan = ''] = leftoversOf(first.runId).dirs.filter((d) => d.endsWith('-m0'));
   expect(
-    existsSync(path.join(labPaths.machinesDir(), orphan)),
+    orphan !== '' && existsSync(path.join(labPaths.machinesDir(), orphan)),
     'the killed run left its lab machine behind',
   ).toBe(true);
   // The agent outlives the runner, but its batch ended when the runner's connection went away.

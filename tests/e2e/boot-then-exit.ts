@@ -8,10 +8,10 @@
 import path from 'node:path';
 import { labPaths } from '../../src/lab/lab-paths.ts';
 import { processesOfPrefix } from '../../src/lab/wine-processes.ts';
-import { LabMachine } from '../../src/machines/lab.ts';
+import { LabMachine, labMachineFolder } from '../../src/machines/lab.ts';
 
 const [runId, when] = process.argv.slice(2);
-const prefix = path.join(labPaths.machinesDir(), `${runId}-m0`, 'prefix');
+const prefix = path.join(labPaths.machinesDir(), labMachineFolder(runId!, 0), 'prefix');
 const booting = LabMachine.boot({ index: 0, runId: runId! });
 if (when === 'booting') {
   for (;;) {

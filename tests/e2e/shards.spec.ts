@@ -1,7 +1,7 @@
 /**
  * A run sharded over two "CI machines" (two child runs, --shard=1/2 and 2/2, each its own reports
- * folder) merged by `drvcycle report <shard folders…>` into one report with both shards' tests
- * and verdicts.
+ * folder, side by side on one lab with one run id) merged by `drvcycle report <shard folders…>`
+ * into one report with both shards' tests and verdicts.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,22 +12,29 @@ import { packagePaths } from '../../src/core/paths.ts';
 import type { VerdictSummary } from '../../src/core/verdict.ts';
 import { startRun } from './child-run.ts';
 
-test('two shards of one run merge into one report with both shards’ tests and verdicts', async ({}, testInfo) => {
+test('two shards of one run, side by side on one lab, merge into one report with both shards’ tests and verdicts', async ({}, testInfo) => {
   test.setTimeout(6 * 60_000);
   const runId = `${process.env.DRVCYCLE_RUN_ID}-shards`;
-  const shards: string[] = [];
-  for (const shard of ['1/2', '2/2']) {
-    const reports = testInfo.outputPath(`shard-${shard[0]}`);
-    const run = startRun(
+  // Side by side on this one lab, as two CI jobs sharing a runner's lab would run them: one run
+  // id, each shard's worker 0 booting its machine at the same moment.
+  const runs = ['1/2', '2/2'].map((shard) =>
+    startRun(
       ['specs/cycles.spec.ts', 'specs/leaks.spec.ts', '--project=lab', `--shard=${shard}`],
-      { reports, runId, env: { CYCLES: '20', LEAK_CYCLES: '40' } },
-    );
-    const exit = await run.exited;
-    expect(exit.code, run.output().slice(-2000)).toBe(0);
-    expect(readdirSync(path.join(reports, 'blob-report')).some((f) => f.endsWith('.zip'))).toBe(
-      true,
-    );
-    shards.push(reports);
+      {
+        reports: testInfo.outputPath(`shard-${shard[0]}`),
+        runId,
+        env: { CYCLES: '20', LEAK_CYCLES: '40', DRVCYCLE_MACHINES_PER_WORKER: '1' },
+      },
+    ),
+  );
+  const exits = await Promise.all(runs.map((run) => run.exited));
+  const shards: string[] = [];
+  for (const [i, run] of runs.entries()) {
+    expect(exits[i]!.code, run.output().slice(-2000)).toBe(0);
+    expect(
+      readdirSync(path.join(run.reports, 'blob-report')).some((f) => f.endsWith('.zip')),
+    ).toBe(true);
+    shards.push(run.reports);
   }
   const perShard = shards.map(
     (dir) =>
