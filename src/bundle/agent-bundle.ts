@@ -19,6 +19,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { build } from 'esbuild';
 import yazl from 'yazl';
@@ -42,9 +43,14 @@ function entry(relative: string): string {
   return existsSync(source) ? source : path.join(PACKAGE_ROOT, 'dist', 'src', `${relative}.js`);
 }
 
-/** The agent, its SCM worker and its batch thread as three ESM scripts (koffi stays a package beside them). */
-async function bundleScripts(outDir: string): Promise<void> {
-  await build({
+/**
+ * The agent, its SCM worker and its batch thread as three ESM scripts (koffi stays a package beside
+ * them); returns the files esbuild read.
+ */
+async function bundleScripts(outDir: string): Promise<string[]> {
+  const result = await build({
+    absWorkingDir: PACKAGE_ROOT,
+    metafile: true,
     entryPoints: {
       agent: entry('agent/standalone'),
       'agent-pool-worker': entry('target/agent-pool-worker'),
@@ -64,12 +70,14 @@ async function bundleScripts(outDir: string): Promise<void> {
     },
   });
   writeFileSync(path.join(outDir, 'package.json'), `${JSON.stringify({ type: 'module' })}\n`);
+  return Object.keys(result.metafile.inputs).map((input) => path.resolve(PACKAGE_ROOT, input));
 }
 
 /** koffi's loader, and nothing else of the package: it finds its native module under build/. */
+const KOFFI_FILES = ['package.json', 'index.js', 'src/koffi/index.js', 'src/koffi/src/static.js'];
+
 function copyKoffi(inputs: BundleInputs, into: string): void {
-  const files = ['package.json', 'index.js', 'src/koffi/index.js', 'src/koffi/src/static.js'];
-  for (const file of files) {
+  for (const file of KOFFI_FILES) {
     mkdirSync(path.dirname(path.join(into, file)), { recursive: true });
     copyFileSync(path.join(inputs.koffiDir, file), path.join(into, file));
   }
@@ -100,15 +108,45 @@ export function contentHash(folder: string): string {
 
 /** Lays the bundle out in `<outDir>/drvcycle-agent/`; returns that folder. */
 export async function stageAgentBundle(inputs: BundleInputs, outDir: string): Promise<string> {
+  return (await stageAgentBundleFrom(inputs, outDir)).folder;
+}
+
+/**
+ * stageAgentBundle, also naming every file the bundle was made from: the sources esbuild read,
+ * node.exe, koffi's files and this recipe (see sourcesStamp).
+ */
+export async function stageAgentBundleFrom(
+  inputs: BundleInputs,
+  outDir: string,
+): Promise<{ folder: string; sources: string[] }> {
   const folder = path.join(outDir, BUNDLE_FOLDER);
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
   copyFileSync(inputs.nodeExe, path.join(folder, 'node.exe'));
-  await bundleScripts(path.join(folder, 'agent'));
+  const scripts = await bundleScripts(path.join(folder, 'agent'));
   copyKoffi(inputs, path.join(folder, 'agent', 'node_modules', 'koffi'));
   writeFileSync(path.join(folder, 'install-agent.ps1'), INSTALL_SCRIPT.replace(/\n/g, '\r\n'));
   writeFileSync(path.join(folder, 'README.txt'), README(DRVCYCLE_VERSION).replace(/\n/g, '\r\n'));
-  return folder;
+  const recipe = [
+    fileURLToPath(import.meta.url),
+    fileURLToPath(new URL(`./install-script${path.extname(import.meta.url)}`, import.meta.url)),
+  ];
+  const koffi = [...KOFFI_FILES.map((file) => path.join(inputs.koffiDir, file)), inputs.koffiNative];
+  return { folder, sources: [...new Set([...recipe, inputs.nodeExe, ...koffi, ...scripts])].sort() };
+}
+
+/**
+ * The size and modification time of each of a bundle's sources: while it is unchanged, so is the
+ * bundle (undefined once a source is gone). A warm lab's start compares it instead of building.
+ */
+export function sourcesStamp(sources: readonly string[]): string | undefined {
+  const hash = createHash('sha256');
+  for (const file of sources) {
+    if (!existsSync(file)) return undefined;
+    const { size, mtimeMs } = statSync(file);
+    hash.update(`${file}\0${size}\0${mtimeMs}\0`);
+  }
+  return hash.digest('hex');
 }
 
 /** Zips a staged bundle folder (entries under drvcycle-agent/). */

@@ -22,7 +22,8 @@ import {
   type BundleInputs,
   bundleZipName,
   contentHash,
-  stageAgentBundle,
+  sourcesStamp,
+  stageAgentBundleFrom,
   zipFolder,
 } from '../bundle/agent-bundle.ts';
 import { unzipTo } from '../bundle/unzip.ts';
@@ -32,6 +33,40 @@ import { windowsKoffiTarget } from './runtime.ts';
 
 const bundlesDir = () => path.join(labPaths.runtimeDir(), 'agent-bundle');
 const currentFile = () => path.join(bundlesDir(), 'current');
+/** What `current` was built from: its hash, its sources and their stamp (see sourcesStamp). */
+const sourcesFile = () => path.join(bundlesDir(), 'current.sources.json');
+
+interface BuiltFrom {
+  readonly hash: string;
+  readonly sources: string[];
+  readonly stamp: string;
+}
+
+/** The current bundle, unpacked and zipped, from sources that have not changed since: nothing to do. */
+function currentIsUpToDate(): boolean {
+  if (!existsSync(currentFile()) || !existsSync(sourcesFile())) return false;
+  const hash = readFileSync(currentFile(), 'utf8').trim();
+  let built: BuiltFrom;
+  try {
+    built = JSON.parse(readFileSync(sourcesFile(), 'utf8')) as BuiltFrom;
+  } catch {
+    return false;
+  }
+  return (
+    built.hash === hash &&
+    Array.isArray(built.sources) &&
+    sourcesStamp(built.sources) === built.stamp &&
+    existsSync(path.join(unpackedFor(hash), BUNDLE_FOLDER)) &&
+    existsSync(labBundle.zip())
+  );
+}
+
+function recordSources(hash: string, sources: string[], stamp: string | undefined): void {
+  if (!stamp) return;
+  const built: BuiltFrom = { hash, sources, stamp };
+  writeFileSync(`${sourcesFile()}.tmp`, JSON.stringify(built));
+  renameSync(`${sourcesFile()}.tmp`, sourcesFile());
+}
 const unpackedFor = (hash: string) => path.join(bundlesDir(), hash.slice(0, 16));
 
 export const labBundle = {
@@ -55,9 +90,12 @@ export function bundleInputs(): BundleInputs {
 
 export async function ensureLabAgentBundle(): Promise<'already-done' | string> {
   mkdirSync(bundlesDir(), { recursive: true });
+  if (currentIsUpToDate()) return 'already-done';
   const staging = mkdtempSync(path.join(bundlesDir(), '.staging-'));
   try {
-    const folder = await stageAgentBundle(bundleInputs(), staging);
+    const { folder, sources } = await stageAgentBundleFrom(bundleInputs(), staging);
+    // Stamped before the hash is taken: a source changed meanwhile makes the next start build again.
+    const stamp = sourcesStamp(sources);
     const hash = contentHash(folder);
     const unpacked = unpackedFor(hash);
     const current = existsSync(currentFile()) ? readFileSync(currentFile(), 'utf8').trim() : '';
@@ -65,8 +103,10 @@ export async function ensureLabAgentBundle(): Promise<'already-done' | string> {
       current === hash &&
       existsSync(path.join(unpacked, BUNDLE_FOLDER)) &&
       existsSync(labBundle.zip())
-    )
+    ) {
+      recordSources(hash, sources, stamp);
       return 'already-done';
+    }
     const zip = `${labBundle.zip()}.${process.pid}.tmp`;
     await zipFolder(folder, zip);
     if (!existsSync(path.join(unpacked, BUNDLE_FOLDER))) {
@@ -80,6 +120,7 @@ export async function ensureLabAgentBundle(): Promise<'already-done' | string> {
     renameSync(zip, labBundle.zip());
     writeFileSync(`${currentFile()}.tmp`, hash);
     renameSync(`${currentFile()}.tmp`, currentFile());
+    recordSources(hash, sources, stamp);
     pruneOldBundles(current, hash);
     return labBundle.zip();
   } finally {

@@ -1,4 +1,5 @@
 /** The Debian packages the lab needs: installed with apt-get when root, else the exact command. */
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { runProcess } from '../core/child-process.ts';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 
@@ -16,6 +17,32 @@ export async function isInstalled(pkg: string): Promise<boolean> {
     allowFailure: true,
   }).catch(() => undefined);
   return result?.code === 0 && result.stdout.includes('install ok installed');
+}
+
+/** dpkg's database: installing or removing a package rewrites it. */
+export const DPKG_STATUS = '/var/lib/dpkg/status';
+
+/** Where the dpkg database stood when every package was last found installed. */
+function dpkgStamp(status: string): string | undefined {
+  if (!existsSync(status)) return undefined;
+  const { mtimeMs, size, ino } = statSync(status);
+  return `${ino}:${size}:${mtimeMs}`;
+}
+
+/**
+ * The packages missing, asked of dpkg only when its database changed since every package was last
+ * found installed (`proofFile` keeps that state): a warm lab's start skips five dpkg-query runs.
+ */
+export async function missingPackagesSince(
+  proofFile: string,
+  check: (pkg: string) => Promise<boolean> = isInstalled,
+  status: string = DPKG_STATUS,
+): Promise<string[]> {
+  const stamp = dpkgStamp(status);
+  if (stamp && existsSync(proofFile) && readFileSync(proofFile, 'utf8') === stamp) return [];
+  const missing = await missingPackages(check);
+  if (missing.length === 0 && stamp) writeFileSync(proofFile, stamp);
+  return missing;
 }
 
 export function installCommand(missing: readonly string[]): string {

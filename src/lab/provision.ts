@@ -7,7 +7,7 @@ import path from 'node:path';
 import { hasCommand, runProcess } from '../core/child-process.ts';
 import { ensureLabAgentBundle } from './lab-agent.ts';
 import { buildSampleDrivers } from './drivers.ts';
-import { assertCanInstall, installCommand, missingPackages } from './packages.ts';
+import { assertCanInstall, installCommand, missingPackagesSince } from './packages.ts';
 import { labRoot } from './lab-paths.ts';
 import { ensureBasePrefix } from './prefix.ts';
 import { ensurePoolRelayInclude } from './relay-include.ts';
@@ -20,7 +20,7 @@ export async function provisionLab(log: Log = consoleLog): Promise<void> {
   const logFile = path.join(root, 'provision.log');
   log(`setting up the embedded Wine lab in ${root} (details in ${logFile})`);
   await step(log, 'Debian packages (Wine, mingw-w64)', async () => {
-    const missing = await missingPackages();
+    const missing = await missingPackagesSince(path.join(root, '.packages-installed'));
     if (missing.length === 0) return 'already-done';
     assertCanInstall(missing, process.getuid?.() === 0, await hasCommand('apt-get'));
     log(`  installing ${missing.join(' ')} with apt-get (takes a minute)`);

@@ -3,9 +3,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { contentHash, stageAgentBundle, zipFolder } from '../../src/bundle/agent-bundle.ts';
+import {
+  contentHash,
+  sourcesStamp,
+  stageAgentBundle,
+  stageAgentBundleFrom,
+  zipFolder,
+} from '../../src/bundle/agent-bundle.ts';
 import { unzipTo } from '../../src/bundle/unzip.ts';
-import { dependencyDir } from '../../src/core/paths.ts';
+import { dependencyDir, PACKAGE_ROOT } from '../../src/core/paths.ts';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'drvcycle-bundle-'));
 
@@ -55,6 +61,29 @@ test('the content hash follows the content', async () => {
   expect(a).toBe(b);
   writeFileSync(inputs.koffiNative, 'another koffi.node');
   expect(contentHash(await stageAgentBundle(inputs, path.join(dir, 'c')))).not.toBe(a);
+});
+
+test('a bundle names its sources, and their stamp follows them: a warm lab builds it only when one changed', async () => {
+  const dir = tmp();
+  const inputs = fakeBinaries(dir);
+  const { sources } = await stageAgentBundleFrom(inputs, path.join(dir, 'a'));
+  // The agent's own sources as esbuild read them, the binaries, koffi's loader, the recipe.
+  for (const file of [
+    path.join(PACKAGE_ROOT, 'src', 'agent', 'standalone.ts'),
+    path.join(PACKAGE_ROOT, 'src', 'target', 'batch-thread-worker.ts'),
+    path.join(PACKAGE_ROOT, 'src', 'bundle', 'agent-bundle.ts'),
+    path.join(PACKAGE_ROOT, 'src', 'bundle', 'install-script.ts'),
+    path.join(inputs.koffiDir, 'index.js'),
+    inputs.nodeExe,
+    inputs.koffiNative,
+  ])
+    expect(sources).toContain(file);
+  const stamp = sourcesStamp(sources);
+  expect(stamp).toMatch(/^[0-9a-f]{64}$/);
+  expect(sourcesStamp(sources)).toBe(stamp);
+  writeFileSync(inputs.nodeExe, 'another node.exe, same size');
+  expect(sourcesStamp(sources)).not.toBe(stamp);
+  expect(sourcesStamp([...sources, path.join(dir, 'gone.ts')])).toBeUndefined();
 });
 
 test('install-agent.ps1: elevated only, token and certificate once, a SYSTEM task at startup', async () => {

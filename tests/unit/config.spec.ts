@@ -8,6 +8,7 @@ import {
   installCommand,
   LAB_PACKAGES,
   missingPackages,
+  missingPackagesSince,
 } from '../../src/lab/packages.ts';
 import { toWinePath } from '../../src/lab/lab-paths.ts';
 import { compilerArgs } from '../../src/lab/drivers.ts';
@@ -24,6 +25,31 @@ test('missing Debian packages: installed as root, otherwise the exact command to
   );
   expect(() => assertCanInstall(['wine'], true, false)).toThrow(/no apt-get/);
   expect(() => assertCanInstall([], false, false)).not.toThrow();
+});
+
+test('a warm lab asks dpkg again only once its database changed', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-dpkg-'));
+  const status = path.join(dir, 'status');
+  const proof = path.join(dir, 'proof');
+  writeFileSync(status, 'Package: wine\n');
+  const asked: string[] = [];
+  const installed = (missing: string[]) => async (pkg: string) => {
+    asked.push(pkg);
+    return !missing.includes(pkg);
+  };
+  // Not all installed: asked every time, nothing remembered.
+  expect(await missingPackagesSince(proof, installed(['wine64']), status)).toEqual(['wine64']);
+  expect(await missingPackagesSince(proof, installed(['wine64']), status)).toEqual(['wine64']);
+  expect(asked).toHaveLength(2 * LAB_PACKAGES.length);
+  // All installed: remembered against the database as it stands, so not asked again.
+  asked.length = 0;
+  expect(await missingPackagesSince(proof, installed([]), status)).toEqual([]);
+  expect(await missingPackagesSince(proof, installed(['wine64']), status)).toEqual([]);
+  expect(asked).toHaveLength(LAB_PACKAGES.length);
+  // A package removed (dpkg rewrote its database): asked again.
+  writeFileSync(status, 'Package: wine\nPackage: gone\n');
+  expect(await missingPackagesSince(proof, installed(['wine64']), status)).toEqual(['wine64']);
+  expect(asked).toHaveLength(2 * LAB_PACKAGES.length);
 });
 
 test("Linux paths map to Wine's Z: drive", () => {
