@@ -131,8 +131,14 @@ export async function stageAgentBundleFrom(
     fileURLToPath(import.meta.url),
     fileURLToPath(new URL(`./install-script${path.extname(import.meta.url)}`, import.meta.url)),
   ];
-  const koffi = [...KOFFI_FILES.map((file) => path.join(inputs.koffiDir, file)), inputs.koffiNative];
-  return { folder, sources: [...new Set([...recipe, inputs.nodeExe, ...koffi, ...scripts])].sort() };
+  const koffi = [
+    ...KOFFI_FILES.map((file) => path.join(inputs.koffiDir, file)),
+    inputs.koffiNative,
+  ];
+  return {
+    folder,
+    sources: [...new Set([...recipe, inputs.nodeExe, ...koffi, ...scripts])].sort(),
+  };
 }
 
 /**

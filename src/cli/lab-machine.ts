@@ -67,7 +67,11 @@ export async function labDown(): Promise<number> {
     return 0;
   }
   const state = JSON.parse(readFileSync(stateFile(), 'utf8')) as ManualMachine;
-  const machine = new LabMachine({ index: 0, runId: state.runId, folder: path.basename(state.dir) });
+  const machine = new LabMachine({
+    index: 0,
+    runId: state.runId,
+    folder: path.basename(state.dir),
+  });
   await machine.release();
   rmSync(stateFile(), { force: true });
   process.stdout.write(`lab machine at ${state.url} taken down; nothing of it is left running.\n`);

@@ -18,22 +18,19 @@ test('two shards of one run, side by side on one lab, merge into one report with
   // Side by side on this one lab, as two CI jobs sharing a runner's lab would run them: one run
   // id, each shard's worker 0 booting its machine at the same moment.
   const runs = ['1/2', '2/2'].map((shard) =>
-    startRun(
-      ['specs/cycles.spec.ts', 'specs/leaks.spec.ts', '--project=lab', `--shard=${shard}`],
-      {
-        reports: testInfo.outputPath(`shard-${shard[0]}`),
-        runId,
-        env: { CYCLES: '20', LEAK_CYCLES: '40', DRVCYCLE_MACHINES_PER_WORKER: '1' },
-      },
-    ),
+    startRun(['specs/cycles.spec.ts', 'specs/leaks.spec.ts', '--project=lab', `--shard=${shard}`], {
+      reports: testInfo.outputPath(`shard-${shard[0]}`),
+      runId,
+      env: { CYCLES: '20', LEAK_CYCLES: '40', DRVCYCLE_MACHINES_PER_WORKER: '1' },
+    }),
   );
   const exits = await Promise.all(runs.map((run) => run.exited));
   const shards: string[] = [];
   for (const [i, run] of runs.entries()) {
     expect(exits[i]!.code, run.output().slice(-2000)).toBe(0);
-    expect(
-      readdirSync(path.join(run.reports, 'blob-report')).some((f) => f.endsWith('.zip')),
-    ).toBe(true);
+    expect(readdirSync(path.join(run.reports, 'blob-report')).some((f) => f.endsWith('.zip'))).toBe(
+      true,
+    );
     shards.push(run.reports);
   }
   const perShard = shards.map(
