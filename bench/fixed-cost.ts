@@ -2,16 +2,17 @@
  * The cost around the cycles, measured with whole `playwright test` runs on the lab as a user
  * starts them, each with its own reports folder and run id; the before/after pairs alternate in
  * one bench run (this shared machine's speed drifts between minutes):
- *  (a) fixed cost per test: the clean sample, `--repeat-each` tests of 10 and of 60 cycles on one
- *      worker; the marginal cycle is (median(60) − median(10)) / 50 and a test's fixed cost its
+ *  (a) fixed cost per test: the clean sample, 6 tests of 10 and of 60 cycles on one worker
+ *      (bench/fixed-cost-tests.spec.ts); the marginal cycle is (median(60) − median(10)) / 50 and a test's fixed cost its
  *      time minus its cycles × that. The first test of a worker also boots its machine.
  *  (b) tests that leave their machine dirty (the self-check spec: hang, crash in unload, no
  *      DriverUnload), DRVCYCLE_MACHINES_PER_WORKER=1 (reverted in place, the old way) against 2
  *      (swapped for a standby machine, reverted in the background);
- *  (c) the `dev` project's first verdict (from the command's start to the first test's end), and
+ *  (c) the `dev` project's first verdict (from the command's start to the moment the runner has the
+ *      first test's outcome: bench/test-ends-reporter.ts), and
  *  (d) the `lab` project (what `npm run lab` runs), wall time on 2 workers; both modes each.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runProcess } from '../src/core/child-process.ts';
@@ -21,45 +22,25 @@ import { PACKAGE_ROOT } from '../src/core/paths.ts';
 interface TestRun {
   readonly title: string;
   readonly status: string;
-  /** Milliseconds from the command's start to the test's start. */
+  readonly workerIndex: number;
+  /** Milliseconds from the command's start to the test's start (its worker's set-up not counted). */
   readonly startMs: number;
   readonly durationMs: number;
+  /** Milliseconds from the command's start to the moment the runner had the test's outcome. */
+  readonly endMs: number;
 }
 
 interface Run {
   readonly wallMs: number;
   readonly tests: TestRun[];
-}
-
-interface JsonSuite {
-  suites?: JsonSuite[];
-  specs?: {
-    title: string;
-    tests: { results: { status: string; startTime: string; duration: number }[] }[];
-  }[];
-}
-
-function testsOf(suites: JsonSuite[] | undefined, started: number): TestRun[] {
-  const found: TestRun[] = [];
-  for (const suite of suites ?? []) {
-    for (const spec of suite.specs ?? [])
-      for (const t of spec.tests)
-        for (const r of t.results)
-          found.push({
-            title: spec.title,
-            status: r.status,
-            startMs: Date.parse(r.startTime) - started,
-            durationMs: r.duration,
-          });
-    found.push(...testsOf(suite.suites, started));
-  }
-  return found.sort((a, b) => a.startMs - b.startMs);
+  /** From the last test's outcome to the command's end: workers' teardown, reports. */
+  readonly afterLastTestMs: number;
 }
 
 /** One `playwright test` run in a child process, as a user runs it. */
 async function playwright(args: string[], env: Record<string, string>): Promise<Run> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-fixed-cost-'));
-  const json = path.join(scratch, 'results.json');
+  const ends = path.join(scratch, 'test-ends.ndjson');
   const started = Date.now();
   try {
     const result = await runProcess(
@@ -67,7 +48,7 @@ async function playwright(args: string[], env: Record<string, string>): Promise<
       [
         path.join(PACKAGE_ROOT, 'node_modules/@playwright/test/cli.js'),
         'test',
-        '--reporter=json',
+        `--reporter=line,${path.join(PACKAGE_ROOT, 'bench/test-ends-reporter.ts')}`,
         ...args,
       ],
       {
@@ -77,7 +58,7 @@ async function playwright(args: string[], env: Record<string, string>): Promise<
           ...env,
           DRVCYCLE_REPORTS_DIR: path.join(scratch, 'reports'),
           DRVCYCLE_RUN_ID: `bench-${Date.now().toString(36)}`,
-          PLAYWRIGHT_JSON_OUTPUT_NAME: json,
+          BENCH_TEST_ENDS: ends,
         },
         output: { logFile: path.join(scratch, 'output.log') },
         timeoutMs: 15 * 60_000,
@@ -85,8 +66,30 @@ async function playwright(args: string[], env: Record<string, string>): Promise<
       },
     );
     const wallMs = Date.now() - started;
-    const report = JSON.parse(readFileSync(json, 'utf8')) as { suites: JsonSuite[] };
-    const tests = testsOf(report.suites, started);
+    const tests = existsSync(ends)
+      ? readFileSync(ends, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => {
+            const t = JSON.parse(line) as {
+              title: string;
+              status: string;
+              workerIndex: number;
+              startedAt: number;
+              durationMs: number;
+              endedAt: number;
+            };
+            return {
+              title: t.title,
+              status: t.status,
+              workerIndex: t.workerIndex,
+              startMs: t.startedAt - started,
+              durationMs: t.durationMs,
+              endMs: t.endedAt - started,
+            };
+          })
+          .sort((a, b) => a.endMs - b.endMs)
+      : [];
     if (result.code !== 0)
       throw new Error(
         `playwright test ${args.join(' ')} failed (${result.code}): ${tests
@@ -94,7 +97,7 @@ async function playwright(args: string[], env: Record<string, string>): Promise<
           .map((t) => t.title)
           .join(', ')}\n${readFileSync(path.join(scratch, 'output.log'), 'utf8').slice(-3000)}`,
       );
-    return { wallMs, tests };
+    return { wallMs, tests, afterLastTestMs: wallMs - (tests.at(-1)?.endMs ?? 0) };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -102,20 +105,17 @@ async function playwright(args: string[], env: Record<string, string>): Promise<
 
 const seconds = (ms: number) => Number((ms / 1000).toFixed(2));
 
-/** (a): the fixed cost of a test on a worker's reused machine, and of its first test. */
-export async function benchFixedCostPerTest(repeat = 6) {
+/**
+ * (a): the fixed cost of a test on a worker's reused machine, and of its first test. The tests are
+ * distinct tests of one file (bench/fixed-cost-tests.spec.ts) on one worker, as a spec's tests
+ * run; `--repeat-each` would give each repetition a worker, and so a machine, of its own.
+ */
+export async function benchFixedCostPerTest(tests = 6) {
   const run = (cycles: number) =>
-    playwright(
-      [
-        'specs/cycles.spec.ts',
-        '--project=lab',
-        '--workers=1',
-        '-g',
-        'load/unload cycles',
-        `--repeat-each=${repeat}`,
-      ],
-      { CYCLES: String(cycles) },
-    );
+    playwright(['-c', 'bench/fixed-cost.config.ts', '--workers=1'], {
+      CYCLES: String(cycles),
+      BENCH_TESTS: String(tests),
+    });
   const short = await run(10);
   const long = await run(60);
   const reused = (r: Run) => median(r.tests.slice(1).map((t) => t.durationMs));
@@ -124,11 +124,13 @@ export async function benchFixedCostPerTest(repeat = 6) {
   const first = short.tests[0]!;
   return {
     tests: short.tests.length,
+    workers: new Set(short.tests.map((t) => t.workerIndex)).size,
     marginalCycleMs: Number(marginalMs.toFixed(2)),
     testOf10CyclesS: seconds(reused(short)),
     fixedPerTestS: seconds(fixedMs),
-    firstTestS: seconds(first.durationMs),
     firstTestStartsAtS: seconds(first.startMs),
+    firstVerdictAtS: seconds(first.endMs),
+    afterLastTestS: seconds(short.afterLastTestMs),
     wallS: seconds(short.wallMs),
   };
 }
@@ -164,13 +166,14 @@ export async function benchProjects() {
   for (const perWorker of ['1', '2']) {
     const env = { DRVCYCLE_MACHINES_PER_WORKER: perWorker };
     const dev = await playwright(['--project=dev', '--workers=1'], env);
-    const first = dev.tests[0]!;
     const lab = await playwright(['--project=lab'], env);
     rows.push({
       machinesPerWorker: perWorker,
-      devFirstVerdictS: seconds(first.startMs + first.durationMs),
+      devFirstVerdictS: seconds(dev.tests[0]!.endMs),
       devWallS: seconds(dev.wallMs),
+      devAfterLastTestS: seconds(dev.afterLastTestMs),
       labWallS: seconds(lab.wallMs),
+      labAfterLastTestS: seconds(lab.afterLastTestMs),
       labTests: lab.tests.length,
     });
   }

@@ -21,8 +21,6 @@ import {
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
-import { build } from 'esbuild';
-import yazl from 'yazl';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 import { DRVCYCLE_VERSION } from '../core/version.ts';
 import { INSTALL_SCRIPT, README } from './install-script.ts';
@@ -48,6 +46,8 @@ function entry(relative: string): string {
  * them); returns the files esbuild read.
  */
 async function bundleScripts(outDir: string): Promise<string[]> {
+  // esbuild and yazl are loaded when a bundle is made, not by every run that imports the lab.
+  const { build } = await import('esbuild');
   const result = await build({
     absWorkingDir: PACKAGE_ROOT,
     metafile: true,
@@ -157,6 +157,7 @@ export function sourcesStamp(sources: readonly string[]): string | undefined {
 
 /** Zips a staged bundle folder (entries under drvcycle-agent/). */
 export async function zipFolder(folder: string, zipFile: string): Promise<void> {
+  const { default: yazl } = await import('yazl');
   const zip = new yazl.ZipFile();
   for (const file of filesUnder(folder).sort())
     zip.addFile(path.join(folder, file), `${BUNDLE_FOLDER}/${file}`);

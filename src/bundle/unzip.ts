@@ -2,10 +2,12 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 
 export async function unzipTo(zipFile: string, into: string): Promise<string[]> {
-  const zip = await yauzl.openPromise(zipFile, { lazyEntries: true });
+  // Loaded when a zip is opened: a run that only reads the bundle's folder does without it.
+  const { default: zipReader } = await import('yauzl');
+  const zip = await zipReader.openPromise(zipFile, { lazyEntries: true });
   const root = path.resolve(into);
   const written: string[] = [];
   try {

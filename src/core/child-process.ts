@@ -128,6 +128,16 @@ export function startDaemon(
   }
 }
 
+/**
+ * Starts a command that may outlive this process (its output discarded, its failure ignored): work
+ * nobody needs to wait for, such as deleting a folder already moved out of the way.
+ */
+export function startDetached(command: string, args: readonly string[]): void {
+  const child = spawn(command, [...args], { stdio: 'ignore', detached: true });
+  child.on('error', () => undefined);
+  child.unref();
+}
+
 /** Whether a process of this machine is still there (EPERM: there, but not ours to signal). */
 export function processAlive(pid: number): boolean {
   try {

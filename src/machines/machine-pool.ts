@@ -15,8 +15,10 @@ export interface MachinePoolOptions {
   /**
    * Machine `slot` of the pool, clean and answering (a lab prefix booted, a VM reverted to its
    * snapshot). Slot 0 is awaited before the first test; the others come up in the background.
+   * `signal` aborts a standby machine's boot when the pool is released before it is up (a
+   * provider that cannot cut a boot short ignores it, and the release waits for the boot).
    */
-  create(slot: number): Promise<Machine>;
+  create(slot: number, signal?: AbortSignal): Promise<Machine>;
   /** Progress lines (a machine swapped in, a background revert that failed). */
   readonly log?: (line: string) => void;
   /**
@@ -32,12 +34,19 @@ interface Standby {
   /** The machine being reverted (undefined while a new one boots). */
   readonly machine: Machine | undefined;
   readonly ready: Promise<Machine>;
+  /** Cuts a new machine's boot short (the pool released before it was needed). */
+  readonly boot?: AbortController;
 }
 
-function standby(slot: number, machine: Machine | undefined, ready: Promise<Machine>): Standby {
+function standby(
+  slot: number,
+  machine: Machine | undefined,
+  ready: Promise<Machine>,
+  boot?: AbortController,
+): Standby {
   // Settled later by whoever takes it; a failure meanwhile is no unhandled rejection.
   ready.catch(() => undefined);
-  return { slot, machine, ready };
+  return { slot, machine, ready, ...(boot ? { boot } : {}) };
 }
 
 export class MachinePool implements Machine {
@@ -69,7 +78,13 @@ export class MachinePool implements Machine {
   standBy(): void {
     const taken = new Set([this.activeSlot, ...this.standby.map((entry) => entry.slot)]);
     for (let slot = 0; slot < this.options.size; slot++)
-      if (!taken.has(slot)) this.standby.push(standby(slot, undefined, this.options.create(slot)));
+      if (!taken.has(slot)) this.standby.push(this.boot(slot));
+  }
+
+  /** A new machine for `slot`, booting. */
+  private boot(slot: number): Standby {
+    const controller = new AbortController();
+    return standby(slot, undefined, this.options.create(slot, controller.signal), controller);
   }
 
   /** The machine serving tests now: its name is what reports and messages name. */
@@ -134,9 +149,14 @@ export class MachinePool implements Machine {
     return this.active.driverHost ? this.active.driverHost(group) : Promise.resolve(group);
   }
 
-  /** Releases every machine, waiting for those still reverting or booting. */
+  /**
+   * Releases every machine: a standby machine still booting has its boot cut short (at the end of
+   * a worker's last test, the standby booted after its first one may still be coming up); those
+   * still reverting are waited for.
+   */
   async release(): Promise<void> {
     const standing = this.standby.splice(0);
+    for (const entry of standing) entry.boot?.abort();
     const results = await Promise.allSettled([
       this.active.release(),
       ...standing.map(async (entry) => {
@@ -179,7 +199,7 @@ export class MachinePool implements Machine {
       );
       await entry.machine?.release().catch(() => undefined);
       if (failures > 2 * this.options.size) throw cause;
-      this.standby.push(standby(entry.slot, undefined, this.options.create(entry.slot)));
+      this.standby.push(this.boot(entry.slot));
     }
   }
 

@@ -38,7 +38,7 @@ export async function acquireMachine(
   }
   return MachinePool.open({
     size,
-    create: (slot) => createMachine(settings, index, slot, size, runId),
+    create: (slot, signal) => createMachine(settings, index, slot, size, runId, signal),
     log,
     ...options,
   });
@@ -51,14 +51,18 @@ async function createMachine(
   slot: number,
   size: number,
   runId: string,
+  signal?: AbortSignal,
 ): Promise<Machine> {
   if (settings.provider === 'lab')
-    return LabMachine.boot({
-      index,
-      slot,
-      runId,
-      ...(settings.hostMode ? { hostMode: settings.hostMode } : {}),
-    });
+    return LabMachine.boot(
+      {
+        index,
+        slot,
+        runId,
+        ...(settings.hostMode ? { hostMode: settings.hostMode } : {}),
+      },
+      signal,
+    );
   const at = index * size + slot;
   if (settings.provider === 'existing') {
     const machine = new ExistingMachine(settings.agents, at, runId);

@@ -5,7 +5,8 @@
  * Without one, an https URL is checked against the system's CAs as usual.
  */
 import type { TLSSocket } from 'node:tls';
-import { Agent, buildConnector, fetch, request, type Dispatcher } from 'undici';
+import type * as Undici from 'undici';
+import type { buildConnector, Dispatcher } from 'undici';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 
 export interface AgentEndpoint {
@@ -16,16 +17,21 @@ export interface AgentEndpoint {
   readonly fingerprint?: string;
 }
 
+/** undici, loaded with the first request (about a second): a process that never calls an agent does without it. */
+let undici: Promise<typeof Undici> | undefined;
+const loadUndici = () => (undici ??= import('undici'));
+
 const dispatchers = new Map<string, Dispatcher>();
 
 /** One connection pool per pin, so keep-alive connections are reused across requests. */
-function dispatcherFor(fingerprint: string | undefined): Dispatcher {
+async function dispatcherFor(fingerprint: string | undefined): Promise<Dispatcher> {
+  const { Agent, buildConnector } = await loadUndici();
   const key = fingerprint ?? '';
   let dispatcher = dispatchers.get(key);
   if (!dispatcher) {
     dispatcher = new Agent({
       keepAliveTimeout: 10_000,
-      connect: fingerprint ? pinnedConnector(fingerprint) : {},
+      connect: fingerprint ? pinnedConnector(buildConnector, fingerprint) : {},
     });
     dispatchers.set(key, dispatcher);
   }
@@ -45,9 +51,12 @@ export class PinMismatchError extends DrvcycleError {
 }
 
 /** undici's TLS connector, without CA checks, then the fingerprint check on the handshake's result. */
-function pinnedConnector(fingerprint: string): buildConnector.connector {
+function pinnedConnector(
+  build: typeof buildConnector,
+  fingerprint: string,
+): buildConnector.connector {
   // No session resumption: a resumed TLS 1.3 session shows no peer certificate to check.
-  const connect = buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
+  const connect = build({ rejectUnauthorized: false, maxCachedSessions: 0 });
   return (options, callback) =>
     connect(options, (error, socket) => {
       if (error) return callback(error, null);
@@ -71,16 +80,20 @@ function requirePinnedHttps(endpoint: AgentEndpoint): void {
 }
 
 /** fetch() to the agent, over the endpoint's (pinned) connection. */
-export function agentFetch(
+export async function agentFetch(
   endpoint: AgentEndpoint,
   path: string,
   init: RequestInit & { duplex?: 'half' },
 ): Promise<Response> {
   requirePinnedHttps(endpoint);
-  return fetch(new URL(path, endpoint.url), {
+  const [{ fetch }, dispatcher] = await Promise.all([
+    loadUndici(),
+    dispatcherFor(endpoint.fingerprint),
+  ]);
+  return (await fetch(new URL(path, endpoint.url), {
     ...(init as Parameters<typeof fetch>[1]),
-    dispatcher: dispatcherFor(endpoint.fingerprint),
-  }) as unknown as Promise<Response>;
+    dispatcher,
+  })) as unknown as Response;
 }
 
 export interface AgentStream {
@@ -104,12 +117,16 @@ export async function agentStream(
   },
 ): Promise<AgentStream> {
   requirePinnedHttps(endpoint);
+  const [{ request }, dispatcher] = await Promise.all([
+    loadUndici(),
+    dispatcherFor(endpoint.fingerprint),
+  ]);
   const response = await request(new URL(path, endpoint.url), {
     method: 'POST',
     headers: init.headers,
     body: init.body,
     signal: init.signal,
-    dispatcher: dispatcherFor(endpoint.fingerprint),
+    dispatcher,
   });
   response.body.setEncoding('utf8');
   return {

@@ -8,7 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
-import { LabMachine, labMachineFolder, pruneOrphanMachines } from '../../src/machines/lab.ts';
+import {
+  discardFolder,
+  LabMachine,
+  labMachineFolder,
+  pruneOrphanMachines,
+} from '../../src/machines/lab.ts';
 
 test('two processes of one run id get their own folder for the same worker and slot', () => {
   expect(labMachineFolder('run-a', 0, 0, 4101)).toBe('run-a-p4101-m0');
@@ -56,6 +61,35 @@ test('a killed process’s folders are pruned, a live one’s of the same run id
     expect(await pruneOrphanMachines(alive)).toEqual([killed]);
     expect(readdirSync(machines)).toEqual([live]);
     expect(existsSync(path.join(machines, killed))).toBe(false);
+  } finally {
+    if (before === undefined) delete process.env.DRVCYCLE_LAB_DIR;
+    else process.env.DRVCYCLE_LAB_DIR = before;
+  }
+});
+
+test('a released machine’s folder leaves at once and is deleted in the background; one whose delete was cut short is pruned later', async () => {
+  const lab = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-lab-folders-'));
+  const before = process.env.DRVCYCLE_LAB_DIR;
+  process.env.DRVCYCLE_LAB_DIR = lab;
+  try {
+    const machines = path.join(lab, 'machines');
+    const dir = path.join(machines, labMachineFolder('run-c', 0));
+    mkdirSync(path.join(dir, 'prefix', 'drive_c'), { recursive: true });
+    writeFileSync(path.join(dir, 'prefix', 'system.reg'), 'WINE REGISTRY Version 2');
+    const discarded = discardFolder(dir)!;
+    // Gone from its name at once: no run takes it for a machine, nor its run for a leftover.
+    expect(existsSync(dir)).toBe(false);
+    expect(path.basename(discarded)).toMatch(/^\.discarded-\d+-run-c-p\d+-m0$/);
+    await expect.poll(() => existsSync(discarded), { timeout: 10_000 }).toBe(false);
+
+    // A discarded folder whose rm did not finish: left alone while it may still be at work,
+    // pruned once it is long past that.
+    const recent = path.join(machines, `.discarded-${Date.now()}-run-d-p1-m0`);
+    const stale = path.join(machines, `.discarded-${Date.now() - 3_600_000}-run-e-p1-m0`);
+    for (const folder of [recent, stale])
+      mkdirSync(path.join(folder, 'prefix'), { recursive: true });
+    expect(await pruneOrphanMachines(() => false)).toEqual([path.basename(stale)]);
+    expect(readdirSync(machines)).toEqual([path.basename(recent)]);
   } finally {
     if (before === undefined) delete process.env.DRVCYCLE_LAB_DIR;
     else process.env.DRVCYCLE_LAB_DIR = before;

@@ -136,6 +136,33 @@ test('standby machines can wait until the worker asks for them, or a swap needs 
   await pool2.release();
 });
 
+test('released before its standby machine is up, the pool cuts that boot short instead of waiting for it', async () => {
+  const first = new FakeMachine('first', 10);
+  const cut: number[] = [];
+  const pool = await MachinePool.open({
+    size: 2,
+    standbyLater: true,
+    create: (slot, signal) =>
+      slot === 0
+        ? Promise.resolve(first)
+        : // A boot that would outlast the unit test's timeout, unless it is cut short.
+          new Promise<FakeMachine>((resolve, reject) => {
+            const timer = setTimeout(() => resolve(new FakeMachine('late', 10)), 120_000);
+            signal?.addEventListener('abort', () => {
+              clearTimeout(timer);
+              cut.push(slot);
+              reject(signal.reason as Error);
+            });
+          }),
+  });
+  // The worker's first test is done: its standby machine starts booting; then the worker ends.
+  pool.standBy();
+  expect(pool.standbyCount).toBe(1);
+  await pool.release();
+  expect(cut).toEqual([1]);
+  expect(first.released).toBe(true);
+});
+
 test('a pool needs at least one machine', async () => {
   await expect(MachinePool.open({ size: 0, create: fakeProvider().create })).rejects.toThrow(
     /at least one machine, not 0/,

@@ -6,19 +6,37 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Reporter, TestCase, TestResult } from '@playwright/test/reporter';
-import si from 'systeminformation';
 import { DRVCYCLE_VERSION } from '../../core/version.ts';
 import { reportPaths } from '../../config/report-paths.ts';
+
+/** The runner host in one line, or nothing when systeminformation cannot tell. */
+async function runnerHost(): Promise<Record<string, string>> {
+  try {
+    const { default: si } = await import('systeminformation');
+    const [os, cpu, mem] = await Promise.all([si.osInfo(), si.cpu(), si.mem()]);
+    return {
+      'runner host': `${os.hostname}: ${os.distro} ${os.release} (${os.arch}), ${cpu.manufacturer} ${cpu.brand} ×${cpu.cores}, ${(mem.total / 2 ** 30).toFixed(1)} GiB`,
+    };
+  } catch {
+    return {};
+  }
+}
 
 export default class EnvironmentReporter implements Reporter {
   private readonly facts = new Map<string, string>();
   private readonly file: string;
+  /**
+   * Asked once the first test has ended (0.5 s of shell commands): not beside the workers' start
+   * and the first verdict, nor after the last test, while the user waits.
+   */
+  private host: Promise<Record<string, string>> | undefined;
 
   constructor(options: { outputFile?: string } = {}) {
     this.file = path.resolve(options.outputFile ?? reportPaths.environment());
   }
 
   onTestEnd(_test: TestCase, result: TestResult): void {
+    this.host ??= runnerHost();
     const attachment = result.attachments.find((a) => a.name === 'environment.json' && a.body);
     if (!attachment) return;
     for (const [key, value] of Object.entries(
@@ -28,17 +46,7 @@ export default class EnvironmentReporter implements Reporter {
   }
 
   async onEnd(): Promise<void> {
-    const [os, cpu, mem] = await Promise.all([si.osInfo(), si.cpu(), si.mem()]).catch(() => [
-      undefined,
-      undefined,
-      undefined,
-    ]);
-    const runner =
-      os && cpu && mem
-        ? {
-            'runner host': `${os.hostname}: ${os.distro} ${os.release} (${os.arch}), ${cpu.manufacturer} ${cpu.brand} ×${cpu.cores}, ${(mem.total / 2 ** 30).toFixed(1)} GiB`,
-          }
-        : {};
+    const runner = await (this.host ?? runnerHost());
     const all = {
       ...runner,
       'drvcycle version': DRVCYCLE_VERSION,
