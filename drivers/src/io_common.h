@@ -12,6 +12,14 @@
  *                      pending and waits for a cancel (its cancel routine
  *                      completes it with STATUS_CANCELLED)
  *   DC_IO_SLOW_GET_MS  IOCTL_DC_GET sleeps this many ms before it answers
+ *   DC_IO_PEND_CREATE  IRP_MJ_CREATE is never completed: the IRP is marked
+ *                      pending and kept, with a cancel routine that
+ *                      completes it with STATUS_CANCELLED; DriverUnload
+ *                      cancels one still held
+ *
+ * With DC_IO_DISPATCH_ONLY the file stops after the dispatch routines (no
+ * legacy device, DriverEntry or DriverUnload): a PnP sample serves the same
+ * codes from its own FDO (pnp_io.c).
  *
  * The control codes (FILE_DEVICE_UNKNOWN, FILE_ANY_ACCESS):
  *   0x222000 IOCTL_DC_GET    (0x800, METHOD_BUFFERED) output >= 4: a ULONG
@@ -51,6 +59,46 @@ static NTSTATUS NTAPI DcCreateClose(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     UNREFERENCED_PARAMETER(DeviceObject);
     return DcComplete(Irp, STATUS_SUCCESS, 0);
 }
+
+#ifdef DC_IO_PEND_CREATE
+/* The create the driver holds (one at a time: a second one fails with STATUS_DEVICE_BUSY). */
+static PIRP volatile DcHeldCreate;
+
+static VOID NTAPI DcCancelCreate(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    UNREFERENCED_PARAMETER(DeviceObject);
+    IoReleaseCancelSpinLock(Irp->CancelIrql);
+    InterlockedCompareExchangePointer((PVOID volatile *)&DcHeldCreate, NULL, Irp);
+    DC_LOG("create cancelled");
+    DcComplete(Irp, STATUS_CANCELLED, 0);
+}
+
+/* The bug: the open waits for a resource that never comes (until the create is cancelled). */
+static NTSTATUS NTAPI DcCreate(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    UNREFERENCED_PARAMETER(DeviceObject);
+    if (InterlockedCompareExchangePointer((PVOID volatile *)&DcHeldCreate, Irp, NULL) != NULL)
+        return DcComplete(Irp, STATUS_DEVICE_BUSY, 0);
+    DC_LOG("create held pending");
+    IoMarkIrpPending(Irp);
+    IoSetCancelRoutine(Irp, DcCancelCreate);
+    if (Irp->Cancel && IoSetCancelRoutine(Irp, NULL) != NULL) {
+        InterlockedCompareExchangePointer((PVOID volatile *)&DcHeldCreate, NULL, Irp);
+        DcComplete(Irp, STATUS_CANCELLED, 0);
+    }
+    return STATUS_PENDING;
+}
+
+/* At unload: the create still held is cancelled, so the IRP is not lost with the image. */
+static VOID DcReleaseHeldCreate(void)
+{
+    PIRP irp = (PIRP)InterlockedExchangePointer((PVOID volatile *)&DcHeldCreate, NULL);
+    if (irp != NULL && IoSetCancelRoutine(irp, NULL) != NULL) {
+        DC_LOG("create still held at unload: cancelled");
+        DcComplete(irp, STATUS_CANCELLED, 0);
+    }
+}
+#endif
 
 static NTSTATUS DcAlloc(ULONG inLength)
 {
@@ -148,9 +196,13 @@ static NTSTATUS NTAPI DcWrite(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     return DcComplete(Irp, STATUS_SUCCESS, IoGetCurrentIrpStackLocation(Irp)->Parameters.Write.Length);
 }
 
+#ifndef DC_IO_DISPATCH_ONLY
 static VOID NTAPI DcUnload(PDRIVER_OBJECT DriverObject)
 {
     UNICODE_STRING link;
+#ifdef DC_IO_PEND_CREATE
+    DcReleaseHeldCreate();
+#endif
     RtlInitUnicodeString(&link, L"\\DosDevices\\" DC_IO_DEVICE);
     IoDeleteSymbolicLink(&link);
     if (DriverObject->DeviceObject != NULL)
@@ -177,7 +229,11 @@ NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Registry
         return status;
     }
     device->Flags |= DO_BUFFERED_IO;
+#ifdef DC_IO_PEND_CREATE
+    DriverObject->MajorFunction[IRP_MJ_CREATE] = DcCreate;
+#else
     DriverObject->MajorFunction[IRP_MJ_CREATE] = DcCreateClose;
+#endif
     DriverObject->MajorFunction[IRP_MJ_CLOSE] = DcCreateClose;
     DriverObject->MajorFunction[IRP_MJ_DEVICE_CONTROL] = DcDeviceControl;
     DriverObject->MajorFunction[IRP_MJ_READ] = DcRead;
@@ -187,5 +243,6 @@ NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Registry
     DC_LOG("DriverEntry: \\Device\\" DC_IO_DEVICE_A " ready");
     return STATUS_SUCCESS;
 }
+#endif /* DC_IO_DISPATCH_ONLY */
 
 #endif /* DRVCYCLE_IO_COMMON_H */

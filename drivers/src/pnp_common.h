@@ -54,6 +54,7 @@ typedef struct _DC_PNP_EXTENSION {
     PDEVICE_OBJECT LowerDevice;  /* what IoAttachDeviceToDeviceStack returned */
     ULONG Flags;                 /* DC_PNP_* */
     PVOID Buffer;                /* per-sample data (pnp_clean's pool block) */
+    UNICODE_STRING Interface;    /* a device interface the sample registers (pnp_io) */
 } DC_PNP_EXTENSION, *PDC_PNP_EXTENSION;
 
 /* The two per-sample hooks (see the top of this file). */
@@ -121,6 +122,7 @@ static NTSTATUS NTAPI DcPnpAddDevice(PDRIVER_OBJECT DriverObject, PDEVICE_OBJECT
     ext->Pdo = Pdo;
     ext->Flags = 0;
     ext->Buffer = NULL;
+    RtlZeroMemory(&ext->Interface, sizeof(ext->Interface));
     ext->LowerDevice = IoAttachDeviceToDeviceStack(fdo, Pdo);
     if (ext->LowerDevice == NULL) {
         DC_LOG("IoAttachDeviceToDeviceStack failed");

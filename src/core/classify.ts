@@ -99,6 +99,7 @@ export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
       scenario,
       cycle: record.cycle,
       failure: record.ioFailure,
+      ...(record.ioCloseHang ? { closeHang: record.ioCloseHang } : {}),
       crashLines: crashes,
       state: record.state,
     });

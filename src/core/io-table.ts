@@ -79,6 +79,11 @@ export interface IoTable {
   readonly deviceInterface?: string;
   /** The table runs on every k-th cycle (1: every cycle). */
   readonly everyCycles: number;
+  /**
+   * The bound for opening the device and for closing it (the driver's IRP_MJ_CREATE, and its
+   * IRP_MJ_CLEANUP/CLOSE after the cancel): past it the open or close is a hang.
+   */
+  readonly openTimeoutMs: number;
   readonly operations: readonly IoOperation[];
   readonly fuzz?: IoFuzzSettings;
 }
@@ -93,7 +98,14 @@ export const IO_LIMITS = {
 } as const;
 export const DEFAULT_IO_TIMEOUT_MS = 5_000;
 
-const TABLE_FIELDS = ['device', 'deviceInterface', 'everyCycles', 'operations', 'fuzz'];
+const TABLE_FIELDS = [
+  'device',
+  'deviceInterface',
+  'everyCycles',
+  'openTimeoutMs',
+  'operations',
+  'fuzz',
+];
 const COMMON_FIELDS = ['kind', 'name', 'expect', 'timeoutMs', 'cancelAfterMs', 'repeat'];
 const KIND_FIELDS = {
   ioctl: ['ioctl', 'inputHex', 'inputSize', 'outputSize'],
@@ -137,6 +149,9 @@ export function parseIoTable(input: unknown, source: string): IoTable {
     );
   const everyCycles =
     wholeNumber(table, 'everyCycles', source, 1, IO_LIMITS.everyCycles, 'cycles') ?? 1;
+  const openTimeoutMs =
+    wholeNumber(table, 'openTimeoutMs', source, 1, IO_LIMITS.timeoutMs, 'milliseconds') ??
+    DEFAULT_IO_TIMEOUT_MS;
 
   const list = table.operations;
   if (!Array.isArray(list) || list.length === 0)
@@ -166,6 +181,7 @@ export function parseIoTable(input: unknown, source: string): IoTable {
     ...(device !== undefined ? { device } : {}),
     ...(deviceInterface !== undefined ? { deviceInterface: braced(deviceInterface) } : {}),
     everyCycles,
+    openTimeoutMs,
     operations,
     ...(fuzz ? { fuzz } : {}),
   };

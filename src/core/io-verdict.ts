@@ -21,6 +21,8 @@ export interface IoFailureEvidence {
   readonly crashLines: readonly string[];
   /** The service's state after the failed cycle. */
   readonly state: string;
+  /** Closing the device hung too, after the failed call. */
+  readonly closeHang?: IoFailure;
 }
 
 /** `a 1-byte input and a 4-byte output buffer (misaligned; fuzz case "short input", seed 42)`. */
@@ -74,12 +76,27 @@ export function classifyIoFailure(input: IoFailureEvidence): Verdict {
     state: input.state,
   };
   const call = `${failure.description}, call ${failure.call}${failure.request ? ` with ${describeRequest(failure)}` : ''}`;
+  const closeHang = input.closeHang
+    ? `; then ${input.closeHang.description} did not complete within ${input.closeHang.boundMs} ms either`
+    : '';
+  if (input.closeHang)
+    evidence.closeHang = {
+      elapsedMs: Math.round(input.closeHang.elapsedMs),
+      boundMs: input.closeHang.boundMs,
+    };
   if (input.crashLines.length > 0 && failure.kind !== 'open-failed')
     return makeVerdict({
       ...base,
       kind: 'crash',
-      detail: `the driver host died in ${call}: ${input.crashLines[0]}${failure.ntstatus !== undefined ? ` (the call ended with ${formatNtstatus(failure.ntstatus)} after ${Math.round(failure.elapsedMs)} ms)` : ''}`,
+      detail: `the driver host died in ${call}: ${input.crashLines[0]}${failure.ntstatus !== undefined ? ` (the call ended with ${formatNtstatus(failure.ntstatus)} after ${Math.round(failure.elapsedMs)} ms)` : ''}${closeHang}`,
       evidence: { ...evidence, crashLines: input.crashLines },
+    });
+  if (failure.kind === 'hang' && (failure.operation === 'open' || failure.operation === 'close'))
+    return makeVerdict({
+      ...base,
+      kind: 'hang',
+      detail: `${failure.description} did not complete within ${failure.boundMs} ms: the driver never completed its ${failure.operation === 'open' ? 'IRP_MJ_CREATE' : 'IRP_MJ_CLEANUP or IRP_MJ_CLOSE'}; the thread making the call was given up on, and the machine is recovered before the next test`,
+      evidence: { ...evidence, device: failure.description.slice(failure.operation.length + 1) },
     });
   if (failure.kind === 'hang')
     return makeVerdict({
@@ -87,8 +104,8 @@ export function classifyIoFailure(input: IoFailureEvidence): Verdict {
       kind: 'hang',
       detail:
         failure.afterCancel === 'returned-late'
-          ? `${call} took ${Math.round(failure.elapsedMs)} ms, past its ${failure.boundMs} ms bound: the call itself returned only then, completed by the driver's dispatch routine without pending it (raise the operation's timeoutMs if that is its normal time)`
-          : `${call} did not complete within ${failure.boundMs} ms; cancelled then, it ${afterCancel(failure)}`,
+          ? `${call} took ${Math.round(failure.elapsedMs)} ms, past its ${failure.boundMs} ms bound: the call itself returned only then, completed by the driver's dispatch routine without pending it (raise the operation's timeoutMs if that is its normal time)${closeHang}`
+          : `${call} did not complete within ${failure.boundMs} ms; cancelled then, it ${afterCancel(failure)}${closeHang}`,
       evidence: {
         ...evidence,
         afterCancel: failure.afterCancel,
@@ -107,7 +124,7 @@ export function classifyIoFailure(input: IoFailureEvidence): Verdict {
   return makeVerdict({
     ...base,
     kind: 'unexpected-status',
-    detail: `${call} ended with ${describeStatus({ ntstatus: failure.ntstatus ?? null, win32: failure.win32 ?? 0 })}; expected ${failure.expected}`,
+    detail: `${call} ended with ${describeStatus({ ntstatus: failure.ntstatus ?? null, win32: failure.win32 ?? 0 })}; expected ${failure.expected}${closeHang}`,
     evidence,
   });
 }

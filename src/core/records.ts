@@ -70,6 +70,8 @@ export interface CycleRecord {
   readonly io?: readonly IoOperationRecord[];
   /** Set with outcome `io-failed`: the call that failed. */
   readonly ioFailure?: IoFailure;
+  /** Set when closing the device then hung too (after the failed call): the batch ended in it. */
+  readonly ioCloseHang?: IoFailure;
 }
 
 /** How a target runs a batch of cycles; it stops at the first failed cycle. */

@@ -44,6 +44,7 @@ async function run(request: BatchRequest): Promise<void> {
         },
       },
       onPhase: (cycle, phase, startMs) => control.phase(cycle, phase, startMs),
+      deviceWatch: control,
       ...(sample ? { sampler: () => takeSample(sample.request, sample.availability, reads) } : {}),
       ...(request.pnp ? { pnp: request.pnp } : {}),
     })) {

@@ -11,7 +11,13 @@
  */
 import { Worker } from 'node:worker_threads';
 import { reviveError, ScmTimeoutError, type WireError } from '../core/errors.ts';
-import type { Availability, CycleOptions, CycleRecord, SampleRequest } from '../core/records.ts';
+import type {
+  Availability,
+  CycleOptions,
+  CycleRecord,
+  IoFailure,
+  SampleRequest,
+} from '../core/records.ts';
 import type { DeviceSpec } from '../windows/pnp/devices.ts';
 import { stateName, type ServiceStatus } from '../windows/scm/status.ts';
 import type { BatchControl, BatchControlBuffers, OverdueCall } from './batch-thread-control.ts';
@@ -188,7 +194,10 @@ function untilEnd(worker: Worker, control: BatchControl, every: number): Promise
   });
 }
 
-/** What DriverServices' own timer reports for a call on its pool, built on the owning thread. */
+/**
+ * What DriverServices' own timer reports for a call on its pool, built on the owning thread; for
+ * the I/O table's open or close, the hang of that call, as io-run.ts reports a call's.
+ */
 export function overdueRecord(
   name: string,
   call: OverdueCall,
@@ -200,6 +209,9 @@ export function overdueRecord(
   } catch {
     // the query itself failing is reported as UNKNOWN
   }
+  if (call.device) return deviceHangRecord(call, call.device, state);
+  if (call.operation === 'open' || call.operation === 'close')
+    throw new Error(`The watchdog claimed a device ${call.operation} without its details.`);
   const error = new ScmTimeoutError({
     operation: call.operation,
     service: name,
@@ -222,4 +234,39 @@ export function overdueRecord(
     null,
     error,
   );
+}
+
+/**
+ * The cycle's record when the I/O table's open or close of the device overran its bound: a hang
+ * of that call (the batch thread stays stuck in it). A close after a failed call keeps that
+ * failure as the cycle's: it came first.
+ */
+function deviceHangRecord(
+  call: OverdueCall,
+  device: NonNullable<OverdueCall['device']>,
+  state: string,
+): CycleRecord {
+  const hang: IoFailure = {
+    kind: 'hang',
+    operation: call.operation,
+    description: `${call.operation} ${device.path}`,
+    call: 1,
+    elapsedMs: call.elapsedMs,
+    boundMs: call.boundMs,
+    afterCancel: 'still-pending',
+    expected:
+      call.operation === 'open'
+        ? "the driver's IRP_MJ_CREATE completed"
+        : "the driver's IRP_MJ_CLEANUP and IRP_MJ_CLOSE completed",
+  };
+  return {
+    cycle: call.cycle ?? 0,
+    outcome: 'io-failed',
+    startMs: call.startMs,
+    stopMs: null,
+    state,
+    io: [...device.operations],
+    ioFailure: device.failure ?? hang,
+    ...(device.failure ? { ioCloseHang: hang } : {}),
+  };
 }

@@ -17,7 +17,7 @@ import { Win32 } from '../core/win32-codes.ts';
 import { CallAbandonedError } from '../windows/scm/blocking-call-watch.ts';
 import { stateName } from '../windows/scm/status.ts';
 import type { IoTable } from '../core/io-table.ts';
-import { openTableDevice, runIoTable, type IoRunResult } from './io-run.ts';
+import { openTableDevice, runIoTable, type DeviceCallWatch, type IoRunResult } from './io-run.ts';
 
 export function validateCycleOptions(options: CycleOptions): CycleOptions {
   if (!Number.isInteger(options.count) || options.count < 1) {
@@ -55,17 +55,29 @@ export interface BatchHooks {
   readonly cancel?: Cancellation;
   /** Set for a PnP driver: its cycles go through its device. */
   readonly pnp?: DeviceSpec;
-  /** Told as each cycle enters its load or unload (with the load's time): a batch thread's watchdog reads it. */
-  readonly onPhase?: (cycle: number, phase: 'load' | 'unload', startMs: number | null) => void;
+  /**
+   * Told as each cycle enters its load, its I/O or its unload (with the load's time once loaded):
+   * a batch thread's watchdog reads it.
+   */
+  readonly onPhase?: (
+    cycle: number,
+    phase: 'load' | 'io' | 'unload',
+    startMs: number | null,
+  ) => void;
   /** Runs the I/O table on the loaded driver (default: on its device, through src/windows/io). */
   readonly runIo?: (table: IoTable, cycle: number) => IoRunResult;
+  /** Bounds the I/O table's open and close of the device (a batch thread's watchdog). */
+  readonly deviceWatch?: DeviceCallWatch;
 }
 
-const runIoOnDevice = (table: IoTable, cycle: number): IoRunResult =>
-  runIoTable(table, openTableDevice, {
-    cycle,
-    ...(table.fuzz?.seed !== undefined ? { seed: table.fuzz.seed } : {}),
-  });
+const ioOnDevice =
+  (watch: DeviceCallWatch | undefined) =>
+  (table: IoTable, cycle: number): IoRunResult =>
+    runIoTable(table, openTableDevice, {
+      cycle,
+      ...(table.fuzz?.seed !== undefined ? { seed: table.fuzz.seed } : {}),
+      ...(watch ? { watch } : {}),
+    });
 
 export async function* runCycleLoop(
   services: PnpDriverServices,
@@ -90,7 +102,7 @@ async function* cycleLoop(
   name: string,
   options: CycleOptions,
   every: number,
-  { sampler, cancel, pnp, onPhase, runIo = runIoOnDevice }: BatchHooks,
+  { sampler, cancel, pnp, onPhase, deviceWatch, runIo = ioOnDevice(deviceWatch) }: BatchHooks,
 ): AsyncGenerator<CycleRecord> {
   // A PnP driver is loaded and unloaded through its device (src/windows/pnp/strategies.ts):
   // remove/re-add, or on Windows disable/enable, set up here before the first cycle.
@@ -131,8 +143,11 @@ async function* cycleLoop(
       return;
     }
     // The I/O table, between the load and the unload (every k-th cycle).
-    const io =
-      options.io && cycle % options.io.everyCycles === 0 ? runIo(options.io, cycle) : undefined;
+    let io: IoRunResult | undefined;
+    if (options.io && cycle % options.io.everyCycles === 0) {
+      onPhase?.(cycle, 'io', loaded.elapsedMs);
+      io = runIo(options.io, cycle);
+    }
     if (io?.failure) {
       yield {
         cycle,

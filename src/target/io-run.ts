@@ -4,6 +4,9 @@
  * Every call waits on its own event with its operation's bound (the thread is never stuck in the
  * driver): a call past its bound is cancelled and is a hang; a call that ends with a status its
  * operation does not expect is one too. The first failure ends the run, named by its operation.
+ * Opening and closing cannot wait on an event (CreateFileW waits for the driver's IRP_MJ_CREATE,
+ * CloseHandle for its cleanup and close): the batch thread's watchdog bounds them with the
+ * table's `openTimeoutMs`, and reports a hang itself when one overruns (batch-thread.ts).
  */
 import { callSeed, fuzzCalls, type FuzzCall } from '../core/io-fuzz.ts';
 import {
@@ -15,6 +18,7 @@ import {
   type IoTable,
 } from '../core/io-table.ts';
 import type { IoFailure, IoOperationRecord } from '../core/records.ts';
+import { CallAbandonedError } from '../windows/scm/blocking-call-watch.ts';
 import { deviceInterfacePath } from '../windows/io/device-interface.ts';
 import {
   DeviceOpenFailed,
@@ -56,18 +60,84 @@ export const openTableDevice: DeviceOpener = (table) => {
   }
 };
 
+/** Opening or closing the device, as the watchdog on another thread sees it. */
+export interface DeviceCall {
+  readonly operation: 'open' | 'close';
+  /** The device path, or the interface class whose first present interface is opened. */
+  readonly path: string;
+  readonly boundMs: number;
+  /** When the call began, in ms since the epoch (threads have different performance clocks). */
+  readonly startedAtEpochMs: number;
+  readonly cycle: number;
+  /** The operations run so far this cycle: a close given up on reports them. */
+  readonly operations: readonly IoOperationRecord[];
+  /** A close after a failed call: that failure is the cycle's, the close's hang beside it. */
+  readonly failure?: IoFailure;
+}
+
+/** The watchdog's side as the batch thread sees it (BatchControl). */
+export interface DeviceCallWatch {
+  beginDeviceCall(call: DeviceCall): void;
+  /** After the call: false when the watchdog gave up on it meanwhile. */
+  end(): boolean;
+}
+
 export interface IoRunOptions {
   readonly cycle: number;
   /** The fuzz seed in effect (the table's, or one drawn for the batch). */
   readonly seed?: number;
   readonly now?: () => number;
+  /** Bounds the open and the close from another thread (a batch thread's watchdog). */
+  readonly watch?: DeviceCallWatch;
+}
+
+/** How an I/O table's device is named in a verdict before it is opened. */
+export function tableDevicePath(table: IoTable): string {
+  return table.device ?? `the first present interface of ${table.deviceInterface}`;
 }
 
 export function runIoTable(table: IoTable, open: DeviceOpener, options: IoRunOptions): IoRunResult {
   const now = options.now ?? (() => performance.now());
   const operations: IoOperationRecord[] = [];
+  const path = tableDevicePath(table);
+  /** Runs `step` under the watchdog: a step it gave up on ends the batch (it reported the hang). */
+  const watched = <T>(
+    operation: 'open' | 'close',
+    step: () => T,
+    abandon?: (value: T) => void,
+    failure?: IoFailure,
+  ) => {
+    const { watch } = options;
+    watch?.beginDeviceCall({
+      operation,
+      path,
+      boundMs: table.openTimeoutMs,
+      startedAtEpochMs: Date.now(),
+      cycle: options.cycle,
+      operations,
+      ...(failure ? { failure } : {}),
+    });
+    let value: T;
+    try {
+      value = step();
+    } catch (error) {
+      watch?.end();
+      throw error;
+    }
+    if (watch && !watch.end()) {
+      abandon?.(value);
+      throw new CallAbandonedError(operation, path);
+    }
+    return value;
+  };
   const openedAt = now();
-  const device = open(table);
+  const device = watched(
+    'open',
+    () => open(table),
+    (late) => {
+      if ('call' in late) late.close();
+    },
+  );
   if (!('call' in device))
     return {
       operations,
@@ -80,89 +150,97 @@ export function runIoTable(table: IoTable, open: DeviceOpener, options: IoRunOpt
         elapsedMs: now() - openedAt,
       },
     };
+  let failure: IoFailure | undefined;
   try {
-    for (const op of table.operations) {
-      const record = {
-        name: op.name,
-        calls: 0,
-        ntstatus: null as number | null,
-        win32: null as number | null,
-        bytes: 0,
-        totalMs: 0,
-        maxMs: 0,
-      };
-      operations.push(record);
-      const calls: { request: IoRequest; fuzz?: FuzzCall; expectAny: boolean }[] = [];
-      for (let i = 0; i < op.repeat; i++) calls.push({ request: requestOf(op), expectAny: false });
-      if (table.fuzz && options.seed !== undefined)
-        for (const fuzz of fuzzCalls(
-          op,
-          callSeed(options.seed, options.cycle, op.name),
-          table.fuzz.randomCalls,
-        ))
-          calls.push({ request: fuzzRequest(op, fuzz), fuzz, expectAny: true });
-      for (const [n, planned] of calls.entries()) {
-        const outcome = makeCall(device, op, planned.request, planned.fuzz, now);
-        record.calls++;
-        record.totalMs += outcome.elapsedMs;
-        record.maxMs = Math.max(record.maxMs, outcome.elapsedMs);
-        const base = {
-          operation: op.name,
-          ...(op.kind === 'ioctl' ? { code: op.ioctl } : {}),
-          description: describeOperation(op),
-          call: n + 1,
-          elapsedMs: outcome.elapsedMs,
-          request: {
-            inputLength: planned.request.inputLength,
-            outputLength: planned.request.outputLength,
-            ...(planned.request.input === null ? { nullInput: true } : {}),
-            ...(planned.request.nullOutput ? { nullOutput: true } : {}),
-            ...(planned.request.misaligned ? { misaligned: true } : {}),
-            ...(planned.fuzz ? { fuzz: planned.fuzz.label, seed: options.seed! } : {}),
-            ...(planned.request.input && planned.request.input.length > 0
-              ? { inputHex: Buffer.from(planned.request.input.subarray(0, 64)).toString('hex') }
-              : {}),
-          },
-        };
-        if (!outcome.end)
-          return {
-            operations,
-            failure: {
-              ...base,
-              kind: 'hang',
-              boundMs: op.timeoutMs,
-              afterCancel: outcome.afterCancel ?? 'still-pending',
-              ...(outcome.afterCancelMs !== undefined
-                ? { afterCancelMs: outcome.afterCancelMs }
-                : {}),
-              expected: describeExpect(op.expect),
-            },
-          };
-        record.ntstatus = outcome.end.ntstatus;
-        record.win32 = outcome.end.win32;
-        record.bytes += outcome.end.bytes;
-        const expected = planned.expectAny
-          ? outcome.end.ntstatus !== STATUS_FILE_DELETED
-          : statusExpected(outcome.end, op.expect);
-        if (!expected)
-          return {
-            operations,
-            failure: {
-              ...base,
-              kind: 'unexpected-status',
-              ntstatus: outcome.end.ntstatus,
-              win32: outcome.end.win32,
-              expected: planned.expectAny
-                ? 'any status but 0xC0000123 STATUS_FILE_DELETED (the device gone)'
-                : describeExpect(op.expect),
-            },
-          };
-      }
-    }
-    return { operations };
-  } finally {
+    failure = runOperations(table, device, options, now, operations);
+  } catch (error) {
     device.close();
+    throw error;
   }
+  // The close is bounded too; given up on, it is reported with this run's failure if it had one.
+  watched('close', () => device.close(), undefined, failure);
+  return failure ? { operations, failure } : { operations };
+}
+
+/** Each operation's calls in order, recorded in `operations`; the first failure ends them. */
+function runOperations(
+  table: IoTable,
+  device: IoDevice,
+  options: IoRunOptions,
+  now: () => number,
+  operations: IoOperationRecord[],
+): IoFailure | undefined {
+  for (const op of table.operations) {
+    const record = {
+      name: op.name,
+      calls: 0,
+      ntstatus: null as number | null,
+      win32: null as number | null,
+      bytes: 0,
+      totalMs: 0,
+      maxMs: 0,
+    };
+    operations.push(record);
+    const calls: { request: IoRequest; fuzz?: FuzzCall; expectAny: boolean }[] = [];
+    for (let i = 0; i < op.repeat; i++) calls.push({ request: requestOf(op), expectAny: false });
+    if (table.fuzz && options.seed !== undefined)
+      for (const fuzz of fuzzCalls(
+        op,
+        callSeed(options.seed, options.cycle, op.name),
+        table.fuzz.randomCalls,
+      ))
+        calls.push({ request: fuzzRequest(op, fuzz), fuzz, expectAny: true });
+    for (const [n, planned] of calls.entries()) {
+      const outcome = makeCall(device, op, planned.request, planned.fuzz, now);
+      record.calls++;
+      record.totalMs += outcome.elapsedMs;
+      record.maxMs = Math.max(record.maxMs, outcome.elapsedMs);
+      const base = {
+        operation: op.name,
+        ...(op.kind === 'ioctl' ? { code: op.ioctl } : {}),
+        description: describeOperation(op),
+        call: n + 1,
+        elapsedMs: outcome.elapsedMs,
+        request: {
+          inputLength: planned.request.inputLength,
+          outputLength: planned.request.outputLength,
+          ...(planned.request.input === null ? { nullInput: true } : {}),
+          ...(planned.request.nullOutput ? { nullOutput: true } : {}),
+          ...(planned.request.misaligned ? { misaligned: true } : {}),
+          ...(planned.fuzz ? { fuzz: planned.fuzz.label, seed: options.seed! } : {}),
+          ...(planned.request.input && planned.request.input.length > 0
+            ? { inputHex: Buffer.from(planned.request.input.subarray(0, 64)).toString('hex') }
+            : {}),
+        },
+      };
+      if (!outcome.end)
+        return {
+          ...base,
+          kind: 'hang',
+          boundMs: op.timeoutMs,
+          afterCancel: outcome.afterCancel ?? 'still-pending',
+          ...(outcome.afterCancelMs !== undefined ? { afterCancelMs: outcome.afterCancelMs } : {}),
+          expected: describeExpect(op.expect),
+        };
+      record.ntstatus = outcome.end.ntstatus;
+      record.win32 = outcome.end.win32;
+      record.bytes += outcome.end.bytes;
+      const expected = planned.expectAny
+        ? outcome.end.ntstatus !== STATUS_FILE_DELETED
+        : statusExpected(outcome.end, op.expect);
+      if (!expected)
+        return {
+          ...base,
+          kind: 'unexpected-status',
+          ntstatus: outcome.end.ntstatus,
+          win32: outcome.end.win32,
+          expected: planned.expectAny
+            ? 'any status but 0xC0000123 STATUS_FILE_DELETED (the device gone)'
+            : describeExpect(op.expect),
+        };
+    }
+  }
+  return undefined;
 }
 
 /** One call, bounded: cancelled at its `cancelAfterMs` (or at once, a fuzz case) and at its bound. */

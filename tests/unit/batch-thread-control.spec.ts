@@ -4,6 +4,7 @@
  * the claim protocol, and what each side then reports, is what is tested.
  */
 import { expect, test } from '@playwright/test';
+import { classifyCycleFailure } from '../../src/core/classify.ts';
 import { ErrorCodes } from '../../src/core/errors.ts';
 import type { CycleRecord } from '../../src/core/records.ts';
 import { BatchControl } from '../../src/target/batch-thread-control.ts';
@@ -329,5 +330,137 @@ test('a batch thread that dies hands on the records it appended, then its error'
   })().catch((e: unknown) => e);
   expect(seen).toEqual([1]);
   expect((error as Error).message).toBe('fake: the batch thread died');
+  threads.close();
+});
+
+const HANG_DEVICE = '\\\\.\\DcIoHangCreate';
+
+test('an open past the table’s bound is claimed with its device, and reported as a hang in io naming it', () => {
+  const owner = new BatchControl();
+  const thread = new BatchControl(owner.buffers);
+  thread.phase(2, 'load', null);
+  thread.phase(2, 'io', 11.5);
+  thread.beginDeviceCall({
+    operation: 'open',
+    path: HANG_DEVICE,
+    boundMs: 2_000,
+    startedAtEpochMs: 1_000,
+    cycle: 2,
+    operations: [],
+  });
+  expect(owner.claimOverdue(2_999)).toBeUndefined();
+  const claimed = owner.claimOverdue(3_004)!;
+  expect(claimed).toEqual({
+    operation: 'open',
+    cycle: 2,
+    elapsedMs: 2_004,
+    boundMs: 2_000,
+    phase: 'io',
+    startMs: 11.5,
+    device: { path: HANG_DEVICE, operations: [] },
+  });
+  expect(thread.end()).toBe(false);
+  const record = overdueRecord('dc_io_hang_create', claimed, () =>
+    serviceStatus(ServiceState.RUNNING),
+  );
+  expect(record).toEqual({
+    cycle: 2,
+    outcome: 'io-failed',
+    startMs: 11.5,
+    stopMs: null,
+    state: 'RUNNING',
+    io: [],
+    ioFailure: {
+      kind: 'hang',
+      operation: 'open',
+      description: `open ${HANG_DEVICE}`,
+      call: 1,
+      elapsedMs: 2_004,
+      boundMs: 2_000,
+      afterCancel: 'still-pending',
+      expected: "the driver's IRP_MJ_CREATE completed",
+    },
+  });
+  const verdict = classifyCycleFailure({ record, driver: 'dc_io_hang_create', scenario: 'cycles' });
+  expect(verdict.kind).toBe('hang');
+  expect(verdict.summary).toBe(
+    'HANG in io at cycle 2: open \\\\.\\DcIoHangCreate did not complete within 2000 ms: the driver never completed its IRP_MJ_CREATE; the thread making the call was given up on, and the machine is recovered before the next test',
+  );
+  expect(verdict.evidence).toMatchObject({
+    operation: 'open',
+    device: HANG_DEVICE,
+    boundMs: 2_000,
+    elapsedMs: 2_004,
+    state: 'RUNNING',
+  });
+});
+
+test('a close given up on after a failed call reports that failure, and the close hang beside it', () => {
+  const owner = new BatchControl();
+  const thread = new BatchControl(owner.buffers);
+  const failure = {
+    kind: 'unexpected-status' as const,
+    operation: 'get',
+    code: 0x222000,
+    description: 'get (IOCTL 0x00222000)',
+    call: 1,
+    ntstatus: 0xc000000d,
+    win32: 87,
+    expected: 'success',
+    elapsedMs: 3,
+  };
+  const operations = [
+    { name: 'get', calls: 1, ntstatus: 0xc000000d, win32: 87, bytes: 0, totalMs: 3, maxMs: 3 },
+  ];
+  thread.phase(1, 'io', 4);
+  thread.beginDeviceCall({
+    operation: 'close',
+    path: HANG_DEVICE,
+    boundMs: 500,
+    startedAtEpochMs: 0,
+    cycle: 1,
+    operations,
+    failure,
+  });
+  const record = overdueRecord('dc_x', owner.claimOverdue(600)!, () =>
+    serviceStatus(ServiceState.RUNNING),
+  );
+  expect(record).toMatchObject({
+    outcome: 'io-failed',
+    io: operations,
+    ioFailure: failure,
+    ioCloseHang: { kind: 'hang', operation: 'close', description: `close ${HANG_DEVICE}` },
+  });
+  expect(classifyCycleFailure({ record, driver: 'dc_x', scenario: 'cycles' }).summary).toBe(
+    'UNEXPECTED STATUS in io at cycle 1: get (IOCTL 0x00222000), call 1 ended with 0xC000000D STATUS_INVALID_PARAMETER (Win32 87 ERROR_INVALID_PARAMETER); expected success; then close \\\\.\\DcIoHangCreate did not complete within 500 ms either',
+  );
+});
+
+test('a batch stuck in the device’s open ends with the open’s hang, after the records before it', async () => {
+  const threads = new BatchThreads(silentThread);
+  const control = new BatchControl();
+  const thread = new BatchControl(control.buffers);
+  thread.records.append(okRecord(1), () => {});
+  thread.phase(2, 'load', null);
+  thread.phase(2, 'io', 7);
+  thread.beginDeviceCall({
+    operation: 'open',
+    path: HANG_DEVICE,
+    boundMs: 100,
+    startedAtEpochMs: Date.now(),
+    cycle: 2,
+    operations: [],
+  });
+  const records: CycleRecord[] = [];
+  for await (const record of threads.run(
+    { name: 'dc_x', options: { count: 5 }, unloadsWithLastDevice: false, handOverEveryMs: 50 },
+    control,
+    () => serviceStatus(ServiceState.RUNNING),
+  ))
+    records.push(record);
+  expect(records.map((r) => [r.cycle, r.outcome, r.ioFailure?.operation])).toEqual([
+    [1, 'ok', undefined],
+    [2, 'io-failed', 'open'],
+  ]);
   threads.close();
 });

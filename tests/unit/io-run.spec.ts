@@ -12,7 +12,14 @@ import {
   type IoTable,
 } from '../../src/core/io-table.ts';
 import { classifyIoFailure } from '../../src/core/io-verdict.ts';
-import { runIoTable, STATUS_FILE_DELETED, type DeviceOpener } from '../../src/target/io-run.ts';
+import {
+  runIoTable,
+  STATUS_FILE_DELETED,
+  type DeviceCall,
+  type DeviceCallWatch,
+  type DeviceOpener,
+} from '../../src/target/io-run.ts';
+import { CallAbandonedError } from '../../src/windows/scm/blocking-call-watch.ts';
 import type { IoCall, IoDevice, IoRequest } from '../../src/windows/io/device-io.ts';
 
 /** How the fake driver answers one request: at once, after a while, only on cancel, or never. */
@@ -442,4 +449,91 @@ test('a call that returns, done, only past its bound (a slow synchronous dispatc
   expect(verdict.summary).toContain(
     "took 500 ms, past its 250 ms bound: the call itself returned only then, completed by the driver's dispatch routine without pending it",
   );
+});
+
+/** A fake watchdog (unit tests only): records what it is told, and gives up on one operation. */
+class FakeWatch implements DeviceCallWatch {
+  readonly calls: DeviceCall[] = [];
+  private readonly giveUpOn: 'open' | 'close' | undefined;
+  constructor(giveUpOn?: 'open' | 'close') {
+    this.giveUpOn = giveUpOn;
+  }
+  beginDeviceCall(call: DeviceCall) {
+    // A copy: the run goes on filling the operations it was given.
+    this.calls.push(JSON.parse(JSON.stringify(call)) as DeviceCall);
+  }
+  end() {
+    return this.calls.at(-1)?.operation !== this.giveUpOn;
+  }
+}
+
+const BOUNDED = parseIoTable(
+  {
+    device: '\\\\.\\DcIoHangCreate',
+    openTimeoutMs: 2000,
+    operations: [{ name: 'get', ioctl: '0x222000', outputSize: 4 }],
+  },
+  'io_hang_create.json',
+);
+
+test('the open and the close go to the watchdog with the table’s bound and the device', () => {
+  const device = new FakeDevice(clean);
+  const watch = new FakeWatch();
+  const result = runIoTable(BOUNDED, () => device, { cycle: 4, now: () => device.time, watch });
+  expect(result.failure).toBeUndefined();
+  expect(watch.calls.map((c) => [c.operation, c.path, c.boundMs, c.cycle])).toEqual([
+    ['open', '\\\\.\\DcIoHangCreate', 2000, 4],
+    ['close', '\\\\.\\DcIoHangCreate', 2000, 4],
+  ]);
+  // The close carries the cycle's operations: a close given up on reports them.
+  expect(watch.calls[1]!.operations).toEqual([
+    { name: 'get', calls: 1, ntstatus: 0, win32: 0, bytes: 4, totalMs: 2, maxMs: 2 },
+  ]);
+  expect(watch.calls[1]!.failure).toBeUndefined();
+  // An interface table is named by its class until SetupAPI finds the path.
+  const byInterface = new FakeWatch();
+  runIoTable(
+    { ...BOUNDED, device: undefined, deviceInterface: '{5C0F3A52-7D1E-4B8C-9E2A-1D3C5B7A9F01}' },
+    () => new FakeDevice(clean),
+    { cycle: 1, watch: byInterface },
+  );
+  expect(byInterface.calls[0]!.path).toBe(
+    'the first present interface of {5C0F3A52-7D1E-4B8C-9E2A-1D3C5B7A9F01}',
+  );
+});
+
+test('an open the watchdog gave up on ends the run: no call is made, a late handle is closed', () => {
+  const device = new FakeDevice(clean);
+  const watch = new FakeWatch('open');
+  expect(() => runIoTable(BOUNDED, () => device, { cycle: 1, watch })).toThrow(CallAbandonedError);
+  expect(device.requests).toEqual([]);
+  expect(device.closed).toBe(true);
+  expect(watch.calls.map((c) => c.operation)).toEqual(['open']);
+});
+
+test('a close given up on after a failed call carries that failure: it is the cycle’s', () => {
+  const device = new FakeDevice(() => ({ status: 0xc000000d }));
+  const watch = new FakeWatch('close');
+  expect(() => runIoTable(BOUNDED, () => device, { cycle: 2, watch })).toThrow(
+    'close on "\\\\.\\DcIoHangCreate" returned after its bound had been reported as exceeded.',
+  );
+  const close = watch.calls[1]!;
+  expect(close.operation).toBe('close');
+  expect(close.failure).toMatchObject({ kind: 'unexpected-status', operation: 'get' });
+  expect(close.operations).toMatchObject([{ name: 'get', calls: 1, ntstatus: 0xc000000d }]);
+});
+
+test('an opener that throws ends the watched open: the watchdog is not left watching it', () => {
+  let ended = 0;
+  const watch: DeviceCallWatch = { beginDeviceCall() {}, end: () => (ended++, true) };
+  expect(() =>
+    runIoTable(
+      BOUNDED,
+      () => {
+        throw new Error('fake: SetupAPI failed');
+      },
+      { cycle: 1, watch },
+    ),
+  ).toThrow('fake: SetupAPI failed');
+  expect(ended).toBe(1);
 });

@@ -50,6 +50,7 @@ test("the issue's table parses as written, defaults filled in", () => {
   expect(parsed).toEqual({
     device: '\\\\.\\Name',
     everyCycles: 1,
+    openTimeoutMs: 5000,
     operations: [
       {
         kind: 'ioctl',
@@ -85,6 +86,7 @@ test('reads, writes, a device interface, expected statuses, cancels, repeats and
     {
       deviceInterface: '6a0f1e2d-0000-4c3b-9a1d-00aa00bb00cc',
       everyCycles: 5,
+      openTimeoutMs: 250,
       fuzz: { seed: 42 },
       operations: [
         { name: 'read', read: 16, cancelAfterMs: 50, timeoutMs: 2000 },
@@ -97,6 +99,7 @@ test('reads, writes, a device interface, expected statuses, cancels, repeats and
   );
   expect(table.deviceInterface).toBe('{6A0F1E2D-0000-4C3B-9A1D-00AA00BB00CC}');
   expect(table.everyCycles).toBe(5);
+  expect(table.openTimeoutMs).toBe(250);
   expect(table.fuzz).toEqual({ seed: 42, randomCalls: 4 });
   const [read, write, bad, hex] = table.operations;
   expect(read).toMatchObject({ kind: 'read', read: 16, cancelAfterMs: 50 });
@@ -130,7 +133,7 @@ test('every bad field is refused with what it takes', () => {
     '"operations" must be a non-empty list',
   );
   expect(refusal({ device: '\\\\.\\A', operatons: [] })).toContain(
-    'io.json has unknown field operatons. | It takes: device, deviceInterface, everyCycles, operations, fuzz.',
+    'io.json has unknown field operatons. | It takes: device, deviceInterface, everyCycles, openTimeoutMs, operations, fuzz.',
   );
   const op = (o: object) => refusal({ device: '\\\\.\\A', operations: [o] });
   expect(op({ ioctl: '0x1' })).toBe(
@@ -177,6 +180,11 @@ test('every bad field is refused with what it takes', () => {
   expect(
     refusal({ device: '\\\\.\\A', everyCycles: 0, operations: [{ name: 'a', read: 1 }] }),
   ).toContain('"everyCycles" 0 is not allowed');
+  expect(
+    refusal({ device: '\\\\.\\A', openTimeoutMs: 0, operations: [{ name: 'a', read: 1 }] }),
+  ).toBe(
+    'io.json: "openTimeoutMs" 0 is not allowed. | Give a whole number of milliseconds from 1 to 600000.',
+  );
   expect(
     refusal({ device: '\\\\.\\A', fuzz: { seed: 2 ** 32 }, operations: [{ name: 'a', read: 1 }] }),
   ).toContain('io.json fuzz: "seed" 4294967296 is not allowed');
@@ -302,14 +310,17 @@ test('DRIVER_IO beats driverUnderTest.io, which takes a file or the table; a man
 
 test("the I/O samples' tables (drivers/io) are valid tables for their drivers' devices", () => {
   const folder = packagePaths.driverIoTables();
-  const devices: Record<string, string> = {
-    'io_clean.json': '\\\\.\\DcIoClean',
-    'io_leak_ioctl.json': '\\\\.\\DcIoLeak',
-    'io_crash_short.json': '\\\\.\\DcIoCrash',
-    'io_pending_read.json': '\\\\.\\DcIoPend',
-    'io_pending_read.cancel.json': '\\\\.\\DcIoPend',
+  const devices: Record<string, { device?: string; deviceInterface?: string }> = {
+    'io_clean.json': { device: '\\\\.\\DcIoClean' },
+    'io_leak_ioctl.json': { device: '\\\\.\\DcIoLeak' },
+    'io_crash_short.json': { device: '\\\\.\\DcIoCrash' },
+    'io_pending_read.json': { device: '\\\\.\\DcIoPend' },
+    'io_pending_read.cancel.json': { device: '\\\\.\\DcIoPend' },
+    'io_hang_create.json': { device: '\\\\.\\DcIoHangCreate' },
+    // pnp_io.c's interface class (IoRegisterDeviceInterface).
+    'pnp_io.json': { deviceInterface: '{5C0F3A52-7D1E-4B8C-9E2A-1D3C5B7A9F01}' },
   };
   expect(readdirSync(folder).sort()).toEqual(Object.keys(devices).sort());
   for (const [file, device] of Object.entries(devices))
-    expect(readIoTable(path.join(folder, file), file).device).toBe(device);
+    expect(readIoTable(path.join(folder, file), file)).toMatchObject(device);
 });

@@ -34,8 +34,9 @@ export interface CallWatch {
 
 /** The call returned after the watchdog had already reported it as timed out: nothing more to do. */
 export class CallAbandonedError extends Error {
-  constructor(operation: BoundOperation, service: string) {
-    super(`${operation} on "${service}" returned after its bound had been reported as exceeded.`);
+  /** `subject`: the service, or the device an I/O table's open or close was for. */
+  constructor(operation: string, subject: string) {
+    super(`${operation} on "${subject}" returned after its bound had been reported as exceeded.`);
     this.name = 'CallAbandonedError';
   }
 }
