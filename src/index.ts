@@ -25,5 +25,6 @@ export {
   SELF_CHECK_CASES,
   type ErrorPathCase,
 } from './families/error-paths.ts';
+export { SELF_CHECK_IO_CASES, type IoSelfCheckCase } from './families/self-check-io.ts';
 export { certificationCriteria, SPEC_TITLES } from './families/criteria.ts';
 export { sampleDriver } from './core/paths.ts';
