@@ -1,6 +1,7 @@
 /**
- * The I/O samples under the specs, each with its I/O table (drivers/io): one project per sample
- * and table. tests/e2e/io.spec.ts runs this configuration and asserts each verdict.
+ * What the self-check's I/O cases (src/families/self-check-io.ts) leave out: fuzz mode on two of
+ * the I/O samples, and a PnP driver opened by its device interface (pnp_io). One project each;
+ * tests/e2e/io.spec.ts runs this configuration and asserts each verdict.
  */
 import { readFileSync } from 'node:fs';
 import { defineConfig, sampleDriver, type DrvcycleOptions } from '../src/index.ts';
@@ -8,10 +9,6 @@ import { sampleIoTable } from '../src/core/paths.ts';
 
 process.env.DRVCYCLE_REPORTS_DIR ??= 'reports/io-self-test';
 
-const withTable = (name: string, table = name, extra: DrvcycleOptions = {}): DrvcycleOptions => ({
-  driverUnderTest: { imagePath: sampleDriver(name), io: sampleIoTable(table) },
-  ...extra,
-});
 /** The sample's table with fuzz mode on, seeded (the verdict must name the seed). */
 const fuzzed = (name: string, seed: number, extra: DrvcycleOptions = {}): DrvcycleOptions => ({
   driverUnderTest: {
@@ -24,7 +21,6 @@ const fuzzed = (name: string, seed: number, extra: DrvcycleOptions = {}): Drvcyc
   ...extra,
 });
 const CYCLES = /cycles\.spec\.ts/;
-const LEAKS = /leaks\.spec\.ts/;
 
 export default defineConfig({
   testDir: '../specs',
@@ -33,11 +29,6 @@ export default defineConfig({
   grepInvert: /soak/,
   reporter: [['line']],
   projects: [
-    {
-      name: 'io_clean',
-      testMatch: [CYCLES, LEAKS],
-      use: withTable('io_clean', 'io_clean', { cycles: 10, leakCycles: 40 }),
-    },
     { name: 'io_clean_fuzz', testMatch: CYCLES, use: fuzzed('io_clean', 7, { cycles: 5 }) },
     {
       name: 'io_crash_short_fuzz',
@@ -57,24 +48,17 @@ export default defineConfig({
       },
     },
     {
-      name: 'io_leak_ioctl',
-      testMatch: LEAKS,
-      use: withTable('io_leak_ioctl', 'io_leak_ioctl', { leakCycles: 40 }),
-    },
-    {
-      name: 'io_crash_short',
+      // A PnP driver named by its device interface class, not a \\.\ name.
+      name: 'pnp_io',
       testMatch: CYCLES,
-      use: withTable('io_crash_short', 'io_crash_short', { cycles: 5 }),
-    },
-    {
-      name: 'io_pending_read',
-      testMatch: CYCLES,
-      use: withTable('io_pending_read', 'io_pending_read', { cycles: 5 }),
-    },
-    {
-      name: 'io_pending_read_cancel',
-      testMatch: CYCLES,
-      use: withTable('io_pending_read', 'io_pending_read.cancel', { cycles: 5 }),
+      use: {
+        cycles: 5,
+        driverUnderTest: {
+          imagePath: sampleDriver('pnp_io'),
+          kind: 'pnp',
+          io: sampleIoTable('pnp_io'),
+        },
+      },
     },
   ],
 });

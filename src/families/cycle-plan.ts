@@ -135,6 +135,11 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     // A failed cycle is only recorded once it is known whether it was the driver or the lab.
     if (record.outcome !== 'ok') return;
     collector.cycle(record);
+    for (const op of record.io ?? []) {
+      const total = (ioTotals[op.name] ??= { calls: 0, bytes: 0 });
+      total.calls += op.calls;
+      total.bytes += op.bytes;
+    }
     if (record.sample?.poolTags)
       lastTagged = { cycle: record.cycle, poolTags: record.sample.poolTags };
     if (signal) {
@@ -155,16 +160,20 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     sample: ctx.sampleRequest,
     ...(io ? { io } : {}),
   };
-  const ioEvidence = io
-    ? {
-        io: {
-          device: io.device ?? io.deviceInterface,
-          operations: io.operations.map((op) => op.name),
-          everyCycles: io.everyCycles,
-          ...(io.fuzz ? { fuzzSeed: io.fuzz.seed } : {}),
-        },
-      }
-    : {};
+  /** Each operation's calls and bytes over the cycles that completed: what reached the driver. */
+  const ioTotals: Record<string, { calls: number; bytes: number }> = {};
+  const ioEvidence = () =>
+    io
+      ? {
+          io: {
+            device: io.device ?? io.deviceInterface,
+            operations: io.operations.map((op) => op.name),
+            everyCycles: io.everyCycles,
+            ...(io.fuzz ? { fuzzSeed: io.fuzz.seed } : {}),
+            totals: ioTotals,
+          },
+        }
+      : {};
   const deadline =
     plan.durationSeconds !== undefined
       ? performance.now() + plan.durationSeconds * 1000
@@ -244,7 +253,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       poolTags: { baseline: baselineTags, last: lastTagged },
     });
     return flakes.length > 0 || io
-      ? { ...verdict, evidence: { ...ioEvidence, ...verdict.evidence, ...flakeEvidence } }
+      ? { ...verdict, evidence: { ...ioEvidence(), ...verdict.evidence, ...flakeEvidence } }
       : verdict;
   }
   if (cutShort) {
@@ -269,7 +278,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       kind: 'pass',
       detail: `${collector.cycles} cycles${io ? ` with the I/O table (${io.operations.length} operation${io.operations.length === 1 ? '' : 's'}${io.everyCycles > 1 ? ` every ${io.everyCycles} cycles` : ''}${io.fuzz ? `, fuzzed with seed ${io.fuzz.seed}` : ''})` : ''}${flakeNote}`,
       evidence: {
-        ...ioEvidence,
+        ...ioEvidence(),
         cycles: collector.cycles,
         startMs: latency.start,
         stopMs: latency.stop,
@@ -332,7 +341,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       },
     };
   }
-  const verdict = io ? { ...decided, evidence: { ...ioEvidence, ...decided.evidence } } : decided;
+  const verdict = io ? { ...decided, evidence: { ...ioEvidence(), ...decided.evidence } } : decided;
   return flakes.length > 0
     ? {
         ...verdict,
