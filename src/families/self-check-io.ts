@@ -191,6 +191,8 @@ export function ioSelfCheckVerdict(
   platform: 'lab' | 'windows',
   sampleService: string,
   got: Verdict,
+  /** Whether the machine was recovered after the sample (a crash or hang), the clean driver loading on it again. */
+  after: { readonly recovered: boolean },
 ): Verdict {
   const expected = selfCheck[platform];
   const problems = ioSelfCheckProblems(expected, got);
@@ -206,6 +208,7 @@ export function ioSelfCheckVerdict(
       summary: got.summary,
       evidence: got.evidence,
     },
+    recovered: after.recovered,
   };
   const scenario = scenarioOf('self-check', selfCheck.id);
   return problems.length > 0

@@ -59,15 +59,24 @@ test('the crash the lab gives io_crash_short passes its case; another operation 
     'lab',
     'dc_ep_io_crash_short',
     crash('alloc-short', 1),
+    { recovered: true },
   );
   expect(passed.kind).toBe('pass');
   expect(passed.driver).toBe('dc_ep_io_crash_short');
   expect(passed.scenario).toBe('self-check › io-crash-short');
+  expect(passed.evidence).toMatchObject({
+    platform: 'lab',
+    table: 'drivers/io/io_crash_short.json',
+    observed: { kind: 'crash', phase: 'io', cycle: 1 },
+    recovered: true,
+  });
   expect(passed.summary).toMatch(
     /^PASS: I\/O: an IOCTL that crashes on a short input buffer: CRASH in io at cycle 1: the driver host died in alloc-short/,
   );
 
-  const wrong = ioSelfCheckVerdict(selfCheck, 'lab', 'dc_ep_io_crash_short', crash('alloc', 4));
+  const wrong = ioSelfCheckVerdict(selfCheck, 'lab', 'dc_ep_io_crash_short', crash('alloc', 4), {
+    recovered: true,
+  });
   expect(wrong.kind).toBe('error-path-mismatch');
   expect(ioSelfCheckProblems(selfCheck.lab, crash('alloc', 4))).toEqual([
     'the summary does not say "the driver host died in alloc-short (IOCTL 0x00222004"',
