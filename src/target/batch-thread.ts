@@ -53,13 +53,14 @@ type Delivery =
 
 /**
  * How often the owner looks at the call in progress: a bound is kept to within this, 1/50 of the
- * batch's shortest bound, between 25 ms and 250 ms (the default 30 s bounds). Each look wakes the
+ * batch's shortest bound (its start, stop, or I/O table's open/close bound), between 25 ms and 250 ms (the default 30 s bounds). Each look wakes the
  * agent's thread, and under Wine a wake-up is a few wineserver round trips beside the cycle.
  */
 export function watchEveryMs(options: CycleOptions): number {
   const bound = Math.min(
     options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
     options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
+    options.io?.openTimeoutMs ?? Number.POSITIVE_INFINITY,
   );
   return Math.min(250, Math.max(25, Math.floor(bound / 50)));
 }

@@ -67,6 +67,8 @@ test('the owner looks at the call in progress often enough for the batch’s sho
   expect(watchEveryMs({ count: 1 })).toBe(250);
   expect(watchEveryMs({ count: 1, stopTimeoutMs: 2_500 })).toBe(50);
   expect(watchEveryMs({ count: 1, startTimeoutMs: 100, stopTimeoutMs: 60_000 })).toBe(25);
+  const io = { everyCycles: 1, openTimeoutMs: 2_000, operations: [] };
+  expect(watchEveryMs({ count: 1, io: { device: '\\\\.\\A', ...io } })).toBe(40);
 });
 
 test('cancel is seen by the batch thread', () => {
