@@ -324,6 +324,11 @@ export function describeIoctl(code: number): string {
   return `0x${c.toString(16).toUpperCase().padStart(8, '0')} (device ${hex(c >>> 16)}, function ${hex((c >>> 2) & 0xfff)}, ${METHODS[c & 3]}, ${ACCESS[(c >>> 14) & 3]})`;
 }
 
+/** The table's device as a verdict names it before it is opened: its path, or its interface class. */
+export function tableDeviceName(table: IoTable): string {
+  return table.device ?? `the first present interface of ${table.deviceInterface}`;
+}
+
 /** One operation as a verdict names it: `alloc (IOCTL 0x00222004 …)`, `read (ReadFile 16 bytes)`. */
 export function describeOperation(op: IoOperation): string {
   if (op.kind === 'ioctl') return `${op.name} (IOCTL ${describeIoctl(op.ioctl)})`;

@@ -91,13 +91,23 @@ export function classifyIoFailure(input: IoFailureEvidence): Verdict {
       detail: `the driver host died in ${call}: ${input.crashLines[0]}${failure.ntstatus !== undefined ? ` (the call ended with ${formatNtstatus(failure.ntstatus)} after ${Math.round(failure.elapsedMs)} ms)` : ''}${closeHang}`,
       evidence: { ...evidence, crashLines: input.crashLines },
     });
-  if (failure.kind === 'hang' && (failure.operation === 'open' || failure.operation === 'close'))
+  if (failure.kind === 'hang' && (failure.operation === 'open' || failure.operation === 'close')) {
+    const irp = failure.operation === 'open' ? 'IRP_MJ_CREATE' : 'IRP_MJ_CLEANUP or IRP_MJ_CLOSE';
+    const device = { device: failure.description.slice(failure.operation.length + 1) };
+    if (failure.hostTrace)
+      return makeVerdict({
+        ...base,
+        kind: 'hang',
+        detail: `${failure.description} never completed: the driver's dispatch routine returned STATUS_PENDING for its ${failure.operation === 'open' ? 'IRP_MJ_CREATE' : 'IRP_MJ_CLOSE'} and the IRP was still pending ${failure.operation === 'open' ? `when the device was closed, after the table's calls (${Math.round(failure.elapsedMs)} ms)` : 'when the run ended'}; under Wine the caller does not wait for it (on Windows it would still be waiting): seen in the driver host's trace`,
+        evidence: { ...evidence, ...device, hostTrace: failure.hostTrace },
+      });
     return makeVerdict({
       ...base,
       kind: 'hang',
-      detail: `${failure.description} did not complete within ${failure.boundMs} ms: the driver never completed its ${failure.operation === 'open' ? 'IRP_MJ_CREATE' : 'IRP_MJ_CLEANUP or IRP_MJ_CLOSE'}; the thread making the call was given up on, and the machine is recovered before the next test`,
-      evidence: { ...evidence, device: failure.description.slice(failure.operation.length + 1) },
+      detail: `${failure.description} did not complete within ${failure.boundMs} ms: the driver never completed its ${irp}; the thread making the call was given up on, and the machine is recovered before the next test`,
+      evidence: { ...evidence, ...device },
     });
+  }
   if (failure.kind === 'hang')
     return makeVerdict({
       ...base,

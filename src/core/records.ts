@@ -54,6 +54,12 @@ export interface IoFailure {
   readonly afterCancel?: 'ended' | 'still-pending' | 'returned-late';
   /** How long after the cancel it ended: at once (its cancel routine) or later (it was still working). */
   readonly afterCancelMs?: number;
+  /**
+   * An open or close the lab saw left pending in the driver host's trace (Wine does not make the
+   * caller wait for it): the lines that show it. `elapsedMs` is then the table's calls' time, which
+   * it outlasted.
+   */
+  readonly hostTrace?: readonly string[];
 }
 
 export interface CycleRecord {

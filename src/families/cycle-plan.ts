@@ -31,6 +31,7 @@ import {
 import { progressReporter } from './cycle-progress.ts';
 import { drawSeed } from '../core/io-fuzz.ts';
 import type { IoTable } from '../core/io-table.ts';
+import { pendingOpenOrClose } from './io-host-trace.ts';
 import { attributeIoLeak, describeAttribution } from './io-phases.ts';
 
 export type CycleFamily = Extract<FamilyId, 'cycles' | 'soak' | 'leaks'>;
@@ -139,6 +140,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       const total = (ioTotals[op.name] ??= { calls: 0, bytes: 0 });
       total.calls += op.calls;
       total.bytes += op.bytes;
+      ioMsByCycle.set(record.cycle, (ioMsByCycle.get(record.cycle) ?? 0) + op.totalMs);
     }
     if (record.sample?.poolTags)
       lastTagged = { cycle: record.cycle, poolTags: record.sample.poolTags };
@@ -162,6 +164,8 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
   };
   /** Each operation's calls and bytes over the cycles that completed: what reached the driver. */
   const ioTotals: Record<string, { calls: number; bytes: number }> = {};
+  /** Each cycle's time in the table's calls (a pending open outlasted them). */
+  const ioMsByCycle = new Map<number, number>();
   const ioEvidence = () =>
     io
       ? {
@@ -233,6 +237,23 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
   const base = { driver: driver.name, scenario: scenarioOf(plan.family) };
   const flakeEvidence =
     flakes.length > 0 ? { labFlakes: flakes.length, flakes } : ({} as Record<string, unknown>);
+  // Under Wine the device's open and close do not wait for the driver: one it left pending shows
+  // in its host's trace instead (io-host-trace.ts).
+  const leftPending =
+    !failed && !cutShort && io && onWine && machine.poolTrace
+      ? pendingOpenOrClose(machine.debugOutput(segment.mark), {
+          ...base,
+          driverFile,
+          io,
+          firstCycle: segment.firstCycle,
+          ioMsByCycle,
+        })
+      : undefined;
+  if (leftPending)
+    return {
+      ...leftPending,
+      evidence: { ...ioEvidence(), ...leftPending.evidence, ...flakeEvidence },
+    };
   if (failed) {
     collector.cycle(failed);
     const labGaveUp = labFlakeOf(failed, machine.debugOutput(segment.mark), driver.name);

@@ -141,10 +141,20 @@ export const SELF_CHECK_IO_CASES: readonly IoSelfCheckCase[] = [
       kind: 'hang',
       phase: 'io',
       cycle: 1,
-      says: ['open \\\\.\\DcIoHangCreate did not complete within 2000 ms'],
+      // Wine does not make CreateFileW wait: the host's trace shows the create left pending.
+      says: [
+        'open \\\\.\\DcIoHangCreate never completed',
+        'returned STATUS_PENDING for its IRP_MJ_CREATE',
+      ],
       evidence: { operation: 'open', device: '\\\\.\\DcIoHangCreate', boundMs: 2000 },
     },
-    windows: { kind: 'hang', phase: 'io', cycle: 1, evidence: { operation: 'open' } },
+    windows: {
+      kind: 'hang',
+      phase: 'io',
+      cycle: 1,
+      says: ['open \\\\.\\DcIoHangCreate did not complete within 2000 ms'],
+      evidence: { operation: 'open' },
+    },
   },
 ];
 

@@ -14,6 +14,7 @@ import {
   describeOperation,
   hexBytes,
   statusExpected,
+  tableDeviceName,
   type IoOperation,
   type IoTable,
 } from '../core/io-table.ts';
@@ -91,15 +92,10 @@ export interface IoRunOptions {
   readonly watch?: DeviceCallWatch;
 }
 
-/** How an I/O table's device is named in a verdict before it is opened. */
-export function tableDevicePath(table: IoTable): string {
-  return table.device ?? `the first present interface of ${table.deviceInterface}`;
-}
-
 export function runIoTable(table: IoTable, open: DeviceOpener, options: IoRunOptions): IoRunResult {
   const now = options.now ?? (() => performance.now());
   const operations: IoOperationRecord[] = [];
-  const path = tableDevicePath(table);
+  const path = tableDeviceName(table);
   /** Runs `step` under the watchdog: a step it gave up on ends the batch (it reported the hang). */
   const watched = <T>(
     operation: 'open' | 'close',
