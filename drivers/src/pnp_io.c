@@ -42,7 +42,7 @@ static NTSTATUS DcPnpOnStart(PDC_PNP_EXTENSION Ext)
         DC_LOG("IoSetDeviceInterfaceState(TRUE) failed 0x%08lx", (unsigned long)status);
         return status;
     }
-    DC_LOG("interface enabled: %wZ", &Ext->Interface);
+    DC_LOG("interface enabled: %.*ws", (int)(Ext->Interface.Length / sizeof(WCHAR)), Ext->Interface.Buffer);
     return STATUS_SUCCESS;
 }
 
