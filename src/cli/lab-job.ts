@@ -17,7 +17,9 @@ export async function runLabJob(args: string[]): Promise<number> {
   const result = await runProcess(
     'npx',
     ['playwright', 'test', ...(hasProject ? [] : ['--project=lab']), ...args],
-    { timeoutMs: 7 * 24 * 3600_000, output: 'inherit', allowFailure: true },
+    // Ctrl+C: Playwright stops the run and tears its machines down; this job waits for it, then
+    // reports what ran (the interrupted tests' verdicts are `environment`).
+    { timeoutMs: 7 * 24 * 3600_000, output: 'inherit', allowFailure: true, forwardSignals: true },
   );
   if (!hasResults()) {
     // A shard of a run with fewer tests than shards is given none: nothing to report, no failure.

@@ -18,6 +18,12 @@ export interface RunOptions {
   /** The error code of a failure (default: DRVCYCLE_LAB_SETUP), and the next step to suggest. */
   readonly errorCode?: ErrorCode;
   readonly hint?: string;
+  /**
+   * The child runs in its own process group, and a SIGINT or SIGTERM this process gets is passed
+   * to that whole group once: a Ctrl+C reaches the child as it would have, and this process waits
+   * for it to wind down (its teardown, its results) instead of dying first.
+   */
+  readonly forwardSignals?: boolean;
 }
 
 export interface RunResult {
@@ -36,6 +42,8 @@ export function tail(file: string, lines = 20): string {
   }
 }
 
+const FORWARDED = ['SIGINT', 'SIGTERM'] as const;
+
 export function runProcess(
   command: string,
   args: readonly string[],
@@ -52,7 +60,16 @@ export function runProcess(
       stdio: stdio as 'pipe',
       // On Windows, no console window flashes up for a console program.
       windowsHide: true,
+      ...(options.forwardSignals ? { detached: true } : {}),
     });
+    const forward = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // the group is gone already
+      }
+    };
+    if (options.forwardSignals) for (const signal of FORWARDED) process.on(signal, forward);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -72,6 +89,7 @@ export function runProcess(
     let logOpen = logFd !== undefined;
     const done = () => {
       clearTimeout(timer);
+      if (options.forwardSignals) for (const signal of FORWARDED) process.off(signal, forward);
       if (logOpen) closeSync(logFd!);
       logOpen = false;
     };

@@ -102,7 +102,8 @@ export default class SummaryReporter implements Reporter {
       summary: json<CycleSummary>('cycle-summary.json'),
       comparison: json<Comparison>('comparison.json'),
       error: rowError(verdict, result),
-      reproducible: verdict?.repro !== undefined,
+      // An interrupted test has a verdict (environment) but nothing repro would rerun.
+      reproducible: verdict?.repro !== undefined && result.status !== 'interrupted',
     });
   }
 
