@@ -94,7 +94,8 @@ export function reproLines(report: ReproReport): string[] {
   lines.push(
     `failure rate per ${f.per}: ${describeRate(f.rate, f.per)}, Wilson ${Math.round(f.rate.confidence * 100)} % [${f.rate.low.toPrecision(3)}, ${f.rate.high.toPrecision(3)}]`,
   );
-  if (f.cyclesToFailure) {
+  // A comparison's attempts all run their whole length: no cycle to failure to speak of.
+  if (f.cyclesToFailure && report.regressedOn === undefined) {
     const c = f.cyclesToFailure;
     lines.push(
       `cycles to failure: median ${c.median}, min ${c.min}, max ${c.max} (${plural(c.attempts, 'failure')})`,
