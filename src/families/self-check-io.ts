@@ -122,7 +122,8 @@ export const SELF_CHECK_IO_CASES: readonly IoSelfCheckCase[] = [
       kind: 'leak',
       cycle: 1,
       says: [
-        'DcIo 256 B × 1 per cycle',
+        'DcIo 256 B × 1 ',
+        'from io_leak_ioctl.sys+0x',
         '(DcDeviceControl); the operation alloc (IOCTL 0x00222004',
         'leaks 256 B per cycle run alone',
       ],
