@@ -231,6 +231,11 @@ export interface LabMachineOptions {
    */
   readonly tls?: boolean;
   readonly hostMode?: LabHostMode;
+  /**
+   * Starts the shared host's keeper as the machine boots (a run's machines), not with the first
+   * driver (a machine brought up by hand, whose agent other runs may sweep).
+   */
+  readonly hostReady?: boolean;
 }
 
 export class LabMachine implements Machine {
@@ -333,6 +338,11 @@ export class LabMachine implements Machine {
     await this.startAgent(signal);
     this.keptImages.clear();
     this.cleanState = { ...this.localState(), services: [] };
+    // The shared host comes up with the machine (its keeper is the machine's, not a test's): a
+    // standby machine swapped in, or one reverted in place, is ready for the next test's driver
+    // without the ~1 s of a keeper's install and its host's start on that test's path.
+    signal?.throwIfAborted();
+    if (this.options.hostReady && this.hostMode === 'shared') await this.driverHost(undefined);
   }
 
   /** The machine's state right after its agent came up in a fresh copy of the base prefix. */

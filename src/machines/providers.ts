@@ -59,6 +59,7 @@ async function createMachine(
         index,
         slot,
         runId,
+        hostReady: true,
         ...(settings.hostMode ? { hostMode: settings.hostMode } : {}),
       },
       signal,
