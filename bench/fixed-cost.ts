@@ -160,22 +160,25 @@ export async function benchDirtyMachines(rounds = 2) {
   return { rows, speedup: Number(median(ratios).toFixed(2)) };
 }
 
+/** (c) and (d) with `perWorker` machines per worker. */
+export async function benchDevAndLab(perWorker: string) {
+  const env = { DRVCYCLE_MACHINES_PER_WORKER: perWorker };
+  const dev = await playwright(['--project=dev', '--workers=1'], env);
+  const lab = await playwright(['--project=lab'], env);
+  return {
+    machinesPerWorker: perWorker,
+    devFirstVerdictS: seconds(dev.tests[0]!.endMs),
+    devWallS: seconds(dev.wallMs),
+    devAfterLastTestS: seconds(dev.afterLastTestMs),
+    labWallS: seconds(lab.wallMs),
+    labAfterLastTestS: seconds(lab.afterLastTestMs),
+    labTests: lab.tests.length,
+  };
+}
+
 /** (c) and (d): the dev project's first verdict and the lab project's wall time, both ways. */
 export async function benchProjects() {
   const rows: Record<string, number | string>[] = [];
-  for (const perWorker of ['1', '2']) {
-    const env = { DRVCYCLE_MACHINES_PER_WORKER: perWorker };
-    const dev = await playwright(['--project=dev', '--workers=1'], env);
-    const lab = await playwright(['--project=lab'], env);
-    rows.push({
-      machinesPerWorker: perWorker,
-      devFirstVerdictS: seconds(dev.tests[0]!.endMs),
-      devWallS: seconds(dev.wallMs),
-      devAfterLastTestS: seconds(dev.afterLastTestMs),
-      labWallS: seconds(lab.wallMs),
-      labAfterLastTestS: seconds(lab.afterLastTestMs),
-      labTests: lab.tests.length,
-    });
-  }
+  for (const perWorker of ['1', '2']) rows.push(await benchDevAndLab(perWorker));
   return rows;
 }
