@@ -8,7 +8,9 @@ import { benchDirtyMachines, benchFixedCostPerTest, benchProjects } from './fixe
 const part = process.argv[2] ?? 'all';
 await provisionLab(() => {});
 if (part === 'per-test' || part === 'all') {
-  console.log('\nfixed cost per test: clean sample, one worker, tests of 10 and of 60 cycles');
+  console.log(
+    '\nfixed cost per test: clean sample, 6 tests of one file on one worker, of 10 and of 60 cycles',
+  );
   console.table([await benchFixedCostPerTest()]);
 }
 if (part === 'dirty' || part === 'all') {
