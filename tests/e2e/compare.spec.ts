@@ -3,10 +3,12 @@
  * tests/compare.config.ts. The same build twice is the same; a leak gone improves on the leak
  * slope and a leak added regresses on it (its error paths too, each case named); and `drvcycle
  * compare` with a candidate two seconds slower to start regresses on start latency and exits 1,
- * with the comparison in verdicts.json, the summary, Allure and the certification files.
+ * with the comparison in verdicts.json, the summary, Allure and the certification files. With an
+ * I/O table both builds run it (a slower call regresses, a hang blames the build that hung), and
+ * `drvcycle repro` of a regression reruns the whole comparison.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 // Only a child run boots machines: Playwright's own test, so no lab machine boots for it here.
 import { expect, test } from '@playwright/test';
@@ -249,4 +251,75 @@ test('with an I/O table: both builds run it, a slower call regresses, an I/O fai
   expect(baselineFailed).toMatchObject({ kind: 'environment', driver: 'dc_io_clean' });
   expect(baselineFailed.evidence).toMatchObject({ cause: 'baseline-failed', build: 'baseline' });
   expect(baselineFailed.summary).toMatch(/the baseline build io_slow_get\.sys failed/);
+});
+
+test('drvcycle repro of a regression reruns the whole comparison, and refuses a baseline that changed', async ({}, testInfo) => {
+  test.setTimeout(8 * 60_000);
+  // Both builds copied: the baseline is changed afterwards, to be refused by its hash.
+  const builds = testInfo.outputPath('builds');
+  mkdirSync(builds, { recursive: true });
+  const baseline = path.join(builds, 'clean.sys');
+  const candidate = path.join(builds, 'leak_small.sys');
+  copyFileSync(sampleDriver('clean'), baseline);
+  copyFileSync(sampleDriver('leak_small'), candidate);
+  const reports = testInfo.outputPath('reports');
+  const env = childEnv(reports, testInfo.outputPath('run'), 'compare-repro');
+  const compared = await run(
+    [
+      process.execPath,
+      'bin/drvcycle.js',
+      'compare',
+      '--baseline',
+      baseline,
+      '--candidate',
+      candidate,
+      '--cycles',
+      '7',
+      '-c',
+      'tests/compare.config.ts',
+    ],
+    env,
+    4 * 60_000,
+  );
+  await testInfo.attach('compare.txt', { body: compared.output });
+  expect(compared.code, 'the regression exits 1').toBe(1);
+
+  const repro = await run(
+    [
+      process.execPath,
+      'bin/drvcycle.js',
+      'repro',
+      reports,
+      '--failures',
+      '1',
+      '--attempts',
+      '2',
+      '--out',
+      testInfo.outputPath('repro'),
+    ],
+    env,
+    4 * 60_000,
+  );
+  await testInfo.attach('repro.txt', { body: repro.output });
+  expect(repro.code, 'reproduced: exit 0').toBe(0);
+  expect(repro.output).toMatch(/whole comparisons of 7 cycles per build \(bootstrap seed \d+\)/);
+  expect(repro.output).toMatch(
+    /^REPRODUCED: 1 failure in 1 attempt: REGRESSION: regressed on leak slope/m,
+  );
+  expect(repro.output).toContain('regressed on: leak slope ×1 (attempt 1: leak slope)');
+  const report = JSON.parse(readFileSync(testInfo.outputPath('repro', 'repro.json'), 'utf8')) as {
+    record: { baseline: { imagePath: string; sha256: string }; compare: { cycles: number } };
+    attempts: { kind: string; same: boolean; drivenBy?: string }[];
+  };
+  expect(report.record.baseline.imagePath).toBe(baseline);
+  expect(report.record.compare.cycles).toBe(7);
+  expect(report.attempts).toMatchObject([
+    { kind: 'regression', same: true, drivenBy: 'leak slope' },
+  ]);
+
+  // The baseline rebuilt since: repro reruns the builds that were compared, nothing else.
+  writeFileSync(baseline, Buffer.concat([readFileSync(baseline), Buffer.from([0])]));
+  const refused = await run([process.execPath, 'bin/drvcycle.js', 'repro', reports], env, 60_000);
+  expect(refused.code).toBe(3);
+  expect(refused.output).toContain(`The driver image ${baseline} has changed since the failed run`);
 });
