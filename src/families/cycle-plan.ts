@@ -312,7 +312,11 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
   if (tracePool) {
     signalName = 'wine-pool-trace';
     flushPoolTrace();
-    if (traced < collector.cycles)
+    // Once a leak is certain the trace stops counting loads (the agent may have run on before the
+    // batch was stopped), so fewer traced loads than cycles is then no gap in the trace: an
+    // allocation lost with its host makes it certain at its own cycle, one before the stop.
+    const leakCertain = follower?.trace.leakCycle !== undefined;
+    if (traced < collector.cycles && !leakCertain)
       return makeVerdict({
         ...base,
         kind: 'environment',
