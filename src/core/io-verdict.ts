@@ -113,9 +113,11 @@ export function classifyIoFailure(input: IoFailureEvidence): Verdict {
       ...base,
       kind: 'hang',
       detail:
-        failure.afterCancel === 'returned-late'
-          ? `${call} took ${Math.round(failure.elapsedMs)} ms, past its ${failure.boundMs} ms bound: the call itself returned only then, completed by the driver's dispatch routine without pending it (raise the operation's timeoutMs if that is its normal time)${closeHang}`
-          : `${call} did not complete within ${failure.boundMs} ms; cancelled then, it ${afterCancel(failure)}${closeHang}`,
+        failure.afterCancel === 'never-returned'
+          ? `${call} did not return to its caller within ${failure.boundMs} ms: the driver's dispatch routine still held the call (it had neither completed nor pended the IRP by then); the thread making the call was given up on, and the machine is recovered before the next test${closeHang}`
+          : failure.afterCancel === 'returned-late'
+            ? `${call} took ${Math.round(failure.elapsedMs)} ms, past its ${failure.boundMs} ms bound: the call itself returned only then, completed by the driver's dispatch routine without pending it (raise the operation's timeoutMs if that is its normal time)${closeHang}`
+            : `${call} did not complete within ${failure.boundMs} ms; cancelled then, it ${afterCancel(failure)}${closeHang}`,
       evidence: {
         ...evidence,
         afterCancel: failure.afterCancel,

@@ -51,7 +51,8 @@ export interface IoFailure {
   };
   /** A hang: whether the call ended once cancelled past its bound (its cancel routine works) or not. */
   /** `returned-late`: the call itself returned, done, only past the bound (no cancel was possible). */
-  readonly afterCancel?: 'ended' | 'still-pending' | 'returned-late';
+  /** `never-returned`: the call had not returned to its caller at its bound; the watchdog gave up on the thread. */
+  readonly afterCancel?: 'ended' | 'still-pending' | 'returned-late' | 'never-returned';
   /** How long after the cancel it ended: at once (its cancel routine) or later (it was still working). */
   readonly afterCancelMs?: number;
   /**

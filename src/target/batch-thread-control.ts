@@ -17,7 +17,7 @@ import type { DeviceCall, DeviceCallWatch } from './io-run.ts';
 import { RecordRing, type RecordRingBuffers } from './record-ring.ts';
 
 /** Every call the owner bounds: the SCM's, then the I/O table's open and close of the device. */
-const WATCHED_OPERATIONS = [...BOUND_OPERATIONS, 'open', 'close'] as const;
+const WATCHED_OPERATIONS = [...BOUND_OPERATIONS, 'open', 'close', 'call'] as const;
 export type WatchedOperation = (typeof WATCHED_OPERATIONS)[number];
 
 const CANCELLED = 0;
@@ -60,6 +60,7 @@ export interface OverdueCall {
     readonly path: string;
     readonly operations: readonly IoOperationRecord[];
     readonly failure?: IoFailure;
+    readonly hang?: IoFailure;
   };
 }
 
@@ -119,7 +120,9 @@ export class BatchControl implements CallWatch, DeviceCallWatch {
       boundMs,
       phase,
       startMs: loaded && !Number.isNaN(startMs) ? startMs : null,
-      ...(operation === 'open' || operation === 'close' ? { device: this.readDevice() } : {}),
+      ...(operation === 'open' || operation === 'close' || operation === 'call'
+        ? { device: this.readDevice() }
+        : {}),
     };
   }
 
@@ -148,7 +151,12 @@ export class BatchControl implements CallWatch, DeviceCallWatch {
   }
 
   beginDeviceCall(call: DeviceCall): void {
-    const details = { path: call.path, operations: call.operations, failure: call.failure };
+    const details = {
+      path: call.path,
+      operations: call.operations,
+      failure: call.failure,
+      hang: call.hang,
+    };
     let text = new TextEncoder().encode(JSON.stringify(details));
     if (text.length > DEVICE_TEXT_BYTES)
       text = new TextEncoder().encode(JSON.stringify({ ...details, operations: [] }));

@@ -61,6 +61,7 @@ export function watchEveryMs(options: CycleOptions): number {
     options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
     options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
     options.io?.openTimeoutMs ?? Number.POSITIVE_INFINITY,
+    ...(options.io?.operations.map((op) => op.timeoutMs) ?? []),
   );
   return Math.min(250, Math.max(25, Math.floor(bound / 50)));
 }
@@ -211,7 +212,7 @@ export function overdueRecord(
     // the query itself failing is reported as UNKNOWN
   }
   if (call.device) return deviceHangRecord(call, call.device, state);
-  if (call.operation === 'open' || call.operation === 'close')
+  if (call.operation === 'open' || call.operation === 'close' || call.operation === 'call')
     throw new Error(`The watchdog claimed a device ${call.operation} without its details.`);
   const error = new ScmTimeoutError({
     operation: call.operation,
@@ -247,6 +248,17 @@ function deviceHangRecord(
   device: NonNullable<OverdueCall['device']>,
   state: string,
 ): CycleRecord {
+  // A call's own description, made on the batch thread, with the time the watchdog saw.
+  if (device.hang)
+    return {
+      cycle: call.cycle ?? 0,
+      outcome: 'io-failed',
+      startMs: call.startMs,
+      stopMs: null,
+      state,
+      io: [...device.operations],
+      ioFailure: { ...device.hang, elapsedMs: call.elapsedMs, boundMs: call.boundMs },
+    };
   const hang: IoFailure = {
     kind: 'hang',
     operation: call.operation,

@@ -61,9 +61,14 @@ export const openTableDevice: DeviceOpener = (table) => {
   }
 };
 
-/** Opening or closing the device, as the watchdog on another thread sees it. */
+/**
+ * Opening or closing the device, or issuing one of the table's calls, as the watchdog on another
+ * thread sees it. A call is watched while it is being issued: a dispatch routine that never
+ * returns holds the caller there (Windows runs it in the caller's thread; Wine's ntdll waits for
+ * an IRP the routine completes synchronously), past the reach of the call's own event wait.
+ */
 export interface DeviceCall {
-  readonly operation: 'open' | 'close';
+  readonly operation: 'open' | 'close' | 'call';
   /** The device path, or the interface class whose first present interface is opened. */
   readonly path: string;
   readonly boundMs: number;
@@ -74,6 +79,8 @@ export interface DeviceCall {
   readonly operations: readonly IoOperationRecord[];
   /** A close after a failed call: that failure is the cycle's, the close's hang beside it. */
   readonly failure?: IoFailure;
+  /** A call: the hang to report when it is given up on (the watchdog fills in the time). */
+  readonly hang?: IoFailure;
 }
 
 /** The watchdog's side as the batch thread sees it (BatchControl). */
@@ -88,44 +95,56 @@ export interface IoRunOptions {
   /** The fuzz seed in effect (the table's, or one drawn for the batch). */
   readonly seed?: number;
   readonly now?: () => number;
-  /** Bounds the open and the close from another thread (a batch thread's watchdog). */
+  /** Bounds the open, the close and each call's issue from another thread (a batch thread's watchdog). */
   readonly watch?: DeviceCallWatch;
+}
+
+/** Runs `step` under the watchdog: a step it gave up on ends the batch (it reported the hang). */
+function underWatch<T>(
+  watch: DeviceCallWatch | undefined,
+  call: DeviceCall,
+  step: () => T,
+  abandon?: (value: T) => void,
+): T {
+  watch?.beginDeviceCall(call);
+  let value: T;
+  try {
+    value = step();
+  } catch (error) {
+    watch?.end();
+    throw error;
+  }
+  if (watch && !watch.end()) {
+    abandon?.(value);
+    throw new CallAbandonedError(call.hang?.operation ?? call.operation, call.path);
+  }
+  return value;
 }
 
 export function runIoTable(table: IoTable, open: DeviceOpener, options: IoRunOptions): IoRunResult {
   const now = options.now ?? (() => performance.now());
   const operations: IoOperationRecord[] = [];
   const path = tableDeviceName(table);
-  /** Runs `step` under the watchdog: a step it gave up on ends the batch (it reported the hang). */
   const watched = <T>(
     operation: 'open' | 'close',
     step: () => T,
     abandon?: (value: T) => void,
     failure?: IoFailure,
-  ) => {
-    const { watch } = options;
-    watch?.beginDeviceCall({
-      operation,
-      path,
-      boundMs: table.openTimeoutMs,
-      startedAtEpochMs: Date.now(),
-      cycle: options.cycle,
-      operations,
-      ...(failure ? { failure } : {}),
-    });
-    let value: T;
-    try {
-      value = step();
-    } catch (error) {
-      watch?.end();
-      throw error;
-    }
-    if (watch && !watch.end()) {
-      abandon?.(value);
-      throw new CallAbandonedError(operation, path);
-    }
-    return value;
-  };
+  ) =>
+    underWatch(
+      options.watch,
+      {
+        operation,
+        path,
+        boundMs: table.openTimeoutMs,
+        startedAtEpochMs: Date.now(),
+        cycle: options.cycle,
+        operations,
+        ...(failure ? { failure } : {}),
+      },
+      step,
+      abandon,
+    );
   const openedAt = now();
   const device = watched(
     'open',
@@ -148,7 +167,7 @@ export function runIoTable(table: IoTable, open: DeviceOpener, options: IoRunOpt
     };
   let failure: IoFailure | undefined;
   try {
-    failure = runOperations(table, device, options, now, operations);
+    failure = runOperations(table, device, options, now, operations, path);
   } catch (error) {
     device.close();
     throw error;
@@ -165,6 +184,7 @@ function runOperations(
   options: IoRunOptions,
   now: () => number,
   operations: IoOperationRecord[],
+  path: string,
 ): IoFailure | undefined {
   for (const op of table.operations) {
     const record = {
@@ -187,16 +207,11 @@ function runOperations(
       ))
         calls.push({ request: fuzzRequest(op, fuzz), fuzz, expectAny: true });
     for (const [n, planned] of calls.entries()) {
-      const outcome = makeCall(device, op, planned.request, planned.fuzz, now);
-      record.calls++;
-      record.totalMs += outcome.elapsedMs;
-      record.maxMs = Math.max(record.maxMs, outcome.elapsedMs);
-      const base = {
+      const described = {
         operation: op.name,
         ...(op.kind === 'ioctl' ? { code: op.ioctl } : {}),
         description: describeOperation(op),
         call: n + 1,
-        elapsedMs: outcome.elapsedMs,
         request: {
           inputLength: planned.request.inputLength,
           outputLength: planned.request.outputLength,
@@ -209,6 +224,33 @@ function runOperations(
             : {}),
         },
       };
+      const issue = () =>
+        underWatch(
+          options.watch,
+          {
+            operation: 'call',
+            path,
+            boundMs: op.timeoutMs,
+            startedAtEpochMs: Date.now(),
+            cycle: options.cycle,
+            operations,
+            hang: {
+              ...described,
+              kind: 'hang',
+              elapsedMs: op.timeoutMs,
+              boundMs: op.timeoutMs,
+              afterCancel: 'never-returned',
+              expected: describeExpect(op.expect),
+            },
+          },
+          () => device.call(planned.request),
+          (late) => late.release(),
+        );
+      const outcome = makeCall(issue, op, planned.fuzz, now);
+      record.calls++;
+      record.totalMs += outcome.elapsedMs;
+      record.maxMs = Math.max(record.maxMs, outcome.elapsedMs);
+      const base = { ...described, elapsedMs: outcome.elapsedMs };
       if (!outcome.end)
         return {
           ...base,
@@ -241,9 +283,8 @@ function runOperations(
 
 /** One call, bounded: cancelled at its `cancelAfterMs` (or at once, a fuzz case) and at its bound. */
 function makeCall(
-  device: IoDevice,
+  issue: () => IoCall,
   op: IoOperation,
-  request: IoRequest,
   fuzz: FuzzCall | undefined,
   now: () => number,
 ): {
@@ -253,7 +294,7 @@ function makeCall(
   afterCancelMs?: number;
 } {
   const started = now();
-  const call: IoCall = device.call(request);
+  const call = issue();
   try {
     // The call itself returned, done, only past its bound: its dispatch routine completed it
     // synchronously and held the caller that long (Wine's ntdll waits for such an IRP; on

@@ -466,3 +466,55 @@ test('a batch stuck in the device’s open ends with the open’s hang, after th
   ]);
   threads.close();
 });
+
+test('a call whose dispatch routine never returns is claimed with the hang the batch thread described', () => {
+  const owner = new BatchControl();
+  const thread = new BatchControl(owner.buffers);
+  const operations = [
+    { name: 'get', calls: 1, ntstatus: 0, win32: 0, bytes: 4, totalMs: 2, maxMs: 2 },
+    { name: 'stuck', calls: 0, ntstatus: null, win32: null, bytes: 0, totalMs: 0, maxMs: 0 },
+  ];
+  thread.phase(3, 'io', 9);
+  thread.beginDeviceCall({
+    operation: 'call',
+    path: '\\\\.\\DcIo',
+    boundMs: 250,
+    startedAtEpochMs: 1_000,
+    cycle: 3,
+    operations,
+    hang: {
+      kind: 'hang',
+      operation: 'stuck',
+      code: 0x222010,
+      description: 'stuck (IOCTL 0x00222010)',
+      call: 1,
+      request: { inputLength: 0, outputLength: 0 },
+      elapsedMs: 250,
+      boundMs: 250,
+      afterCancel: 'never-returned',
+      expected: 'success',
+    },
+  });
+  expect(owner.claimOverdue(1_200)).toBeUndefined();
+  const claimed = owner.claimOverdue(1_260)!;
+  expect(claimed.operation).toBe('call');
+  expect(thread.end()).toBe(false);
+  const record = overdueRecord('dc_io', claimed, () => serviceStatus(ServiceState.RUNNING));
+  expect(record).toMatchObject({
+    cycle: 3,
+    outcome: 'io-failed',
+    startMs: 9,
+    io: operations,
+    ioFailure: { operation: 'stuck', elapsedMs: 260, boundMs: 250, afterCancel: 'never-returned' },
+  });
+  const verdict = classifyCycleFailure({ record, driver: 'dc_io', scenario: 'cycles' });
+  expect(verdict.kind).toBe('hang');
+  expect(verdict.summary).toBe(
+    "HANG in io at cycle 3: stuck (IOCTL 0x00222010), call 1 with no input and no output did not return to its caller within 250 ms: the driver's dispatch routine still held the call (it had neither completed nor pended the IRP by then); the thread making the call was given up on, and the machine is recovered before the next test",
+  );
+  expect(verdict.evidence).toMatchObject({
+    operation: 'stuck',
+    ioctl: '0x00222010',
+    state: 'RUNNING',
+  });
+});

@@ -454,8 +454,8 @@ test('a call that returns, done, only past its bound (a slow synchronous dispatc
 /** A fake watchdog (unit tests only): records what it is told, and gives up on one operation. */
 class FakeWatch implements DeviceCallWatch {
   readonly calls: DeviceCall[] = [];
-  private readonly giveUpOn: 'open' | 'close' | undefined;
-  constructor(giveUpOn?: 'open' | 'close') {
+  private readonly giveUpOn: 'open' | 'close' | 'call' | undefined;
+  constructor(giveUpOn?: 'open' | 'close' | 'call') {
     this.giveUpOn = giveUpOn;
   }
   beginDeviceCall(call: DeviceCall) {
@@ -481,15 +481,17 @@ test('the open and the close go to the watchdog with the table’s bound and the
   const watch = new FakeWatch();
   const result = runIoTable(BOUNDED, () => device, { cycle: 4, now: () => device.time, watch });
   expect(result.failure).toBeUndefined();
+  // Each call is watched while it is issued, with its operation's bound.
   expect(watch.calls.map((c) => [c.operation, c.path, c.boundMs, c.cycle])).toEqual([
     ['open', '\\\\.\\DcIoHangCreate', 2000, 4],
+    ['call', '\\\\.\\DcIoHangCreate', 5000, 4],
     ['close', '\\\\.\\DcIoHangCreate', 2000, 4],
   ]);
   // The close carries the cycle's operations: a close given up on reports them.
-  expect(watch.calls[1]!.operations).toEqual([
+  expect(watch.calls[2]!.operations).toEqual([
     { name: 'get', calls: 1, ntstatus: 0, win32: 0, bytes: 4, totalMs: 2, maxMs: 2 },
   ]);
-  expect(watch.calls[1]!.failure).toBeUndefined();
+  expect(watch.calls[2]!.failure).toBeUndefined();
   // An interface table is named by its class until SetupAPI finds the path.
   const byInterface = new FakeWatch();
   runIoTable(
@@ -511,13 +513,34 @@ test('an open the watchdog gave up on ends the run: no call is made, a late hand
   expect(watch.calls.map((c) => c.operation)).toEqual(['open']);
 });
 
+test('a call whose dispatch routine never returns is given up on by the watchdog: a hang naming the operation', () => {
+  const device = new FakeDevice(clean);
+  const watch = new FakeWatch('call');
+  expect(() => runIoTable(BOUNDED, () => device, { cycle: 3, watch })).toThrow(
+    'get on "\\\\.\\DcIoHangCreate" returned after its bound had been reported as exceeded.',
+  );
+  // The watchdog was told the hang to report: the operation, its code and buffers, its bound.
+  expect(watch.calls.map((c) => c.operation)).toEqual(['open', 'call']);
+  expect(watch.calls[1]!.hang).toMatchObject({
+    kind: 'hang',
+    operation: 'get',
+    code: 0x222000,
+    call: 1,
+    boundMs: 5000,
+    afterCancel: 'never-returned',
+    request: { inputLength: 0, outputLength: 4 },
+  });
+  // No further call is made; the device is left to the machine's recovery.
+  expect(device.requests).toHaveLength(1);
+});
+
 test('a close given up on after a failed call carries that failure: it is the cycle’s', () => {
   const device = new FakeDevice(() => ({ status: 0xc000000d }));
   const watch = new FakeWatch('close');
   expect(() => runIoTable(BOUNDED, () => device, { cycle: 2, watch })).toThrow(
     'close on "\\\\.\\DcIoHangCreate" returned after its bound had been reported as exceeded.',
   );
-  const close = watch.calls[1]!;
+  const close = watch.calls[2]!;
   expect(close.operation).toBe('close');
   expect(close.failure).toMatchObject({ kind: 'unexpected-status', operation: 'get' });
   expect(close.operations).toMatchObject([{ name: 'get', calls: 1, ntstatus: 0xc000000d }]);
