@@ -27,7 +27,7 @@ import {
   zipFolder,
 } from '../bundle/agent-bundle.ts';
 import { unzipTo } from '../bundle/unzip.ts';
-import { dependencyDir } from '../core/paths.ts';
+import { dependencyDir, PACKAGE_ROOT } from '../core/paths.ts';
 import { labPaths, labRoot } from './lab-paths.ts';
 import { windowsKoffiTarget } from './runtime.ts';
 
@@ -37,6 +37,11 @@ const currentFile = () => path.join(bundlesDir(), 'current');
 const sourcesFile = () => path.join(bundlesDir(), 'current.sources.json');
 
 interface BuiltFrom {
+  /**
+   * The checkout it was built from: another checkout sharing the lab (a second clone, a git
+   * worktree) has other sources, which the stamp of these would not show.
+   */
+  readonly packageRoot: string;
   readonly hash: string;
   readonly sources: string[];
   readonly stamp: string;
@@ -53,6 +58,7 @@ function currentIsUpToDate(): boolean {
     return false;
   }
   return (
+    built.packageRoot === PACKAGE_ROOT &&
     built.hash === hash &&
     Array.isArray(built.sources) &&
     sourcesStamp(built.sources) === built.stamp &&
@@ -63,7 +69,7 @@ function currentIsUpToDate(): boolean {
 
 function recordSources(hash: string, sources: string[], stamp: string | undefined): void {
   if (!stamp) return;
-  const built: BuiltFrom = { hash, sources, stamp };
+  const built: BuiltFrom = { packageRoot: PACKAGE_ROOT, hash, sources, stamp };
   writeFileSync(`${sourcesFile()}.tmp`, JSON.stringify(built));
   renameSync(`${sourcesFile()}.tmp`, sourcesFile());
 }
