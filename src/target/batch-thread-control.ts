@@ -16,9 +16,22 @@ import type { IoFailure, IoOperationRecord } from '../core/records.ts';
 import type { DeviceCall, DeviceCallWatch } from './io-run.ts';
 import { RecordRing, type RecordRingBuffers } from './record-ring.ts';
 
-/** Every call the owner bounds: the SCM's, then the I/O table's open and close of the device. */
-const WATCHED_OPERATIONS = [...BOUND_OPERATIONS, 'open', 'close', 'call'] as const;
+/** The I/O table's device calls the owner bounds: the open, the close, and each call's issue. */
+const DEVICE_OPERATIONS = [
+  'open',
+  'close',
+  'call',
+] as const satisfies readonly DeviceCall['operation'][];
+/** Every call the owner bounds: the SCM's, then the I/O table's device calls. */
+const WATCHED_OPERATIONS = [...BOUND_OPERATIONS, ...DEVICE_OPERATIONS] as const;
 export type WatchedOperation = (typeof WATCHED_OPERATIONS)[number];
+
+/** Whether a watched call is one of the device's (its details are in the shared device text). */
+export function isDeviceOperation(
+  operation: WatchedOperation,
+): operation is DeviceCall['operation'] {
+  return (DEVICE_OPERATIONS as readonly string[]).includes(operation);
+}
 
 const CANCELLED = 0;
 const CALL = 1;
@@ -120,9 +133,7 @@ export class BatchControl implements CallWatch, DeviceCallWatch {
       boundMs,
       phase,
       startMs: loaded && !Number.isNaN(startMs) ? startMs : null,
-      ...(operation === 'open' || operation === 'close' || operation === 'call'
-        ? { device: this.readDevice() }
-        : {}),
+      ...(isDeviceOperation(operation) ? { device: this.readDevice() } : {}),
     };
   }
 

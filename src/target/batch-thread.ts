@@ -20,7 +20,12 @@ import type {
 } from '../core/records.ts';
 import type { DeviceSpec } from '../windows/pnp/devices.ts';
 import { stateName, type ServiceStatus } from '../windows/scm/status.ts';
-import type { BatchControl, BatchControlBuffers, OverdueCall } from './batch-thread-control.ts';
+import {
+  isDeviceOperation,
+  type BatchControl,
+  type BatchControlBuffers,
+  type OverdueCall,
+} from './batch-thread-control.ts';
 import { failed } from './cycle-loop.ts';
 import {
   DEFAULT_START_TIMEOUT_MS,
@@ -212,7 +217,7 @@ export function overdueRecord(
     // the query itself failing is reported as UNKNOWN
   }
   if (call.device) return deviceHangRecord(call, call.device, state);
-  if (call.operation === 'open' || call.operation === 'close' || call.operation === 'call')
+  if (isDeviceOperation(call.operation))
     throw new Error(`The watchdog claimed a device ${call.operation} without its details.`);
   const error = new ScmTimeoutError({
     operation: call.operation,
@@ -239,39 +244,31 @@ export function overdueRecord(
 }
 
 /**
- * The cycle's record when the I/O table's open or close of the device overran its bound: a hang
- * of that call (the batch thread stays stuck in it). A close after a failed call keeps that
- * failure as the cycle's: it came first.
+ * The cycle's record when the I/O table's open, close or call overran its bound: a hang of that
+ * call (the batch thread stays stuck in it). A call carries its own description, made on the batch
+ * thread; the watchdog adds the time it saw. A close after a failed call keeps that failure as the
+ * cycle's: it came first.
  */
 function deviceHangRecord(
   call: OverdueCall,
   device: NonNullable<OverdueCall['device']>,
   state: string,
 ): CycleRecord {
-  // A call's own description, made on the batch thread, with the time the watchdog saw.
-  if (device.hang)
-    return {
-      cycle: call.cycle ?? 0,
-      outcome: 'io-failed',
-      startMs: call.startMs,
-      stopMs: null,
-      state,
-      io: [...device.operations],
-      ioFailure: { ...device.hang, elapsedMs: call.elapsedMs, boundMs: call.boundMs },
-    };
-  const hang: IoFailure = {
-    kind: 'hang',
-    operation: call.operation,
-    description: `${call.operation} ${device.path}`,
-    call: 1,
-    elapsedMs: call.elapsedMs,
-    boundMs: call.boundMs,
-    afterCancel: 'still-pending',
-    expected:
-      call.operation === 'open'
-        ? "the driver's IRP_MJ_CREATE completed"
-        : "the driver's IRP_MJ_CLEANUP and IRP_MJ_CLOSE completed",
-  };
+  const hang: IoFailure = device.hang
+    ? { ...device.hang, elapsedMs: call.elapsedMs, boundMs: call.boundMs }
+    : {
+        kind: 'hang',
+        operation: call.operation,
+        description: `${call.operation} ${device.path}`,
+        call: 1,
+        elapsedMs: call.elapsedMs,
+        boundMs: call.boundMs,
+        afterCancel: 'still-pending',
+        expected:
+          call.operation === 'open'
+            ? "the driver's IRP_MJ_CREATE completed"
+            : "the driver's IRP_MJ_CLEANUP and IRP_MJ_CLOSE completed",
+      };
   return {
     cycle: call.cycle ?? 0,
     outcome: 'io-failed',
