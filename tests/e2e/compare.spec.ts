@@ -90,7 +90,7 @@ test('same, improved and regressed: the same build twice, a leak gone, a leak ad
   expect(figure(same.comparison, 'debug-lines')).toMatchObject({ baseline: 2, candidate: 2 });
 
   const gone = comparisonOf(summary, 'leak-gone');
-  expect(gone.verdict.kind).toBe('pass');
+  expect(gone.verdict.kind, gone.verdict.summary).toBe('pass');
   expect(gone.comparison).toMatchObject({ verdict: 'improved', drivenBy: 'leak-slope' });
   expect(figure(gone.comparison, 'leak-slope')).toMatchObject({ baseline: 256, candidate: 0 });
 
@@ -239,7 +239,7 @@ test('with an I/O table: both builds run it, a slower call regresses, an I/O fai
     readFileSync(`${projectReports}/verdicts.json`, 'utf8'),
   ) as VerdictSummary;
   const same = comparisonOf(summary, 'io-same');
-  expect(same.verdict.kind).toBe('pass');
+  expect(same.verdict.kind, same.verdict.summary).toBe('pass');
   expect(same.comparison.verdict).toBe('same');
   expect(figure(same.comparison, 'io-p50').verdict).toBe('same');
   expect(figure(same.comparison, 'io-p50').baseline).toBeGreaterThan(0);
