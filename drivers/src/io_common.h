@@ -16,6 +16,11 @@
  *                      pending and kept, with a cancel routine that
  *                      completes it with STATUS_CANCELLED; DriverUnload
  *                      cancels one still held
+ *   DC_IO_SLOW_CLOSE_MS IRP_MJ_CLOSE sleeps this many ms before it completes;
+ *                      DriverUnload writes through NULL if it runs while a
+ *                      close is still in the driver (what an unload that
+ *                      frees state the close uses would meet; Windows never
+ *                      unloads a driver during its close)
  *
  * With DC_IO_DISPATCH_ONLY the file stops after the dispatch routines (no
  * legacy device, DriverEntry or DriverUnload): a PnP sample serves the same
@@ -54,9 +59,20 @@ static NTSTATUS DcComplete(PIRP Irp, NTSTATUS status, ULONG_PTR information)
     return status;
 }
 
+#ifdef DC_IO_SLOW_CLOSE_MS
+static volatile LONG DcClosesInDriver;
+#endif
+
 static NTSTATUS NTAPI DcCreateClose(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
     UNREFERENCED_PARAMETER(DeviceObject);
+#ifdef DC_IO_SLOW_CLOSE_MS
+    if (IoGetCurrentIrpStackLocation(Irp)->MajorFunction == IRP_MJ_CLOSE) {
+        InterlockedIncrement(&DcClosesInDriver);
+        DcSleepMs(DC_IO_SLOW_CLOSE_MS);
+        InterlockedDecrement(&DcClosesInDriver);
+    }
+#endif
     return DcComplete(Irp, STATUS_SUCCESS, 0);
 }
 
@@ -202,6 +218,13 @@ static VOID NTAPI DcUnload(PDRIVER_OBJECT DriverObject)
     UNICODE_STRING link;
 #ifdef DC_IO_PEND_CREATE
     DcReleaseHeldCreate();
+#endif
+#ifdef DC_IO_SLOW_CLOSE_MS
+    if (DcClosesInDriver > 0) {
+        volatile ULONG *state = NULL;
+        DC_LOG("DriverUnload while a close is still in the driver: writing through NULL");
+        *state = 0;
+    }
 #endif
     RtlInitUnicodeString(&link, L"\\DosDevices\\" DC_IO_DEVICE);
     IoDeleteSymbolicLink(&link);

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { AgentRequestError, ConfigError, ErrorCodes } from '../core/errors.ts';
 import { parseIoTable, type IoTable } from '../core/io-table.ts';
+import { isKeeperDevicePath } from '../core/host-keeper.ts';
 import { RUN_ID_PATTERN } from '../core/run-id.ts';
 import type { CycleOptions, SampleRequest } from '../core/records.ts';
 import { reservedDeviceName } from '../core/windows-names.ts';
@@ -207,9 +208,16 @@ export function validateCycles(body: unknown): CycleOptions {
       `Expected \`pnpStrategy\` "remove-readd" or "disable-enable", got ${JSON.stringify(strategy)}.`,
     );
   const io = input.io === undefined ? undefined : validateIoTable(input.io);
+  const barrier = input.hostBarrier;
+  // Only the lab keeper's own device: the agent opens and calls it.
+  if (barrier !== undefined && (typeof barrier !== 'string' || !isKeeperDevicePath(barrier)))
+    throw invalid(
+      `Expected \`hostBarrier\` to be a lab keeper's device (\\\\.\\drvcycle_host…), got ${JSON.stringify(barrier)}.`,
+    );
   return {
     count,
     ...(io ? { io } : {}),
+    ...(io && barrier !== undefined ? { hostBarrier: barrier } : {}),
     ...(input.pnp === true ? { pnp: true } : {}),
     ...(strategy !== undefined ? { pnpStrategy: strategy } : {}),
     ...(sampleEvery !== undefined

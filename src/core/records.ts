@@ -101,6 +101,11 @@ export interface CycleOptions {
    * opened after the load, the calls made in order, the device closed before the unload.
    */
   readonly io?: IoTable;
+  /**
+   * The lab's shared driver host: its keeper's device (`\\.\drvcycle_host…`), called after the
+   * table's close so the unload never overtakes the close under Wine (target/host-barrier.ts).
+   */
+  readonly hostBarrier?: string;
 }
 
 export interface PerformanceInfo {

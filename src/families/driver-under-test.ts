@@ -5,7 +5,7 @@
  * `drvcycle repro`'s attempts use it.
  */
 import type { DriverImage, InstalledDriver, InstallOptions } from '../target/types.ts';
-import { pnpHostOptions, type Machine } from '../machines/machine.ts';
+import { driverHostOptions, type Machine } from '../machines/machine.ts';
 
 export type Install = (image: DriverImage, options: InstallOptions) => Promise<InstalledDriver>;
 
@@ -30,7 +30,7 @@ export async function installDriverUnderTest(
   if (kind === 'pnp') {
     const installed = await install(
       { file: imagePath },
-      { name: serviceName, type, pnp: true, ...(await pnpHostOptions(machine)), ...teamFiles },
+      { name: serviceName, type, pnp: true, ...(await driverHostOptions(machine)), ...teamFiles },
     );
     return pnpStrategy && installed.pnp
       ? { ...installed, pnp: { ...installed.pnp, strategy: pnpStrategy } }

@@ -7,7 +7,7 @@ import { crashLines } from '../core/classify.ts';
 import { scenarioOf } from '../core/spec-families.ts';
 import { sampleDriver } from '../core/paths.ts';
 import { makeVerdict, type Verdict } from '../core/verdict.ts';
-import { pnpHostOptions, testLeftovers, type Machine } from '../machines/machine.ts';
+import { driverHostOptions, testLeftovers, type Machine } from '../machines/machine.ts';
 import type { DriverImage, InstalledDriver, InstallOptions, Target } from '../target/types.ts';
 import {
   describeExpectation,
@@ -62,7 +62,7 @@ export async function runErrorPathCase(
         track(
           ctx.install(
             { bytes, fileName },
-            { name, pnp: true, ...(await pnpHostOptions(machine)), ...(inf ? { inf } : {}) },
+            { name, pnp: true, ...(await driverHostOptions(machine)), ...(inf ? { inf } : {}) },
           ),
         ),
       installMissing: async (name) => {

@@ -132,6 +132,18 @@ export const SELF_CHECK_IO_CASES: readonly IoSelfCheckCase[] = [
     windows: { kind: 'leak' },
   },
   {
+    id: 'io-slow-close',
+    title: 'I/O: a close that takes 300 ms (the unload must wait for it)',
+    sample: 'io_slow_close',
+    table: 'io_slow_close',
+    family: 'cycles',
+    cycles: 3,
+    // Under Wine the unload would overtake the close and the sample's DriverUnload fault: the lab
+    // waits for the host's IRP thread first (target/host-barrier.ts), as Windows' I/O manager does.
+    lab: { kind: 'pass', says: ['3 cycles with the I/O table (1 operation'] },
+    windows: { kind: 'pass' },
+  },
+  {
     id: 'io-hang-create',
     title: 'I/O: an open that never completes (IRP_MJ_CREATE)',
     sample: 'io_hang_create',

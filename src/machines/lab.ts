@@ -22,6 +22,8 @@ import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { agentFetch, type AgentEndpoint } from '../target/agent-connection.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
+import type { InstalledDriver } from '../target/types.ts';
+import { keeperDevicePath } from '../core/host-keeper.ts';
 import { selfSignedCertificate } from '../core/self-signed.ts';
 import {
   processAlive,
@@ -310,6 +312,12 @@ export class LabMachine implements Machine {
     this.remote ??= new RemoteTarget({
       endpoint: () => this.requireConnection(),
       runId: this.options.runId,
+      hostBarrier: (driver) => {
+        const group = (driver as Partial<InstalledDriver>).group;
+        return this.hostMode === 'shared' && group !== undefined && this.keptHosts.has(group)
+          ? keeperDevicePath(hostKeeperName(group))
+          : undefined;
+      },
     });
     return this.remote;
   }

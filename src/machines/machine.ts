@@ -2,6 +2,7 @@
 import type { MachineEvidence } from '../core/classify.ts';
 import { pinMismatchOf } from '../target/agent-connection.ts';
 import type { Target } from '../target/types.ts';
+import { HOST_KEEPER_PREFIX, isHostKeeper } from '../core/host-keeper.ts';
 
 export interface Machine {
   /** How the reports and messages name it. */
@@ -52,23 +53,16 @@ export async function leftoversOf(machine: Machine): Promise<string[]> {
 }
 
 /**
- * The install options that put a PnP driver where the machine hosts it: on the lab, the kept
- * host's group (a fresh Wine host races its PnP manager against the driver's device).
+ * The install options that put a driver where the machine hosts drivers under test: on the lab,
+ * the kept host's group (a fresh Wine host races its PnP manager against a PnP driver's device,
+ * and only the kept host has a keeper whose device the agent calls to wait for a close).
  */
-export async function pnpHostOptions(machine: Machine): Promise<{ group?: string }> {
+export async function driverHostOptions(machine: Machine): Promise<{ group?: string }> {
   const group = await machine.driverHost?.(undefined);
   return group ? { group } : {};
 }
 
-/**
- * The lab's driver-host keeper services: one per load-order group, started by the machine itself
- * (not by a test), so never a test's leftover.
- */
-export const HOST_KEEPER_PREFIX = 'drvcycle_host';
-
-export function isHostKeeper(name: string): boolean {
-  return name === HOST_KEEPER_PREFIX || /^drvcycle_host_[0-9a-f]{8}$/.test(name);
-}
+export { HOST_KEEPER_PREFIX, isHostKeeper };
 
 /** What a test left behind: services owned by drvcycle, minus the machine's own keepers. */
 export function testLeftovers<T extends { name: string }>(services: readonly T[]): T[] {

@@ -18,6 +18,7 @@ import { CallAbandonedError } from '../windows/scm/blocking-call-watch.ts';
 import { stateName } from '../windows/scm/status.ts';
 import type { IoTable } from '../core/io-table.ts';
 import { openTableDevice, runIoTable, type DeviceCallWatch, type IoRunResult } from './io-run.ts';
+import { drainDriverHost } from './host-barrier.ts';
 
 export function validateCycleOptions(options: CycleOptions): CycleOptions {
   if (!Number.isInteger(options.count) || options.count < 1) {
@@ -71,12 +72,15 @@ export interface BatchHooks {
 }
 
 const ioOnDevice =
-  (watch: DeviceCallWatch | undefined) =>
+  (watch: DeviceCallWatch | undefined, hostBarrier: string | undefined) =>
   (table: IoTable, cycle: number): IoRunResult =>
     runIoTable(table, openTableDevice, {
       cycle,
       ...(table.fuzz?.seed !== undefined ? { seed: table.fuzz.seed } : {}),
       ...(watch ? { watch } : {}),
+      ...(hostBarrier
+        ? { afterClose: () => drainDriverHost(hostBarrier, table.openTimeoutMs) }
+        : {}),
     });
 
 export async function* runCycleLoop(
@@ -102,7 +106,14 @@ async function* cycleLoop(
   name: string,
   options: CycleOptions,
   every: number,
-  { sampler, cancel, pnp, onPhase, deviceWatch, runIo = ioOnDevice(deviceWatch) }: BatchHooks,
+  {
+    sampler,
+    cancel,
+    pnp,
+    onPhase,
+    deviceWatch,
+    runIo = ioOnDevice(deviceWatch, options.hostBarrier),
+  }: BatchHooks,
 ): AsyncGenerator<CycleRecord> {
   // A PnP driver is loaded and unloaded through its device (src/windows/pnp/strategies.ts):
   // remove/re-add, or on Windows disable/enable, set up here before the first cycle.

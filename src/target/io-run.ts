@@ -97,6 +97,13 @@ export interface IoRunOptions {
   readonly now?: () => number;
   /** Bounds the open, the close and each call's issue from another thread (a batch thread's watchdog). */
   readonly watch?: DeviceCallWatch;
+  /**
+   * Under Wine, after the close: returns once the driver's host has finished dispatching it
+   * (host-barrier.ts). Wine's CloseHandle does not wait for the driver's IRP_MJ_CLOSE, and its
+   * host runs a stop's DriverUnload while the close may still be in the driver; Windows holds
+   * the unload until the device's last reference is gone. Bounded as the close is.
+   */
+  readonly afterClose?: () => void;
 }
 
 /** Runs `step` under the watchdog: a step it gave up on ends the batch (it reported the hang). */
@@ -174,6 +181,7 @@ export function runIoTable(table: IoTable, open: DeviceOpener, options: IoRunOpt
   }
   // The close is bounded too; given up on, it is reported with this run's failure if it had one.
   watched('close', () => device.close(), undefined, failure);
+  if (options.afterClose) watched('close', options.afterClose, undefined, failure);
   return failure ? { operations, failure } : { operations };
 }
 

@@ -48,6 +48,11 @@ export interface RemoteTargetOptions {
   readonly heartbeatMs?: number;
   /** …and the machine is lost after this many health checks in a row go unanswered. */
   readonly heartbeatMisses?: number;
+  /**
+   * The lab's shared driver host of a driver: its keeper's device, which a batch with an I/O
+   * table calls after each close (CycleOptions.hostBarrier). Undefined: none.
+   */
+  readonly hostBarrier?: (driver: DriverRef) => string | undefined;
 }
 
 type CycleLine =
@@ -202,7 +207,12 @@ export class RemoteTarget implements Target {
     // Left false only when the consumer stops reading before the batch has ended.
     let settled = false;
     try {
-      const response = await this.stream(`${this.path(driver)}/cycles`, options, controller.signal);
+      const barrier = options.io ? this.options.hostBarrier?.(driver) : undefined;
+      const response = await this.stream(
+        `${this.path(driver)}/cycles`,
+        barrier ? { ...options, hostBarrier: barrier } : options,
+        controller.signal,
+      );
       if (response.status < 200 || response.status > 299)
         throw errorOf(response.status, await response.body.text());
       let pending = '';

@@ -13,7 +13,7 @@ import { testLeftovers } from '../../src/machines/machine.ts';
 import { runProcess } from '../../src/core/child-process.ts';
 import type { LabMachine } from '../../src/machines/lab.ts';
 import { wineEnv } from '../../src/lab/wine-env.ts';
-import { pnpHostOptions } from '../../src/machines/machine.ts';
+import { driverHostOptions } from '../../src/machines/machine.ts';
 import { RemoteTarget } from '../../src/target/remote-target.ts';
 import { lab, refTo } from './support.ts';
 
@@ -272,7 +272,7 @@ test('a PnP driver an earlier run left behind is swept with its device, image an
   });
   const left = await earlier.install(
     { file: sampleDriver('pnp_clean') },
-    { name: 'DcTeamPnp', pnp: true, inf: TEAM_INF, ...(await pnpHostOptions(machine)) },
+    { name: 'DcTeamPnp', pnp: true, inf: TEAM_INF, ...(await driverHostOptions(machine)) },
   );
   // It cycled, then its runner was killed: the agent ended the batch after the cycle under way,
   // and the service, its deployed image and its staged INF stayed.
@@ -295,7 +295,7 @@ test('a PnP driver an earlier run left behind is swept with its device, image an
   // The next run installs the same driver again (a deployed image left behind would refuse it).
   const again = await target.install(
     { file: sampleDriver('pnp_clean') },
-    { name: 'DcTeamPnp', pnp: true, inf: TEAM_INF, ...(await pnpHostOptions(machine)) },
+    { name: 'DcTeamPnp', pnp: true, inf: TEAM_INF, ...(await driverHostOptions(machine)) },
   );
   try {
     const records = [];

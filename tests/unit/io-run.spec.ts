@@ -560,3 +560,35 @@ test('an opener that throws ends the watched open: the watchdog is not left watc
   ).toThrow('fake: SetupAPI failed');
   expect(ended).toBe(1);
 });
+
+test('the host barrier runs after the close, watched as the close with the table’s bound', () => {
+  const device = new FakeDevice(clean);
+  const watch = new FakeWatch();
+  const order: string[] = [];
+  const closeDevice = device.close.bind(device);
+  device.close = () => {
+    order.push('close');
+    closeDevice();
+  };
+  runIoTable(BOUNDED, () => device, {
+    cycle: 2,
+    watch,
+    afterClose: () => order.push(`barrier (watching ${watch.calls.at(-1)!.operation})`),
+  });
+  expect(order).toEqual(['close', 'barrier (watching close)']);
+  expect(watch.calls.map((c) => [c.operation, c.boundMs])).toEqual([
+    ['open', 2000],
+    ['call', 5000],
+    ['close', 2000],
+    ['close', 2000],
+  ]);
+});
+
+test('a barrier the watchdog gave up on (a close routine that never returns) ends the batch as a close', () => {
+  const device = new FakeDevice(clean);
+  const watch = new FakeWatch('close');
+  expect(() =>
+    runIoTable(BOUNDED, () => device, { cycle: 1, watch, afterClose: () => undefined }),
+  ).toThrow(CallAbandonedError);
+  expect(device.closed).toBe(true);
+});

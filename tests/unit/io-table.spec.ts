@@ -317,6 +317,7 @@ test("the I/O samples' tables (drivers/io) are valid tables for their drivers' d
     'io_pending_read.json': { device: '\\\\.\\DcIoPend' },
     'io_pending_read.cancel.json': { device: '\\\\.\\DcIoPend' },
     'io_hang_create.json': { device: '\\\\.\\DcIoHangCreate' },
+    'io_slow_close.json': { device: '\\\\.\\DcIoSlowClose' },
     // pnp_io.c's interface class (IoRegisterDeviceInterface).
     'pnp_io.json': { deviceInterface: '{5C0F3A52-7D1E-4B8C-9E2A-1D3C5B7A9F01}' },
   };

@@ -115,6 +115,24 @@ test('cycle options are bounded', () => {
   expect(() => validateCycles({ count: 2, startTimeoutMs: 'soon' })).toThrow(/startTimeoutMs/);
 });
 
+test('the host barrier is only ever a lab keeper’s device, and only with an I/O table', () => {
+  const io = { device: '\\\\.\\DcIoClean', operations: [{ name: 'get', ioctl: '0x222000' }] };
+  for (const keeper of ['\\\\.\\drvcycle_host', '\\\\.\\drvcycle_host_0a1b2c3d'])
+    expect(validateCycles({ count: 1, io, hostBarrier: keeper }).hostBarrier).toBe(keeper);
+  // Without a table nothing is opened: the barrier is dropped.
+  expect(validateCycles({ count: 1, hostBarrier: '\\\\.\\drvcycle_host' })).toEqual({ count: 1 });
+  for (const bad of [
+    '\\\\.\\PhysicalDrive0',
+    '\\\\.\\drvcycle_host_XYZ',
+    '\\\\.\\drvcycle_host\\..\\C:',
+    'drvcycle_host',
+    42,
+  ])
+    expect(() => validateCycles({ count: 1, io, hostBarrier: bad }), String(bad)).toThrow(
+      /Expected `hostBarrier` to be a lab keeper's device/,
+    );
+});
+
 test('tokens: minimum length, and the bearer check', () => {
   expect(() => validateToken('short')).toThrow(/at least 32 characters \(got 5\)/);
   const token = validateToken(`${STRONG}\r\n`);
