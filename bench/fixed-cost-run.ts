@@ -1,9 +1,14 @@
 /**
  * The fixed-cost benches alone (bench/fixed-cost.ts), a part at a time:
- *   npx tsx bench/fixed-cost-run.ts [per-test|dirty|projects]   (default: all three)
+ *   npx tsx bench/fixed-cost-run.ts [per-test|dirty|projects|warm]   (default: all four)
  */
 import { provisionLab } from '../src/lab/provision.ts';
-import { benchDirtyMachines, benchFixedCostPerTest, benchProjects } from './fixed-cost.ts';
+import {
+  benchDevWarm,
+  benchDirtyMachines,
+  benchFixedCostPerTest,
+  benchProjects,
+} from './fixed-cost.ts';
 
 const part = process.argv[2] ?? 'all';
 await provisionLab(() => {});
@@ -26,4 +31,10 @@ if (part === 'dirty' || part === 'all') {
 if (part === 'projects' || part === 'all') {
   console.log('\ndev first verdict and the lab project (npm run lab), 1 vs 2 machines per worker');
   console.table(await benchProjects());
+}
+if (part === 'warm' || part === 'all') {
+  console.log(
+    '\ndev first verdict, cold then warm (the next run of the project takes a kept machine)',
+  );
+  console.table([await benchDevWarm()]);
 }

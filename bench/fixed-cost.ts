@@ -18,6 +18,7 @@ import path from 'node:path';
 import { runProcess } from '../src/core/child-process.ts';
 import { median } from '../src/core/stats.ts';
 import { PACKAGE_ROOT } from '../src/core/paths.ts';
+import { LabMachine } from '../src/machines/lab.ts';
 
 interface TestRun {
   readonly title: string;
@@ -37,7 +38,7 @@ interface Run {
   readonly afterLastTestMs: number;
 }
 
-/** One `playwright test` run in a child process, as a user runs it. */
+/** One `playwright test` run in a child process, as a user runs it (its own reports folder unless given). */
 async function playwright(args: string[], env: Record<string, string>): Promise<Run> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-fixed-cost-'));
   const ends = path.join(scratch, 'test-ends.ndjson');
@@ -56,7 +57,7 @@ async function playwright(args: string[], env: Record<string, string>): Promise<
         env: {
           ...process.env,
           ...env,
-          DRVCYCLE_REPORTS_DIR: path.join(scratch, 'reports'),
+          DRVCYCLE_REPORTS_DIR: env.DRVCYCLE_REPORTS_DIR ?? path.join(scratch, 'reports'),
           DRVCYCLE_RUN_ID: `bench-${Date.now().toString(36)}`,
           BENCH_TEST_ENDS: ends,
         },
@@ -160,10 +161,40 @@ export async function benchDirtyMachines(rounds = 2) {
   return { rows, speedup: Number(median(ratios).toFixed(2)) };
 }
 
-/** (c) and (d) with `perWorker` machines per worker. */
+/**
+ * (c) on a warm lab: the dev project run twice with one reports folder, the first run keeping its
+ * machines warm (machines/warm-lab.ts), the second taking one; then they are stopped.
+ */
+export async function benchDevWarm(perWorker = '2') {
+  const reports = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-warm-bench-'));
+  const env = {
+    DRVCYCLE_MACHINES_PER_WORKER: perWorker,
+    DRVCYCLE_WARM_SECONDS: '300',
+    DRVCYCLE_REPORTS_DIR: reports,
+  };
+  try {
+    const cold = await playwright(['--project=dev', '--workers=1'], env);
+    const warm = await playwright(['--project=dev', '--workers=1'], env);
+    return {
+      machinesPerWorker: perWorker,
+      coldFirstVerdictS: seconds(cold.tests[0]!.endMs),
+      warmFirstVerdictS: seconds(warm.tests[0]!.endMs),
+      warmFirstTestStartsAtS: seconds(warm.tests[0]!.startMs),
+      coldOverWarm: Number((cold.tests[0]!.endMs / warm.tests[0]!.endMs).toFixed(2)),
+    };
+  } finally {
+    await LabMachine.stopWarm(reports);
+    rmSync(reports, { recursive: true, force: true });
+  }
+}
+
+/** (c) and (d) with `perWorker` machines per worker (the dev run keeps nothing warm). */
 export async function benchDevAndLab(perWorker: string) {
   const env = { DRVCYCLE_MACHINES_PER_WORKER: perWorker };
-  const dev = await playwright(['--project=dev', '--workers=1'], env);
+  const dev = await playwright(['--project=dev', '--workers=1'], {
+    ...env,
+    DRVCYCLE_WARM_SECONDS: '0',
+  });
   const lab = await playwright(['--project=lab'], env);
   return {
     machinesPerWorker: perWorker,

@@ -9,7 +9,12 @@ import { benchIo } from './io.ts';
 import { benchPnp } from './pnp.ts';
 import { benchRelayCost } from './relay-cost.ts';
 import { benchRepro } from './repro.ts';
-import { benchDirtyMachines, benchFixedCostPerTest, benchProjects } from './fixed-cost.ts';
+import {
+  benchDevWarm,
+  benchDirtyMachines,
+  benchFixedCostPerTest,
+  benchProjects,
+} from './fixed-cost.ts';
 
 await provisionLab(() => {});
 const checks: [string, boolean][] = [];
@@ -132,7 +137,12 @@ console.log(
 );
 console.table(projects);
 const pooled = projects.find((p) => p.machinesPerWorker === '2')!;
-checks.push(['dev first verdict ≤ 3 s', (pooled.devFirstVerdictS as number) <= 3]);
+const warm = await benchDevWarm();
+console.log(
+  "\nthe dev project's first verdict on a warm lab: a dev run that keeps its machines warm, then the next dev run of the same project (it takes one), side by side",
+);
+console.table([warm]);
+checks.push(['dev first verdict ≤ 3 s (warm lab)', warm.warmFirstVerdictS <= 3]);
 checks.push(['npm run lab ≤ 8 s warm (2 cores)', (pooled.labWallS as number) <= 8]);
 
 console.log('');

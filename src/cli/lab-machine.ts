@@ -7,6 +7,7 @@ import path from 'node:path';
 import { DrvcycleError, ErrorCodes } from '../core/errors.ts';
 import { labRoot } from '../lab/lab-paths.ts';
 import { provisionLab } from '../lab/provision.ts';
+import { reportsDir } from '../config/environment.ts';
 import { LabMachine } from '../machines/lab.ts';
 
 const stateFile = () => path.join(labRoot(), 'manual-machine.json');
@@ -62,8 +63,13 @@ export async function labUp(): Promise<number> {
 }
 
 export async function labDown(): Promise<number> {
+  const warm = await LabMachine.stopWarm(reportsDir());
+  if (warm > 0)
+    process.stdout.write(
+      `${warm} warm lab machine${warm === 1 ? '' : 's'} (kept booted by a run of ${reportsDir()}) stopped.\n`,
+    );
   if (!existsSync(stateFile())) {
-    process.stdout.write('No lab machine is up.\n');
+    if (warm === 0) process.stdout.write('No lab machine is up.\n');
     return 0;
   }
   const state = JSON.parse(readFileSync(stateFile(), 'utf8')) as ManualMachine;

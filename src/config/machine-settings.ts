@@ -30,7 +30,15 @@ export interface AgentsConfig {
 export type LabHostMode = 'shared' | 'own';
 
 export type MachineSettings = (
-  | { readonly provider: 'lab'; readonly hostMode?: LabHostMode }
+  | {
+      readonly provider: 'lab';
+      readonly hostMode?: LabHostMode;
+      /**
+       * DRVCYCLE_WARM_SECONDS: how long a clean machine stays booted after its run for the next
+       * run to take (machines/warm-lab.ts). Unset: the project's profile decides (dev: 600).
+       */
+      readonly warmSeconds?: number;
+    }
   | { readonly provider: 'existing'; readonly agents: AgentsConfig }
   | {
       readonly provider: 'hyperv' | 'libvirt';
@@ -85,6 +93,22 @@ type Unlisted =
   | Exclude<LabHostMode, (typeof LAB_HOST_MODES)[number]>;
 const everyNameListed: [Unlisted] extends [never] ? true : never = true;
 void everyNameListed;
+
+/** A dev run's machines stay warm this long for the next run (DRVCYCLE_WARM_SECONDS unset). */
+export const DEV_WARM_SECONDS = 600;
+
+/** DRVCYCLE_WARM_SECONDS, checked: a whole number of seconds from 0 (never) to a day. */
+export function warmSecondsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const given = env.DRVCYCLE_WARM_SECONDS?.trim();
+  if (!given) return undefined;
+  const seconds = Number(given);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 86_400)
+    throw new ConfigError(
+      `DRVCYCLE_WARM_SECONDS "${given}" is not a whole number of seconds from 0 to 86400.`,
+      'Give how long a clean lab machine stays booted after a run for the next run to take (0: never; the dev project keeps its machines 600 s by default).',
+    );
+  return seconds;
+}
 
 /** DRVCYCLE_LAB_HOST: shared (default) or own. */
 export function labHostModeFromEnv(env: NodeJS.ProcessEnv): LabHostMode {
@@ -215,7 +239,15 @@ export function machineSettingsFromEnv(env: NodeJS.ProcessEnv): MachineSettings 
     machinesPerWorker:
       machinesPerWorkerFromEnv(env) ?? (provider === 'lab' ? LAB_MACHINES_PER_WORKER : 1),
   };
-  if (provider === 'lab') return { provider, hostMode: labHostModeFromEnv(env), ...pool };
+  if (provider === 'lab') {
+    const warmSeconds = warmSecondsFromEnv(env);
+    return {
+      provider,
+      hostMode: labHostModeFromEnv(env),
+      ...(warmSeconds !== undefined ? { warmSeconds } : {}),
+      ...pool,
+    };
+  }
   const agents = agentsFromEnv(env);
   if (provider === 'existing') return { provider, agents, ...pool };
   const vms = (env.DRVCYCLE_VMS ?? '')

@@ -151,9 +151,15 @@ export function startDaemon(
  * nobody needs to wait for, such as deleting a folder already moved out of the way.
  */
 export function startDetached(command: string, args: readonly string[]): void {
+  startDetachedWithPid(command, args);
+}
+
+/** startDetached, returning the process id (undefined when it could not be started). */
+export function startDetachedWithPid(command: string, args: readonly string[]): number | undefined {
   const child = spawn(command, [...args], { stdio: 'ignore', detached: true });
   child.on('error', () => undefined);
   child.unref();
+  return child.pid;
 }
 
 /** Whether a process of this machine is still there (EPERM: there, but not ours to signal). */

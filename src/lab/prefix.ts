@@ -9,6 +9,11 @@ const READY_MARK = '.drvcycle-base-ready';
 /** Bump when the way the base prefix is made changes, so old ones are rebuilt. */
 const BASE_FORMAT = '1';
 
+/** The file that marks a finished base prefix: made again with the prefix. */
+export function baseReadyMark(prefix = labPaths.basePrefix()): string {
+  return path.join(prefix, READY_MARK);
+}
+
 export function isBasePrefixReady(prefix = labPaths.basePrefix()): boolean {
   const mark = path.join(prefix, READY_MARK);
   return existsSync(mark) && readFileSync(mark, 'utf8').trim() === BASE_FORMAT;

@@ -24,6 +24,16 @@ import { agentFetch, type AgentEndpoint } from '../target/agent-connection.ts';
 import { RemoteTarget } from '../target/remote-target.ts';
 import type { InstalledDriver } from '../target/types.ts';
 import { keeperDevicePath } from '../core/host-keeper.ts';
+import {
+  claimParked,
+  parkedFolders,
+  parkedProblem,
+  parkMachine,
+  stopReaper,
+  warmIdentity,
+  type ParkedRecord,
+  type WarmSettings,
+} from './warm-lab.ts';
 import { selfSignedCertificate } from '../core/self-signed.ts';
 import {
   processAlive,
@@ -67,6 +77,17 @@ export function hostKeeperName(group: string): string {
 export const DEFAULT_WINEDEBUG = 'fixme-all,+pid,+debugstr,+relay,+loaddll,trace+ntoskrnl';
 
 const OWNER_FILE = 'owner.pid';
+
+/** What a machine boots with that a warm machine must match (warm-lab.ts). */
+function identityOptions(options: LabMachineOptions) {
+  return {
+    scope: options.warm?.scope ?? '',
+    winedebug: options.winedebug ?? DEFAULT_WINEDEBUG,
+    hostMode: options.hostMode ?? 'shared',
+    tls: options.tls !== false,
+    addressRandomization: options.addressRandomization === true,
+  };
+}
 
 /**
  * Machines this process booted (or is booting) and has not released. A Ctrl+C while a worker is
@@ -238,6 +259,11 @@ export interface LabMachineOptions {
    * driver (a machine brought up by hand, whose agent other runs may sweep).
    */
   readonly hostReady?: boolean;
+  /**
+   * Released clean, the machine stays booted for the next run of its scope to take
+   * (warm-lab.ts); unset or 0 seconds: it is stopped and deleted.
+   */
+  readonly warm?: WarmSettings;
 }
 
 export class LabMachine implements Machine {
@@ -250,6 +276,8 @@ export class LabMachine implements Machine {
   private readonly options: LabMachineOptions;
   private agent: ChildProcess | undefined;
   private agentExit: string | undefined;
+  /** The agent of a machine taken warm: started by an earlier run, so not this process's child. */
+  private warmAgentPid: number | undefined;
   private connection: AgentEndpoint | undefined;
   private remote: RemoteTarget | undefined;
 
@@ -295,7 +323,106 @@ export class LabMachine implements Machine {
 
   /** The agent's process (the Linux side of Wine's node.exe), while it runs. */
   get agentPid(): number | undefined {
+    if (this.warmAgentPid !== undefined)
+      return processAlive(this.warmAgentPid) ? this.warmAgentPid : undefined;
     return this.agent && !this.agentExit ? this.agent.pid : undefined;
+  }
+
+  /**
+   * A machine an earlier run parked warm, clean and matching `options`, now this run's; undefined
+   * when there is none (one that does not match, or no longer answers, is stopped on the way).
+   */
+  static async adoptWarm(
+    options: LabMachineOptions,
+    log: (line: string) => void = () => {},
+  ): Promise<LabMachine | undefined> {
+    const identity = warmIdentity(identityOptions(options));
+    for (const dir of parkedFolders(identity.scope)) {
+      const record = claimParked(dir);
+      if (!record) continue;
+      const machine = new LabMachine({ ...options, folder: path.basename(dir) });
+      stopReaper(dir, OWNER_FILE);
+      writeFileSync(path.join(machine.dir, OWNER_FILE), String(process.pid));
+      track(machine);
+      const problem = parkedProblem(record, identity) ?? (await machine.resumeWarm(record));
+      if (problem === undefined) {
+        log(
+          `${machine.name}: took a warm machine (parked ${Math.round((Date.now() - record.parkedAtMs) / 1000)} s ago by an earlier run)`,
+        );
+        return machine;
+      }
+      log(`a warm lab machine was not taken (${problem}): stopping it`);
+      await machine.release({ keepWarm: false }).catch(() => undefined);
+    }
+    return undefined;
+  }
+
+  /**
+   * Stops the lab's warm machines kept for `scope` (`drvcycle lab down`: this project's reports
+   * folder), or every one; returns how many there were.
+   */
+  static async stopWarm(scope?: string): Promise<number> {
+    let stopped = 0;
+    for (const dir of parkedFolders(scope)) {
+      if (!claimParked(dir)) continue;
+      const machine = new LabMachine({ index: 0, runId: 'warm', folder: path.basename(dir) });
+      stopReaper(dir, OWNER_FILE);
+      writeFileSync(path.join(machine.dir, OWNER_FILE), String(process.pid));
+      await machine.release({ keepWarm: false });
+      stopped++;
+    }
+    return stopped;
+  }
+
+  /** Takes over a parked machine's agent and what it keeps; why it cannot serve, if it cannot. */
+  private async resumeWarm(record: ParkedRecord): Promise<string | undefined> {
+    const tokenFile = path.join(this.dir, 'agent.token');
+    if (!existsSync(tokenFile)) return 'its agent token is gone';
+    this.connection = {
+      url: record.url,
+      token: readFileSync(tokenFile, 'utf8').trim(),
+      ...(record.fingerprint ? { fingerprint: record.fingerprint } : {}),
+    };
+    this.warmAgentPid = record.agentPid;
+    for (const [group, pid] of record.keptHosts) this.keptHosts.set(group, pid);
+    for (const image of record.keptImages) this.keptImages.add(image);
+    this.cleanState = record.cleanState;
+    if (!(await this.healthy())) return 'its agent does not answer';
+    const left = await this.leftovers();
+    return left.length > 0 ? `it is not clean: ${left.join('; ')}` : undefined;
+  }
+
+  /**
+   * Leaves the machine booted for the next run (warm-lab.ts), when it is clean and answers; true
+   * when it was parked. Its processes are no longer this process's to stop.
+   */
+  private async park(seconds: number): Promise<boolean> {
+    const agentPid = this.agentPid;
+    if (!this.connection || !this.cleanState || agentPid === undefined) return false;
+    if (!(await this.healthy()) || (await this.leftovers()).length > 0) return false;
+    const record: ParkedRecord = {
+      format: 1,
+      identity: warmIdentity(identityOptions(this.options)),
+      url: this.connection.url,
+      ...(this.connection.fingerprint ? { fingerprint: this.connection.fingerprint } : {}),
+      agentPid,
+      keptHosts: [...this.keptHosts],
+      keptImages: [...this.keptImages],
+      cleanState: this.cleanState,
+      parkedAtMs: Date.now(),
+      warmSeconds: seconds,
+    };
+    const reaper = parkMachine(this.dir, record);
+    if (reaper === undefined) {
+      claimParked(this.dir);
+      return false;
+    }
+    writeFileSync(path.join(this.dir, OWNER_FILE), String(reaper));
+    unreleased.delete(this);
+    this.agent = undefined;
+    this.warmAgentPid = undefined;
+    this.connection = undefined;
+    return true;
   }
 
   get url(): string {
@@ -406,7 +533,7 @@ export class LabMachine implements Machine {
   }
 
   async healthy(): Promise<boolean> {
-    if (!this.agent || this.agentExit) return false;
+    if (this.agentPid === undefined) return false;
     return agentAnswers(this.target());
   }
 
@@ -495,7 +622,17 @@ export class LabMachine implements Machine {
           resolve();
         });
       });
-    return { lost, agentExit: this.agentExit ?? (this.agent ? undefined : 'was not running') };
+    const warmAgentGone =
+      this.warmAgentPid !== undefined && !processAlive(this.warmAgentPid)
+        ? 'ended (an earlier run started it: how is not known)'
+        : undefined;
+    return {
+      lost,
+      agentExit:
+        this.agentExit ??
+        warmAgentGone ??
+        (this.agent || this.warmAgentPid !== undefined ? undefined : 'was not running'),
+    };
   }
 
   /** Kills everything in the prefix (a hung host, a stuck wineserver) and starts from the base again. */
@@ -535,12 +672,20 @@ export class LabMachine implements Machine {
       }
     }
     this.agent = undefined;
+    this.warmAgentPid = undefined;
     this.connection = undefined;
     await ensureNoProcessesLeft(this.prefix);
   }
 
-  /** Shuts down and deletes the machine's prefix (~700 MB; in the background, see discardFolder). */
-  async release(): Promise<void> {
+  /**
+   * Shuts down and deletes the machine's prefix (~700 MB; in the background, see discardFolder),
+   * or, with `warmSeconds` and unless `keepWarm` is false, leaves it booted for the next run
+   * when it is clean.
+   */
+  async release(options: { keepWarm?: boolean } = {}): Promise<void> {
+    const warm = this.options.warm?.seconds ?? 0;
+    if (warm > 0 && options.keepWarm !== false && (await this.park(warm).catch(() => false)))
+      return;
     await this.shutdown();
     unreleased.delete(this);
     discardFolder(this.dir);

@@ -154,14 +154,16 @@ export class MachinePool implements Machine {
    * a worker's last test, the standby booted after its first one may still be coming up); those
    * still reverting are waited for.
    */
-  async release(): Promise<void> {
+  async release(options: { keepWarm?: boolean } = {}): Promise<void> {
     const standing = this.standby.splice(0);
     for (const entry of standing) entry.boot?.abort();
     const results = await Promise.allSettled([
-      this.active.release(),
+      this.active.release(options),
       ...standing.map(async (entry) => {
-        const machine = await entry.ready.catch(() => entry.machine);
-        await machine?.release();
+        const ready = await entry.ready.catch(() => undefined);
+        // One whose boot or revert did not finish is never left warm.
+        if (ready) await ready.release(options);
+        else await entry.machine?.release({ keepWarm: false });
       }),
     ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -37,7 +37,11 @@ export interface Machine {
    * drvcycle-owned services are all that is compared (see leftoversOf).
    */
   leftovers?(): Promise<string[]>;
-  release(): Promise<void>;
+  /**
+   * Stops the machine and frees what it holds. `keepWarm: false`: never left booted for the next
+   * run (a lab machine with warmSeconds is, when clean; warm-lab.ts).
+   */
+  release(options?: { keepWarm?: boolean }): Promise<void>;
 }
 
 /**

@@ -10,6 +10,7 @@ import { LabMachine } from './lab.ts';
 import { Libvirt } from './libvirt.ts';
 import type { Machine } from './machine.ts';
 import { MachinePool } from './machine-pool.ts';
+import type { WarmSettings } from './warm-lab.ts';
 // The settings' shapes are src/config's: reading settings loads no provider.
 import type { MachineSettings } from '../config/machine-settings.ts';
 
@@ -23,7 +24,11 @@ export async function acquireMachine(
   index: number,
   runId: string,
   log: (line: string) => void = () => {},
-  options: { standbyLater?: boolean } = {},
+  options: {
+    standbyLater?: boolean;
+    /** The lab: a clean machine stays booted after the run for the next (warm-lab.ts). */
+    warm?: WarmSettings;
+  } = {},
 ): Promise<MachinePool> {
   // Resolved with its provider's default when read from the environment; one when not given.
   const size = settings.machinesPerWorker ?? 1;
@@ -36,11 +41,12 @@ export async function acquireMachine(
         `Run with --workers=${Math.max(1, Math.floor(slots.length / size))}, or give ${size === 1 ? 'one machine' : `${size} machines`} per worker.`,
       );
   }
+  const { warm, ...poolOptions } = options;
   return MachinePool.open({
     size,
-    create: (slot, signal) => createMachine(settings, index, slot, size, runId, signal),
+    create: (slot, signal) => createMachine(settings, index, slot, size, runId, signal, warm, log),
     log,
-    ...options,
+    ...poolOptions,
   });
 }
 
@@ -52,18 +58,22 @@ async function createMachine(
   size: number,
   runId: string,
   signal?: AbortSignal,
+  warm: WarmSettings | undefined = undefined,
+  log: (line: string) => void = () => {},
 ): Promise<Machine> {
-  if (settings.provider === 'lab')
-    return LabMachine.boot(
-      {
-        index,
-        slot,
-        runId,
-        hostReady: true,
-        ...(settings.hostMode ? { hostMode: settings.hostMode } : {}),
-      },
-      signal,
-    );
+  if (settings.provider === 'lab') {
+    const options = {
+      index,
+      slot,
+      runId,
+      hostReady: true,
+      ...(warm && warm.seconds > 0 ? { warm } : {}),
+      ...(settings.hostMode ? { hostMode: settings.hostMode } : {}),
+    };
+    // A run that keeps its machines warm takes one an earlier run kept, if one matches.
+    const taken = options.warm ? await LabMachine.adoptWarm(options, log) : undefined;
+    return taken ?? LabMachine.boot(options, signal);
+  }
   const at = index * size + slot;
   if (settings.provider === 'existing') {
     const machine = new ExistingMachine(settings.agents, at, runId);

@@ -94,7 +94,7 @@ const ALLOWED: AllowedUse[] = [
   },
   {
     file: 'fixtures/worker-machine.ts',
-    code: 'machineSettingsFromEnv(process.env),',
+    code: 'const settings = machineSettingsFromEnv(process.env);',
     why: `${PASS_THROUGH} to src/config, which reads the machine settings`,
   },
   {

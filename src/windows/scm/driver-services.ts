@@ -29,6 +29,7 @@ import {
 import { realClock, waitWhilePending, type Clock } from './wait.ts';
 import { CallAbandonedError, type BoundOperation, type CallWatch } from './blocking-call-watch.ts';
 import { Win32 } from '../../core/win32-codes.ts';
+import { isHostKeeper } from '../../core/host-keeper.ts';
 
 export interface DriverServiceSpec {
   readonly name: string;
@@ -281,6 +282,8 @@ export class DriverServices {
     const result: StaleCleanup = { removed: [], failed: [] };
     for (const service of this.listOwned()) {
       if (!isStale({ owned: true, runId: service.runId }, currentRunId)) continue;
+      // The lab machine's own keeper, from the run that booted it: a warm machine keeps it.
+      if (isHostKeeper(service.name)) continue;
       try {
         await remove(service.name, options.timeoutMs ?? 10_000);
         result.removed.push(service.name);
