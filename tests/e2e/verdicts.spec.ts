@@ -19,6 +19,9 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
     DRVCYCLE_VERDICTS_FILE: file,
     DRVCYCLE_SELFTEST_OUTPUT: testInfo.outputPath('run'),
     DRVCYCLE_RUN_ID: `${process.env.DRVCYCLE_RUN_ID}-verdicts`,
+    // One project per sample: each project's worker takes the clean machine the last one left
+    // (machines/warm-lab.ts) instead of booting its own.
+    DRVCYCLE_WARM_SECONDS: '20',
   };
   const code = await new Promise<number>((resolve) => {
     execFile(
@@ -89,8 +92,13 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
   check('leak_every5', /leaks/).toMatchObject({
     kind: 'leak',
     cycle: 5,
-    evidence: { leakCycle: 5, cyclesRun: 6, callSites: [{ tag: 'DcE5', perCycle: { 5: 1 } }] },
+    evidence: { leakCycle: 5, callSites: [{ tag: 'DcE5', perCycle: { 5: 1 } }] },
   });
+  // Certain only once the trace had cycle 6 (its unload): the batch runs ahead of the records the
+  // runner holds, so the run may stop with cycle 6's record not yet counted (cyclesRun 5, seen).
+  const every5 = of('leak_every5', /leaks/).evidence;
+  expect(every5.loadsTraced as number, JSON.stringify(every5)).toBeGreaterThanOrEqual(6);
+  expect([5, 6, 7], JSON.stringify(every5)).toContain(every5.cyclesRun);
   // Frees at each load the buffer the previous load left: alive after every unload, never leaked.
   check('late_free', /leaks/).toMatchObject({
     kind: 'pass',

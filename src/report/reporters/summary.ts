@@ -102,8 +102,11 @@ export default class SummaryReporter implements Reporter {
       summary: json<CycleSummary>('cycle-summary.json'),
       comparison: json<Comparison>('comparison.json'),
       error: rowError(verdict, result),
-      // An interrupted test has a verdict (environment) but nothing repro would rerun.
-      reproducible: verdict?.repro !== undefined && result.status !== 'interrupted',
+      // An interrupted test has a verdict (environment) but nothing repro would rerun; a test that
+      // passed with a failing verdict (a self-test expecting that failure) is no failure to rerun.
+      reproducible:
+        verdict?.repro !== undefined &&
+        (result.status === 'failed' || result.status === 'timedOut'),
     });
   }
 
