@@ -329,6 +329,16 @@ export function tableDeviceName(table: IoTable): string {
   return table.device ?? `the first present interface of ${table.deviceInterface}`;
 }
 
+/** The table as a verdict's evidence describes it (`evidence.io`): its device, operations, cadence, seed. */
+export function ioTableEvidence(table: IoTable) {
+  return {
+    device: table.device ?? table.deviceInterface,
+    operations: table.operations.map((op) => op.name),
+    everyCycles: table.everyCycles,
+    ...(table.fuzz ? { fuzzSeed: table.fuzz.seed } : {}),
+  };
+}
+
 /** One operation as a verdict names it: `alloc (IOCTL 0x00222004 …)`, `read (ReadFile 16 bytes)`. */
 export function describeOperation(op: IoOperation): string {
   if (op.kind === 'ioctl') return `${op.name} (IOCTL ${describeIoctl(op.ioctl)})`;

@@ -19,7 +19,7 @@ import {
   type Measured,
 } from '../core/build-compare.ts';
 import { drawSeed } from '../core/io-fuzz.ts';
-import type { IoTable } from '../core/io-table.ts';
+import { ioTableEvidence, type IoTable } from '../core/io-table.ts';
 import { classifyCycleFailure, labFlakeOf, verdictForCutShortBatch } from '../core/classify.ts';
 import type { CycleRecord, SampleRequest, SystemSample } from '../core/records.ts';
 import { scenarioOf } from '../core/spec-families.ts';
@@ -143,16 +143,7 @@ export async function runComparison(
     plan.io?.fuzz && plan.io.fuzz.seed === undefined
       ? { ...plan.io, fuzz: { ...plan.io.fuzz, seed: drawSeed() } }
       : plan.io;
-  const ioEvidence = io
-    ? {
-        io: {
-          device: io.device ?? io.deviceInterface,
-          operations: io.operations.map((op) => op.name),
-          everyCycles: io.everyCycles,
-          ...(io.fuzz ? { fuzzSeed: io.fuzz.seed } : {}),
-        },
-      }
-    : {};
+  const ioEvidence = io ? { io: ioTableEvidence(io) } : {};
 
   // Error paths first: each case needs a machine with none of drvcycle's other services on it.
   const errorPaths: Record<Build, Measured<readonly ErrorPathOutcome[]>> = {

@@ -30,7 +30,7 @@ import {
 } from '../collector/memory-signals.ts';
 import { progressReporter } from './cycle-progress.ts';
 import { drawSeed } from '../core/io-fuzz.ts';
-import type { IoTable } from '../core/io-table.ts';
+import { ioTableEvidence, type IoTable } from '../core/io-table.ts';
 import { pendingOpenOrClose } from './io-host-trace.ts';
 import { attributeIoLeak, describeAttribution } from './io-phases.ts';
 
@@ -166,18 +166,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
   const ioTotals: Record<string, { calls: number; bytes: number }> = {};
   /** Each cycle's time in the table's calls (a pending open outlasted them). */
   const ioMsByCycle = new Map<number, number>();
-  const ioEvidence = () =>
-    io
-      ? {
-          io: {
-            device: io.device ?? io.deviceInterface,
-            operations: io.operations.map((op) => op.name),
-            everyCycles: io.everyCycles,
-            ...(io.fuzz ? { fuzzSeed: io.fuzz.seed } : {}),
-            totals: ioTotals,
-          },
-        }
-      : {};
+  const ioEvidence = () => (io ? { io: { ...ioTableEvidence(io), totals: ioTotals } } : {});
   const deadline =
     plan.durationSeconds !== undefined
       ? performance.now() + plan.durationSeconds * 1000

@@ -338,12 +338,9 @@ export class LabMachine implements Machine {
   ): Promise<LabMachine | undefined> {
     const identity = warmIdentity(identityOptions(options));
     for (const dir of parkedFolders(identity.scope)) {
-      const record = claimParked(dir);
-      if (!record) continue;
-      const machine = new LabMachine({ ...options, folder: path.basename(dir) });
-      stopReaper(dir, OWNER_FILE);
-      writeFileSync(path.join(machine.dir, OWNER_FILE), String(process.pid));
-      track(machine);
+      const taken = LabMachine.takeParked(dir, options);
+      if (!taken) continue;
+      const { machine, record } = taken;
       const problem = parkedProblem(record, identity) ?? (await machine.resumeWarm(record));
       if (problem === undefined) {
         log(
@@ -364,14 +361,26 @@ export class LabMachine implements Machine {
   static async stopWarm(scope?: string): Promise<number> {
     let stopped = 0;
     for (const dir of parkedFolders(scope)) {
-      if (!claimParked(dir)) continue;
-      const machine = new LabMachine({ index: 0, runId: 'warm', folder: path.basename(dir) });
-      stopReaper(dir, OWNER_FILE);
-      writeFileSync(path.join(machine.dir, OWNER_FILE), String(process.pid));
-      await machine.release({ keepWarm: false });
+      const taken = LabMachine.takeParked(dir, { index: 0, runId: 'warm' });
+      if (!taken) continue;
+      await taken.machine.release({ keepWarm: false });
       stopped++;
     }
     return stopped;
+  }
+
+  /** Claims the machine parked in `dir` (warm-lab.ts) for this process: its owner from now on. */
+  private static takeParked(
+    dir: string,
+    options: LabMachineOptions,
+  ): { machine: LabMachine; record: ParkedRecord } | undefined {
+    const record = claimParked(dir);
+    if (!record) return undefined;
+    const machine = new LabMachine({ ...options, folder: path.basename(dir) });
+    stopReaper(dir, OWNER_FILE);
+    writeFileSync(path.join(machine.dir, OWNER_FILE), String(process.pid));
+    track(machine);
+    return { machine, record };
   }
 
   /** Takes over a parked machine's agent and what it keeps; why it cannot serve, if it cannot. */
