@@ -94,11 +94,11 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
     cycle: 5,
     evidence: { leakCycle: 5, callSites: [{ tag: 'DcE5', perCycle: { 5: 1 } }] },
   });
-  // Certain only once the trace had cycle 6 (its unload): the batch runs ahead of the records the
-  // runner holds, so the run may stop with cycle 6's record not yet counted (cyclesRun 5, seen).
+  // Certain only once the trace had cycle 6 (its unload). The batch runs ahead of the records the
+  // runner holds, and a batch stopped early drops the records it still held: cyclesRun (records
+  // counted) was 6, 5 and once 2 for the same trace, so it is not what this checks.
   const every5 = of('leak_every5', /leaks/).evidence;
   expect(every5.loadsTraced as number, JSON.stringify(every5)).toBeGreaterThanOrEqual(6);
-  expect([5, 6, 7], JSON.stringify(every5)).toContain(every5.cyclesRun);
   // Frees at each load the buffer the previous load left: alive after every unload, never leaked.
   check('late_free', /leaks/).toMatchObject({
     kind: 'pass',
