@@ -215,7 +215,9 @@ test('with an I/O table: both builds run it, a slower call regresses, an I/O fai
   expect(p95.differences!.slice(0, 2).sort().join('; ')).toMatch(
     /^get \d+\.\d\d → \d+\.\d\d ms \(\+\d+ %\); get-short \d+\.\d\d → \d+\.\d\d ms \(\+\d+ %\)$/,
   );
-  expect(figure(slower.comparison, 'io-p50').verdict).toBe('same');
+  // p50 is not held to 'same': the calls that do not sleep were measurably slower in io_slow_get
+  // too (0.49 -> 0.67 ms, alloc 0.42 -> 0.70 ms, its host's IRP thread just woken from a 500 ms
+  // sleep): regressed in one local run and one fresh-clone run of four. p95 drives the verdict.
   expect(slower.verdict.summary).toMatch(/^REGRESSION: regressed on I\/O call latency p95: /);
 
   // The same build twice with the table; and a call past its bound, in either build.
