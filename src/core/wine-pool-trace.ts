@@ -94,6 +94,7 @@ export class WinePoolTrace {
   /** What ended hosts took with them: leaked for good. */
   private readonly lost = new LeakLedger();
   private firstConfirmed: number | undefined;
+  private confirmedAt: number | undefined;
   private bytes = 0;
   private abandoned = 0;
   private shared = 0;
@@ -193,8 +194,10 @@ export class WinePoolTrace {
     if (cycle !== this.cycle || this.samples.length >= cycle) return;
     this.samples.push(this.current());
     const previous = this.madeIn.get(cycle - 1);
-    if (previous && previous.size > 0 && this.firstConfirmed === undefined)
+    if (previous && previous.size > 0 && this.firstConfirmed === undefined) {
       this.firstConfirmed = cycle - 1;
+      this.confirmedAt = cycle;
+    }
     this.madeIn.delete(cycle - 1);
   }
 
@@ -214,6 +217,15 @@ export class WinePoolTrace {
     this.lost.add({ ...allocation, lost: true });
     if (this.firstConfirmed === undefined || allocation.cycle < this.firstConfirmed)
       this.firstConfirmed = allocation.cycle;
+    this.confirmedAt ??= this.cycle;
+  }
+
+  /**
+   * The cycle whose end made the first leak certain: the unload after the leaking cycle, or the
+   * cycle whose host ended holding it.
+   */
+  get certainAfterCycle(): number | undefined {
+    return this.confirmedAt;
   }
 
   /**

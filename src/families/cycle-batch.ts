@@ -10,7 +10,11 @@ export interface BatchOptions {
   /** Number of the batch's first cycle, so successive batches (the soak) count on. */
   readonly firstCycle?: number;
   readonly onRecord?: (record: CycleRecord) => void;
-  /** Asked after each good cycle: true ends the batch there (the verdict is already certain). */
+  /**
+   * Asked after each good cycle until it answers true: the verdict is already certain, so the
+   * batch is cancelled. The cycles the target ran before it saw the cancel still come (each to
+   * `onRecord`, a failed one returned): what ran is counted.
+   */
   readonly stopAfter?: (record: CycleRecord) => boolean;
 }
 
@@ -28,13 +32,19 @@ export async function runCycleBatch(
     const batchOptions: CycleOptions = pnp
       ? { ...options, pnp: true, ...(pnp.strategy ? { pnpStrategy: pnp.strategy } : {}) }
       : options;
-    for await (const raw of target.runCycles(driver, batchOptions)) {
-      const record = { ...raw, cycle: first + raw.cycle - 1 };
-      last = record.cycle;
-      batch.onRecord?.(record);
-      if (record.outcome !== 'ok') return record;
-      // Leaving the stream cancels the agent's batch after the cycle under way.
-      if (batch.stopAfter?.(record)) return undefined;
+    let cancelled: Promise<boolean> | undefined;
+    try {
+      for await (const raw of target.runCycles(driver, batchOptions)) {
+        const record = { ...raw, cycle: first + raw.cycle - 1 };
+        last = record.cycle;
+        batch.onRecord?.(record);
+        if (record.outcome !== 'ok') return record;
+        // Awaited only once the stream has ended: the target ends the batch when it is read out.
+        if (!cancelled && batch.stopAfter?.(record))
+          cancelled = target.cancelCycles(driver).catch(() => false);
+      }
+    } finally {
+      await cancelled;
     }
     return undefined;
   } catch (error) {

@@ -23,7 +23,10 @@ export interface TraceSegment {
 export interface RunLength {
   readonly planned: number;
   readonly ran: number;
-  /** The run stopped after this cycle: the verdict was certain (fail fast). */
+  /**
+   * The run stopped after this cycle, its last: the verdict was certain (fail fast), and the
+   * target had run on to here before it saw the stop.
+   */
   readonly stoppedAfter: number | undefined;
   /** Cycles run past the plan to confirm what the last one left. */
   readonly confirmationCycles: number;
@@ -43,15 +46,20 @@ function symbolsOf(imageFile: string | undefined): ImageSymbols | undefined {
 function leftAlive(segments: readonly TraceSegment[]): {
   ledger: LeakLedger;
   leakCycle: number | undefined;
+  certainAfter: number | undefined;
 } {
   const ledger = new LeakLedger();
   let leakCycle: number | undefined;
+  let certainAfter: number | undefined;
   for (const { firstCycle, trace } of segments) {
-    if (trace.leakCycle !== undefined && leakCycle === undefined)
+    if (trace.leakCycle !== undefined && leakCycle === undefined) {
       leakCycle = firstCycle - 1 + trace.leakCycle;
+      const at = trace.certainAfterCycle;
+      certainAfter = at === undefined ? undefined : firstCycle - 1 + at;
+    }
     ledger.merge(trace.leftAllocated(), firstCycle - 1);
   }
-  return { ledger, leakCycle };
+  return { ledger, leakCycle, certainAfter };
 }
 
 export function exactLeakVerdict(
@@ -60,7 +68,7 @@ export function exactLeakVerdict(
   thresholds: LeakThresholds,
   run: RunLength,
 ): Verdict {
-  const { ledger, leakCycle } = leftAlive(segments);
+  const { ledger, leakCycle, certainAfter } = leftAlive(segments);
   const driverFile = path.win32.basename(ctx.driver.binaryPath).toLowerCase();
   const symbols = symbolsOf(ctx.imageFile);
   const callSites = ledger.callSites((site) =>
@@ -119,7 +127,7 @@ export function exactLeakVerdict(
       : {}),
     ...(run.stoppedAfter !== undefined
       ? {
-          stoppedEarly: `after cycle ${run.stoppedAfter} of ${run.planned}: the leak at cycle ${leakCycle} was certain`,
+          stoppedEarly: `after cycle ${run.stoppedAfter} of ${run.planned}: the leak at cycle ${leakCycle} was certain${certainAfter !== undefined ? ` from cycle ${certainAfter}'s end in the pool trace` : ''}`,
         }
       : {}),
     ...(run.confirmationCycles > 0 ? { confirmationCycles: run.confirmationCycles } : {}),

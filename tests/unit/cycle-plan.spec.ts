@@ -70,6 +70,75 @@ test("a batch stops at its first bad cycle, numbered on from the batch's first c
   expect(await runCycleBatch(fakeBatch([ok(1, 1, 1)]), REF, { count: 1 })).toBeUndefined();
 });
 
+test('a batch stopped at a certain verdict is cancelled and read to its end: the cycles the target ran on are counted', async () => {
+  // A fake target whose batch thread runs `ahead` cycles past the one the cancel arrives after,
+  // as the agent's does (records are handed over in bursts).
+  const calls: string[] = [];
+  let cancelledAfter: number | undefined;
+  const ahead = 3;
+  const target = {
+    async *runCycles() {
+      for (let cycle = 1; cycle <= 60; cycle++) {
+        if (cancelledAfter !== undefined && cycle > cancelledAfter + ahead) break;
+        calls.push(`record ${cycle}`);
+        yield ok(cycle, 1, 1);
+      }
+      calls.push('end');
+    },
+    async cancelCycles() {
+      calls.push('cancel');
+      cancelledAfter = Number(calls.filter((c) => c.startsWith('record')).length);
+      return true;
+    },
+  } as unknown as Target;
+  const seen: number[] = [];
+  let asked = 0;
+  const failed = await runCycleBatch(
+    target,
+    REF,
+    { count: 60 },
+    {
+      onRecord: (r) => seen.push(r.cycle),
+      stopAfter: (r) => {
+        asked++;
+        return r.cycle === 2;
+      },
+    },
+  );
+  expect(failed).toBeUndefined();
+  expect(seen).toEqual([1, 2, 3, 4, 5]);
+  // Asked until it said stop, never again; cancelled once; the stream read to its end.
+  expect(asked).toBe(2);
+  expect(calls.filter((c) => c === 'cancel')).toHaveLength(1);
+  expect(calls.at(-1)).toBe('end');
+});
+
+test('a cycle that fails after the stop was asked for is still returned: it ran, and it failed', async () => {
+  let cancelled = false;
+  const bad: CycleRecord = {
+    cycle: 3,
+    outcome: 'start-failed',
+    startMs: null,
+    stopMs: null,
+    state: 'STOPPED',
+    error: toWire(new ScmError({ operation: 'StartService', service: 'dc_x', win32Code: 1058 })),
+  };
+  const target = {
+    async *runCycles() {
+      yield ok(1, 1, 1);
+      yield ok(2, 1, 1);
+      yield bad;
+    },
+    async cancelCycles() {
+      cancelled = true;
+      return true;
+    },
+  } as unknown as Target;
+  const failed = await runCycleBatch(target, REF, { count: 10 }, { stopAfter: () => true });
+  expect(cancelled).toBe(true);
+  expect(failed).toMatchObject({ cycle: 3, outcome: 'start-failed' });
+});
+
 test('a batch that goes silent fails the next cycle with the typed error: the machine is lost, no driver evidence', async () => {
   const seen: CycleRecord[] = [];
   const silence = new DrvcycleError(

@@ -147,6 +147,9 @@ test('a host that ended (its PnP manager deleted) is over, even when its success
   );
   // The first host's 256 bytes stay lost; the second host's 4 KiB, freed at unload, is not a leak.
   expect(trace.series().map((s) => s.outstandingBytes)).toEqual([256, 256]);
+  // Lost with its host: certain in its own cycle, not one later.
+  expect(trace.leakCycle).toBe(1);
+  expect(trace.certainAfterCycle).toBe(1);
 });
 
 test('in a shared host, the unload of a driver loaded before the trace began does not end the host', () => {
@@ -274,6 +277,7 @@ test('stopAtLeak: loads a target ran past a certain leak (before it saw the stop
   const stopped = new WinePoolTrace(IMAGE, { stopAtLeak: true });
   stopped.feedText(lines.join('\n'));
   expect(stopped.leakCycle).toBe(1);
+  expect(stopped.certainAfterCycle).toBe(2);
   expect(stopped.cycles).toBe(2);
   expect(stopped.loadsPastLeak).toBe(3);
   expect(stopped.series().map((s) => s.outstandingBytes)).toEqual([256, 512]);
