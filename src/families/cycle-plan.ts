@@ -33,6 +33,7 @@ import { drawSeed } from '../core/io-fuzz.ts';
 import { ioTableEvidence, type IoTable } from '../core/io-table.ts';
 import { pendingOpenOrClose } from './io-host-trace.ts';
 import { attributeIoLeak, describeAttribution } from './io-phases.ts';
+import { soakBatchSize } from './soak-pacing.ts';
 
 export type CycleFamily = Extract<FamilyId, 'cycles' | 'soak' | 'leaks'>;
 
@@ -66,8 +67,6 @@ export interface CycleRunContext {
   readonly imageFile?: string | undefined;
 }
 
-/** The soak runs batches of this many cycles until its time is up. */
-const SOAK_BATCH = 100;
 /** More lab faults than this in one test, and the lab itself is the verdict. */
 const MAX_LAB_FLAKES = 5;
 
@@ -167,10 +166,9 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
   /** Each cycle's time in the table's calls (a pending open outlasted them). */
   const ioMsByCycle = new Map<number, number>();
   const ioEvidence = () => (io ? { io: { ...ioTableEvidence(io), totals: ioTotals } } : {});
+  const soakStart = performance.now();
   const deadline =
-    plan.durationSeconds !== undefined
-      ? performance.now() + plan.durationSeconds * 1000
-      : undefined;
+    plan.durationSeconds !== undefined ? soakStart + plan.durationSeconds * 1000 : undefined;
   const flakes: LabFlake[] = [];
   let failed: CycleRecord | undefined;
   let cutShort: { asked: number; ran: number } | undefined;
@@ -179,7 +177,10 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     // flake, the batch on the fresh machine runs what is left.
     const count =
       deadline !== undefined
-        ? SOAK_BATCH
+        ? soakBatchSize(deadline - performance.now(), {
+            elapsedMs: performance.now() - soakStart,
+            cycles: collector.cycles,
+          })
         : (plan.count ?? 0) + confirmationCycles - collector.cycles;
     const before = collector.cycles;
     failed = await runCycleBatch(

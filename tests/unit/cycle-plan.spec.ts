@@ -21,6 +21,7 @@ import path from 'node:path';
 import { Collector } from '../../src/collector/collector.ts';
 import type { Machine } from '../../src/machines/machine.ts';
 import { runCyclePlan } from '../../src/families/cycle-plan.ts';
+import { SOAK_BATCH_MAX, soakBatchSize } from '../../src/families/soak-pacing.ts';
 import type { InstalledDriver, Target } from '../../src/target/types.ts';
 import { fakeInstalledDriver } from './fake-scm.ts';
 import type { CycleOptions, CycleRecord, SampleRequest } from '../../src/core/records.ts';
@@ -270,6 +271,69 @@ test('a leak plan samples before the first load and after every unload, and deci
   expect(collector.memoryCharts()).toMatchObject([
     { signal: 'verifier-pool', unit: 'B', fit: { slope: 256 }, warmupCycles: 0 },
   ]);
+});
+
+test('a soak batch is sized to the time left at the pace so far: one cycle first, then what fits, at most 100', () => {
+  expect(soakBatchSize(2000, { elapsedMs: 0, cycles: 0 })).toBe(1);
+  // A 2 s start: one cycle took 2.1 s; 1.9 s left fits one more, not a hundred.
+  expect(soakBatchSize(1900, { elapsedMs: 2100, cycles: 1 })).toBe(1);
+  expect(soakBatchSize(60_000, { elapsedMs: 4000, cycles: 2 })).toBe(30);
+  // A fast driver: batches of the most, records still handed over batch by batch.
+  expect(soakBatchSize(600_000, { elapsedMs: 150, cycles: 10 })).toBe(SOAK_BATCH_MAX);
+  // Past the deadline (the loop stops before asking): never a batch of none.
+  expect(soakBatchSize(-5, { elapsedMs: 1000, cycles: 10 })).toBe(1);
+});
+
+test('a soak of a slow driver ends near its deadline, not a whole batch after it (fake target: 40 ms cycles)', async () => {
+  const batches: number[] = [];
+  const target = {
+    async info() {
+      return { wineVersion: null };
+    },
+    async *runCycles(_driver: unknown, options: CycleOptions) {
+      batches.push(options.count);
+      for (let cycle = 1; cycle <= options.count; cycle++) {
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        yield ok(cycle, 30, 10);
+      }
+    },
+  } as unknown as Target;
+  const machine = {
+    name: 'fake',
+    poolTrace: false,
+    debugMark: () => 0,
+    debugOutput: () => '',
+    healthy: async () => true,
+  } as unknown as Machine;
+  const driver = fakeInstalledDriver();
+  const collector = new Collector(
+    path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-soak-')), 'metrics.ndjson'),
+  );
+  const verdict = await runCyclePlan(
+    {
+      target,
+      machine,
+      driver,
+      collector,
+      sampleRequest: { tags: [], verifierDrivers: [] },
+      reinstall: async () => driver,
+    },
+    {
+      family: 'soak',
+      durationSeconds: 0.4,
+      startTimeoutMs: 1000,
+      stopTimeoutMs: 1000,
+      sampleEvery: 0,
+    },
+  );
+  collector.close();
+  expect(verdict.kind).toBe('pass');
+  expect(batches[0]).toBe(1);
+  // A cycle takes at least 40 ms, so the pace never promises more than 0.4 s holds: ~10 cycles
+  // and a few batches' rounding, where a fixed batch ran 100.
+  expect(collector.cycles).toBeGreaterThanOrEqual(2);
+  expect(collector.cycles).toBeLessThan(20);
+  expect(batches.every((count) => count < 20)).toBe(true);
 });
 
 test('progress lines', () => {
