@@ -116,12 +116,13 @@ test('a leak plan cut short is not judged on the cycles it got: environment, wit
 
 test('a soak whose batch comes back short stops there, counting what ran', async () => {
   let batch = 0;
-  const { ctx, batches } = fakeRun((count) => (++batch === 1 ? count : 30));
+  const { ctx, batches } = fakeRun((count) => (++batch <= 2 ? count : 30));
   const verdict = await runCyclePlan(ctx, { family: 'soak', durationSeconds: 3600, ...bounds });
-  expect(batches).toEqual([100, 100]);
+  // One cycle to find the pace, then batches of the most an hour holds.
+  expect(batches).toEqual([1, 100, 100]);
   expect(verdict).toMatchObject({
     kind: 'environment',
-    evidence: { cyclesAsked: 200, cyclesRan: 130 },
+    evidence: { cyclesAsked: 201, cyclesRan: 131 },
   });
   ctx.collector.close();
 });
