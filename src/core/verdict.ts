@@ -64,6 +64,17 @@ export class VerdictError extends Error {
   }
 }
 
+/**
+ * Whether the verdict leaves the machine in no state to serve the next test as it is: it crashed,
+ * a call hung, or the driver could not be unloaded (its service is not STOPPED: no DriverUnload, a
+ * driver object kept, a removal that waits for a reboot). Uninstalling such a driver only waits
+ * out its bounds (7.3 s a test for a driver with no DriverUnload); the machine is reverted.
+ */
+export function leavesMachineDirty(verdict: Verdict): boolean {
+  if (verdict.kind === 'crash' || verdict.kind === 'hang') return true;
+  return verdict.kind === 'unload-failure' && verdict.evidence.state !== 'STOPPED';
+}
+
 export function isVerdict(value: unknown): value is Verdict {
   const v = value as Verdict;
   return (

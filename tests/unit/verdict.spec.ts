@@ -2,7 +2,13 @@ import { expect, test } from '@playwright/test';
 import { ScmError, ScmTimeoutError, toWire, UnexpectedStateError } from '../../src/core/errors.ts';
 import type { CycleRecord } from '../../src/core/records.ts';
 import { classifyCycleFailure, crashLines } from '../../src/core/classify.ts';
-import { headline, isVerdict, makeVerdict, summarise } from '../../src/core/verdict.ts';
+import {
+  headline,
+  isVerdict,
+  leavesMachineDirty,
+  makeVerdict,
+  summarise,
+} from '../../src/core/verdict.ts';
 
 const CRASH =
   'wine: Unhandled page fault on write access to 0000000000000000 at address 0000000396B41025 (thread 016c), starting debugger...';
@@ -154,6 +160,21 @@ test('plain SCM failures are load or unload failures with their code', () => {
   expect(broken.summary).toMatch(
     /^UNLOAD FAILURE at cycle 2: ControlService on service "d" failed at cycle 2: 109 ERROR_BROKEN_PIPE/,
   );
+  // A driver still loaded is reverted with its machine, not uninstalled in vain; a start that
+  // failed, or a stop that failed with the service stopped, leaves a machine teardown cleans.
+  expect([load, ineffective, broken].map(leavesMachineDirty)).toEqual([false, true, true]);
+  const stoppedAnyway = classifyCycleFailure({
+    driver: 'd',
+    scenario: 'cycles',
+    record: record({
+      state: 'STOPPED',
+      error: toWire(
+        new ScmError({ operation: 'ControlService', service: 'd', win32Code: 1061, cycle: 7 }),
+      ),
+    }),
+  });
+  expect(stoppedAnyway.kind).toBe('unload-failure');
+  expect(leavesMachineDirty(stoppedAnyway)).toBe(false);
 });
 
 test('crash lines are found with or without the +pid prefix', () => {
