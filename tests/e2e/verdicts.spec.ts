@@ -68,7 +68,7 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
     cycle: 1,
     evidence: {
       leakCycle: 1,
-      cyclesRun: 2,
+      loadsTraced: 2,
       callSites: [
         {
           site: 'leak_small.sys+0x103c',
@@ -80,6 +80,14 @@ test('every sample driver gets its verdict from the specs', async ({}, testInfo)
       ],
     },
   });
+  // The cycles the agent ran before it saw the stop are counted: cyclesRun names what ran.
+  const small = of('leak_small', /leaks/).evidence;
+  expect(small.cyclesRun, JSON.stringify(small)).toBe(
+    2 + ((small.loadsPastStop as number | undefined) ?? 0),
+  );
+  expect(small.stoppedEarly).toBe(
+    `after cycle ${small.cyclesRun as number} of 60: the leak at cycle 1 was certain from cycle 2's end in the pool trace`,
+  );
   expect(of('leak_small', /leaks/).summary).toBe(
     'LEAK at cycle 1: 1 allocation alive after unload: DcLs 256 B × 1 per cycle (NonPagedPool) from leak_small.sys+0x103c (DriverEntry)',
   );
