@@ -10,6 +10,9 @@
  *
  *   npx tsx bench/scale-out.ts [drivers=20] [configurations=1x1,1x2,2x1,2x2]
  *
+ * A configuration ending in `t` (`2x1t`) is cut by the test times of the first configuration's
+ * run (DRVCYCLE_SHARD_TIMES, its Allure history) instead of Playwright's count.
+ *
  * Not in `npm run bench`: with the nightly's numbers made small (CYCLES=20, LEAK_CYCLES=40,
  * SOAK_SECONDS=2, as BENCH_SCALE_ENV may change) and one test per family and driver (GREP below)
  * it still takes tens of minutes on 2 cores.
@@ -110,9 +113,11 @@ const load = () =>
     .join(' ');
 
 const drivers = Number(process.argv[2] ?? 20);
+// `2x1t`: 2 shards × 1 worker cut by the test times of the first configuration's run (its
+// Allure history, DRVCYCLE_SHARD_TIMES), not by Playwright's count.
 const configurations = (process.argv[3] ?? '1x2,2x1,1x1,2x2').split(',').map((c) => {
-  const [shards, workers] = c.split('x').map(Number);
-  return { name: c, shards: shards!, workers: workers! };
+  const [shards, workers] = c.replace(/t$/, '').split('x').map(Number);
+  return { name: c, shards: shards!, workers: workers!, byTimes: c.endsWith('t') };
 });
 
 await provisionLab(() => {});
@@ -126,7 +131,10 @@ console.log(
 const rows: Record<string, string | number>[] = [];
 const verdicts = new Map<string, Map<string, string>>();
 let twoShardFolders: string[] = [];
+let firstHistory: string | undefined;
 for (const config of configurations) {
+  if (config.byTimes && !firstHistory)
+    throw new Error(`${config.name}: cut by times needs an earlier configuration's run first`);
   const before = load();
   const started = Date.now();
   const folders: string[] = [];
@@ -143,6 +151,8 @@ for (const config of configurations) {
         DRVCYCLE_RUN_ID: `bench-${config.name}-s${i + 1}-${started.toString(36)}`,
       };
       delete env.DRVCYCLE_VERDICTS_FILE;
+      if (config.byTimes) env.DRVCYCLE_SHARD_TIMES = firstHistory;
+      else delete env.DRVCYCLE_SHARD_TIMES;
       return run(
         [
           'lab',
@@ -163,13 +173,24 @@ for (const config of configurations) {
   const testSeconds = all.reduce((sum, r) => sum + (r.stop - r.start) / 1000, 0);
   verdicts.set(config.name, new Map(all.map((r) => [keyOf(r), verdictOf(r)])));
   if (config.shards === 2 && config.workers === 1) twoShardFolders = folders;
+  firstHistory ??= path.join(folders[0]!, 'history', 'history.jsonl');
+  // Each shard's own time: a cut that leaves one shard idle early shows here.
+  const shardSeconds = folders.map((folder) => {
+    const rs = results(folder);
+    return rs.length === 0
+      ? 0
+      : Math.round(
+          (Math.max(...rs.map((r) => r.stop)) - Math.min(...rs.map((r) => r.start))) / 1000,
+        );
+  });
   rows.push({
-    configuration: `${config.shards} shard${config.shards > 1 ? 's' : ''} × ${config.workers} worker${config.workers > 1 ? 's' : ''}`,
+    configuration: `${config.shards} shard${config.shards > 1 ? 's' : ''} × ${config.workers} worker${config.workers > 1 ? 's' : ''}${config.byTimes ? ', cut by times' : ''}`,
     machines: config.shards * config.workers,
     tests: all.length,
     wallSeconds: Math.round(wall),
     testsPerMinute: Number(((all.length / wall) * 60).toFixed(1)),
     busy: Number((testSeconds / (wall * config.shards * config.workers)).toFixed(2)),
+    shardSeconds: shardSeconds.join(' / '),
     exitCodes: codes.join(','),
     loadBefore: before,
     loadAfter: load(),

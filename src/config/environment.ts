@@ -11,6 +11,7 @@ export const REPORTS_DIR_ENV = 'DRVCYCLE_REPORTS_DIR';
 export const VERDICTS_FILE_ENV = 'DRVCYCLE_VERDICTS_FILE';
 export const LAB_DIR_ENV = 'DRVCYCLE_LAB_DIR';
 export const MANIFEST_ENV = 'DRVCYCLE_MANIFEST';
+export const SHARD_TIMES_ENV = 'DRVCYCLE_SHARD_TIMES';
 /** Set by the process holding a reports folder's run lock, for the runs it starts. */
 export const LOCK_HOLDER_ENV = 'DRVCYCLE_RUN_LOCK_PID';
 
@@ -32,6 +33,12 @@ export function labDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The drivers' manifest named by DRVCYCLE_MANIFEST, if any. */
 export function manifestFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
   return env[MANIFEST_ENV] || undefined;
+}
+
+/** The Allure history whose test times cut a sharded run's shards (DRVCYCLE_SHARD_TIMES), if any. */
+export function shardTimesFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = env[SHARD_TIMES_ENV]?.trim();
+  return file ? path.resolve(file) : undefined;
 }
 
 /** The pid of the process holding the run lock that started this one, if any. */

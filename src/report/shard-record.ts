@@ -10,9 +10,25 @@ import { ConfigError } from '../core/errors.ts';
 import { checkedRunId } from '../core/run-id.ts';
 import { isRecord, readReportJson } from './read-json.ts';
 
+/** How a shard's tests were chosen when drvcycle cut the run by test times (shard-plan.ts). */
+export interface ShardPlanRecord {
+  readonly by: 'times';
+  /** The Allure history the times came from. */
+  readonly timesFile: string;
+  /** Shards of one plan have the same. */
+  readonly fingerprint: string;
+  /** The tests of the whole run, every shard's. */
+  readonly tests: number;
+  readonly expectedSeconds: readonly number[];
+  /** Tests with no time in the history. */
+  readonly unknown: number;
+}
+
 export interface ShardRecord {
   readonly runId: string | undefined;
   readonly shard: { readonly current: number; readonly total: number };
+  /** Absent: Playwright cut the run by count. */
+  readonly plan?: ShardPlanRecord;
   readonly startedAt: string;
   /** Set when the runner reached its end (absent: killed, or its machine lost). */
   readonly endedAt?: string;
@@ -50,6 +66,16 @@ export function shardRecordOf(value: unknown, file: string, hint: string): Shard
     Object.values(value.tests).some((s) => s !== null && typeof s !== 'string')
   )
     throw bad('its "tests" is not a map of test to status');
+  const plan = value.plan;
+  if (
+    plan !== undefined &&
+    (!isRecord(plan) ||
+      plan.by !== 'times' ||
+      typeof plan.fingerprint !== 'string' ||
+      typeof plan.timesFile !== 'string' ||
+      !Number.isInteger(plan.tests))
+  )
+    throw bad('its "plan" is not {by: "times", timesFile, fingerprint, tests}');
   if (value.runId !== undefined && value.runId !== null) checkedRunId(value.runId, file, hint);
   return value as unknown as ShardRecord;
 }
@@ -74,6 +100,10 @@ export interface ShardSet {
   readonly notRun: string[];
   /** Tests more than one shard ran. */
   readonly duplicated: string[];
+  /** Each shard's plan, when they differ (one job without the times file, say). */
+  readonly differentPlans?: string[];
+  /** Tests of the run that no shard was given, by the plan's count (cut by times only). */
+  readonly inNoShard?: number;
 }
 
 /**
@@ -120,6 +150,12 @@ export function checkShardSet(
       if (status === null) notRun.push(`${test} (shard ${record!.shard.current}/${total})`);
     }
   const ordered = [...withRecord].sort((a, b) => a.record!.shard.current - b.record!.shard.current);
+  const planOf = (record: ShardRecord) =>
+    record.plan
+      ? `cut by the test times in ${record.plan.timesFile} (plan ${record.plan.fingerprint})`
+      : "cut by Playwright's count";
+  const plans = new Set(ordered.map((s) => planOf(s.record!)));
+  const planned = Math.max(0, ...ordered.map((s) => s.record!.plan?.tests ?? 0));
   return {
     total,
     shards: ordered.map(({ dir, record }) => ({
@@ -127,7 +163,7 @@ export function checkShardSet(
       folder: dir,
       status: record!.status ?? 'unfinished',
     })),
-    missing: Array.from({ length: total }, (_, i) => i + 1).filter((i) => !byIndex.has(i)),
+    missing: missingIndexes(byIndex, total),
     unfinished: ordered.filter((s) => !s.record!.endedAt).map((s) => s.record!.shard.current),
     failed: ordered
       .filter((s) => s.record!.endedAt && s.record!.status !== 'passed')
@@ -136,7 +172,16 @@ export function checkShardSet(
     duplicated: [...ranIn]
       .filter(([, indexes]) => indexes.length > 1)
       .map(([test, indexes]) => `${test} (shards ${indexes.join(', ')})`),
+    differentPlans:
+      plans.size > 1
+        ? ordered.map((s) => `shard ${s.record!.shard.current}: ${planOf(s.record!)}`)
+        : [],
+    inNoShard: missingIndexes(byIndex, total).length === 0 ? Math.max(0, planned - ranIn.size) : 0,
   };
+}
+
+function missingIndexes(byIndex: ReadonlyMap<number, string>, total: number): number[] {
+  return Array.from({ length: total }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
 }
 
 /** The merged folder's shards.json, when the merge wrote one. */
@@ -176,6 +221,18 @@ export function incompleteness(set: ShardSet): string[] {
   if (set.notRun.length > 0)
     lines.push(
       `${set.notRun.length} test${set.notRun.length === 1 ? '' : 's'} never ended: ${listed(set.notRun)}`,
+    );
+  if ((set.inNoShard ?? 0) > 0)
+    lines.push(
+      `${set.inNoShard} test${set.inNoShard === 1 ? '' : 's'} of the run ${set.inNoShard === 1 ? 'was' : 'were'} given to no shard`,
+    );
+  // Shards cut differently are harmless when, between them, every test ran once.
+  if (
+    (set.differentPlans ?? []).length > 0 &&
+    ((set.inNoShard ?? 0) > 0 || set.duplicated.length > 0)
+  )
+    lines.push(
+      `the shards were cut by different plans: ${set.differentPlans!.join('; ')} (give every shard job the same DRVCYCLE_SHARD_TIMES file, or none)`,
     );
   if (set.duplicated.length > 0)
     lines.push(

@@ -94,10 +94,26 @@ test('GitHub: a scheduled and manual workflow whose shard matrix runs drvcycle l
   const steps = stepsOf(github, 'shard');
   expect(runs(steps)).toEqual([
     'npm ci',
-    'npx drvcycle lab --project="$DRVCYCLE_PROJECTS" --shard=${{ matrix.shard }}/${{ strategy.job-total }}',
+    [
+      'if [ -f merged/history/history.jsonl ]; then export DRVCYCLE_SHARD_TIMES=merged/history/history.jsonl; fi',
+      'npx drvcycle lab --project="$DRVCYCLE_PROJECTS" --shard=${{ matrix.shard }}/${{ strategy.job-total }}',
+    ].join('\n'),
   ]);
   const context = { 'matrix.shard': '3', 'strategy.job-total': String(shards.length) };
   expect(evaluate(runs(steps)[1]!, context)).toContain(`--shard=3/${shards.length}`);
+  // Every shard cuts by the same times: the history the report job saves, restored before the
+  // lab job (the same latest entry for every shard: one nightly at a time).
+  const restore = steps.find((s) => s.uses?.startsWith('actions/cache/restore'))!;
+  expect(steps.indexOf(restore)).toBeLessThan(
+    steps.findIndex((s) => s.run?.includes('drvcycle lab')),
+  );
+  const save = stepsOf(github, 'report').find((s) => s.uses?.startsWith('actions/cache/save'))!;
+  expect(restore.with!.path).toBe(save.with!.path);
+  expect(`${String(restore.with!.path)}/history.jsonl`).toBe('merged/history/history.jsonl');
+  expect(String(restore.with!['restore-keys'])).toBe(
+    String(save.with!.key).replace('${{ github.run_id }}', ''),
+  );
+  expect(at(github, 'concurrency', 'cancel-in-progress')).toBe(false);
   expect(at(github, 'jobs', 'shard', 'env', 'DRVCYCLE_REPORTS_DIR')).toBe('reports');
   // The lab starts Wine under setarch -R, which Docker's default seccomp profile refuses.
   expect(read('src/machines/lab.ts')).toContain("'--addr-no-randomize'");
