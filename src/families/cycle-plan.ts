@@ -170,6 +170,9 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
   const deadline =
     plan.durationSeconds !== undefined ? soakStart + plan.durationSeconds * 1000 : undefined;
   const flakes: LabFlake[] = [];
+  /** The lab's fault in a failed cycle, read from the current segment's debug output (Wine only). */
+  const labFlakeIn = (record: CycleRecord) =>
+    onWine ? labFlakeOf(record, machine.debugOutput(segment.mark), driver.name) : undefined;
   let failed: CycleRecord | undefined;
   let cutShort: { asked: number; ran: number } | undefined;
   for (;;) {
@@ -192,8 +195,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     if (stoppedAfter !== undefined) {
       // The target ran on until it saw the stop: those cycles count, and a lab flake among them
       // changes nothing (the leak was already certain).
-      if (failed && onWine && labFlakeOf(failed, machine.debugOutput(segment.mark), driver.name))
-        failed = undefined;
+      if (failed && labFlakeIn(failed)) failed = undefined;
       stoppedAfter = Math.max(stoppedAfter, collector.cycles);
       break;
     }
@@ -203,9 +205,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       break;
     }
     if (failed) {
-      const flake = onWine
-        ? labFlakeOf(failed, machine.debugOutput(segment.mark), driver.name)
-        : undefined;
+      const flake = labFlakeIn(failed);
       const repeated = flakes.at(-1)?.cycle === failed.cycle;
       if (!flake || repeated || flakes.length >= MAX_LAB_FLAKES) break;
       // The lab's fault, not the driver's: the same cycle again, on a fresh machine.
@@ -253,8 +253,8 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     };
   if (failed) {
     collector.cycle(failed);
-    const labGaveUp = labFlakeOf(failed, machine.debugOutput(segment.mark), driver.name);
-    if (onWine && labGaveUp)
+    const labGaveUp = labFlakeIn(failed);
+    if (labGaveUp)
       return makeVerdict({
         ...base,
         kind: 'environment',

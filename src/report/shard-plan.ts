@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.ts';
+import { median } from '../core/stats.ts';
 import { isRecord } from './read-json.ts';
 
 export interface PlannedTest {
@@ -44,7 +45,7 @@ export function planShards(
   bootSeconds = DEFAULT_BOOT_SECONDS,
 ): ShardPlan {
   const known = tests.map((t) => times.get(t.key)).filter((s): s is number => s !== undefined);
-  const fallback = median(known) ?? 1;
+  const fallback = known.length > 0 ? median(known) : 1;
   const units = new Map<
     string,
     { key: string; project: string; seconds: number; keys: string[] }
@@ -87,13 +88,6 @@ export function planShards(
       .digest('hex')
       .slice(0, 16),
   };
-}
-
-function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**

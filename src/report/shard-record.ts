@@ -156,6 +156,7 @@ export function checkShardSet(
       : "cut by Playwright's count";
   const plans = new Set(ordered.map((s) => planOf(s.record!)));
   const planned = Math.max(0, ...ordered.map((s) => s.record!.plan?.tests ?? 0));
+  const missing = missingIndexes(byIndex, total);
   return {
     total,
     shards: ordered.map(({ dir, record }) => ({
@@ -163,7 +164,7 @@ export function checkShardSet(
       folder: dir,
       status: record!.status ?? 'unfinished',
     })),
-    missing: missingIndexes(byIndex, total),
+    missing,
     unfinished: ordered.filter((s) => !s.record!.endedAt).map((s) => s.record!.shard.current),
     failed: ordered
       .filter((s) => s.record!.endedAt && s.record!.status !== 'passed')
@@ -176,7 +177,7 @@ export function checkShardSet(
       plans.size > 1
         ? ordered.map((s) => `shard ${s.record!.shard.current}: ${planOf(s.record!)}`)
         : [],
-    inNoShard: missingIndexes(byIndex, total).length === 0 ? Math.max(0, planned - ranIn.size) : 0,
+    inNoShard: missing.length === 0 ? Math.max(0, planned - ranIn.size) : 0,
   };
 }
 

@@ -45,6 +45,16 @@ function fakeBatch(records: CycleRecord[], error?: Error): Target {
 }
 const REF = { name: 'dc_x' };
 
+/** A fake machine with no pool trace and no debug output, always healthy. */
+const fakeMachine = () =>
+  ({
+    name: 'fake',
+    poolTrace: false,
+    debugMark: () => 0,
+    debugOutput: () => '',
+    healthy: async () => true,
+  }) as unknown as Machine;
+
 test("a batch stops at its first bad cycle, numbered on from the batch's first cycle", async () => {
   const bad: CycleRecord = {
     cycle: 3,
@@ -219,13 +229,7 @@ test('a leak plan samples before the first load and after every unload, and deci
         yield { ...ok(cycle, 1, 1), sample: verifierSample(cycle, 100 + 256 * cycle) };
     },
   } as unknown as Target;
-  const machine = {
-    name: 'fake',
-    poolTrace: false,
-    debugMark: () => 0,
-    debugOutput: () => '',
-    healthy: async () => true,
-  } as unknown as Machine;
+  const machine = fakeMachine();
   const driver = {
     name: 'dc_leak',
     binaryPath: 'C:\\stage\\ab\\leak.sys',
@@ -298,13 +302,7 @@ test('a soak of a slow driver ends near its deadline, not a whole batch after it
       }
     },
   } as unknown as Target;
-  const machine = {
-    name: 'fake',
-    poolTrace: false,
-    debugMark: () => 0,
-    debugOutput: () => '',
-    healthy: async () => true,
-  } as unknown as Machine;
+  const machine = fakeMachine();
   const driver = fakeInstalledDriver();
   const collector = new Collector(
     path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-soak-')), 'metrics.ndjson'),

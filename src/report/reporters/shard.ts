@@ -59,10 +59,10 @@ export default class ShardReporter implements Reporter {
     const file = shardTimesFile();
     if (!config.shard || !file) return;
     const { current, total } = config.shard;
-    const tests = suite.allTests();
+    const tests = suite.allTests().map((test) => ({ test, key: keyOf(test) }));
     const plan = planShards(
-      tests.map((test) => ({
-        key: keyOf(test),
+      tests.map(({ test, key }) => ({
+        key,
         project: test.titlePath()[1] ?? '',
         group: serialGroupOf(test, testRun),
       })),
@@ -70,7 +70,10 @@ export default class ShardReporter implements Reporter {
       testTimesFromHistory(file),
     );
     testRun.skipSharding();
-    for (const test of tests) if (plan.shardOf.get(keyOf(test)) !== current) testRun.exclude(test);
+    let mine = 0;
+    for (const { test, key } of tests)
+      if (plan.shardOf.get(key) === current) mine++;
+      else testRun.exclude(test);
     this.plan = {
       by: 'times',
       timesFile: file,
@@ -79,7 +82,6 @@ export default class ShardReporter implements Reporter {
       expectedSeconds: plan.expectedSeconds,
       unknown: plan.unknown,
     };
-    const mine = tests.filter((test) => plan.shardOf.get(keyOf(test)) === current).length;
     console.log(
       `[drvcycle] shard ${current}/${total} cut by the test times in ${file}: ${mine} of ${tests.length} tests, ~${plan.expectedSeconds[current - 1]} s expected (every shard: ${plan.expectedSeconds.join(', ')} s${plan.unknown > 0 ? `; ${plan.unknown} tests without a time counted as the median` : ''})`,
     );
