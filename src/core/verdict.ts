@@ -72,6 +72,8 @@ export class VerdictError extends Error {
  */
 export function leavesMachineDirty(verdict: Verdict): boolean {
   if (verdict.kind === 'crash' || verdict.kind === 'hang') return true;
+  // The cycles run on past a certain leak ended in a failure: what it left is not known clean.
+  if (verdict.evidence.failedAfterStop !== undefined) return true;
   return verdict.kind === 'unload-failure' && verdict.evidence.state !== 'STOPPED';
 }
 

@@ -174,6 +174,8 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
   const labFlakeIn = (record: CycleRecord) =>
     onWine ? labFlakeOf(record, machine.debugOutput(segment.mark), driver.name) : undefined;
   let failed: CycleRecord | undefined;
+  /** A cycle the target ran past a certain leak that failed: evidence beside the leak. */
+  let failedAfterStop: CycleRecord | undefined;
   let cutShort: { asked: number; ran: number } | undefined;
   for (;;) {
     // A plan's cycles go in one batch (the target refuses a count it cannot run); after a lab
@@ -194,8 +196,10 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
     );
     if (stoppedAfter !== undefined) {
       // The target ran on until it saw the stop: those cycles count, and a lab flake among them
-      // changes nothing (the leak was already certain).
-      if (failed && labFlakeIn(failed)) failed = undefined;
+      // changes nothing (the leak was already certain). Any other failure there (the driver's,
+      // the agent dying) is reported beside the leak, never instead of it.
+      if (failed && !labFlakeIn(failed)) failedAfterStop = failed;
+      failed = undefined;
       stoppedAfter = Math.max(stoppedAfter, collector.cycles);
       break;
     }
@@ -251,6 +255,15 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
       ...leftPending,
       evidence: { ...ioEvidence(), ...leftPending.evidence, ...flakeEvidence },
     };
+  /** A failed cycle classified: the lab's, the driver's or drvcycle's, with the machine's evidence. */
+  const classify = async (record: CycleRecord) =>
+    classifyCycleFailure({
+      ...base,
+      record,
+      debugOutput: machine.debugOutput(segment.mark),
+      machine: await machine.postMortem(started, segment.mark),
+      poolTags: { baseline: baselineTags, last: lastTagged },
+    });
   if (failed) {
     collector.cycle(failed);
     const labGaveUp = labFlakeIn(failed);
@@ -263,13 +276,7 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
         detail: `the lab failed again to start a driver host at cycle ${failed.cycle} after ${flakes.length} re-run${flakes.length === 1 ? '' : 's'} on a fresh machine (${labGaveUp.why}); nothing points at the driver`,
         evidence: { cause: 'lab-flake', ...flakeEvidence, flake: labGaveUp },
       });
-    const verdict = classifyCycleFailure({
-      ...base,
-      record: failed,
-      debugOutput: machine.debugOutput(segment.mark),
-      machine: await machine.postMortem(started, segment.mark),
-      poolTags: { baseline: baselineTags, last: lastTagged },
-    });
+    const verdict = await classify(failed);
     return flakes.length > 0 || io
       ? { ...verdict, evidence: { ...ioEvidence(), ...verdict.evidence, ...flakeEvidence } }
       : verdict;
@@ -341,7 +348,22 @@ export async function runCyclePlan(ctx: CycleRunContext, plan: CyclePlan): Promi
           confirmationCycles,
         })
       : decideOn({ ...ctx, driver }, signalName, plan.leak.thresholds, unavailable);
-  if (io && decided.kind === 'leak' && signalName === 'wine-pool-trace') {
+  if (failedAfterStop) {
+    collector.cycle(failedAfterStop);
+    const after = await classify(failedAfterStop);
+    // Only a certain leak stands beside it; anything less, and the failure is the verdict.
+    if (decided.kind !== 'leak') return after;
+    decided = {
+      ...decided,
+      summary: `${decided.summary}; cycle ${failedAfterStop.cycle}, run past the stop, then failed: ${after.summary}`,
+      evidence: {
+        ...decided.evidence,
+        failedAfterStop: { cycle: failedAfterStop.cycle, kind: after.kind, summary: after.summary },
+      },
+    };
+  }
+  // The machine that failed is not asked for more cycles: which operation leaks stays unnamed.
+  if (io && !failedAfterStop && decided.kind === 'leak' && signalName === 'wine-pool-trace') {
     // Which operation: one short phase per operation alone, and one with no I/O.
     ctx.log?.(
       `[${driver.name}] leak with the I/O table on: running each operation alone to tell which leaks`,

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { Collector } from '../../src/collector/collector.ts';
 import type { Machine } from '../../src/machines/machine.ts';
 import { runCyclePlan } from '../../src/families/cycle-plan.ts';
+import { leavesMachineDirty } from '../../src/core/verdict.ts';
 import { SOAK_BATCH_MAX, soakBatchSize } from '../../src/families/soak-pacing.ts';
 import type { InstalledDriver, Target } from '../../src/target/types.ts';
 import { fakeInstalledDriver } from './fake-scm.ts';
@@ -484,4 +485,128 @@ test('1359 with the DriverEntry status in the log is the driver: a load failure 
     kind: 'load-failure',
     evidence: { win32Code: 1359, ntstatus: '0xC00000E5 STATUS_INTERNAL_ERROR' },
   });
+});
+
+/**
+ * A fake lab machine and target that replay a real Wine relay trace of leak_small, one cycle's
+ * part of it as each cycle's record is handed over; after the cancel the target runs `ahead`
+ * cycles on (the last of them replaying cycle 3's trace), then ends with `end` (an error thrown,
+ * or nothing).
+ */
+function replayedLeakLab(end: { after: number; error?: Error; record?: CycleRecord }) {
+  const text = readFileSync(
+    new URL('./fixtures/wine-relay-leak_small.txt', import.meta.url),
+    'utf8',
+  );
+  const lines = text.split('\n');
+  const loads = lines.flatMap((l, i) => (l.includes('load_driver loading driver') ? [i - 3] : []));
+  const cycleText = (cycle: number) =>
+    lines
+      .slice(loads[cycle - 1], loads[cycle] ?? lines.length)
+      .join('\n')
+      .replace(/\n?$/, '\n');
+  let debug = '';
+  const calls: string[] = [];
+  const target = {
+    async info() {
+      return { wineVersion: '9.0' };
+    },
+    async samplers() {
+      throw new Error('no Windows samplers on the lab');
+    },
+    async cancelCycles() {
+      calls.push('cancel');
+      return true;
+    },
+    async *runCycles(_driver: unknown, options: CycleOptions) {
+      calls.push(`batch of ${options.count}`);
+      for (let cycle = 1; cycle <= end.after; cycle++) {
+        debug += cycleText(Math.min(cycle, 3));
+        yield ok(cycle, 1, 1);
+      }
+      if (end.record) yield end.record;
+      if (end.error) throw end.error;
+    },
+  } as unknown as Target;
+  const machine = {
+    name: 'fake lab',
+    poolTrace: true,
+    debugMark: () => 0,
+    debugOutput: (mark: number) => debug.slice(mark),
+    healthy: async () => true,
+    postMortem: async () => ({ lost: true, agentExit: 'killed by SIGKILL' }),
+    recover: async (why: string) => {
+      calls.push(`recover: ${why}`);
+    },
+  } as unknown as Machine;
+  const driver = {
+    ...fakeInstalledDriver(),
+    name: 'dc_leak_small',
+    binaryPath: 'C:\\drvcycle\\images\\3c710532ff52753f\\leak_small.sys',
+  };
+  const collector = new Collector(
+    path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-afterstop-')), 'metrics.ndjson'),
+  );
+  return {
+    ctx: {
+      target,
+      machine,
+      driver,
+      collector,
+      sampleRequest: {},
+      reinstall: async () => driver,
+    },
+    calls,
+  };
+}
+const leakPlan = (count: number) =>
+  ({
+    family: 'leaks',
+    count,
+    startTimeoutMs: 1000,
+    stopTimeoutMs: 1000,
+    sampleEvery: 0,
+    leak: {
+      thresholds: { perCycle: 64, warmupCycles: 0, minSamples: 2, residualTolerance: 0 },
+      poolTags: [],
+    },
+  }) as const;
+
+test('the agent dying in the cycles run past a certain leak does not replace the leak: it is reported beside it, and the machine is reverted', async () => {
+  const silence = new DrvcycleError(
+    ErrorCodes.AGENT_UNREACHABLE,
+    'The agent at http://127.0.0.1:9 sent nothing for 15000 ms during a cycle batch.',
+  );
+  const lab = replayedLeakLab({ after: 3, error: silence });
+  const verdict = await runCyclePlan(lab.ctx, leakPlan(60));
+  lab.ctx.collector.close();
+  expect(lab.calls).toEqual(['batch of 60', 'cancel']);
+  expect(verdict).toMatchObject({
+    kind: 'leak',
+    evidence: {
+      failedAfterStop: { cycle: 4, kind: 'environment' },
+    },
+  });
+  expect(verdict.summary).toMatch(
+    /^LEAK at cycle 1: .*; cycle 4, run past the stop, then failed: ENVIRONMENT in load at cycle 4: the machine stopped answering/,
+  );
+  expect(leavesMachineDirty(verdict)).toBe(true);
+});
+
+test('a lab flake in the cycles run past a certain leak changes nothing: the leak alone, the machine not reverted for it', async () => {
+  const lab = replayedLeakLab({ after: 3, record: internalError(4) });
+  const verdict = await runCyclePlan(lab.ctx, leakPlan(60));
+  lab.ctx.collector.close();
+  expect(verdict.kind).toBe('leak');
+  expect(verdict.evidence.failedAfterStop).toBeUndefined();
+  expect(verdict.summary).not.toMatch(/run past the stop/);
+  expect(leavesMachineDirty(verdict)).toBe(false);
+});
+
+test('the same leak with no failure past the stop: the control for the two above', async () => {
+  const lab = replayedLeakLab({ after: 3 });
+  const verdict = await runCyclePlan(lab.ctx, leakPlan(60));
+  lab.ctx.collector.close();
+  expect(verdict).toMatchObject({ kind: 'leak', evidence: { leakCycle: 1 } });
+  expect(verdict.evidence.failedAfterStop).toBeUndefined();
 });
