@@ -9,9 +9,11 @@ export default defineConfig({
     { name: 'lab' },
     // npx drvcycle compare: DRIVER (the candidate) against BASELINE_DRIVER, nothing else.
     { name: 'compare', testMatch: /compare\.spec\.ts$/ },
-    // dev, nightly-<service>, certify-<service> from the manifest (the self-check spec is
-    // drvcycle's own and certifies nothing).
-    ...drvcycleProjects({ manifest: 'drivers/manifest.jsonl' }).map((project) => ({
+    // dev, nightly-<service>, certify-<service> from the manifest: the sample's, or a team's in
+    // DRVCYCLE_MANIFEST (the self-check spec is drvcycle's own and certifies nothing).
+    ...drvcycleProjects({
+      manifest: process.env.DRVCYCLE_MANIFEST ?? 'drivers/manifest.jsonl',
+    }).map((project) => ({
       ...project,
       testIgnore: /self-check/,
     })),

@@ -155,3 +155,20 @@ function serviceOfInf(infPath: string, imagePath: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * The manifest a run reads: the config's `manifest` option, or DRVCYCLE_MANIFEST. When both name
+ * a file and not the same one, neither is guessed: testing the other manifest's drivers would
+ * pass or fail drivers nobody asked about.
+ */
+export function chooseManifest(
+  option: string | undefined,
+  fromEnv: string | undefined,
+): string | undefined {
+  if (option === undefined || fromEnv === undefined) return option ?? fromEnv;
+  if (path.resolve(option) === path.resolve(fromEnv)) return option;
+  throw new ConfigError(
+    `DRVCYCLE_MANIFEST names ${fromEnv}, but the config's drvcycleProjects({ manifest }) names ${option}: which drivers to test is not clear.`,
+    'Unset DRVCYCLE_MANIFEST to test the config\'s manifest, or have the config read it (manifest: process.env.DRVCYCLE_MANIFEST ?? "…", or no `manifest` at all).',
+  );
+}

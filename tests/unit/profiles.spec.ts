@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { drvcycleProjects } from '../../fixtures/projects.ts';
-import { parseManifest } from '../../src/config/manifest.ts';
+import { chooseManifest, parseManifest } from '../../src/config/manifest.ts';
 import { resolveSettings } from '../../src/config/settings.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import type { VerdictSummary } from '../../src/core/verdict.ts';
@@ -153,6 +153,35 @@ test('projects from a manifest: dev, and nightly and certify per driver (certify
     'certify-dc_clean',
     'certify-dc_leak',
   ]);
+});
+
+test("DRVCYCLE_MANIFEST and the config naming two manifests is an error, never the config's drivers tested in silence", () => {
+  expect(chooseManifest(undefined, undefined)).toBeUndefined();
+  expect(chooseManifest('drivers.jsonl', undefined)).toBe('drivers.jsonl');
+  expect(chooseManifest(undefined, '/ci/team.jsonl')).toBe('/ci/team.jsonl');
+  expect(chooseManifest('drivers.jsonl', path.resolve('drivers.jsonl'))).toBe('drivers.jsonl');
+  const file = manifestFile([`{"image": ${JSON.stringify(clean)}, "service": "dc_clean"}`]);
+  const other = manifestFile([`{"image": ${JSON.stringify(leak)}, "service": "dc_leak"}`]);
+  const before = process.env.DRVCYCLE_MANIFEST;
+  process.env.DRVCYCLE_MANIFEST = other;
+  try {
+    const conflict = (() => {
+      try {
+        drvcycleProjects({ manifest: file });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(conflict).toBeInstanceOf(ConfigError);
+    expect((conflict as ConfigError).problem).toBe(
+      `DRVCYCLE_MANIFEST names ${other}, but the config's drvcycleProjects({ manifest }) names ${file}: which drivers to test is not clear.`,
+    );
+    expect((conflict as ConfigError).hint).toMatch(/^Unset DRVCYCLE_MANIFEST/);
+    expect(drvcycleProjects().map((p) => p.name)).toContain('nightly-dc_leak');
+  } finally {
+    if (before === undefined) delete process.env.DRVCYCLE_MANIFEST;
+    else process.env.DRVCYCLE_MANIFEST = before;
+  }
 });
 
 test('profiles set their defaults; dev and nightly still take the environment', () => {
