@@ -160,6 +160,13 @@ export class LeakLedger {
     return this.total;
   }
 
+  /** The allocations' bytes together. */
+  get bytes(): number {
+    let bytes = 0;
+    for (const group of this.groups.values()) bytes += group.bytes;
+    return bytes;
+  }
+
   allocations(): { listed: LeakedAllocation[]; omitted: number } {
     return { listed: [...this.listed], omitted: this.total - this.listed.length };
   }

@@ -17,7 +17,15 @@ import {
   withCrashEvidence,
   type ErrorPathCase,
 } from './error-paths.ts';
-import { poolTraceSeries } from '../collector/memory-signals.ts';
+import { WinePoolTrace } from '../core/wine-pool-trace.ts';
+
+/** A driver image's pool trace in `debugOutput`, its last load's unload done. */
+function poolTraceOf(debugOutput: string, binaryPath: string): WinePoolTrace {
+  const trace = new WinePoolTrace(binaryPath);
+  trace.feedText(debugOutput);
+  trace.unloadDone(trace.cycles);
+  return trace;
+}
 
 export interface ErrorPathRunContext {
   readonly target: Target;
@@ -55,7 +63,10 @@ export async function runErrorPathCase(
       target,
       imageUnderTest: ctx.imageUnderTest,
       stopTimeoutMs: ctx.stopTimeoutMs,
-      installBytes: (fileName, bytes, name) => track(ctx.install({ bytes, fileName }, { name })),
+      // The driver under test's own image is hosted as in its cycles (on the lab, the kept
+      // host, one process as Windows' System process is), so its pool is judged the same way.
+      installBytes: async (fileName, bytes, name) =>
+        track(ctx.install({ bytes, fileName }, { name, ...(await driverHostOptions(machine)) })),
       installSample: (sample) =>
         track(ctx.install({ file: sampleDriver(sample) }, { name: `dc_ep_${sample}` })),
       installPnp: async (fileName, bytes, name, inf) =>
@@ -86,6 +97,36 @@ export async function runErrorPathCase(
     errorCase.leavesDirty[platform] ||
     (observed.outcome !== expected.outcome &&
       (observed.outcome === 'crash' || observed.outcome === 'timeout'));
+  // Pool a driver still holds after the case is judged by the leak spec's rule: a leak only once
+  // the next load and unload did not free it (a late free, one load late, is not a leak).
+  const confirmations: Record<string, string> = {};
+  /** Per driver confirmed, how many loads the case itself made. */
+  const caseLoads: Record<string, number> = {};
+  if (machine.poolTrace && !dirty)
+    for (const driver of loaded) {
+      const bound = { timeoutMs: ctx.stopTimeoutMs };
+      // A case that ends with its driver running (a second start) has it unloaded first.
+      const unloaded = await target.query(driver).then(
+        (status) =>
+          status.stateName === 'STOPPED' ||
+          target.stop(driver, bound).then(
+            () => true,
+            () => false,
+          ),
+        () => false,
+      );
+      if (!unloaded) continue;
+      const trace = poolTraceOf(machine.debugOutput(mark), driver.binaryPath);
+      if (trace.leakCycle !== undefined || trace.madeByLastCycle() === 0) continue;
+      caseLoads[driver.name] = trace.cycles;
+      confirmations[driver.name] = await target
+        .start(driver, bound)
+        .then(() => target.stop(driver, bound))
+        .then(
+          () => 'loaded and unloaded once more',
+          (error: Error) => `not run: ${error.message.split('\n')[0]}`,
+        );
+    }
   const own = new Set(loaded.map((d) => d.name));
   if (!dirty)
     for (const driver of loaded)
@@ -99,16 +140,31 @@ export async function runErrorPathCase(
     );
   if (dirty) await machine.recover(`error path "${errorCase.title}"`);
 
-  // Nothing leaked: the lab's pool trace shows what the case's drivers still hold.
+  // Nothing leaked: the lab's pool trace shows what the case's drivers still hold, and whether
+  // it outlived a further load and unload. Held but not proven leaked is evidence, not a verdict.
   const leaks: Record<string, number> = {};
+  const heldUnconfirmed: Record<string, { bytes: number; confirmation: string }> = {};
   if (machine.poolTrace && !dirty) {
     const debug = machine.debugOutput(mark);
     for (const driver of loaded) {
-      const last = poolTraceSeries(debug, driver.binaryPath).at(-1);
-      if (last && last.value > 0) leaks[driver.name] = last.value;
+      const trace = poolTraceOf(debug, driver.binaryPath);
+      const held = trace.leftAllocated();
+      if (held.count === 0) continue;
+      // The case's own allocations, not the confirmation's.
+      const caseCycles = caseLoads[driver.name] ?? trace.cycles;
+      const fromCase = held.allocations().listed.filter((a) => a.cycle <= caseCycles);
+      if (trace.leakCycle !== undefined)
+        leaks[driver.name] = fromCase.reduce((sum, a) => sum + a.size, 0) || held.bytes;
+      else
+        heldUnconfirmed[driver.name] = {
+          bytes: held.bytes,
+          confirmation: confirmations[driver.name] ?? 'not run',
+        };
     }
     for (const [name, bytes] of Object.entries(leaks))
-      problems.push(`${name} left ${bytes} pool bytes allocated`);
+      problems.push(
+        `${name} left ${bytes} pool bytes allocated that a further load and unload did not free`,
+      );
   }
 
   // The clean driver still loads afterwards.
@@ -117,7 +173,18 @@ export async function runErrorPathCase(
   await target.stop(clean);
   await target.uninstall(clean);
 
-  const evidence = { platform, expected, observed, dirty, machineLost: lost, leftovers, leaks };
+  const evidence = {
+    platform,
+    expected,
+    observed,
+    dirty,
+    machineLost: lost,
+    leftovers,
+    leaks,
+    ...(Object.keys(heldUnconfirmed).length > 0
+      ? { poolHeldNotProvenLeaked: heldUnconfirmed }
+      : {}),
+  };
   const scenario = scenarioOf(
     errorCase.family === 'self-check' ? 'self-check' : 'error-paths',
     errorCase.id,

@@ -53,8 +53,49 @@ test('a case whose driver keeps pool allocated after unload fails on the pool tr
   );
   expect(evidence).toMatchObject({ leaks: { dc_ep_unicode: 256 } });
   expect(verdict.summary).toBe(
-    'ERROR PATH MISMATCH: image path with spaces and non-ASCII characters: dc_ep_unicode left 256 pool bytes allocated',
+    'ERROR PATH MISMATCH: image path with spaces and non-ASCII characters: dc_ep_unicode left 256 pool bytes allocated that a further load and unload did not free',
   );
+  // A case that ends with the driver running is unloaded, then given its further load.
+  const second = await runErrorPathCase(
+    {
+      target,
+      machine,
+      install,
+      driverName: 'dc_leak_small',
+      imageUnderTest: readFileSync(sampleDriver('leak_small')),
+      stopTimeoutMs: 5_000,
+    },
+    byId('second-start'),
+  );
+  expect(second.verdict.summary).toBe(
+    'ERROR PATH MISMATCH: second start: dc_ep_twice left 256 pool bytes allocated that a further load and unload did not free',
+  );
+});
+
+test("pool the next load frees (late_free) is no error-path leak: the leak spec's rule, one further load and unload", async ({
+  install,
+  target,
+  machine,
+}) => {
+  for (const id of ['path-spaces-unicode', 'second-start']) {
+    const { verdict, evidence } = await runErrorPathCase(
+      {
+        target,
+        machine,
+        install,
+        driverName: 'dc_late_free',
+        imageUnderTest: readFileSync(sampleDriver('late_free')),
+        stopTimeoutMs: 5_000,
+      },
+      byId(id),
+    );
+    expect(verdict, verdict.summary).toMatchObject({ kind: 'pass', driver: 'dc_late_free' });
+    expect(evidence.leaks).toEqual({});
+    // The further load's own buffer is still held: shown, not judged.
+    expect(Object.values(evidence.poolHeldNotProvenLeaked as object)).toEqual([
+      { bytes: 64, confirmation: 'loaded and unloaded once more' },
+    ]);
+  }
 });
 
 test('a self-check names its sample driver, and checks what the case is expected to leave behind', async ({
