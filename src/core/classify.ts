@@ -16,6 +16,7 @@ import {
   ScmTimeoutError,
   UnexpectedStateError,
 } from './errors.ts';
+import { wineDriverUnloadSet } from './wine-driver-unload.ts';
 import { formatNtstatus, wineLoadStatus } from './ntstatus.ts';
 import type { CycleRecord, SystemSample } from './records.ts';
 import { describeTagGrowth, poolTagGrowth, type TaggedSample } from './pool-tag-growth.ts';
@@ -189,6 +190,24 @@ export function classifyCycleFailure(evidence: CycleFailureEvidence): Verdict {
       kind: phase === 'load' ? 'load-failure' : 'unload-failure',
       detail: `${what}: the driver ${phase === 'load' ? 'was installed' : 'was removed'} only for the next ${error.win32Code === 3011 ? 'restart' : 'reboot'} (SetupAPI asked for one), so it cannot be ${phase === 'load' ? 'loaded' : 'unloaded'} without one`,
       evidence: { ...codes, cause: 'reboot-required' },
+    });
+  // No DriverUnload: Windows refuses the stop (1052); Wine takes it and leaves the driver RUNNING.
+  if (
+    phase === 'unload' &&
+    ((error instanceof ScmError && error.win32Code === 1052) ||
+      (error instanceof UnexpectedStateError &&
+        record.state === 'RUNNING' &&
+        wineDriverUnloadSet(evidence.debugOutput ?? '', error.service) === false))
+  )
+    return makeVerdict({
+      ...base,
+      kind: 'unload-failure',
+      detail: `the driver set no DriverUnload, so it can never be unloaded (${
+        error instanceof ScmError
+          ? `${what}: Windows refuses to stop a driver without one`
+          : `the lab's trace shows DriverUnload = 0; ${error.operation} reported success and the service stayed ${record.state}; Windows refuses the stop with 1052 ERROR_INVALID_SERVICE_CONTROL`
+      })`,
+      evidence: { ...codes, cause: 'no-driver-unload' },
     });
   if (error instanceof ScmError || error instanceof UnexpectedStateError) {
     // StartService's Win32 code is a lossy translation of what DriverEntry returned; the lab

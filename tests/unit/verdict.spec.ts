@@ -253,3 +253,65 @@ test('load and unload failures do not repeat their phase', () => {
   expect(headline('load-failure', 'load', 3)).toBe('LOAD FAILURE at cycle 3');
   expect(headline('hang', 'load', 3)).toBe('HANG in load at cycle 3');
 });
+
+test('a driver that set no DriverUnload is named so: 1052 on Windows, DriverUnload = 0 in the lab trace', () => {
+  // Wine 8's ntoskrnl trace of a load (the lines drvcycle reads; the addresses as the lab prints them).
+  const loadTrace = (service: string, unload: string) =>
+    [
+      `0130:0134:trace:ntoskrnl:ZwLoadDriver (L"\\\\Registry\\\\Machine\\\\System\\\\CurrentControlSet\\\\Services\\\\${service}")`,
+      `0130:0134:trace:ntoskrnl:IoCreateDriver (L"\\\\Driver\\\\${service}", 000000000011F900)`,
+      `0130:0134:trace:ntoskrnl:init_driver - DriverInit = 00000002F0AF1020`,
+      `0130:0134:trace:ntoskrnl:init_driver - DriverStartIo = 0000000000000000`,
+      `0130:0134:trace:ntoskrnl:init_driver - DriverUnload = ${unload}`,
+    ].join('\n');
+  const stoppedNot = (debugOutput: string) =>
+    classifyCycleFailure({
+      driver: 'dc_tdi',
+      scenario: 'cycles',
+      debugOutput,
+      record: record({
+        state: 'RUNNING',
+        error: toWire(
+          new UnexpectedStateError({
+            operation: 'ControlService',
+            service: 'dc_tdi',
+            expected: 'STOPPED',
+            state: 'RUNNING',
+            cycle: 7,
+          }),
+        ),
+      }),
+    });
+  const none = stoppedNot(
+    `${loadTrace('dc_other', '00000002F0AF1000')}\n${loadTrace('dc_tdi', '0000000000000000')}\n`,
+  );
+  expect(none).toMatchObject({
+    kind: 'unload-failure',
+    evidence: { cause: 'no-driver-unload', state: 'RUNNING' },
+  });
+  expect(none.summary).toBe(
+    "UNLOAD FAILURE at cycle 7: the driver set no DriverUnload, so it can never be unloaded (the lab's trace shows DriverUnload = 0; ControlService reported success and the service stayed RUNNING; Windows refuses the stop with 1052 ERROR_INVALID_SERVICE_CONTROL)",
+  );
+  // A DriverUnload set (or no trace of the load): the plain unload failure, nothing invented.
+  for (const debug of [loadTrace('dc_tdi', '00000002F0AF1000'), ''])
+    expect(stoppedNot(debug).summary).toBe(
+      'UNLOAD FAILURE at cycle 7: ControlService reported success but the service is RUNNING, not STOPPED',
+    );
+  const windows = classifyCycleFailure({
+    driver: 'dc_tdi',
+    scenario: 'cycles',
+    record: record({
+      state: 'RUNNING',
+      error: toWire(
+        new ScmError({ operation: 'ControlService', service: 'dc_tdi', win32Code: 1052, cycle: 7 }),
+      ),
+    }),
+  });
+  expect(windows).toMatchObject({
+    kind: 'unload-failure',
+    evidence: { cause: 'no-driver-unload' },
+  });
+  expect(windows.summary).toMatch(
+    /^UNLOAD FAILURE at cycle 7: the driver set no DriverUnload, so it can never be unloaded \(ControlService on service "dc_tdi" failed at cycle 7: 1052 ERROR_INVALID_SERVICE_CONTROL: .*: Windows refuses to stop a driver without one\)$/,
+  );
+});
