@@ -60,6 +60,10 @@ test('a cycles run of flaky_entry fails at some cycle, and its verdict records h
     phase: 'load',
     evidence: { win32Code: 1450, ntstatus: '0xC000009A STATUS_INSUFFICIENT_RESOURCES' },
   });
+  // Printed as the test concluded, not only in the summary at the end of the run.
+  const shown = run.output().indexOf(`[${verdict!.driver}] ${verdict!.summary.split('\n')[0]}`);
+  expect(shown).toBeGreaterThanOrEqual(0);
+  expect(shown).toBeLessThan(run.output().indexOf('drvcycle summary'));
   const record = (verdict as unknown as { repro: ReproRecord }).repro;
   expect(record).toMatchObject({
     seed: 20261206,
