@@ -9,6 +9,7 @@ import { benchIo } from './io.ts';
 import { benchPnp } from './pnp.ts';
 import { benchRelayCost } from './relay-cost.ts';
 import { benchRepro } from './repro.ts';
+import { benchVerdictStore } from './verdict-store.ts';
 import {
   benchDevWarm,
   benchDirtyMachines,
@@ -58,6 +59,13 @@ console.log(
 );
 console.table([memory]);
 checks.push(['runner heap flat within ±10 %', Math.abs((memory.heapRatio as number) - 1) <= 0.1]);
+
+const store = benchVerdictStore(Number(process.env.BENCH_VERDICTS ?? 2000));
+console.log(
+  '\nverdicts.json kept current at each test end: re-reading only new or changed verdict files vs every file (alternating, same entries)',
+);
+console.table([store]);
+checks.push(['verdict store at 2,000 tests ≤ 0.85× a full re-read', store.ratioAtEnd! <= 0.85]);
 
 const report = await benchReport(large);
 console.log(`\nreport generation for a ${large}-cycle run`);

@@ -4,7 +4,7 @@
  * reporter the run uses and a run that dies keeps what it had. The run's reporter rebuilds it once
  * more at the end.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { summarise, type Verdict, type VerdictSummary } from '../core/verdict.ts';
 import { atomicWrite } from './atomic-write.ts';
@@ -15,13 +15,32 @@ export function runVerdictDir(summaryFile: string, runId: string): string {
   return path.join(path.dirname(summaryFile), 'verdicts.d', runId);
 }
 
+/**
+ * The verdict files this process has read, by path, with the inode, time and size they had: a
+ * rebuild reads again only the files new or changed since (another worker's, a retry's), so a run
+ * of thousands of tests does not re-read every earlier verdict at each test's end. (The stat of
+ * each file stays: it is how a file another process replaced is told.)
+ */
+const read = new Map<string, { readonly stamp: string; readonly entry: VerdictEntry }>();
+
+function readEntry(file: string): VerdictEntry {
+  // Files are replaced whole (atomicWrite renames a new one in): a new inode, time or size.
+  const { ino, mtimeMs, size } = statSync(file);
+  const stamp = `${ino}:${mtimeMs}:${size}`;
+  const known = read.get(file);
+  if (known?.stamp === stamp) return known.entry;
+  const entry = JSON.parse(readFileSync(file, 'utf8')) as VerdictEntry;
+  read.set(file, { stamp, entry });
+  return entry;
+}
+
 export function rebuildSummary(summaryFile: string, runId: string): VerdictSummary {
   const dir = runVerdictDir(summaryFile, runId);
   const entries = existsSync(dir)
     ? readdirSync(dir)
         .filter((f) => f.endsWith('.json'))
         .sort()
-        .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as VerdictEntry)
+        .map((f) => readEntry(path.join(dir, f)))
     : [];
   const summary = summarise(entries, runId);
   atomicWrite(summaryFile, JSON.stringify(summary, null, 2));

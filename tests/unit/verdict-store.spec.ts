@@ -7,7 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { Verdict } from '../../src/core/verdict.ts';
-import { settleVerdict, storeVerdict } from '../../src/report/verdict-store.ts';
+import {
+  rebuildSummary,
+  runVerdictDir,
+  settleVerdict,
+  storeVerdict,
+} from '../../src/report/verdict-store.ts';
+import { atomicWrite } from '../../src/report/atomic-write.ts';
 
 const pass: Verdict = {
   kind: 'pass',
@@ -81,4 +87,52 @@ test('any other error of the results is thrown as it is', async () => {
   );
   expect(verdict).toBe(pass);
   expect(none).toBeUndefined();
+});
+
+test('verdicts.json follows every verdict file: a new one, one another worker wrote, one replaced by a retry', () => {
+  const summary = path.join(
+    mkdtempSync(path.join(os.tmpdir(), 'drvcycle-store-')),
+    'verdicts.json',
+  );
+  const entry = (test: string, verdict: Verdict, status = 'passed') => ({
+    ...verdict,
+    test,
+    project: 'lab',
+    status,
+  });
+  const leak: Verdict = { ...pass, kind: 'leak', summary: 'LEAK at cycle 1: 256 B' };
+  const read = () =>
+    JSON.parse(readFileSync(summary, 'utf8')) as { verdicts: { test: string; kind: string }[] };
+  storeVerdict(summary, 'run-1', 't1', entry('cycles', leak, 'failed'));
+  storeVerdict(summary, 'run-1', 't2', entry('leaks', pass));
+  // Another worker's file, written as storeVerdict writes it, then this worker's next test.
+  atomicWrite(
+    path.join(runVerdictDir(summary, 'run-1'), 't3.json'),
+    JSON.stringify(entry('soak', pass)),
+  );
+  storeVerdict(summary, 'run-1', 't4', entry('error paths › second start', pass));
+  expect(read().verdicts.map((v) => `${v.test}:${v.kind}`)).toEqual([
+    'cycles:leak',
+    'leaks:pass',
+    'soak:pass',
+    'error paths › second start:pass',
+  ]);
+  // Printed as JSON.stringify(summary, null, 2) prints it.
+  const text = readFileSync(summary, 'utf8');
+  expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2));
+  // A retry of t1 replaces its file: the summary has the retry's verdict, once.
+  storeVerdict(summary, 'run-1', 't1', entry('cycles', pass));
+  expect(read().verdicts.map((v) => `${v.test}:${v.kind}`)).toEqual([
+    'cycles:pass',
+    'leaks:pass',
+    'soak:pass',
+    'error paths › second start:pass',
+  ]);
+  expect(readFileSync(summary, 'utf8')).toBe(
+    JSON.stringify(JSON.parse(readFileSync(summary, 'utf8')), null, 2),
+  );
+  // No verdict yet: the same shape, an empty list.
+  const empty = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-store-')), 'verdicts.json');
+  expect(rebuildSummary(empty, 'run-2').verdicts).toEqual([]);
+  expect(JSON.parse(readFileSync(empty, 'utf8'))).toMatchObject({ runId: 'run-2', verdicts: [] });
 });
