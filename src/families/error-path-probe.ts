@@ -7,6 +7,7 @@
  */
 import { classifyCycleFailure } from '../core/classify.ts';
 import { toWire } from '../core/errors.ts';
+import type { Verdict } from '../core/verdict.ts';
 import type { DriverImage, InstalledDriver, InstallOptions, Target } from '../target/types.ts';
 
 export const PROBE_SERVICE = 'dc_ep_probe';
@@ -27,6 +28,8 @@ export async function probeLoadAndUnload(
     readonly group?: string | undefined;
   },
   stopTimeoutMs: number,
+  /** The machine's debug output since the probe began (the lab's trace tells more of an unload). */
+  debugOutput: () => string = () => '',
 ): Promise<ProbeResult> {
   const probe = await install(
     { file: driver.imagePath },
@@ -39,9 +42,11 @@ export async function probeLoadAndUnload(
   try {
     await target.uninstall(probe, { timeoutMs: stopTimeoutMs });
   } catch (error) {
-    if (refused !== undefined || !isDriverUnloadFailure(error)) throw error;
+    const verdict = refused === undefined ? driverUnloadFailure(error, debugOutput()) : undefined;
+    if (!verdict) throw error;
+    const detail = verdict.summary.slice(verdict.summary.indexOf(': ') + 2);
     return {
-      skip: `the driver under test does not unload (${problemOf(error as Error)}): that is the cycles spec's verdict, and this case needs it loaded and unloaded`,
+      skip: `the driver under test does not unload (${detail}): that is the cycles spec's verdict, and this case needs it loaded and unloaded`,
       leftLoaded: true,
     };
   }
@@ -58,12 +63,13 @@ function problemOf(error: Error): string {
   return (error as { problem?: string }).problem ?? error.message;
 }
 
-/** Whether a failed unload is the driver's, judged as a cycle's failed stop is. */
-export function isDriverUnloadFailure(error: unknown): boolean {
+/** A failed unload judged as a cycle's failed stop is: its verdict when it is the driver's. */
+function driverUnloadFailure(error: unknown, debugOutput: string): Verdict | undefined {
   const state = (error as { state?: unknown }).state;
   const verdict = classifyCycleFailure({
     driver: PROBE_SERVICE,
     scenario: 'error paths',
+    debugOutput,
     record: {
       cycle: 1,
       outcome: 'stop-failed',
@@ -73,5 +79,7 @@ export function isDriverUnloadFailure(error: unknown): boolean {
       error: toWire(error),
     },
   });
-  return verdict.kind === 'unload-failure' || verdict.kind === 'hang' || verdict.kind === 'crash';
+  return verdict.kind === 'unload-failure' || verdict.kind === 'hang' || verdict.kind === 'crash'
+    ? verdict
+    : undefined;
 }

@@ -54,6 +54,8 @@ export interface DriverCertification {
   readonly criteria: Criterion[];
   /** Required criteria that did not run (filtered out, skipped, in another shard): each fails it. */
   readonly missing?: readonly string[];
+  /** Why a missing criterion's test was skipped, where it said (`test.skip(…, reason)`). */
+  readonly skipped?: Readonly<Record<string, string>>;
   readonly verdict: 'pass' | 'fail';
 }
 
@@ -162,6 +164,8 @@ export function buildCertification(
     runId?: string | undefined;
     now?: Date;
     comparisons?: readonly BuildComparison[];
+    /** Per project, the tests skipped with a reason: a missing criterion says why it did not run. */
+    skipped?: ReadonlyMap<string, ReadonlyMap<string, string>>;
   } = {},
 ): Certification {
   const comparisons = [...(options.comparisons ?? [])];
@@ -187,6 +191,13 @@ export function buildCertification(
         };
       });
     const missing = missingCriteria(group);
+    const reasons = options.skipped?.get(project);
+    const skipped = Object.fromEntries(
+      missing.flatMap((name) => {
+        const why = reasons?.get(name);
+        return why ? [[name, why]] : [];
+      }),
+    );
     drivers.push({
       project,
       service: first.settings.driver.serviceName,
@@ -196,6 +207,7 @@ export function buildCertification(
       rehearsal: first.rehearsal,
       criteria,
       missing,
+      ...(Object.keys(skipped).length > 0 ? { skipped } : {}),
       verdict:
         criteria.length > 0 && missing.length === 0 && criteria.every((c) => c.passed)
           ? 'pass'
@@ -228,7 +240,21 @@ export function combineDriverCertifications(
       (name) => !ran.has(name),
     );
     const passed = criteria.length > 0 && missing.length === 0 && criteria.every((c) => c.passed);
-    return { ...parts[0]!, criteria, missing, verdict: passed ? 'pass' : 'fail' };
+    const reasons = Object.assign({}, ...parts.map((d) => d.skipped ?? {})) as Record<
+      string,
+      string
+    >;
+    const skipped = Object.fromEntries(
+      missing.flatMap((name) => (reasons[name] ? [[name, reasons[name]]] : [])),
+    );
+    const first: DriverCertification = { ...parts[0]!, skipped: undefined };
+    return {
+      ...first,
+      criteria,
+      missing,
+      ...(Object.keys(skipped).length > 0 ? { skipped } : {}),
+      verdict: passed ? 'pass' : 'fail',
+    };
   });
 }
 
@@ -261,7 +287,7 @@ export function certificationMarkdown(c: Certification): string {
       `- Target: ${d.target}`,
       `- Driver Verifier: ${d.verifier}`,
       ...(d.rehearsal ? [`- **Rehearsal:** ${d.rehearsal}`] : []),
-      ...(d.missing && d.missing.length > 0 ? [`- **${missingLine(d.missing)}**`] : []),
+      ...(d.missing && d.missing.length > 0 ? [`- **${missingLine(d.missing, d.skipped)}**`] : []),
       '',
       '| criterion | requirement | measured | result |',
       '| --- | --- | --- | --- |',
@@ -269,7 +295,10 @@ export function certificationMarkdown(c: Certification): string {
         (k) =>
           `| ${cell(k.name)} | ${cell(k.requirement)} | ${cell(k.measured)} | ${k.passed ? 'pass' : '**FAIL**'} |`,
       ),
-      ...(d.missing ?? []).map((name) => `| ${cell(name)} | required | did not run | **FAIL** |`),
+      ...(d.missing ?? []).map(
+        (name) =>
+          `| ${cell(name)} | required | did not run${d.skipped?.[name] ? `: skipped, ${cell(d.skipped[name])}` : ''} | **FAIL** |`,
+      ),
       ...d.criteria
         .filter((k) => !k.passed && k.repro)
         .flatMap((k) => [
@@ -327,6 +356,17 @@ function comparisonMarkdown(k: BuildComparison): string[] {
 }
 
 /** What a certification that did not run all its criteria says, in the files and on the console. */
-export function missingLine(missing: readonly string[]): string {
-  return `${missing.length} required criteri${missing.length === 1 ? 'on' : 'a'} did not run (filtered out by -g/--grep, --grep-invert, testMatch/testIgnore, --shard, --last-failed or --only-changed, or skipped): ${missing.join('; ')}`;
+export function missingLine(
+  missing: readonly string[],
+  skipped: Readonly<Record<string, string>> = {},
+): string {
+  const named = missing.map((name) =>
+    skipped[name] ? `${name} (skipped: ${skipped[name]})` : name,
+  );
+  const unexplained = missing.filter((name) => !skipped[name]).length;
+  const how =
+    unexplained === 0
+      ? 'each skipped, for the reason given'
+      : 'filtered out by -g/--grep, --grep-invert, testMatch/testIgnore, --shard, --last-failed or --only-changed, or skipped';
+  return `${missing.length} required criteri${missing.length === 1 ? 'on' : 'a'} did not run (${how}): ${named.join('; ')}`;
 }

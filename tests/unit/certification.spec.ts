@@ -10,6 +10,7 @@ import {
   buildCertification,
   certificationMarkdown,
   combineDriverCertifications,
+  missingLine,
   missingCriteria,
   type CertifiedTest,
 } from '../../src/report/certification-verdict.ts';
@@ -379,4 +380,48 @@ test('shards of one certification combine: a criterion missing from one shard bu
   const partial = buildCertification(all.slice(4, -1), identify).drivers;
   const [short] = combineDriverCertifications([...first, ...partial]);
   expect(short).toMatchObject({ verdict: 'fail', missing: [required.at(-1)] });
+});
+
+test('a criterion skipped with a reason says why it did not run, in the files and on the console, across shards too', () => {
+  const required = certificationCriteria('legacy');
+  const withRequired = (t: CertifiedTest): CertifiedTest => ({ ...t, required });
+  const skippedCase = 'error paths › second start';
+  const why =
+    'needs the driver loaded and unloaded, and it cannot be unloaded: UNLOAD FAILURE at cycle 1: the driver set no DriverUnload (see its cycles verdict)';
+  const ran = required
+    .filter((name) => name !== skippedCase && name !== 'cycles › soak: cycles for a set duration')
+    .map((name) => withRequired(certified(verdict('pass', name, 'PASS'), name)));
+  const project = ran[0]!.project;
+  const result = buildCertification(ran, identify, {
+    skipped: new Map([[project, new Map([[skippedCase, why]])]]),
+  });
+  const [driver] = result.drivers;
+  expect(driver!.missing).toEqual(
+    expect.arrayContaining([skippedCase, 'cycles › soak: cycles for a set duration']),
+  );
+  expect(driver!.skipped).toEqual({ [skippedCase]: why });
+  expect(missingLine(driver!.missing!, driver!.skipped)).toBe(
+    `2 required criteria did not run (filtered out by -g/--grep, --grep-invert, testMatch/testIgnore, --shard, --last-failed or --only-changed, or skipped): ${driver!.missing!.map((n) => (n === skippedCase ? `${n} (skipped: ${why})` : n)).join('; ')}`,
+  );
+  expect(missingLine([skippedCase], { [skippedCase]: why })).toBe(
+    `1 required criterion did not run (each skipped, for the reason given): ${skippedCase} (skipped: ${why})`,
+  );
+  expect(certificationMarkdown(result)).toContain(
+    `| ${skippedCase} | required | did not run: skipped, ${why} | **FAIL** |`,
+  );
+  // Two shards: the reason stays while no shard ran the case, and goes once one did.
+  const other = {
+    ...driver!,
+    criteria: [],
+    missing: [skippedCase],
+    skipped: { [skippedCase]: why },
+  };
+  expect(combineDriverCertifications([driver!, other])[0]!.skipped).toEqual({ [skippedCase]: why });
+  const ranIt = {
+    ...driver!,
+    criteria: [{ name: skippedCase, requirement: '', measured: 'PASS', passed: true }],
+    missing: [],
+    skipped: undefined,
+  };
+  expect(combineDriverCertifications([driver!, ranIt])[0]!.skipped).toBeUndefined();
 });

@@ -67,10 +67,25 @@ test("a driver with no DriverUnload (the stop 'succeeds', the service stays RUNN
   const result = await probeLoadAndUnload(fakeTarget(undefined, stuck), install, DRIVER, 5000);
   expect(result).toEqual({
     skip: expect.stringMatching(
-      /^the driver under test does not unload \(ControlService .*RUNNING, not STOPPED.*\): that is the cycles spec's verdict/,
+      /^the driver under test does not unload \(ControlService reported success but the service is RUNNING, not STOPPED\): that is the cycles spec's verdict/,
     ),
     leftLoaded: true,
   });
+  // The lab's trace of the probe's load says why: no DriverUnload.
+  const trace = [
+    '0130:0134:trace:ntoskrnl:IoCreateDriver (L"\\\\Driver\\\\dc_ep_probe", 000000000011F900)',
+    '0130:0134:trace:ntoskrnl:init_driver - DriverUnload = 0000000000000000',
+  ].join('\n');
+  const named = await probeLoadAndUnload(
+    fakeTarget(undefined, stuck),
+    install,
+    DRIVER,
+    5000,
+    () => trace,
+  );
+  expect(named.skip).toMatch(
+    /^the driver under test does not unload \(the driver set no DriverUnload, so it can never be unloaded \(the lab's trace shows DriverUnload = 0;/,
+  );
   // Windows' answer for a driver without DriverUnload, and an unload that hangs.
   const invalidControl = new ScmError({
     operation: 'ControlService',

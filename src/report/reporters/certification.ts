@@ -63,12 +63,21 @@ export default class CertificationReporter implements Reporter {
   private readonly runId: string | undefined;
   private readonly tests = new Map<string, CertifiedTest>();
   private readonly comparisons = new Map<string, BuildComparison>();
+  /** Per project, each skipped test's reason (a skipped test attaches no verdict). */
+  private readonly skipped = new Map<string, Map<string, string>>();
 
   constructor(options: { runId?: string } = {}) {
     this.runId = options.runId;
   }
 
   onTestEnd(test: TestCase, result: TestResult): void {
+    const project = test.parent.project()?.name ?? '';
+    const title = test.titlePath().slice(3).join(' › ');
+    const why = result.annotations.find((a) => a.type === 'skip' && a.description)?.description;
+    if (result.status === 'skipped' && why) {
+      const reasons = this.skipped.get(project) ?? new Map<string, string>();
+      this.skipped.set(project, reasons.set(title, why));
+    }
     const context = attached<Context>(result, 'certification-context.json');
     const verdict = attached<Verdict>(result, 'verdict.json');
     const compared = attached<ComparisonContext>(result, 'comparison-context.json');
@@ -88,8 +97,8 @@ export default class CertificationReporter implements Reporter {
     if (!context || !verdict) return;
     // The last attempt of a test is its result (a certify project allows none but the first).
     this.tests.set(test.id, {
-      project: test.parent.project()?.name ?? '',
-      test: test.titlePath().slice(3).join(' › '),
+      project,
+      test: title,
       status: result.status,
       verdict,
       ...context,
@@ -101,6 +110,7 @@ export default class CertificationReporter implements Reporter {
     const certification = buildCertification([...this.tests.values()], identify, {
       runId: this.runId,
       comparisons: [...this.comparisons.values()],
+      skipped: this.skipped,
     });
     atomicWrite(reportPaths.certificationJson(), `${JSON.stringify(certification, null, 2)}\n`);
     atomicWrite(reportPaths.certificationMarkdown(), certificationMarkdown(certification));
@@ -111,6 +121,8 @@ export default class CertificationReporter implements Reporter {
     );
     for (const driver of certification.drivers)
       if (driver.missing && driver.missing.length > 0)
-        process.stdout.write(`[drvcycle] ${driver.service}: ${missingLine(driver.missing)}\n`);
+        process.stdout.write(
+          `[drvcycle] ${driver.service}: ${missingLine(driver.missing, driver.skipped)}\n`,
+        );
   }
 }
