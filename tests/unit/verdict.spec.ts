@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import { ScmError, ScmTimeoutError, toWire, UnexpectedStateError } from '../../src/core/errors.ts';
 import type { CycleRecord } from '../../src/core/records.ts';
 import { classifyCycleFailure, crashLines } from '../../src/core/classify.ts';
+import { classifyIoFailure } from '../../src/core/io-verdict.ts';
 import {
   headline,
   isVerdict,
@@ -314,4 +315,50 @@ test('a driver that set no DriverUnload is named so: 1052 on Windows, DriverUnlo
   expect(windows.summary).toMatch(
     /^UNLOAD FAILURE at cycle 7: the driver set no DriverUnload, so it can never be unloaded \(ControlService on service "dc_tdi" failed at cycle 7: 1052 ERROR_INVALID_SERVICE_CONTROL: .*: Windows refuses to stop a driver without one\)$/,
   );
+});
+
+test('an I/O call the driver completed once cancelled leaves the machine to its clean check; one still held, or a close that hung, reverts it', () => {
+  const hang = (
+    afterCancel: 'ended' | 'returned-late' | 'still-pending' | 'never-returned',
+    closeHang = false,
+  ) =>
+    classifyIoFailure({
+      driver: 'dc_io',
+      scenario: 'cycles',
+      cycle: 1,
+      state: 'RUNNING',
+      crashLines: [],
+      failure: {
+        kind: 'hang',
+        operation: 'read',
+        description: 'read (ReadFile 16 bytes)',
+        call: 1,
+        elapsedMs: 1003,
+        boundMs: 1000,
+        afterCancel,
+        ...(afterCancel === 'ended' ? { afterCancelMs: 2 } : {}),
+      },
+      ...(closeHang
+        ? {
+            closeHang: {
+              kind: 'hang' as const,
+              operation: 'close',
+              description: 'close \\\\.\\DcIo',
+              call: 1,
+              elapsedMs: 2000,
+              boundMs: 2000,
+            },
+          }
+        : {}),
+    });
+  expect(hang('ended')).toMatchObject({ kind: 'hang', phase: 'io' });
+  expect(leavesMachineDirty(hang('ended'))).toBe(false);
+  expect(leavesMachineDirty(hang('returned-late'))).toBe(false);
+  expect(leavesMachineDirty(hang('still-pending'))).toBe(true);
+  expect(leavesMachineDirty(hang('never-returned'))).toBe(true);
+  expect(leavesMachineDirty(hang('ended', true))).toBe(true);
+  // A hang in a cycle's unload is never settled.
+  expect(
+    leavesMachineDirty({ ...hang('ended'), phase: 'unload', evidence: { afterCancel: 'ended' } }),
+  ).toBe(true);
 });
