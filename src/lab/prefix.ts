@@ -1,4 +1,5 @@
 /** The base Wine prefix every lab machine is copied from: 64-bit, reporting Windows 10. */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runProcess } from '../core/child-process.ts';
@@ -16,7 +17,47 @@ export function baseReadyMark(prefix = labPaths.basePrefix()): string {
 
 export function isBasePrefixReady(prefix = labPaths.basePrefix()): boolean {
   const mark = path.join(prefix, READY_MARK);
-  return existsSync(mark) && readFileSync(mark, 'utf8').trim() === BASE_FORMAT;
+  return (
+    existsSync(mark) &&
+    readFileSync(mark, 'utf8').trim() === BASE_FORMAT &&
+    baseRegistryChange(prefix) === undefined
+  );
+}
+
+/** The registry of the finished base prefix, as the lab left it: what every machine copies. */
+const REGISTRY_MARK = '.drvcycle-base-registry';
+const REGISTRY_FILES = ['system.reg', 'user.reg', 'userdef.reg'];
+
+function registryFingerprint(prefix: string): string {
+  const hash = createHash('sha256');
+  for (const name of REGISTRY_FILES) {
+    const file = path.join(prefix, name);
+    hash.update(`${name}\0`);
+    if (existsSync(file)) hash.update(readFileSync(file));
+    hash.update('\0');
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Records the base prefix's registry once provisioning has finished changing it (the relay
+ * channel's RelayInclude is written after the prefix is made).
+ */
+export function recordBaseRegistry(prefix = labPaths.basePrefix()): void {
+  writeFileSync(path.join(prefix, REGISTRY_MARK), registryFingerprint(prefix));
+}
+
+/**
+ * Why the base prefix is no longer what the lab made: a Wine program run in it by hand saves its
+ * registry on exit, and every machine copied from it would inherit that. Undefined: unchanged, or
+ * never recorded (a lab made before the record existed).
+ */
+export function baseRegistryChange(prefix = labPaths.basePrefix()): string | undefined {
+  const mark = path.join(prefix, REGISTRY_MARK);
+  if (!existsSync(mark)) return undefined;
+  return readFileSync(mark, 'utf8').trim() === registryFingerprint(prefix)
+    ? undefined
+    : `its registry changed since the lab made it (a Wine program ran in ${prefix})`;
 }
 
 export async function ensureBasePrefix(logFile: string): Promise<'already-done' | string> {

@@ -1,0 +1,41 @@
+/** The lab's base prefix: a registry changed after the lab made it (Wine run in it by hand) is caught. */
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import {
+  baseReadyMark,
+  baseRegistryChange,
+  isBasePrefixReady,
+  recordBaseRegistry,
+} from '../../src/lab/prefix.ts';
+
+/** A folder with a base prefix's marks and registry files (their first lines as Wine writes them). */
+function fakeBasePrefix(): string {
+  const prefix = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-base-'));
+  for (const name of ['system.reg', 'user.reg', 'userdef.reg'])
+    writeFileSync(
+      path.join(prefix, name),
+      'WINE REGISTRY Version 2\n;; All keys relative to \\\\Machine\n\n#arch=win64\n',
+    );
+  writeFileSync(baseReadyMark(prefix), '1');
+  return prefix;
+}
+
+test('a base prefix whose registry changed after it was recorded is not ready, and says why', () => {
+  const prefix = fakeBasePrefix();
+  // Made before the record existed: nothing to compare, still ready.
+  expect(baseRegistryChange(prefix)).toBeUndefined();
+  expect(isBasePrefixReady(prefix)).toBe(true);
+  recordBaseRegistry(prefix);
+  expect(isBasePrefixReady(prefix)).toBe(true);
+  // What a Wine program run in it saves on exit.
+  appendFileSync(path.join(prefix, 'user.reg'), '\n[Software\\\\Wine\\\\Debug] 1796656000\n');
+  expect(baseRegistryChange(prefix)).toBe(
+    `its registry changed since the lab made it (a Wine program ran in ${prefix})`,
+  );
+  expect(isBasePrefixReady(prefix)).toBe(false);
+  // Recorded again (provisioning finished after a rebuild): ready.
+  recordBaseRegistry(prefix);
+  expect(isBasePrefixReady(prefix)).toBe(true);
+});
