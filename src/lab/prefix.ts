@@ -39,6 +39,11 @@ function registryFingerprint(prefix: string): string {
   return hash.digest('hex');
 }
 
+/** Whether the base prefix's registry was recorded (a lab made before the record existed: no). */
+export function hasBaseRegistryRecord(prefix = labPaths.basePrefix()): boolean {
+  return existsSync(path.join(prefix, REGISTRY_MARK));
+}
+
 /**
  * Records the base prefix's registry once provisioning has finished changing it (the relay
  * channel's RelayInclude is written after the prefix is made).
@@ -53,9 +58,9 @@ export function recordBaseRegistry(prefix = labPaths.basePrefix()): void {
  * never recorded (a lab made before the record existed).
  */
 export function baseRegistryChange(prefix = labPaths.basePrefix()): string | undefined {
-  const mark = path.join(prefix, REGISTRY_MARK);
-  if (!existsSync(mark)) return undefined;
-  return readFileSync(mark, 'utf8').trim() === registryFingerprint(prefix)
+  if (!hasBaseRegistryRecord(prefix)) return undefined;
+  return readFileSync(path.join(prefix, REGISTRY_MARK), 'utf8').trim() ===
+    registryFingerprint(prefix)
     ? undefined
     : `its registry changed since the lab made it (a Wine program ran in ${prefix})`;
 }

@@ -9,7 +9,12 @@ import { ensureLabAgentBundle } from './lab-agent.ts';
 import { buildSampleDrivers } from './drivers.ts';
 import { assertCanInstall, installCommand, missingPackagesSince } from './packages.ts';
 import { labRoot } from './lab-paths.ts';
-import { baseRegistryChange, ensureBasePrefix, recordBaseRegistry } from './prefix.ts';
+import {
+  baseRegistryChange,
+  ensureBasePrefix,
+  hasBaseRegistryRecord,
+  recordBaseRegistry,
+} from './prefix.ts';
 import { ensurePoolRelayInclude } from './relay-include.ts';
 import { consoleLog, step, type Log } from './progress-log.ts';
 import { ensureWindowsKoffi, ensureWindowsNode } from './runtime.ts';
@@ -35,12 +40,13 @@ export async function provisionLab(log: Log = consoleLog): Promise<void> {
   await step(log, 'koffi for win32-x64', () => ensureWindowsKoffi(logFile));
   const changed = baseRegistryChange();
   if (changed) log(`  the base Wine prefix is made again: ${changed}`);
-  await step(log, 'base Wine prefix (Windows 10)', () => ensureBasePrefix(logFile));
-  await step(log, "pool calls in Wine's relay channel (RelayInclude)", () =>
+  const made = await step(log, 'base Wine prefix (Windows 10)', () => ensureBasePrefix(logFile));
+  const relay = await step(log, "pool calls in Wine's relay channel (RelayInclude)", () =>
     ensurePoolRelayInclude(logFile),
   );
   // The base prefix is final now: a later change to it (Wine run in it by hand) makes it rebuilt.
-  recordBaseRegistry();
+  if (made !== 'already-done' || relay !== 'already-done' || !hasBaseRegistryRecord())
+    recordBaseRegistry();
   await step(log, 'sample drivers (mingw-w64)', () => buildSampleDrivers(logFile));
   await step(log, 'agent bundle (node.exe, agent, koffi: the zip a VM image gets)', () =>
     ensureLabAgentBundle(),

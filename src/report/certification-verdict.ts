@@ -192,12 +192,6 @@ export function buildCertification(
       });
     const missing = missingCriteria(group);
     const reasons = options.skipped?.get(project);
-    const skipped = Object.fromEntries(
-      missing.flatMap((name) => {
-        const why = reasons?.get(name);
-        return why ? [[name, why]] : [];
-      }),
-    );
     drivers.push({
       project,
       service: first.settings.driver.serviceName,
@@ -207,7 +201,7 @@ export function buildCertification(
       rehearsal: first.rehearsal,
       criteria,
       missing,
-      ...(Object.keys(skipped).length > 0 ? { skipped } : {}),
+      ...skippedReasons(missing, (name) => reasons?.get(name)),
       verdict:
         criteria.length > 0 && missing.length === 0 && criteria.every((c) => c.passed)
           ? 'pass'
@@ -222,6 +216,20 @@ export function buildCertification(
     drivers,
     ...(comparisons.length > 0 ? { comparisons } : {}),
   };
+}
+
+/** The reasons the missing criteria were skipped, where one is known: `{ skipped }`, or nothing. */
+function skippedReasons(
+  missing: readonly string[],
+  reasonOf: (name: string) => string | undefined,
+): { skipped?: Record<string, string> } {
+  const skipped = Object.fromEntries(
+    missing.flatMap((name) => {
+      const why = reasonOf(name);
+      return why ? [[name, why]] : [];
+    }),
+  );
+  return Object.keys(skipped).length > 0 ? { skipped } : {};
 }
 
 /**
@@ -240,19 +248,12 @@ export function combineDriverCertifications(
       (name) => !ran.has(name),
     );
     const passed = criteria.length > 0 && missing.length === 0 && criteria.every((c) => c.passed);
-    const reasons = Object.assign({}, ...parts.map((d) => d.skipped ?? {})) as Record<
-      string,
-      string
-    >;
-    const skipped = Object.fromEntries(
-      missing.flatMap((name) => (reasons[name] ? [[name, reasons[name]]] : [])),
-    );
-    const first: DriverCertification = { ...parts[0]!, skipped: undefined };
     return {
-      ...first,
+      ...parts[0]!,
       criteria,
       missing,
-      ...(Object.keys(skipped).length > 0 ? { skipped } : {}),
+      skipped: undefined,
+      ...skippedReasons(missing, (name) => parts.find((d) => d.skipped?.[name])?.skipped?.[name]),
       verdict: passed ? 'pass' : 'fail',
     };
   });

@@ -2,10 +2,26 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '../../fixtures/index.ts';
 import { sampleDriver } from '../../src/core/paths.ts';
-import { runErrorPathCase } from '../../src/families/error-path-run.ts';
+import { runErrorPathCase, type ErrorPathRunContext } from '../../src/families/error-path-run.ts';
 import { ERROR_PATH_CASES } from '../../src/families/error-paths.ts';
 
 const byId = (id: string) => ERROR_PATH_CASES.find((c) => c.id === id)!;
+
+/** A case run with a sample driver as the driver under test. */
+const runOnSample = (
+  fixtures: Pick<ErrorPathRunContext, 'target' | 'machine' | 'install'>,
+  sample: string,
+  id: string,
+) =>
+  runErrorPathCase(
+    {
+      ...fixtures,
+      driverName: `dc_${sample}`,
+      imageUnderTest: readFileSync(sampleDriver(sample)),
+      stopTimeoutMs: 5_000,
+    },
+    byId(id),
+  );
 
 test('a service left behind by a case fails it, before anything is reverted', async ({
   install,
@@ -40,33 +56,17 @@ test('a case whose driver keeps pool allocated after unload fails on the pool tr
   target,
   machine,
 }) => {
-  const { verdict, evidence } = await runErrorPathCase(
-    {
-      target,
-      machine,
-      install,
-      driverName: 'dc_leak_small',
-      imageUnderTest: readFileSync(sampleDriver('leak_small')),
-      stopTimeoutMs: 5_000,
-    },
-    byId('path-spaces-unicode'),
+  const { verdict, evidence } = await runOnSample(
+    { target, machine, install },
+    'leak_small',
+    'path-spaces-unicode',
   );
   expect(evidence).toMatchObject({ leaks: { dc_ep_unicode: 256 } });
   expect(verdict.summary).toBe(
     'ERROR PATH MISMATCH: image path with spaces and non-ASCII characters: dc_ep_unicode left 256 pool bytes allocated that a further load and unload did not free',
   );
   // A case that ends with the driver running is unloaded, then given its further load.
-  const second = await runErrorPathCase(
-    {
-      target,
-      machine,
-      install,
-      driverName: 'dc_leak_small',
-      imageUnderTest: readFileSync(sampleDriver('leak_small')),
-      stopTimeoutMs: 5_000,
-    },
-    byId('second-start'),
-  );
+  const second = await runOnSample({ target, machine, install }, 'leak_small', 'second-start');
   expect(second.verdict.summary).toBe(
     'ERROR PATH MISMATCH: second start: dc_ep_twice left 256 pool bytes allocated that a further load and unload did not free',
   );
@@ -78,17 +78,7 @@ test("pool the next load frees (late_free) is no error-path leak: the leak spec'
   machine,
 }) => {
   for (const id of ['path-spaces-unicode', 'second-start']) {
-    const { verdict, evidence } = await runErrorPathCase(
-      {
-        target,
-        machine,
-        install,
-        driverName: 'dc_late_free',
-        imageUnderTest: readFileSync(sampleDriver('late_free')),
-        stopTimeoutMs: 5_000,
-      },
-      byId(id),
-    );
+    const { verdict, evidence } = await runOnSample({ target, machine, install }, 'late_free', id);
     expect(verdict, verdict.summary).toMatchObject({ kind: 'pass', driver: 'dc_late_free' });
     expect(evidence.leaks).toEqual({});
     // The further load's own buffer is still held: shown, not judged.
