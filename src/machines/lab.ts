@@ -60,6 +60,8 @@ import { agentAnswers, HOST_KEEPER_PREFIX, testLeftovers, type Machine } from '.
 import { leftoversAgainst, type CleanState } from './clean-state.ts';
 
 export const LAB_STAGING_DIR = 'C:\\drvcycle\\images';
+/** How long a driver host whose last driver stopped is given to exit before it counts as left. */
+const HOST_EXIT_WAIT_MS = 5_000;
 /** The load-order group drivers under test share a host in, unless they name their own. */
 export const LAB_HOST_GROUP = 'drvcycle-host';
 
@@ -529,11 +531,13 @@ export class LabMachine implements Machine {
     }));
     const kept = { keptHosts: this.keptHosts, keptImages: this.keptImages };
     let found = leftoversAgainst(this.cleanState, { ...this.localState(), services }, kept);
-    // A driver host whose last driver just stopped exits a moment later: look again briefly.
-    for (
-      let look = 0;
-      look < 10 && found.some((f) => f.startsWith('driver hosts no keeper'));
-      look++
+    // A driver host whose last driver just stopped exits a moment later: look again until it is
+    // gone. Under load that took more than the 1 s once allowed (a clean machine replaced in a
+    // fresh-clone run); a host still there at the deadline is a leftover.
+    const deadline = performance.now() + HOST_EXIT_WAIT_MS;
+    while (
+      found.some((f) => f.startsWith('driver hosts no keeper')) &&
+      performance.now() < deadline
     ) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       found = leftoversAgainst(this.cleanState, { ...this.localState(), services }, kept);
