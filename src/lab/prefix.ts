@@ -15,13 +15,10 @@ export function baseReadyMark(prefix = labPaths.basePrefix()): string {
   return path.join(prefix, READY_MARK);
 }
 
+/** Whether a base prefix was finished in the current format (its registry is checked apart). */
 export function isBasePrefixReady(prefix = labPaths.basePrefix()): boolean {
   const mark = path.join(prefix, READY_MARK);
-  return (
-    existsSync(mark) &&
-    readFileSync(mark, 'utf8').trim() === BASE_FORMAT &&
-    baseRegistryChange(prefix) === undefined
-  );
+  return existsSync(mark) && readFileSync(mark, 'utf8').trim() === BASE_FORMAT;
 }
 
 /** The registry of the finished base prefix, as the lab left it: what every machine copies. */
@@ -67,7 +64,7 @@ export function baseRegistryChange(prefix = labPaths.basePrefix()): string | und
 
 export async function ensureBasePrefix(logFile: string): Promise<'already-done' | string> {
   const prefix = labPaths.basePrefix();
-  if (isBasePrefixReady(prefix)) return 'already-done';
+  if (isBasePrefixReady(prefix) && baseRegistryChange(prefix) === undefined) return 'already-done';
   rmSync(prefix, { recursive: true, force: true });
   const env = wineEnv(prefix);
   const wine = { env, output: { logFile }, timeoutMs: 180_000 };

@@ -15,6 +15,7 @@ import {
   hasBaseRegistryRecord,
   recordBaseRegistry,
 } from './prefix.ts';
+import { withProvisionLock } from './provision-lock.ts';
 import { ensurePoolRelayInclude } from './relay-include.ts';
 import { consoleLog, step, type Log } from './progress-log.ts';
 import { ensureWindowsKoffi, ensureWindowsNode } from './runtime.ts';
@@ -22,8 +23,14 @@ import { ensureWindowsKoffi, ensureWindowsNode } from './runtime.ts';
 export async function provisionLab(log: Log = consoleLog): Promise<void> {
   const root = labRoot();
   mkdirSync(root, { recursive: true });
+  log(
+    `setting up the embedded Wine lab in ${root} (details in ${path.join(root, 'provision.log')})`,
+  );
+  await withProvisionLock(root, log, () => provisionLabHoldingLock(root, log));
+}
+
+async function provisionLabHoldingLock(root: string, log: Log): Promise<void> {
   const logFile = path.join(root, 'provision.log');
-  log(`setting up the embedded Wine lab in ${root} (details in ${logFile})`);
   await step(log, 'Debian packages (Wine, mingw-w64)', async () => {
     const missing = await missingPackagesSince(path.join(root, '.packages-installed'));
     if (missing.length === 0) return 'already-done';

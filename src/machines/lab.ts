@@ -51,7 +51,7 @@ import { wineEnv } from '../lab/wine-env.ts';
 import { labBundle } from '../lab/lab-agent.ts';
 import type { LabHostMode } from '../config/machine-settings.ts';
 import { labPaths, toWinePath } from '../lab/lab-paths.ts';
-import { isBasePrefixReady } from '../lab/prefix.ts';
+import { baseRegistryChange, isBasePrefixReady } from '../lab/prefix.ts';
 import { consoleLog, step, type Log } from '../lab/progress-log.ts';
 import type { MachineEvidence } from '../core/classify.ts';
 import { createHash } from 'node:crypto';
@@ -466,6 +466,16 @@ export class LabMachine implements Machine {
       throw new DrvcycleError(ErrorCodes.LAB_MACHINE, 'The lab has no base Wine prefix yet.', {
         hint: 'Run `npx drvcycle provision` (npm run lab and npm test do it for you).',
       });
+    }
+    const changed = baseRegistryChange();
+    if (changed) {
+      throw new DrvcycleError(
+        ErrorCodes.LAB_MACHINE,
+        `The lab's base Wine prefix is no longer what the lab made: ${changed}. A machine copied from it would not be the machine the lab tests on.`,
+        {
+          hint: 'Run `npx drvcycle provision` to make it again (npm run lab and npm test do it for you), and run Wine programs in a machine of your own, never in the base prefix.',
+        },
+      );
     }
     await this.shutdown();
     this.keptHosts.clear();

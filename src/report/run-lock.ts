@@ -8,13 +8,20 @@
  * command that started it (DRVCYCLE_RUN_LOCK_PID) and runs under it. A lock whose process is gone
  * (a killed run) is taken over, by one taker at a time (`.run.lock.takeover`).
  */
-import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runLockHolder, setRunLockHolder } from '../config/environment.ts';
-import { processAlive } from '../core/child-process.ts';
 import { ConfigError } from '../core/errors.ts';
+import {
+  ageMs,
+  createExclusive,
+  isLive,
+  isOurs,
+  parseHolder,
+  readText,
+  removeStale,
+} from '../core/exclusive-file.ts';
 
 interface RunLock {
   readonly pid: number;
@@ -25,45 +32,12 @@ interface RunLock {
   readonly command?: string;
 }
 
-/** Set by a lock holder for the processes it starts: its pid. */
-
 /** A lock file being written by a taker on a filesystem without hard links, for this long at most. */
 const WRITING_MS = 5_000;
-/** A takeover that takes longer than this was interrupted (its taker killed). */
-const TAKEOVER_MS = 10_000;
 
 export function lockFile(reportsDir: string): string {
   return path.join(reportsDir, '.run.lock');
 }
-
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-function parseLock(text: string | undefined): RunLock | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const lock = JSON.parse(text) as RunLock;
-    return typeof lock.pid === 'number' && typeof lock.host === 'string' ? lock : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function ageMs(file: string): number {
-  try {
-    return Date.now() - statSync(file).mtimeMs;
-  } catch {
-    return Infinity;
-  }
-}
-
-const isOurs = (lock: RunLock) => lock.pid === process.pid && lock.host === os.hostname();
-const isLive = (lock: RunLock) => lock.host === os.hostname() && processAlive(lock.pid);
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -71,7 +45,7 @@ function sleepSync(ms: number): void {
 
 /** The live run holding the folder, if another process does. */
 export function liveRunIn(reportsDir: string): RunLock | undefined {
-  const lock = parseLock(readText(lockFile(reportsDir)));
+  const lock = parseHolder<RunLock>(readText(lockFile(reportsDir)));
   return lock && !isOurs(lock) && isLive(lock) ? lock : undefined;
 }
 
@@ -107,48 +81,6 @@ export function isTestRunner(
   return env.TEST_WORKER_INDEX === undefined && argv.slice(2).includes('test');
 }
 
-/** Creates `file` with `body` unless it exists; false when it does. */
-function createExclusive(file: string, body: string): boolean {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, body);
-  try {
-    linkSync(tmp, file);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
-    // No hard links here: an exclusive create, then the body (a reader may see it empty briefly).
-    try {
-      writeFileSync(file, body, { flag: 'wx' });
-      return true;
-    } catch (fallback) {
-      if ((fallback as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw fallback;
-    }
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-}
-
-/** Removes a dead run's lock, as seen (`seen`), unless another taker is at it or it changed. */
-function removeStale(file: string, seen: string | undefined): void {
-  const takeover = `${file}.takeover`;
-  const token = JSON.stringify({ pid: process.pid, host: os.hostname() });
-  if (!createExclusive(takeover, token)) {
-    const taker = parseLock(readText(takeover));
-    if ((taker && !isLive(taker)) || ageMs(takeover) > TAKEOVER_MS)
-      rmSync(takeover, { force: true });
-    return;
-  }
-  try {
-    const now = readText(file);
-    if (now === undefined || now === seen) rmSync(file, { force: true });
-  } finally {
-    rmSync(takeover, { force: true });
-  }
-}
-
 /**
  * Takes the folder for this process until it exits (`command`: the drvcycle command taking it,
  * shown to a run it refuses). Refused while another live process holds it, unless that process
@@ -169,13 +101,13 @@ export function takeRunLock(reportsDir: string, runId: string, command?: string)
     if (createExclusive(file, body)) {
       setRunLockHolder(process.pid);
       process.once('exit', () => {
-        const current = parseLock(readText(file));
+        const current = parseHolder<RunLock>(readText(file));
         if (current && isOurs(current)) rmSync(file, { force: true });
       });
       return;
     }
     const seen = readText(file);
-    const holder = parseLock(seen);
+    const holder = parseHolder<RunLock>(seen);
     if (holder && isOurs(holder)) return;
     if (holder && isLive(holder)) {
       if (startedBy(holder)) return;
