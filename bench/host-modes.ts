@@ -29,7 +29,8 @@ import { labPaths, toWinePath } from '../src/lab/lab-paths.ts';
 import { wineEnv } from '../src/lab/wine-env.ts';
 import type { LabHostMode } from '../src/config/machine-settings.ts';
 import { LabMachine } from '../src/machines/lab.ts';
-import { latencyChartSpec, renderSvg } from '../src/report/charts.ts';
+import { latencyChartSpec } from '../src/report/charts.ts';
+import { renderSvg } from '../src/report/chart-render.ts';
 import { runCyclePlan } from '../src/families/cycle-plan.ts';
 import type { InstalledDriver } from '../src/target/types.ts';
 

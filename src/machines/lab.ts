@@ -104,6 +104,7 @@ function track(machine: LabMachine): void {
   unreleased.add(machine);
   if (stopOnExit) return;
   stopOnExit = () => {
+    if (unreleased.size === 0) return;
     // A process being started at this moment (a wineserver its client just forked) shows up a
     // little later: look again until two looks in a row find nothing, for at most a second.
     const pause = new Int32Array(new SharedArrayBuffer(4));

@@ -2,7 +2,6 @@
  * SVG charts for the reports, rendered in Node with vega-lite (no browser, no canvas): memory
  * versus cycle with the fitted Theil–Sen line, and start/stop latency per cycle.
  */
-import type * as Vega from 'vega';
 import type * as vl from 'vega-lite';
 import { decimate } from '../core/stats.ts';
 
@@ -83,24 +82,6 @@ export function latencyChartSpec(
       color: { field: 'phase', type: 'nominal', title: null },
     },
   } as vl.TopLevelSpec;
-}
-
-/**
- * vega and vega-lite take about a second to load: loaded with the first chart, not by every
- * process that imports drvcycle (the runner, a worker before its machine is up).
- */
-export function loadChartRenderer(): Promise<[typeof Vega, typeof vl]> {
-  return Promise.all([import('vega'), import('vega-lite')]);
-}
-
-export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
-  const [vega, vegaLite] = await loadChartRenderer();
-  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
 }
 
 /**

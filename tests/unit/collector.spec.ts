@@ -4,12 +4,8 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { Collector } from '../../src/collector/collector.ts';
 import { readableDebugOutput } from '../../src/collector/window-events.ts';
-import {
-  latencyChartSpec,
-  MAX_CHART_POINTS,
-  memoryChartSpec,
-  renderSvg,
-} from '../../src/report/charts.ts';
+import { latencyChartSpec, MAX_CHART_POINTS, memoryChartSpec } from '../../src/report/charts.ts';
+import { renderSvg } from '../../src/report/chart-render.ts';
 import { fileVersion } from '../../src/report/driver-file.ts';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'drvcycle-collector-'));
