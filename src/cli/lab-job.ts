@@ -5,6 +5,7 @@ import { runProcess } from '../core/child-process.ts';
 import { reportPaths } from '../config/report-paths.ts';
 import { reportsDir } from '../config/environment.ts';
 import { ensureRunId } from '../config/run-id-env.ts';
+import { playwrightCommand } from './playwright-command.ts';
 import { takeRunLock } from '../report/run-lock.ts';
 import { generateReport } from '../report/generate.ts';
 
@@ -14,9 +15,10 @@ export async function runLabJob(args: string[]): Promise<number> {
   // Each run's report shows that run; the trend across runs lives in reports/history.
   rmSync(reportPaths.allureResults(), { recursive: true, force: true });
   const hasProject = args.some((arg) => arg.startsWith('--project'));
+  const playwright = playwrightCommand(['test', ...(hasProject ? [] : ['--project=lab']), ...args]);
   const result = await runProcess(
-    'npx',
-    ['playwright', 'test', ...(hasProject ? [] : ['--project=lab']), ...args],
+    playwright.command,
+    playwright.args,
     // Ctrl+C: Playwright stops the run and tears its machines down; this job waits for it, then
     // reports what ran (the interrupted tests' verdicts are `environment`).
     { timeoutMs: 7 * 24 * 3600_000, output: 'inherit', allowFailure: true, forwardSignals: true },

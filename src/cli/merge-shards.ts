@@ -1,4 +1,5 @@
 /** `drvcycle report <shard folders…>`: one report for a run sharded across CI machines. */
+import { playwrightCommand } from './playwright-command.ts';
 import path from 'node:path';
 import { runProcess } from '../core/child-process.ts';
 import { ErrorCodes } from '../core/errors.ts';
@@ -26,16 +27,17 @@ export async function mergeShardReports(shards: string[]): Promise<void> {
     );
   if (merged.blobs.length === 0) return;
   const html = path.join(into, 'playwright-report');
-  await runProcess(
-    'npx',
-    ['playwright', 'merge-reports', '--reporter=html', path.join(into, 'blob-report')],
-    {
-      timeoutMs: 600_000,
-      env: { ...process.env, PLAYWRIGHT_HTML_OUTPUT_DIR: html, PLAYWRIGHT_HTML_OPEN: 'never' },
-      errorCode: ErrorCodes.REPORT,
-      hint: 'The shards must come from the same version of the tests and of Playwright.',
-    },
-  );
+  const playwright = playwrightCommand([
+    'merge-reports',
+    '--reporter=html',
+    path.join(into, 'blob-report'),
+  ]);
+  await runProcess(playwright.command, playwright.args, {
+    timeoutMs: 600_000,
+    env: { ...process.env, PLAYWRIGHT_HTML_OUTPUT_DIR: html, PLAYWRIGHT_HTML_OPEN: 'never' },
+    errorCode: ErrorCodes.REPORT,
+    hint: 'The shards must come from the same version of the tests and of Playwright.',
+  });
   process.stdout.write(
     `[drvcycle] Playwright report of all shards: ${path.join(html, 'index.html')}\n`,
   );

@@ -4,6 +4,7 @@
  * the tests that did not complete, the first part's verdicts and Allure results kept, then one
  * report of both parts. It holds the reports folder until its report is written.
  */
+import { playwrightCommand } from './playwright-command.ts';
 import path from 'node:path';
 import { checkedRunId } from '../core/run-id.ts';
 import { runProcess } from '../core/child-process.ts';
@@ -69,16 +70,19 @@ export async function resumeRun(args: string[]): Promise<number> {
     process.stdout.write(
       `[drvcycle] arguments restored from the interrupted run: ${settings.args.join(' ')}\n`,
     );
-  const result = await runProcess(
-    'npx',
-    ['playwright', 'test', '--test-list-invert', list, '--pass-with-no-tests', ...settings.args],
-    {
-      timeoutMs: 7 * 24 * 3600_000,
-      output: 'inherit',
-      allowFailure: true,
-      env: { ...process.env, ...settings.env, [RUN_ID_ENV]: runId },
-    },
-  );
+  const playwright = playwrightCommand([
+    'test',
+    '--test-list-invert',
+    list,
+    '--pass-with-no-tests',
+    ...settings.args,
+  ]);
+  const result = await runProcess(playwright.command, playwright.args, {
+    timeoutMs: 7 * 24 * 3600_000,
+    output: 'inherit',
+    allowFailure: true,
+    env: { ...process.env, ...settings.env, [RUN_ID_ENV]: runId },
+  });
   const report = await generateReport({ quiet: true });
   process.stdout.write(`\n[drvcycle] Allure report of the whole run: ${report}\n`);
   return result.code ?? 1;

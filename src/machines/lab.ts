@@ -660,8 +660,8 @@ export class LabMachine implements Machine {
   }
 
   /** Kills everything in the prefix (a hung host, a stuck wineserver) and starts from the base again. */
-  async recover(_reason: string): Promise<void> {
-    await this.revert();
+  async recover(_reason: string, signal?: AbortSignal): Promise<void> {
+    await this.revert(signal);
   }
 
   /** Stops the agent and everything else in the prefix; keeps the files for a post-mortem. */

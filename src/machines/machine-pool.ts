@@ -34,19 +34,19 @@ interface Standby {
   /** The machine being reverted (undefined while a new one boots). */
   readonly machine: Machine | undefined;
   readonly ready: Promise<Machine>;
-  /** Cuts a new machine's boot short (the pool released before it was needed). */
-  readonly boot?: AbortController;
+  /** Cuts its boot or revert short (the pool released before it was needed). */
+  readonly cut?: AbortController;
 }
 
 function standby(
   slot: number,
   machine: Machine | undefined,
   ready: Promise<Machine>,
-  boot?: AbortController,
+  cut?: AbortController,
 ): Standby {
   // Settled later by whoever takes it; a failure meanwhile is no unhandled rejection.
   ready.catch(() => undefined);
-  return { slot, machine, ready, ...(boot ? { boot } : {}) };
+  return { slot, machine, ready, ...(cut ? { cut } : {}) };
 }
 
 export class MachinePool implements Machine {
@@ -116,12 +116,12 @@ export class MachinePool implements Machine {
 
   /** A clean machine for the next test: a standby one swapped in, or (alone) this one reverted. */
   revert(): Promise<void> {
-    return this.replace((machine) => machine.revert());
+    return this.replace((machine, signal) => machine.revert(signal));
   }
 
   /** After a crash or hang: a standby machine swapped in; the lost one is recovered meanwhile. */
   recover(reason: string): Promise<void> {
-    return this.replace((machine) => machine.recover(reason));
+    return this.replace((machine, signal) => machine.recover(reason, signal));
   }
 
   /**
@@ -151,12 +151,13 @@ export class MachinePool implements Machine {
 
   /**
    * Releases every machine: a standby machine still booting has its boot cut short (at the end of
-   * a worker's last test, the standby booted after its first one may still be coming up); those
-   * still reverting are waited for.
+   * a worker's last test, the standby booted after its first one may still be coming up), and so
+   * has one still reverting after a dirty test (on the lab, 1-2 s at every worker's end); a
+   * provider that cannot cut a revert short is waited for.
    */
   async release(options: { keepWarm?: boolean } = {}): Promise<void> {
     const standing = this.standby.splice(0);
-    for (const entry of standing) entry.boot?.abort();
+    for (const entry of standing) entry.cut?.abort();
     const results = await Promise.allSettled([
       this.active.release(options),
       ...standing.map(async (entry) => {
@@ -170,7 +171,9 @@ export class MachinePool implements Machine {
     if (failed) throw failed.reason;
   }
 
-  private async replace(clean: (machine: Machine) => Promise<void>): Promise<void> {
+  private async replace(
+    clean: (machine: Machine, signal?: AbortSignal) => Promise<void>,
+  ): Promise<void> {
     if (this.options.size === 1) {
       await clean(this.active);
       return;
@@ -178,11 +181,13 @@ export class MachinePool implements Machine {
     this.standBy();
     const dirty = this.active;
     // The dirty machine goes to the back of the queue, cleaned while the others serve.
+    const cut = new AbortController();
     this.standby.push(
       standby(
         this.activeSlot,
         dirty,
-        clean(dirty).then(() => dirty),
+        clean(dirty, cut.signal).then(() => dirty),
+        cut,
       ),
     );
     for (let failures = 0; ;) {

@@ -10,10 +10,14 @@ export interface Machine {
   /** The machine's Target; stable across reverts. */
   target(): Target;
   healthy(): Promise<boolean>;
-  /** Back to a clean state: a fresh prefix copy, a checkpoint, or (no control) our services removed. */
-  revert(): Promise<void>;
+  /**
+   * Back to a clean state: a fresh prefix copy, a checkpoint, or (no control) our services removed.
+   * `signal` cuts it short (its pool released meanwhile): it rejects, and the machine is released
+   * as it is. A provider that cannot stop a revert half-way finishes it.
+   */
+  revert(signal?: AbortSignal): Promise<void>;
   /** After a crash or hang: force the machine back (power off, kill, revert) and wait until healthy. */
-  recover(reason: string): Promise<void>;
+  recover(reason: string, signal?: AbortSignal): Promise<void>;
   /** Where the debug output (Wine channels, a serial console) ends now; pass it to debugOutput later. */
   debugMark(): number;
   /** Debug output written since `mark` (DbgPrint lines, crash messages). Empty when there is none. */

@@ -44,10 +44,30 @@ export class FakeMachine implements Machine {
     return !this.reverting && !this.released;
   }
 
-  async revert(): Promise<void> {
+  /** Whether a revert stops when its signal is aborted (the lab's does; a VM's may not). */
+  cutsRevertShort = true;
+  /** Reverts stopped half-way by their signal. */
+  revertsCut = 0;
+
+  async revert(signal?: AbortSignal): Promise<void> {
     this.reverting = true;
-    await new Promise((resolve) => setTimeout(resolve, this.revertMs));
-    this.reverting = false;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, this.revertMs);
+        if (this.cutsRevertShort)
+          signal?.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(timer);
+              this.revertsCut++;
+              reject(signal.reason as Error);
+            },
+            { once: true },
+          );
+      });
+    } finally {
+      this.reverting = false;
+    }
     this.reverts++;
     this.dirt = [];
     this.debug = '';
@@ -57,9 +77,9 @@ export class FakeMachine implements Machine {
     }
   }
 
-  async recover(reason: string): Promise<void> {
+  async recover(reason: string, signal?: AbortSignal): Promise<void> {
     this.recovers.push(reason);
-    await this.revert();
+    await this.revert(signal);
   }
 
   debugMark(): number {

@@ -39,9 +39,24 @@ test('a dirty machine is swapped for a clean standby one at once and reverted in
   expect(first.reverts).toBe(1);
   expect(second.reverting).toBe(true);
   expect(pool.swaps).toBe(2);
+  // Released meanwhile: the revert no test will use is cut short, not waited for.
   await pool.release();
-  expect(second.reverting).toBe(false);
+  expect(second.revertsCut).toBe(1);
+  expect(second.reverts).toBe(0);
   expect(first.released && second.released).toBe(true);
+});
+
+test('a provider that cannot cut a revert short has it finished before the release', async () => {
+  const provider = fakeProvider();
+  const pool = await MachinePool.open({ size: 2, create: provider.create });
+  const [first] = provider.made as [FakeMachine, FakeMachine];
+  first.cutsRevertShort = false;
+  await pool.revert();
+  expect(first.reverting).toBe(true);
+  await pool.release();
+  expect(first.reverting).toBe(false);
+  expect(first.reverts).toBe(1);
+  expect(first.released).toBe(true);
 });
 
 test('alone in its pool, a machine is reverted in place and the pool waits for it', async () => {
