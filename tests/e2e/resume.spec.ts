@@ -67,8 +67,10 @@ test('a run killed in its first test is resumed with the settings and arguments 
   const reports = testInfo.outputPath('reports');
   const runId = `${process.env.DRVCYCLE_RUN_ID}-first`;
   const specs = ['specs/cycles.spec.ts', 'specs/leaks.spec.ts', '--project=lab', '--workers=1'];
-  const first = startRun(specs, { reports, runId, env: { CYCLES: '400', LEAK_CYCLES: '40' } });
-  await first.waitFor(/\[dc_clean\] cycle \d+\/400/, 120_000);
+  // Enough cycles that the first progress line (5 s in) comes before the test ends: 400 took
+  // 3 s on a quiet machine, and the run was never killed in its first test.
+  const first = startRun(specs, { reports, runId, env: { CYCLES: '2000', LEAK_CYCLES: '40' } });
+  await first.waitFor(/\[dc_clean\] cycle \d+\/2000/, 120_000);
   first.signal('SIGKILL');
   await first.exited;
   expect(first.verdicts()).toMatchObject({ runId, verdicts: [] });
@@ -89,12 +91,12 @@ test('a run killed in its first test is resumed with the settings and arguments 
   expect(resumed.code, resumed.stdout.slice(-2000)).toBe(0);
   expect(resumed.stdout).toContain(`resuming run ${runId}: 0 tests completed, the rest runs now`);
   expect(resumed.stdout).toContain(
-    'settings restored from the interrupted run: CYCLES=400, LEAK_CYCLES=40',
+    'settings restored from the interrupted run: CYCLES=2000, LEAK_CYCLES=40',
   );
   expect(resumed.stdout).toContain(
     `arguments restored from the interrupted run: ${specs.join(' ')}`,
   );
-  expect(resumed.stdout).toContain('dc_clean: 400/400 cycles');
+  expect(resumed.stdout).toContain('dc_clean: 2000/2000 cycles');
   expect(resumed.stdout).toContain('drvcycle: 2 passed, 0 failed, 1 skipped (passed)');
   const after = JSON.parse(
     readFileSync(path.join(reports, 'verdicts.json'), 'utf8'),
