@@ -72,6 +72,8 @@ export interface DriverUnderTest {
    * JSON file (relative paths: from the current directory), or the table itself.
    */
   readonly io?: IoTableOption | undefined;
+  /** Where a drivers manifest declared it (`drivers.jsonl:3`): what a problem with it names. */
+  readonly declaredAt?: string | undefined;
 }
 
 export type DriverKind = 'legacy' | 'pnp';
@@ -104,7 +106,9 @@ export type CompareOptions = Partial<Omit<CompareSettings, 'thresholds'>> & {
 
 export interface Settings {
   readonly profile: Profile | undefined;
-  readonly driver: Required<Omit<DriverUnderTest, 'group' | 'pnpStrategy' | 'infPath' | 'io'>> & {
+  readonly driver: Required<
+    Omit<DriverUnderTest, 'group' | 'pnpStrategy' | 'infPath' | 'io' | 'declaredAt'>
+  > & {
     readonly group: string | undefined;
     readonly pnpStrategy?: 'remove-readd' | 'disable-enable' | undefined;
     readonly infPath?: string | undefined;
@@ -242,21 +246,21 @@ function checkImageFile(
       `${source}: ${imagePath} ${stat ? 'is not a file' : 'does not exist'}.`,
       fix,
     );
-  if (stat?.isFile()) checkDriverImage(imagePath, stat.size, source);
+  if (stat?.isFile()) checkDriverImage(imagePath, stat.size, source, fix);
 }
 
 /** A driver image the agent takes and Windows can load as a kernel driver, or a ConfigError. */
-function checkDriverImage(imagePath: string, size: number, source: string): void {
+function checkDriverImage(imagePath: string, size: number, source: string, fix: string): void {
   if (size > MAX_IMAGE_BYTES)
     throw new ConfigError(
       `${source}: ${imagePath} is ${size} bytes; the agent takes images of up to ${MAX_IMAGE_BYTES} bytes (64 MiB).`,
-      'A kernel driver is rarely past a few MiB: check that DRIVER names the .sys, not an archive or a debug symbol file.',
+      `A kernel driver is rarely past a few MiB: it must be the .sys, not an archive or a debug symbol file. ${fix}`,
     );
   const problem = driverImageProblem(readHead(imagePath), IMAGE_FILE_MACHINE.AMD64);
   if (problem)
     throw new ConfigError(
       `${source}: ${imagePath} cannot be loaded as a kernel driver: ${problem}.`,
-      "Point DRIVER at the x64 .sys your driver's build produces (link with /SUBSYSTEM:NATIVE).",
+      `${fix} It must be an x64 kernel driver (linked with /SUBSYSTEM:NATIVE).`,
     );
 }
 
@@ -337,11 +341,18 @@ function resolveDriver(
   const imagePath = path.resolve(
     env[DRIVER_ENV.imagePath] || fromUse?.imagePath || sampleDriver('clean'),
   );
-  const source = env[DRIVER_ENV.imagePath] ? `DRIVER=${env.DRIVER}` : 'driverUnderTest.imagePath';
+  const declaredAt = fromUse?.declaredAt;
+  const source = env[DRIVER_ENV.imagePath]
+    ? `DRIVER=${env.DRIVER}`
+    : declaredAt
+      ? `${declaredAt} ("image")`
+      : 'driverUnderTest.imagePath';
   checkImageFile(
     imagePath,
     source,
-    "Point DRIVER (or driverUnderTest.imagePath in playwright.config.ts) at your driver's .sys file.",
+    env[DRIVER_ENV.imagePath] || !declaredAt
+      ? "Point DRIVER (or driverUnderTest.imagePath in playwright.config.ts) at your driver's .sys file."
+      : `Fix the "image" of ${declaredAt} (the .sys of that driver's build), or remove the line.`,
     options,
   );
 

@@ -141,7 +141,7 @@ test('projects from a manifest: dev, and nightly and certify per driver (certify
   const [dev, , nightlyLeak, certifyClean] = projects;
   expect(dev!.use).toEqual({
     profile: 'dev',
-    driverUnderTest: { imagePath: clean, serviceName: 'dc_clean' },
+    driverUnderTest: { imagePath: clean, serviceName: 'dc_clean', declaredAt: 'drivers.jsonl:1' },
   });
   expect(String(dev!.testMatch)).toContain('cycles|leaks');
   expect(nightlyLeak!.use).toMatchObject({
@@ -153,6 +153,29 @@ test('projects from a manifest: dev, and nightly and certify per driver (certify
     'certify-dc_clean',
     'certify-dc_leak',
   ]);
+});
+
+test('a manifest line whose image is no kernel driver is named by its line, and the fix is in the manifest', () => {
+  // Wine's own cng.sys is a user-mode DLL (subsystem 3) with a .sys name.
+  const dll = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-image-')), 'cng.sys');
+  writeFileSync(dll, peImage({ subsystem: 3, dll: true }));
+  const file = manifestFile([
+    `{"image": ${JSON.stringify(clean)}, "service": "dc_clean"}`,
+    `{"image": ${JSON.stringify(dll)}, "service": "hx_cng"}`,
+  ]);
+  const nightly = drvcycleProjects({ manifest: file }).find((p) => p.name === 'nightly-hx_cng')!;
+  const error = configError(() => resolveSettings(nightly.use!, {}));
+  expect(error.problem).toBe(
+    `drivers.jsonl:2 ("image"): ${dll} cannot be loaded as a kernel driver: it is a user-mode DLL (subsystem 3), not a kernel driver (native subsystem, 1).`,
+  );
+  expect(error.hint).toBe(
+    `Fix the "image" of drivers.jsonl:2 (the .sys of that driver's build), or remove the line. It must be an x64 kernel driver (linked with /SUBSYSTEM:NATIVE).`,
+  );
+  // The dev project takes DRIVER from the command line over the manifest: the hint says DRIVER.
+  const dev = drvcycleProjects({ manifest: file }).find((p) => p.name === 'dev')!;
+  const viaEnv = configError(() => resolveSettings(dev.use!, { DRIVER: dll }));
+  expect(viaEnv.problem).toMatch(/^DRIVER=.*cng\.sys: /);
+  expect(viaEnv.hint).toMatch(/^Point DRIVER /);
 });
 
 test("DRVCYCLE_MANIFEST and the config naming two manifests is an error, never the config's drivers tested in silence", () => {
