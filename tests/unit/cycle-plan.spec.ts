@@ -368,6 +368,13 @@ test('the end-of-run summary shows the cycle figures and a failure with its diff
       error: 'LOAD FAILURE at cycle 1',
     }),
   ).toBe('FAILED  t\n      LOAD FAILURE at cycle 1');
+  // A soak is bound by time: its count has no denominator (it read "0/1" when its first cycle failed).
+  const { requested: _none, ...soak } = { ...summary, completed: 0 };
+  expect(
+    formatRow({ title: 'soak', status: 'failed', summary: soak, error: 'UNLOAD FAILURE' }),
+  ).toBe(
+    'FAILED  soak  dc_clean: 0 cycles, start p50 123.6 / p95 166.3 ms, stop p50 18.3 / p95 26.6 ms\n      UNLOAD FAILURE',
+  );
   // An assertion keeps its expected/received lines, without colour codes or blank lines.
   const assertion =
     'Error: \u001b[2mexpect(\u001b[22m\u001b[31mreceived\u001b[39m\u001b[2m).toEqual(\u001b[22mexpected\u001b[2m)\u001b[22m\n\n' +

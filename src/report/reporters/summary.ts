@@ -8,7 +8,8 @@ import { reportsDir } from '../../config/environment.ts';
 
 interface CycleSummary {
   driver: string;
-  requested: number;
+  /** The cycles asked for; absent for a run bound by time (a soak). */
+  requested?: number;
   completed: number;
   start: { p50: number; p95: number; max: number };
   stop: { p50: number; p95: number; max: number };
@@ -36,7 +37,7 @@ export function formatRow(row: Row): string {
       ? `  ${row.comparison.verdict}`
       : `  ${comparisonHeadline(row.comparison)}`
     : s
-      ? `  ${s.driver}: ${s.completed}/${s.requested} cycles, start p50 ${ms(s.start.p50)} / p95 ${ms(s.start.p95)} ms, stop p50 ${ms(s.stop.p50)} / p95 ${ms(s.stop.p95)} ms`
+      ? `  ${s.driver}: ${s.completed}${s.requested !== undefined ? `/${s.requested}` : ''} cycles, start p50 ${ms(s.start.p50)} / p95 ${ms(s.start.p95)} ms, stop p50 ${ms(s.stop.p50)} / p95 ${ms(s.stop.p95)} ms`
       : '';
   const error = row.error ? `\n${indent(errorExcerpt(row.error), '      ')}` : '';
   return `${head}${figures}${error}`;
