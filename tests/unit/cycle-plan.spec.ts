@@ -369,7 +369,12 @@ test('the end-of-run summary shows the cycle figures and a failure with its diff
     }),
   ).toBe('FAILED  t\n      LOAD FAILURE at cycle 1');
   // A soak is bound by time: its count has no denominator (it read "0/1" when its first cycle failed).
-  const { requested: _none, ...soak } = { ...summary, completed: 0 };
+  const soak = {
+    driver: summary.driver,
+    completed: 0,
+    start: summary.start,
+    stop: summary.stop,
+  };
   expect(
     formatRow({ title: 'soak', status: 'failed', summary: soak, error: 'UNLOAD FAILURE' }),
   ).toBe(
