@@ -173,3 +173,18 @@ export async function renderOnThisThread(spec: vl.TopLevelSpec): Promise<string>
     view.finalize();
   }
 }
+
+/**
+ * A chart for a test's report, or why it could not be drawn: a chart belongs to the report, not
+ * to the verdict, so a failure to draw it never fails the test (its data stays in the test's
+ * metrics.ndjson and CSV).
+ */
+export async function chartOrProblem(
+  spec: vl.TopLevelSpec,
+): Promise<{ svg: string } | { problem: string }> {
+  try {
+    return { svg: await renderSvg(spec) };
+  } catch (error) {
+    return { problem: error instanceof Error ? error.message : String(error) };
+  }
+}

@@ -1,5 +1,10 @@
 import { expect, test } from '@playwright/test';
-import { ChartThread, renderOnThisThread, renderSvg } from '../../src/report/chart-render.ts';
+import {
+  ChartThread,
+  chartOrProblem,
+  renderOnThisThread,
+  renderSvg,
+} from '../../src/report/chart-render.ts';
 import { latencyChartSpec, memoryChartSpec } from '../../src/report/charts.ts';
 
 const memory = memoryChartSpec({
@@ -61,4 +66,16 @@ test('a thread that cannot load the renderer fails its renders with the reason, 
   }
   // renderSvg's own thread is a real one: it renders.
   expect(await renderSvg(memory)).toContain('Theil–Sen slope 256.0 B/cycle');
+});
+
+test("a chart that cannot be drawn is the report's problem, given as text, never the test's failure", async () => {
+  const bad = {
+    $schema: memory.$schema,
+    data: { values: [] },
+    mark: 'no-such-mark',
+  } as unknown as typeof memory;
+  const drawn = await chartOrProblem(memory);
+  expect('svg' in drawn && drawn.svg.startsWith('<svg')).toBe(true);
+  const refused = await chartOrProblem(bad);
+  expect(refused).toEqual({ problem: expect.stringMatching(/^chart rendering failed: /) });
 });
