@@ -46,7 +46,7 @@ export async function probeLoadAndUnload(
     if (!verdict) throw error;
     const detail = verdict.summary.slice(verdict.summary.indexOf(': ') + 2);
     return {
-      skip: `the driver under test does not unload (${detail}): that is the cycles spec's verdict, and this case needs it loaded and unloaded`,
+      skip: `the driver under test does not unload, which is the cycles spec's verdict, and this case needs it loaded and unloaded: ${detail}`,
       leftLoaded: true,
     };
   }
@@ -54,7 +54,7 @@ export async function probeLoadAndUnload(
     skip:
       refused === undefined
         ? undefined
-        : `the driver under test does not load (${refused}): that is the cycles spec's verdict, and this case needs it loaded`,
+        : `the driver under test does not load, which is the cycles spec's verdict, and this case needs it loaded: ${refused}`,
     leftLoaded: false,
   };
 }

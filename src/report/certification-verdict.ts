@@ -361,9 +361,21 @@ export function missingLine(
   missing: readonly string[],
   skipped: Readonly<Record<string, string>> = {},
 ): string {
-  const named = missing.map((name) =>
-    skipped[name] ? `${name} (skipped: ${skipped[name]})` : name,
-  );
+  // Criteria skipped for one reason (a driver that does not unload skips every case that needs it
+  // unloaded) are listed together, the reason once.
+  const byReason = new Map<string, string[]>();
+  const named: string[] = [];
+  for (const name of missing) {
+    const reason = skipped[name];
+    if (!reason) {
+      named.push(name);
+      continue;
+    }
+    const names = byReason.get(reason);
+    if (names) names.push(name);
+    else byReason.set(reason, [name]);
+  }
+  for (const [reason, names] of byReason) named.push(`${names.join(', ')} (skipped: ${reason})`);
   const unexplained = missing.filter((name) => !skipped[name]).length;
   const how =
     unexplained === 0

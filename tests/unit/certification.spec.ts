@@ -406,6 +406,15 @@ test('a criterion skipped with a reason says why it did not run, in the files an
   expect(missingLine([skippedCase], { [skippedCase]: why })).toBe(
     `1 required criterion did not run (each skipped, for the reason given): ${skippedCase} (skipped: ${why})`,
   );
+  // One reason for several criteria is given once.
+  expect(
+    missingLine(['error paths › a', 'error paths › b', 'error paths › c'], {
+      'error paths › a': 'the driver under test does not unload',
+      'error paths › c': 'the driver under test does not unload',
+    }),
+  ).toBe(
+    '3 required criteria did not run (filtered out by -g/--grep, --grep-invert, testMatch/testIgnore, --shard, --last-failed or --only-changed, or skipped): error paths › b; error paths › a, error paths › c (skipped: the driver under test does not unload)',
+  );
   expect(certificationMarkdown(result)).toContain(
     `| ${skippedCase} | required | did not run: skipped, ${why} | **FAIL** |`,
   );

@@ -54,7 +54,9 @@ test('a driver that does not load skips the case: the cycles spec has its verdic
   });
   const result = await probeLoadAndUnload(fakeTarget(refused), install, DRIVER, 5000);
   expect(result.leftLoaded).toBe(false);
-  expect(result.skip).toMatch(/^the driver under test does not load \(StartService .*1450/);
+  expect(result.skip).toMatch(
+    /^the driver under test does not load, which is the cycles spec's verdict, and this case needs it loaded: StartService .*1450/,
+  );
 });
 
 test("a driver with no DriverUnload (the stop 'succeeds', the service stays RUNNING) skips the case and leaves the machine to revert", async () => {
@@ -67,7 +69,7 @@ test("a driver with no DriverUnload (the stop 'succeeds', the service stays RUNN
   const result = await probeLoadAndUnload(fakeTarget(undefined, stuck), install, DRIVER, 5000);
   expect(result).toEqual({
     skip: expect.stringMatching(
-      /^the driver under test does not unload \(ControlService reported success but the service is RUNNING, not STOPPED\): that is the cycles spec's verdict/,
+      /^the driver under test does not unload, which is the cycles spec's verdict, and this case needs it loaded and unloaded: ControlService reported success but the service is RUNNING, not STOPPED/,
     ),
     leftLoaded: true,
   });
@@ -84,7 +86,7 @@ test("a driver with no DriverUnload (the stop 'succeeds', the service stays RUNN
     () => trace,
   );
   expect(named.skip).toMatch(
-    /^the driver under test does not unload \(the driver set no DriverUnload, so it can never be unloaded \(the lab's trace shows DriverUnload = 0;/,
+    /^the driver under test does not unload, which is the cycles spec's verdict, and this case needs it loaded and unloaded: the driver set no DriverUnload, so it can never be unloaded \(the lab's trace shows DriverUnload = 0;/,
   );
   // Windows' answer for a driver without DriverUnload, and an unload that hangs.
   const invalidControl = new ScmError({
