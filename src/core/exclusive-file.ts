@@ -16,6 +16,8 @@ export interface LockHolder {
 
 /** A takeover that takes longer than this was interrupted (its taker killed). */
 const TAKEOVER_MS = 10_000;
+/** A lock file being written by a taker on a filesystem without hard links, for this long at most. */
+const WRITING_MS = 5_000;
 
 export function readText(file: string): string | undefined {
   try {
@@ -86,4 +88,12 @@ export function removeStale(file: string, seen: string | undefined): void {
   } finally {
     rmSync(takeover, { force: true });
   }
+}
+
+/**
+ * Whether a lock file seen without a holder is still being written (a taker on a filesystem
+ * without hard links creates it empty, then writes it): wait, do not take it over.
+ */
+export function beingWritten(file: string, seen: string | undefined): boolean {
+  return seen !== undefined && parseHolder(seen) === undefined && ageMs(file) < WRITING_MS;
 }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  ageMs,
+  beingWritten,
   createExclusive,
   isLive,
   isOurs,
@@ -25,8 +25,6 @@ interface ProvisionLock extends LockHolder {
   readonly startedAt: string;
 }
 
-/** A lock file being written by a taker on a filesystem without hard links, for this long at most. */
-const WRITING_MS = 5_000;
 const POLL_MS = 200;
 /** Longer than a whole provisioning may take (apt's bound alone is 20 minutes). */
 export const PROVISION_WAIT_MS = 40 * 60_000;
@@ -73,7 +71,7 @@ export async function withProvisionLock<T>(
       await sleep(POLL_MS);
       continue;
     }
-    if (!holder && seen !== undefined && ageMs(file) < WRITING_MS) {
+    if (!holder && beingWritten(file, seen)) {
       await sleep(10);
       continue;
     }

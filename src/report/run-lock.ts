@@ -14,7 +14,7 @@ import path from 'node:path';
 import { runLockHolder, setRunLockHolder } from '../config/environment.ts';
 import { ConfigError } from '../core/errors.ts';
 import {
-  ageMs,
+  beingWritten,
   createExclusive,
   isLive,
   isOurs,
@@ -31,9 +31,6 @@ interface RunLock {
   /** The drvcycle command holding it (`drvcycle report`…); absent for a `playwright test` runner. */
   readonly command?: string;
 }
-
-/** A lock file being written by a taker on a filesystem without hard links, for this long at most. */
-const WRITING_MS = 5_000;
 
 export function lockFile(reportsDir: string): string {
   return path.join(reportsDir, '.run.lock');
@@ -113,7 +110,7 @@ export function takeRunLock(reportsDir: string, runId: string, command?: string)
       if (startedBy(holder)) return;
       throw busy(reportsDir, holder);
     }
-    if (!holder && seen !== undefined && ageMs(file) < WRITING_MS) {
+    if (!holder && beingWritten(file, seen)) {
       sleepSync(10); // a taker without hard links writing its lock
       continue;
     }

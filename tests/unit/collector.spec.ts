@@ -5,7 +5,6 @@ import { expect, test } from '@playwright/test';
 import { Collector } from '../../src/collector/collector.ts';
 import { readableDebugOutput } from '../../src/collector/window-events.ts';
 import { latencyChartSpec, MAX_CHART_POINTS, memoryChartSpec } from '../../src/report/charts.ts';
-import { renderSvg } from '../../src/report/chart-render.ts';
 import { fileVersion } from '../../src/report/driver-file.ts';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'drvcycle-collector-'));
@@ -144,22 +143,6 @@ test('long runs are decimated for the charts', () => {
   expect(new Set(spec.data.values.map((v) => v.phase))).toEqual(
     new Set(['start (DriverEntry)', 'stop (DriverUnload)']),
   );
-});
-
-test('charts render to SVG in Node', async () => {
-  const svg = await renderSvg(
-    memoryChartSpec({
-      title: 'dc_x',
-      unit: 'B',
-      series: [
-        { cycle: 1, value: 0 },
-        { cycle: 2, value: 256 },
-      ],
-      fit: { slope: 256, intercept: -256 },
-    }),
-  );
-  expect(svg.startsWith('<svg')).toBe(true);
-  expect(svg).toContain('Theil–Sen slope 256.0 B/cycle');
 });
 
 test('the driver file version comes from VS_FIXEDFILEINFO', () => {
