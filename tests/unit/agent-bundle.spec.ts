@@ -1,6 +1,5 @@
 /** The agent bundle's layout, its zip round trip and its install script (the lab runs it: tests/e2e/agent.spec.ts). */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import {
@@ -12,8 +11,9 @@ import {
 } from '../../src/bundle/agent-bundle.ts';
 import { unzipTo } from '../../src/bundle/unzip.ts';
 import { dependencyDir, PACKAGE_ROOT } from '../../src/core/paths.ts';
+import { scratchDir } from './scratch.ts';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'drvcycle-bundle-'));
+const tmp = () => scratchDir('drvcycle-bundle-');
 
 /** A stand-in for node.exe and koffi.node: the layout and the zip do not look inside them. */
 function fakeBinaries(dir: string) {

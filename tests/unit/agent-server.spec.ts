@@ -2,8 +2,7 @@
  * The agent's HTTP layer over real sockets, with a FakeTarget standing in for the SCM (the SCM
  * side is proven end to end on the lab): auth, body limits, validation, errors, streaming.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
@@ -30,6 +29,7 @@ import type {
   Target,
 } from '../../src/target/types.ts';
 import type { ServiceConfig } from '../../src/windows/scm/scm-layouts.ts';
+import { scratchDir } from './scratch.ts';
 
 const TOKEN = 'a'.repeat(64);
 
@@ -194,7 +194,7 @@ let serverLog: string[];
 test.beforeEach(async () => {
   serverLog = [];
   fake = new FakeTarget();
-  staging = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-agent-staging-'));
+  staging = scratchDir('drvcycle-agent-staging-');
   server = createAgentServer({
     target: fake as unknown as LocalTarget,
     token: TOKEN,

@@ -1,6 +1,5 @@
 /** The lab's base prefix: a registry changed after the lab made it (Wine run in it by hand) is caught. */
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import {
@@ -9,10 +8,11 @@ import {
   isBasePrefixReady,
   recordBaseRegistry,
 } from '../../src/lab/prefix.ts';
+import { scratchDir } from './scratch.ts';
 
 /** A folder with a base prefix's marks and registry files (their first lines as Wine writes them). */
 function fakeBasePrefix(): string {
-  const prefix = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-base-'));
+  const prefix = scratchDir('drvcycle-base-');
   for (const name of ['system.reg', 'user.reg', 'userdef.reg'])
     writeFileSync(
       path.join(prefix, name),

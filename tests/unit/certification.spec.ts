@@ -1,6 +1,5 @@
 /** Driver Verifier's settings as `verifier /querysettings` prints them, and the certification files. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { resolveSettings } from '../../src/config/settings.ts';
@@ -22,6 +21,7 @@ import {
   parseVerifierQuerySettings,
   verifierProblem,
 } from '../../src/windows/nt/verifier-settings.ts';
+import { scratchDir } from './scratch.ts';
 
 /** As documented for `verifier /querysettings` (Driver Verifier, Low Resources Simulation page). */
 const DOCUMENTED = `Special pool: Disabled
@@ -111,7 +111,7 @@ test('a certification needs Verifier on the driver, with pool tracking', () => {
 
 /** A driver image as a linker writes its headers (the samples are built only by the lab set-up). */
 const cleanImage = (() => {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-image-')), 'clean.sys');
+  const file = path.join(scratchDir('drvcycle-image-'), 'clean.sys');
   writeFileSync(file, peImage());
   return file;
 })();

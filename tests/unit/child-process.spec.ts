@@ -2,12 +2,13 @@
  * runProcess: a command that cannot start is its typed error, its log file closed once; with
  * forwardSignals a Ctrl+C reaches the child's whole group once and the parent waits for it.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { runProcess } from '../../src/core/child-process.ts';
+import { scratchDir } from './scratch.ts';
 
 test('forwardSignals: a SIGINT to the parent reaches the child group once, and its ending is awaited', async () => {
   // A node process and its own child (the npx → playwright → workers chain in small): each
@@ -36,7 +37,7 @@ test('forwardSignals: a SIGINT to the parent reaches the child group once, and i
 });
 
 test('a command that cannot start, with its output to a log file, is a DrvcycleError (was EBADF)', async () => {
-  const logFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-run-')), 'out.log');
+  const logFile = path.join(scratchDir('drvcycle-run-'), 'out.log');
   // A file that is not executable: spawn emits 'error', then 'close'.
   await expect(
     runProcess(path.join(os.tmpdir(), 'drvcycle-no-such-command'), [], {

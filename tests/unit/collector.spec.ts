@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { Collector } from '../../src/collector/collector.ts';
 import { readableDebugOutput } from '../../src/collector/window-events.ts';
 import { latencyChartSpec, MAX_CHART_POINTS, memoryChartSpec } from '../../src/report/charts.ts';
 import { fileVersion } from '../../src/report/driver-file.ts';
+import { scratchDir } from './scratch.ts';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'drvcycle-collector-'));
+const tmp = () => scratchDir('drvcycle-collector-');
 
 test('every line reaches the NDJSON file as it is written, before close', () => {
   const file = path.join(tmp(), 'metrics.ndjson');

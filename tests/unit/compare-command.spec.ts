@@ -1,8 +1,7 @@
 /** `drvcycle compare`: its arguments, and the exit code CI reads from the run's compare verdicts. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { runProcess } from '../../src/core/child-process.ts';
 import { PACKAGE_ROOT, sampleDriver } from '../../src/core/paths.ts';
@@ -10,6 +9,7 @@ import { lockFile } from '../../src/report/run-lock.ts';
 import { COMPARE_EXIT, compareExitCode, parseCompareArgs } from '../../src/cli/compare-command.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { summarise, type VerdictKind, type VerdictSummary } from '../../src/core/verdict.ts';
+import { scratchDir } from './scratch.ts';
 
 test('arguments: both builds, --cycles, and the rest handed to playwright test', () => {
   expect(
@@ -61,7 +61,7 @@ test('exit codes: 0 same or improved, 1 regressed or the candidate failed, 2 no 
 });
 
 test('a run that cannot start (its reports folder held by another live run) exits 2, never 1', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-compare-busy-'));
+  const dir = scratchDir('drvcycle-compare-busy-');
   const other = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
     writeFileSync(

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { agentsFromEnv } from '../../src/config/machine-settings.ts';
@@ -12,6 +11,7 @@ import {
 } from '../../src/lab/packages.ts';
 import { toWinePath } from '../../src/lab/lab-paths.ts';
 import { compilerArgs } from '../../src/lab/drivers.ts';
+import { scratchDir } from './scratch.ts';
 
 test('missing Debian packages: installed as root, otherwise the exact command to run', async () => {
   expect(await missingPackages(async () => true)).toEqual([]);
@@ -28,7 +28,7 @@ test('missing Debian packages: installed as root, otherwise the exact command to
 });
 
 test('a warm lab asks dpkg again only once its database changed', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-dpkg-'));
+  const dir = scratchDir('drvcycle-dpkg-');
   const status = path.join(dir, 'status');
   const proof = path.join(dir, 'proof');
   writeFileSync(status, 'Package: wine\n');
@@ -70,7 +70,7 @@ test('sample drivers are built as native-subsystem images entered at DriverEntry
 });
 
 test('an existing agent needs URLs and a readable token file', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-'));
+  const dir = scratchDir('drvcycle-');
   const tokenFile = path.join(dir, 'token');
   writeFileSync(tokenFile, 't'.repeat(40) + '\n');
   expect(
@@ -96,7 +96,7 @@ test('an existing agent needs URLs and a readable token file', () => {
 });
 
 test('a pool of agents kept in a file: one URL per line, comments allowed', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-'));
+  const dir = scratchDir('drvcycle-');
   const tokenFile = path.join(dir, 'token');
   writeFileSync(tokenFile, 't'.repeat(40));
   const pool = path.join(dir, 'agents.txt');
@@ -116,7 +116,7 @@ test('a pool of agents kept in a file: one URL per line, comments allowed', () =
 });
 
 test('a pinned agent certificate: a SHA-256 fingerprint, in any usual spelling, for https URLs only', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-'));
+  const dir = scratchDir('drvcycle-');
   const tokenFile = path.join(dir, 'token');
   writeFileSync(tokenFile, 't'.repeat(40));
   const hex = 'ab'.repeat(32);

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { readCrashDumps } from '../../src/windows/events/crash-dumps.ts';
+import { scratchDir } from './scratch.ts';
 
 /** A DUMP_HEADER64 as the published layout has it: "PAGE" "DU64", BugCheckCode@0x38, parameters@0x40. */
 function dumpHeader(code: number, parameters: bigint[]): Uint8Array {
@@ -16,7 +16,7 @@ function dumpHeader(code: number, parameters: bigint[]): Uint8Array {
 }
 
 test('crash dumps written since the test began become trouble events with their bugcheck', async () => {
-  const windows = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-windows-'));
+  const windows = scratchDir('drvcycle-windows-');
   mkdirSync(path.join(windows, 'Minidump'));
   const since = new Date(Date.now() - 60_000);
   writeFileSync(path.join(windows, 'MEMORY.DMP'), dumpHeader(0xc4, [0x62n, 0xffffn, 0x100n, 2n]));
@@ -34,6 +34,6 @@ test('crash dumps written since the test began become trouble events with their 
 });
 
 test('no dump folder and no MEMORY.DMP: no events', async () => {
-  const windows = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-windows-'));
+  const windows = scratchDir('drvcycle-windows-');
   expect(await readCrashDumps(new Date(0), windows)).toEqual([]);
 });

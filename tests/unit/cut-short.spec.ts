@@ -4,8 +4,6 @@
  * The targets and machines here are fakes (pure verdict logic); the lab case is in
  * tests/e2e/cut-short.spec.ts.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { Collector } from '../../src/collector/collector.ts';
@@ -17,6 +15,7 @@ import type { Machine } from '../../src/machines/machine.ts';
 import { runCyclePlan, type CyclePlan } from '../../src/families/cycle-plan.ts';
 import type { Target } from '../../src/target/types.ts';
 import { fakeInstalledDriver } from './fake-scm.ts';
+import { scratchDir } from './scratch.ts';
 
 const ok = (cycle: number): CycleRecord => ({
   cycle,
@@ -54,9 +53,7 @@ function fakeRun(delivered: (count: number) => number, gone = false) {
     debugOutput: () => '',
   } as unknown as Machine;
   const driver = fakeInstalledDriver();
-  const collector = new Collector(
-    path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-cut-short-')), 'metrics.ndjson'),
-  );
+  const collector = new Collector(path.join(scratchDir('drvcycle-cut-short-'), 'metrics.ndjson'));
   const ctx = {
     target,
     machine,

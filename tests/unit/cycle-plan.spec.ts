@@ -15,8 +15,7 @@ import {
 import { runCycleBatch } from '../../src/families/cycle-batch.ts';
 import { formatProgress, progressReporter } from '../../src/families/cycle-progress.ts';
 import { classifyCycleFailure } from '../../src/core/classify.ts';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Collector } from '../../src/collector/collector.ts';
 import type { Machine } from '../../src/machines/machine.ts';
@@ -26,6 +25,7 @@ import { SOAK_BATCH_MAX, soakBatchSize } from '../../src/families/soak-pacing.ts
 import type { InstalledDriver, Target } from '../../src/target/types.ts';
 import { fakeInstalledDriver } from './fake-scm.ts';
 import type { CycleOptions, CycleRecord, SampleRequest } from '../../src/core/records.ts';
+import { scratchDir } from './scratch.ts';
 
 const ok = (cycle: number, startMs: number, stopMs: number): CycleRecord => ({
   cycle,
@@ -239,9 +239,7 @@ test('a leak plan samples before the first load and after every unload, and deci
     runId: 'r',
     config: {} as never,
   } satisfies InstalledDriver;
-  const collector = new Collector(
-    path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-plan-')), 'metrics.ndjson'),
-  );
+  const collector = new Collector(path.join(scratchDir('drvcycle-plan-'), 'metrics.ndjson'));
   const sampleRequest = { tags: [], verifierDrivers: ['leak.sys'] };
   const thresholds = { perCycle: 64, warmupCycles: 0, minSamples: 2, residualTolerance: 0 };
   const verdict = await runCyclePlan(
@@ -305,9 +303,7 @@ test('a soak of a slow driver ends near its deadline, not a whole batch after it
   } as unknown as Target;
   const machine = fakeMachine();
   const driver = fakeInstalledDriver();
-  const collector = new Collector(
-    path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-soak-')), 'metrics.ndjson'),
-  );
+  const collector = new Collector(path.join(scratchDir('drvcycle-soak-'), 'metrics.ndjson'));
   const verdict = await runCyclePlan(
     {
       target,
@@ -430,9 +426,7 @@ function fakeLab(script: ((first: number, count: number) => CycleRecord[])[], de
     calls.push('reinstall');
     return driver;
   };
-  const collector = new Collector(
-    path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-flake-')), 'metrics.ndjson'),
-  );
+  const collector = new Collector(path.join(scratchDir('drvcycle-flake-'), 'metrics.ndjson'));
   return { target, machine, driver, reinstall, collector, calls, sampleRequest: {} };
 }
 
@@ -556,9 +550,7 @@ function replayedLeakLab(end: { after: number; error?: Error; record?: CycleReco
     name: 'dc_leak_small',
     binaryPath: 'C:\\drvcycle\\images\\3c710532ff52753f\\leak_small.sys',
   };
-  const collector = new Collector(
-    path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-afterstop-')), 'metrics.ndjson'),
-  );
+  const collector = new Collector(path.join(scratchDir('drvcycle-afterstop-'), 'metrics.ndjson'));
   return {
     ctx: {
       target,

@@ -1,20 +1,12 @@
 /** The agent's input checks that keep it from being misused (pure parts; the lab corpus is e2e). */
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { agentUrl, isLoopback } from '../../src/agent/agent-command.ts';
 import { redactQuery } from '../../src/agent/http.ts';
 import { validateFileName, validateServiceName } from '../../src/agent/validation.ts';
 import { imageDigest, stageImage, stageStream, unstageImage } from '../../src/target/staging.ts';
+import { scratchDir } from './scratch.ts';
 
 test('reserved device names are refused as image names, with or without an extension', () => {
   for (const name of ['CON', 'nul', 'aux.sys', 'COM1', 'lpt9.sys', 'CONIN$', 'conout$.sys', 'PRN'])
@@ -75,7 +67,7 @@ const image = new TextEncoder().encode('MZ driver bytes');
 const folderOf = (bytes: Uint8Array) => imageDigest(bytes).slice(0, 16);
 
 test('staging writes by content, reuses an identical image, and cleans up after itself', async () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-staging-'));
+  const root = scratchDir('drvcycle-staging-');
   const staged = await stageImage(root, 'd.sys', image);
   expect(staged).toBe(path.join(root, folderOf(image), 'd.sys'));
   expect(readFileSync(staged)).toEqual(Buffer.from(image));
@@ -84,24 +76,24 @@ test('staging writes by content, reuses an identical image, and cleans up after 
   await unstageImage(root, staged);
   expect(readdirSync(root)).toEqual([]);
   // Never outside the staging folder.
-  const outside = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-outside-')), 'keep.sys');
+  const outside = path.join(scratchDir('drvcycle-outside-'), 'keep.sys');
   writeFileSync(outside, 'x');
   await unstageImage(root, outside);
   expect(readFileSync(outside, 'utf8')).toBe('x');
 });
 
 test('staging refuses a link anywhere on its way: the root, a content folder, the file', async () => {
-  const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-elsewhere-'));
-  const root = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-staging-'));
+  const elsewhere = scratchDir('drvcycle-elsewhere-');
+  const root = scratchDir('drvcycle-staging-');
   symlinkSync(elsewhere, path.join(root, folderOf(image)));
   await expect(stageImage(root, 'd.sys', image)).rejects.toThrow(/is a link/);
   expect(readdirSync(elsewhere)).toEqual([]);
 
-  const linkedRoot = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-link-')), 'images');
+  const linkedRoot = path.join(scratchDir('drvcycle-link-'), 'images');
   symlinkSync(elsewhere, linkedRoot);
   await expect(stageImage(linkedRoot, 'd.sys', image)).rejects.toThrow(/leads to/);
 
-  const root2 = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-staging-'));
+  const root2 = scratchDir('drvcycle-staging-');
   mkdirSync(path.join(root2, folderOf(image)));
   symlinkSync(path.join(elsewhere, 'victim.sys'), path.join(root2, folderOf(image), 'd.sys'));
   await expect(stageImage(root2, 'd.sys', image)).rejects.toThrow(/is a link/);
@@ -110,9 +102,9 @@ test('staging refuses a link anywhere on its way: the root, a content folder, th
 
 test('a folder swapped for a link between the checks and the placing cannot overwrite a file elsewhere', async () => {
   // The victim: a "system driver" of the staged image's name, in a folder the link leads to.
-  const system = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-system-'));
+  const system = scratchDir('drvcycle-system-');
   writeFileSync(path.join(system, 'd.sys'), 'the system driver');
-  const root = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-staging-'));
+  const root = scratchDir('drvcycle-staging-');
   const content = path.join(root, folderOf(image));
   const plantLink = () => {
     rmSync(content, { recursive: true, force: true });
@@ -138,9 +130,9 @@ test('a folder swapped for a link between the checks and the placing cannot over
 });
 
 test('the file of a staged image swapped for a link to another file is refused, not reused', async () => {
-  const system = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-system-'));
+  const system = scratchDir('drvcycle-system-');
   writeFileSync(path.join(system, 'victim.sys'), image);
-  const root = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-staging-'));
+  const root = scratchDir('drvcycle-staging-');
   const plantFileLink = (target: string) => {
     mkdirSync(path.dirname(target), { recursive: true });
     symlinkSync(path.join(system, 'victim.sys'), target);
@@ -151,9 +143,9 @@ test('the file of a staged image swapped for a link to another file is refused, 
 });
 
 test('removing a staged image never follows a folder swapped for a link', async () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-staging-'));
+  const root = scratchDir('drvcycle-staging-');
   const staged = await stageImage(root, 'd.sys', image);
-  const system = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-system-'));
+  const system = scratchDir('drvcycle-system-');
   writeFileSync(path.join(system, 'd.sys'), 'the system driver');
   rmSync(path.dirname(staged), { recursive: true });
   symlinkSync(system, path.dirname(staged));

@@ -3,8 +3,7 @@
  * names the field and the fix, a subset of the operations is a table, and a call's status is held
  * against what its operation expects. Also DRIVER_IO / driverUnderTest.io / a manifest line's io.
  */
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { peImage } from './pe-fixtures.ts';
@@ -24,6 +23,7 @@ import { resolveSettings } from '../../src/config/settings.ts';
 import { parseManifest } from '../../src/config/manifest.ts';
 import { readIoTable } from '../../src/config/io-settings.ts';
 import { packagePaths } from '../../src/core/paths.ts';
+import { scratchDir } from './scratch.ts';
 
 const ISSUE_TABLE = {
   device: '\\\\.\\Name',
@@ -261,7 +261,7 @@ test("a call's status against its expectations", () => {
 });
 
 test('DRIVER_IO beats driverUnderTest.io, which takes a file or the table; a manifest line takes io', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-io-'));
+  const dir = scratchDir('drvcycle-io-');
   const image = path.join(dir, 'd.sys');
   writeFileSync(image, peImage());
   const file = path.join(dir, 'io.json');

@@ -3,8 +3,7 @@
  * their own, and the leftovers of a killed run are still told by their owner file, not by name.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
@@ -14,6 +13,7 @@ import {
   labMachineFolder,
   pruneOrphanMachines,
 } from '../../src/machines/lab.ts';
+import { scratchDir } from './scratch.ts';
 
 test('two processes of one run id get their own folder for the same worker and slot', () => {
   expect(labMachineFolder('run-a', 0, 0, 4101)).toBe('run-a-p4101-m0');
@@ -43,7 +43,7 @@ test('two processes of one run id get their own folder for the same worker and s
 });
 
 test('a killed process’s folders are pruned, a live one’s of the same run id are kept', async () => {
-  const lab = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-lab-folders-'));
+  const lab = scratchDir('drvcycle-lab-folders-');
   const before = process.env.DRVCYCLE_LAB_DIR;
   process.env.DRVCYCLE_LAB_DIR = lab;
   try {
@@ -68,7 +68,7 @@ test('a killed process’s folders are pruned, a live one’s of the same run id
 });
 
 test('a released machine’s folder leaves at once and is deleted in the background; one whose delete was cut short is pruned later', async () => {
-  const lab = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-lab-folders-'));
+  const lab = scratchDir('drvcycle-lab-folders-');
   const before = process.env.DRVCYCLE_LAB_DIR;
   process.env.DRVCYCLE_LAB_DIR = lab;
   try {

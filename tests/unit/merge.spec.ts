@@ -2,7 +2,6 @@
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -10,15 +9,15 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { ConfigError } from '../../src/core/errors.ts';
 import { summarise } from '../../src/core/verdict.ts';
 import type { Certification, DriverCertification } from '../../src/report/certification-verdict.ts';
 import { mergeShards } from '../../src/report/merge.ts';
+import { scratchDir } from './scratch.ts';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'drvcycle-merge-'));
+const tmp = () => scratchDir('drvcycle-merge-');
 
 function shard(
   runId: string,

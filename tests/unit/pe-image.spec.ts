@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { resolveSettings } from '../../src/config/settings.ts';
@@ -7,6 +6,7 @@ import { ConfigError } from '../../src/core/errors.ts';
 import { driverImageProblem, IMAGE_FILE_MACHINE, readPeFacts } from '../../src/core/pe-image.ts';
 import { notAnImage, withMachineType } from '../../src/families/images.ts';
 import { peImage } from './pe-fixtures.ts';
+import { scratchDir } from './scratch.ts';
 
 test('an x64 native-subsystem image is a kernel driver', () => {
   expect(readPeFacts(peImage())).toEqual({
@@ -43,7 +43,7 @@ test('an i386 or ARM64 build, a DLL, a program and a text file are not x64 drive
 });
 
 test('DRIVER pointing at a text file, an empty file or an i386 build stops the run before any machine boots', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-pe-'));
+  const dir = scratchDir('drvcycle-pe-');
   const file = (name: string, bytes: Uint8Array) => {
     writeFileSync(path.join(dir, name), bytes);
     return path.join(dir, name);

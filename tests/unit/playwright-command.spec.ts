@@ -1,9 +1,9 @@
-import { mkdtempSync, realpathSync } from 'node:fs';
-import os from 'node:os';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { playwrightCommand } from '../../src/cli/playwright-command.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
+import { scratchDir } from './scratch.ts';
 
 test("the project's own Playwright CLI runs on this Node, without npx", () => {
   const { command, args } = playwrightCommand(['test', '--project=lab'], PACKAGE_ROOT);
@@ -15,7 +15,7 @@ test("the project's own Playwright CLI runs on this Node, without npx", () => {
 });
 
 test('a folder with no Playwright of its own goes through npx', () => {
-  const bare = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-no-playwright-'));
+  const bare = scratchDir('drvcycle-no-playwright-');
   expect(playwrightCommand(['merge-reports', 'x'], bare)).toEqual({
     command: 'npx',
     args: ['playwright', 'merge-reports', 'x'],

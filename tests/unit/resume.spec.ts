@@ -3,15 +3,7 @@
  * it, and what a resume refuses (a run id that is no run id). The resume of a real killed run is
  * tests/e2e/resume.spec.ts.
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { RECORDED_SETTINGS } from '../../src/config/run-id-env.ts';
@@ -21,8 +13,9 @@ import { packagePaths } from '../../src/core/paths.ts';
 import { summarise } from '../../src/core/verdict.ts';
 import { restoreSettings } from '../../src/report/resume-plan.ts';
 import { readRunRecord, recordRun, runRecordFile } from '../../src/report/run-record.ts';
+import { scratchDir } from './scratch.ts';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'drvcycle-resume-'));
+const tmp = () => scratchDir('drvcycle-resume-');
 
 test('a run records its arguments and drvcycle settings as it starts; its resume keeps that record', () => {
   const dir = tmp();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -14,6 +14,7 @@ import {
   refuseIfBusy,
   takeRunLock,
 } from '../../src/report/run-lock.ts';
+import { scratchDir } from './scratch.ts';
 
 const lockOf = (dir: string, pid: number) =>
   writeFileSync(
@@ -22,7 +23,7 @@ const lockOf = (dir: string, pid: number) =>
   );
 
 test('a second run in the same reports folder is refused while the first one lives', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-reports-'));
+  const dir = scratchDir('drvcycle-reports-');
   const other = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
     lockOf(dir, other.pid!);
@@ -45,7 +46,7 @@ test('a second run in the same reports folder is refused while the first one liv
 });
 
 test("a killed run's lock is taken over; the taker's own lock does not stop it", async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-reports-'));
+  const dir = scratchDir('drvcycle-reports-');
   const gone = spawn('true', { stdio: 'ignore' });
   await new Promise((resolve) => gone.on('exit', resolve));
   lockOf(dir, gone.pid!);
@@ -98,7 +99,7 @@ test('runs started at the same instant: exactly one takes the folder, the others
   const children: ChildProcess[] = [];
   try {
     for (let round = 0; round < 5; round++) {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-race-'));
+      const dir = scratchDir('drvcycle-race-');
       // The takers start together 1.5 s from now, once each has loaded the module.
       const startAt = Date.now() + 1_500;
       const takers = Array.from({ length: 4 }, () => taker(dir, startAt));
@@ -116,7 +117,7 @@ test('runs started at the same instant: exactly one takes the folder, the others
 
 test('dead runs taken over by several takers at once: one takes it', async () => {
   test.setTimeout(60_000);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-race-'));
+  const dir = scratchDir('drvcycle-race-');
   const gone = spawn('true', { stdio: 'ignore' });
   await new Promise((resolve) => gone.on('exit', resolve));
   lockOf(dir, gone.pid!);
@@ -135,7 +136,7 @@ test('dead runs taken over by several takers at once: one takes it', async () =>
 });
 
 test('a process started by the holder runs under its lock; any other process is refused', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-reports-'));
+  const dir = scratchDir('drvcycle-reports-');
   const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
     lockOf(dir, holder.pid!);
@@ -153,13 +154,13 @@ test('a process started by the holder runs under its lock; any other process is 
 });
 
 test('`drvcycle report` in a folder a live run holds is refused and leaves its results alone', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-reports-'));
+  const dir = scratchDir('drvcycle-reports-');
   const live = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
     lockOf(dir, live.pid!);
     mkdirSync(path.join(dir, 'allure-results'));
     writeFileSync(path.join(dir, 'allure-results', 'a-result.json'), '{}');
-    const shard = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-shard-'));
+    const shard = scratchDir('drvcycle-shard-');
     writeFileSync(path.join(shard, 'verdicts.json'), JSON.stringify({ runId: 'r1', verdicts: [] }));
     for (const args of [['report'], ['report', '--gate'], ['report', shard]]) {
       const result = await runProcess(process.execPath, [packagePaths.cli(), ...args], {

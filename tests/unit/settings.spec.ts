@@ -2,8 +2,7 @@
  * Settings are resolved once: the defaults, then `use` in playwright.config.ts, then the
  * environment (env wins). Every bad value is a ConfigError naming the option and what it accepts.
  */
-import { mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { peImage } from './pe-fixtures.ts';
@@ -24,10 +23,11 @@ import { decodeInf } from '../../src/core/team-inf.ts';
 import { DEFAULT_BYTE_THRESHOLDS } from '../../src/core/leak-decision.ts';
 import { DEFAULT_COMPARE_SETTINGS } from '../../src/core/build-compare.ts';
 import { packagePaths, sampleDriver } from '../../src/core/paths.ts';
+import { scratchDir } from './scratch.ts';
 
 /** A scratch folder with two real driver images and a folder that only looks like one. */
 function scratch() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-settings-'));
+  const dir = scratchDir('drvcycle-settings-');
   const image = (name: string) => {
     const file = path.join(dir, name);
     writeFileSync(file, peImage());
@@ -493,7 +493,7 @@ test('a sample driver the lab has not built yet is let through; a missing user i
 
 /** A token file and two agent URLs, as DRVCYCLE_AGENTS and DRVCYCLE_AGENT_TOKEN_FILE. */
 function agentsEnv(urls = 'http://10.0.0.1:8765, http://10.0.0.2:8765') {
-  const tokenFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-token-')), 'token');
+  const tokenFile = path.join(scratchDir('drvcycle-token-'), 'token');
   writeFileSync(tokenFile, `${'t'.repeat(40)}\n`);
   return { DRVCYCLE_AGENTS: urls, DRVCYCLE_AGENT_TOKEN_FILE: tokenFile };
 }

@@ -5,8 +5,7 @@
  * nightly bench's merge), every test lands in exactly one shard, every shard job computes the
  * same plan, and the merge tells shards cut by different plans.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { FullConfig, Suite, TestCase, TestRun } from '@playwright/test/reporter';
@@ -20,6 +19,7 @@ import {
   readShardRecord,
   type ShardRecord,
 } from '../../src/report/shard-record.ts';
+import { scratchDir } from './scratch.ts';
 
 const HISTORY = path.join(import.meta.dirname, 'fixtures', 'allure-history-nightly.jsonl');
 const FAMILIES = [
@@ -61,7 +61,7 @@ test('the Allure history gives each test its latest time, skipped tests left out
   // The PnP driver skips the legacy error path: its 85 ms say nothing of the test.
   expect(times.has(key('nightly-dc_n1_pnp_clean', FAMILIES[2]!))).toBe(false);
   // A later run's time wins.
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-history-'));
+  const dir = scratchDir('drvcycle-history-');
   const later = JSON.stringify({
     testResults: {
       a: {
@@ -79,7 +79,7 @@ test('the Allure history gives each test its latest time, skipped tests left out
 
 test('a times file that is missing or not a history is refused with what to do', () => {
   expect(() => testTimesFromHistory('/nonexistent/history.jsonl')).toThrow(ConfigError);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-history-'));
+  const dir = scratchDir('drvcycle-history-');
   const file = path.join(dir, 'verdicts.json');
   writeFileSync(file, '{"verdicts": []}\n');
   expect(() => testTimesFromHistory(file)).toThrow(/has no "testResults": not an Allure history/);
@@ -182,7 +182,7 @@ test("the shard reporter cuts by the history's times: two shard jobs share the t
     'nightly-dc_n1_pnp_clean',
     'nightly-dc_n2_clean',
   ].flatMap((p) => FAMILIES.map((name) => fakeTest(p, name)));
-  const dirs = [1, 2].map(() => mkdtempSync(path.join(os.tmpdir(), 'drvcycle-cut-')));
+  const dirs = [1, 2].map(() => scratchDir('drvcycle-cut-'));
   const kept = [await cutShard(dirs[0]!, 1, 2, tests), await cutShard(dirs[1]!, 2, 2, tests)];
   expect(kept[0]!.length + kept[1]!.length).toBe(tests.length);
   expect(new Set([...kept[0]!, ...kept[1]!]).size).toBe(tests.length);

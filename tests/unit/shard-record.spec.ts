@@ -4,8 +4,7 @@
  * certification of a partial run fails. The records are written in the real format by the real
  * reporter (ShardReporter), fed with fake Playwright suites (named as such below).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { FullConfig, Suite, TestCase, TestResult } from '@playwright/test/reporter';
@@ -21,8 +20,9 @@ import {
   shardProblems,
   type ShardSet,
 } from '../../src/report/shard-record.ts';
+import { scratchDir } from './scratch.ts';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'drvcycle-shards-'));
+const tmp = () => scratchDir('drvcycle-shards-');
 
 /** A fake TestCase: only what the shard reporter reads (its title path). */
 function fakeTest(project: string, file: string, title: string): TestCase {

@@ -3,8 +3,7 @@
  * found by its describe and title (the soak is not the cycles family), a scenario names its
  * family, and what is no family's is said to be so rather than filed under a default.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
@@ -19,6 +18,7 @@ import { makeVerdict } from '../../src/core/verdict.ts';
 import { requirementOf } from '../../src/report/certification-verdict.ts';
 import { resolveSettings } from '../../src/config/settings.ts';
 import { peImage } from './pe-fixtures.ts';
+import { scratchDir } from './scratch.ts';
 
 test('every family’s spec exists and describes its tests under the family’s title', () => {
   for (const family of Object.values(SPEC_FAMILIES)) {
@@ -52,7 +52,7 @@ test('a verdict’s scenario names its family; an unknown one names none', () =>
 test('a certification states each family’s requirement, and refuses a test of none', () => {
   // A driver image of its own: the sample drivers are not built yet when the unit tests run on a
   // fresh clone.
-  const image = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-families-')), 'x.sys');
+  const image = path.join(scratchDir('drvcycle-families-'), 'x.sys');
   writeFileSync(image, peImage());
   const settings = resolveSettings(
     { driverUnderTest: { imagePath: image } },

@@ -3,8 +3,7 @@
  * made by ConvertStringSecurityDescriptorToSecurityDescriptorW from the SDDL beside each, in the
  * lab's Wine prefix), on POSIX modes, and the agent and runner refusing a file others can write.
  */
-import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { runAgent } from '../../src/agent/agent-command.ts';
@@ -14,6 +13,7 @@ import {
   posixTokenFileProblem,
   windowsTokenFileProblem,
 } from '../../src/core/token-file.ts';
+import { scratchDir } from './scratch.ts';
 
 const FILE = 'C:\\ProgramData\\drvcycle\\token.txt';
 const USER = 'S-1-5-21-1004336348-1177238915-682003330-1001';
@@ -117,7 +117,7 @@ test("a POSIX token file: this user's (or root's), and nobody else may write it 
 const STRONG = '3f9c0a7e5b21d4c86e0f1a2b9d7c4e35a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6';
 
 function tokenFile(mode: number, text = STRONG): string {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-token-')), 'token');
+  const file = path.join(scratchDir('drvcycle-token-'), 'token');
   writeFileSync(file, `${text}\n`);
   chmodSync(file, mode);
   return file;

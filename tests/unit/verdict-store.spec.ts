@@ -2,8 +2,7 @@
  * A full reports disk (ENOSPC, injected by fake writers) while a test's results are written: the
  * verdict becomes drvcycle's `error` verdict, what was written stays, and other errors pass through.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { Verdict } from '../../src/core/verdict.ts';
@@ -14,6 +13,7 @@ import {
   storeVerdict,
 } from '../../src/report/verdict-store.ts';
 import { atomicWrite } from '../../src/report/atomic-write.ts';
+import { scratchDir } from './scratch.ts';
 
 const pass: Verdict = {
   kind: 'pass',
@@ -31,7 +31,7 @@ function diskFull(file: string): NodeJS.ErrnoException {
 }
 
 test('results that no longer fit after the verdict was stored: verdicts.json says error, not pass', async () => {
-  const summary = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-disk-')), 'verdicts.json');
+  const summary = path.join(scratchDir('drvcycle-disk-'), 'verdicts.json');
   const store = (v: Verdict) =>
     storeVerdict(summary, 'run-1', 't1', {
       ...v,
@@ -90,10 +90,7 @@ test('any other error of the results is thrown as it is', async () => {
 });
 
 test('verdicts.json follows every verdict file: a new one, one another worker wrote, one replaced by a retry', () => {
-  const summary = path.join(
-    mkdtempSync(path.join(os.tmpdir(), 'drvcycle-store-')),
-    'verdicts.json',
-  );
+  const summary = path.join(scratchDir('drvcycle-store-'), 'verdicts.json');
   const entry = (test: string, verdict: Verdict, status = 'passed') => ({
     ...verdict,
     test,
@@ -132,7 +129,7 @@ test('verdicts.json follows every verdict file: a new one, one another worker wr
     JSON.stringify(JSON.parse(readFileSync(summary, 'utf8')), null, 2),
   );
   // No verdict yet: the same shape, an empty list.
-  const empty = path.join(mkdtempSync(path.join(os.tmpdir(), 'drvcycle-store-')), 'verdicts.json');
+  const empty = path.join(scratchDir('drvcycle-store-'), 'verdicts.json');
   expect(rebuildSummary(empty, 'run-2').verdicts).toEqual([]);
   expect(JSON.parse(readFileSync(empty, 'utf8'))).toMatchObject({ runId: 'run-2', verdicts: [] });
 });

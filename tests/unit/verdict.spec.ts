@@ -10,6 +10,7 @@ import {
   makeVerdict,
   summarise,
 } from '../../src/core/verdict.ts';
+import { scratchDir } from './scratch.ts';
 
 const CRASH =
   'wine: Unhandled page fault on write access to 0000000000000000 at address 0000000396B41025 (thread 016c), starting debugger...';
@@ -207,15 +208,11 @@ test('the run summary counts every kind', () => {
 });
 
 test('verdict files per test make verdicts.json, rebuilt as each test ends; other runs are pruned', async () => {
-  const { mkdtempSync, readFileSync, existsSync } = await import('node:fs');
-  const os = await import('node:os');
+  const { readFileSync, existsSync } = await import('node:fs');
   const path = await import('node:path');
   const { pruneOtherRuns, rebuildSummary, runVerdictDir, storeVerdict } =
     await import('../../src/report/verdict-store.ts');
-  const file = path.join(
-    mkdtempSync(path.join(os.tmpdir(), 'drvcycle-verdicts-')),
-    'verdicts.json',
-  );
+  const file = path.join(scratchDir('drvcycle-verdicts-'), 'verdicts.json');
   const leak = makeVerdict({
     kind: 'leak',
     driver: 'dc_a',

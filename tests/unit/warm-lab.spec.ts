@@ -1,6 +1,5 @@
 /** Warm lab machines: which parked machine may serve a run, and how one is claimed (pure, files). */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { warmSecondsFromEnv } from '../../src/config/machine-settings.ts';
@@ -11,6 +10,7 @@ import {
   type ParkedRecord,
   type WarmIdentity,
 } from '../../src/machines/warm-lab.ts';
+import { scratchDir } from './scratch.ts';
 
 const IDENTITY: WarmIdentity = {
   scope: '/home/dev/mydriver/reports',
@@ -68,7 +68,7 @@ test.describe('claiming', () => {
   let saved: string | undefined;
   test.beforeEach(() => {
     saved = process.env.DRVCYCLE_LAB_DIR;
-    lab = mkdtempSync(path.join(os.tmpdir(), 'drvcycle-warm-'));
+    lab = scratchDir('drvcycle-warm-');
     process.env.DRVCYCLE_LAB_DIR = lab;
   });
   test.afterEach(() => {
