@@ -350,9 +350,10 @@ function resolveDriver(
   checkImageFile(
     imagePath,
     source,
-    env[DRIVER_ENV.imagePath] || !declaredAt
-      ? "Point DRIVER (or driverUnderTest.imagePath in playwright.config.ts) at your driver's .sys file."
-      : `Fix the "image" of ${declaredAt} (the .sys of that driver's build), or remove the line.`,
+    // fromUse, and so declaredAt, is unset when DRIVER names the driver.
+    declaredAt
+      ? `Fix the "image" of ${declaredAt} (the .sys of that driver's build), or remove the line.`
+      : "Point DRIVER (or driverUnderTest.imagePath in playwright.config.ts) at your driver's .sys file.",
     options,
   );
 

@@ -71,7 +71,7 @@ export async function withProvisionLock<T>(
       await sleep(POLL_MS);
       continue;
     }
-    if (!holder && beingWritten(file, seen)) {
+    if (beingWritten(file, seen)) {
       await sleep(10);
       continue;
     }

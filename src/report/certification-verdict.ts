@@ -375,8 +375,8 @@ export function missingLine(
     if (names) names.push(name);
     else byReason.set(reason, [name]);
   }
+  const unexplained = named.length;
   for (const [reason, names] of byReason) named.push(`${names.join(', ')} (skipped: ${reason})`);
-  const unexplained = missing.filter((name) => !skipped[name]).length;
   const how =
     unexplained === 0
       ? 'each skipped, for the reason given'

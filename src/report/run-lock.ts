@@ -110,7 +110,7 @@ export function takeRunLock(reportsDir: string, runId: string, command?: string)
       if (startedBy(holder)) return;
       throw busy(reportsDir, holder);
     }
-    if (!holder && beingWritten(file, seen)) {
+    if (beingWritten(file, seen)) {
       sleepSync(10); // a taker without hard links writing its lock
       continue;
     }

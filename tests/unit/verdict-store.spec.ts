@@ -100,6 +100,7 @@ test('verdicts.json follows every verdict file: a new one, one another worker wr
   const leak: Verdict = { ...pass, kind: 'leak', summary: 'LEAK at cycle 1: 256 B' };
   const read = () =>
     JSON.parse(readFileSync(summary, 'utf8')) as { verdicts: { test: string; kind: string }[] };
+  const kinds = () => read().verdicts.map((v) => `${v.test}:${v.kind}`);
   storeVerdict(summary, 'run-1', 't1', entry('cycles', leak, 'failed'));
   storeVerdict(summary, 'run-1', 't2', entry('leaks', pass));
   // Another worker's file, written as storeVerdict writes it, then this worker's next test.
@@ -108,7 +109,7 @@ test('verdicts.json follows every verdict file: a new one, one another worker wr
     JSON.stringify(entry('soak', pass)),
   );
   storeVerdict(summary, 'run-1', 't4', entry('error paths › second start', pass));
-  expect(read().verdicts.map((v) => `${v.test}:${v.kind}`)).toEqual([
+  expect(kinds()).toEqual([
     'cycles:leak',
     'leaks:pass',
     'soak:pass',
@@ -119,7 +120,7 @@ test('verdicts.json follows every verdict file: a new one, one another worker wr
   expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2));
   // A retry of t1 replaces its file: the summary has the retry's verdict, once.
   storeVerdict(summary, 'run-1', 't1', entry('cycles', pass));
-  expect(read().verdicts.map((v) => `${v.test}:${v.kind}`)).toEqual([
+  expect(kinds()).toEqual([
     'cycles:pass',
     'leaks:pass',
     'soak:pass',
